@@ -1,0 +1,155 @@
+"""`pm-intel up`: the whole system on one machine, stopped together on Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from pm_assets.cli.db import prepare_databases
+from pm_assets.cli.errors import CliError
+from pm_assets.storage import postgres_server
+from pm_assets.storage.settings import load_settings
+from pm_assets.storage.urls import dagster_storage_url, mask_url
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def ensure_port_free(host: str, port: int, what: str, flag: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise CliError(
+                f"port {port} on {host} is already in use, so the {what} cannot start there "
+                f"(is another pm-intel or Dagster running?); choose another with {flag}"
+            ) from exc
+
+
+def dagster_home(settings_home: Path) -> Path:
+    """$PM_INTEL_HOME/dagster_home with the project's dagster.yaml linked in (one source of truth)."""
+    home = settings_home / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    link = home / "dagster.yaml"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(PROJECT_DIR / "dagster.yaml")
+    return home
+
+
+def start_sim(extra: list[str]) -> tuple[subprocess.Popen, dict[str, str]]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pm_sim", "--port", "0", "--print-json", *extra],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_DIR,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.strip()
+        if line.startswith("{"):
+            urls = json.loads(line)
+            return proc, {
+                "POLYMARKET_GAMMA_URL": urls["gamma_url"],
+                "POLYMARKET_CLOB_URL": urls["clob_url"],
+                "POLYMARKET_DATA_URL": urls["data_url"],
+                "POLYMARKET_WS_URL": urls["ws_url"],
+                "PM_INTEL_ALLOW_PRIVATE_WEBHOOKS": "1",
+            }
+    raise CliError(f"pm_sim exited with code {proc.wait()} before printing its URLs")
+
+
+def wait_http(url: str, timeout_s: float, proc: subprocess.Popen, name: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise CliError(f"{name} exited with code {proc.returncode} while starting; see the lines above")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise CliError(f"{name} did not answer at {url} within {timeout_s:.0f} s")
+
+
+def run_up(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    ensure_port_free(args.host, args.dagster_port, "Dagster UI", "--dagster-port")
+    ensure_port_free(args.host, args.streamlit_port, "Streamlit app", "--streamlit-port")
+    embedded_was_running = postgres_server.is_running(settings.pg_data_dir)
+    urls = prepare_databases()
+    print(f"database: {mask_url(urls.warehouse)} ({'embedded' if urls.embedded else 'DATABASE_URL'}), migrated")
+
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=urls.warehouse,
+        DAGSTER_PG_URL=dagster_storage_url(urls.dagster),
+        DAGSTER_HOME=str(dagster_home(settings.home)),
+        PM_INTEL_HOME=str(settings.home),
+        PM_INTEL_DAGSTER_URL=f"http://{args.host}:{args.dagster_port}",
+    )
+    children: list[tuple[str, subprocess.Popen]] = []
+    try:
+        if args.sim:
+            sim_proc, sim_env = start_sim(args.sim_arg)
+            children.append(("pm_sim", sim_proc))
+            env.update(sim_env)
+            print(f"pm_sim:   {sim_env['POLYMARKET_GAMMA_URL'].rsplit('/', 1)[0]} (every client points here)")
+        workspace = str(PROJECT_DIR / "workspace.yaml")
+        children.append((
+            "dagster-webserver",
+            subprocess.Popen(
+                [str(BIN / "dagster-webserver"), "-w", workspace, "-h", args.host, "-p", str(args.dagster_port)],
+                env=env, cwd=PROJECT_DIR,
+            ),
+        ))
+        children.append((
+            "dagster-daemon",
+            subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", workspace], env=env, cwd=PROJECT_DIR),
+        ))
+        children.append((
+            "streamlit",
+            subprocess.Popen(
+                [
+                    str(BIN / "streamlit"), "run", str(PROJECT_DIR / "dashboards" / "streamlit_app.py"),
+                    "--server.address", args.host, "--server.port", str(args.streamlit_port),
+                    "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                ],
+                env=env, cwd=PROJECT_DIR,
+            ),
+        ))
+        dagster_url = f"http://{args.host}:{args.dagster_port}"
+        streamlit_url = f"http://{args.host}:{args.streamlit_port}"
+        wait_http(f"{dagster_url}/server_info", 180, children[-3][1], "dagster-webserver")
+        wait_http(f"{streamlit_url}/_stcore/health", 120, children[-1][1], "streamlit")
+        print(f"\npm-intel is up.\n  Dagster UI:  {dagster_url}\n  Dashboards:  {streamlit_url}\nCtrl-C stops everything.\n")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while True:
+            for name, proc in children:
+                if proc.poll() is not None:
+                    raise CliError(f"{name} exited with code {proc.returncode}; stopping the rest")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nstopping...")
+        return 0
+    finally:
+        for _name, proc in reversed(children):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for _name, proc in reversed(children):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if urls.embedded and not args.keep_db and not embedded_was_running:
+            postgres_server.stop(settings.pg_data_dir)
+            print("stopped embedded PostgreSQL")
