@@ -338,6 +338,16 @@ create table ws_tick_size_changes (
     primary key (token_id, server_ts)
 ) partition by range (server_ts);
 
+-- Every long-running part (stream consumer, trade poll, alert delivery) beats here; supervisors and
+-- `pm-intel status` read it.
+create table heartbeats (
+    part text primary key,
+    last_beat_at timestamptz not null,
+    started_at timestamptz,
+    run_id text,
+    detail jsonb not null default '{{}}'::jsonb
+);
+
 create table stream_health (
     id bigint generated always as identity primary key,
     connection_id text not null,
@@ -535,7 +545,7 @@ def downgrade() -> None:
     )
     for table in [
         "alert_deliveries", "alert_rules", "threshold_overrides", "signal_scorecard", "market_rankings",
-        "price_spikes", "arbitrage_windows", "fresh_wallet_trades", "stream_health",
+        "price_spikes", "arbitrage_windows", "fresh_wallet_trades", "stream_health", "heartbeats",
         "ws_tick_size_changes", "ws_best_bid_ask", "ws_last_trades", "ws_price_changes", "ws_book_snapshots",
         "price_points", "order_book_snapshots", "wallets", "trade_loss_events", "trades",
         "market_resolutions", "tokens", "markets", "events", "raw_payloads", "ingestion_cursors",

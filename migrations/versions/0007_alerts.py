@@ -1,14 +1,14 @@
-"""Coverage ledger, heartbeats and latency (owned by the coverage work).
+"""Alert delivery additions: budgets, digests, latency.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-25
 """
 
 from alembic import op  # noqa: F401
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
-"""Signal engine and alert additions (owned by the signals work).
+"""Insider signals: fresh wallets, size anomalies, clusters, risk scores, noise control.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-25
 """
 
 from alembic import op  # noqa: F401
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
-"""Dashboard read models: pre-aggregates and indexes the pages need.
+"""Market signals: arbitrage windows, spikes, rankings, scorecard.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-25
 """
 
 from alembic import op  # noqa: F401
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

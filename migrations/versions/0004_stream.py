@@ -1,14 +1,14 @@
-"""Ingestion and late-2026 contract additions (owned by the ingestion work).
+"""Websocket stream additions.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-25
 """
 
 from alembic import op  # noqa: F401
 
-revision = "0002"
-down_revision = "0001"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
