@@ -1,0 +1,306 @@
+"""The seeded world: events, markets, tokens, wallets and price paths.
+
+Everything time-dependent is a pure function of (seed, market, time) so any clock position can be
+served without replaying history; see books.py and trades.py for the order book and trade flow.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .config import SimConfig
+from .rng import h, hex_id, u01
+
+V2_LAUNCH = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
+VERSIONLESS_BEFORE = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
+RAMP = 6 * 3600.0  # prices converge to the winner over the last hours before close
+WORDS = ("alpha", "bravo", "delta", "echo", "nova", "orbit", "pulse", "quartz", "raven", "solar", "terra",
+         "vortex", "zephyr", "ember", "falcon", "glacier", "harbor", "ion", "jade", "krypton")
+TOPICS = ("Bitcoin above {k}k on Dec 31?", "Will {w} win the {y} election?", "Fed cuts rates in {m}?",
+          "Will {w} release before {m}?", "Team {w} wins the {y} final?", "Will {w} reach {k}M users?")
+TAGS = ((2, "Politics"), (21, "Crypto"), (100639, "Sports"), (120, "Finance"), (596, "Culture"))
+
+
+@dataclass(slots=True)
+class Market:
+    idx: int
+    id: str
+    event_idx: int
+    question: str
+    slug: str
+    condition_id: str  # 66-char form used by CLOB, WS, Data API
+    gamma_condition_id: str  # 62-hex on v2 markets
+    question_id: str
+    token_ids: list[str]
+    outcomes: list[str]
+    version: str | None
+    neg_risk: bool
+    neg_risk_market_id: str | None
+    neg_risk_other: bool
+    has_book: bool
+    position_ids: list[str] | None
+    tick: float
+    tick_change_at: float | None
+    fee_schedule: dict | None
+    created_at: float
+    close_time: float
+    end_date: float
+    weight: float  # share of trade flow
+    logit: float
+    amps: tuple
+    spread_ticks: int
+    depth: int
+    ghost: bool
+    book_period: float
+    book_phase: float
+    winner: int  # outcome index that wins at close (binary) / 0 if this negRisk leg wins else 1
+    tag: tuple
+    outcome_in_event: int = 0
+    dispute: str = ""  # "", "disputed", "arbitrated", "extended_review"
+
+
+@dataclass(slots=True)
+class Event:
+    idx: int
+    id: str
+    slug: str
+    title: str
+    neg_risk: bool
+    augmented: bool
+    neg_risk_market_id: str | None
+    markets: list[int] = field(default_factory=list)
+    other_logit: float = -9.0
+    winner: int = 0  # index into markets; len(markets) => hidden "Other" wins
+
+
+class World:
+    def __init__(self, cfg: SimConfig):
+        self.cfg = cfg
+        self.seed = cfg.seed
+        self.start = cfg.start
+        self.history_start = cfg.start - cfg.history_hours * 3600
+        self.horizon_end = cfg.start + cfg.horizon_hours * 3600
+        self.markets: list[Market] = []
+        self.events: list[Event] = []
+        self.by_token: dict[str, tuple[int, int]] = {}
+        self.by_condition: dict[str, int] = {}
+        self.by_gamma_id: dict[str, int] = {}
+        self.by_slug: dict[str, int] = {}
+        self.event_by_id: dict[str, int] = {}
+        self.event_by_slug: dict[str, int] = {}
+        self.n_wallets = int(min(200_000, max(2000, cfg.markets * 20)))
+        # Planted overlays, filled by ground_truth.plant(): market idx -> list of windows.
+        self.spikes: dict[int, list] = {}
+        self.volume_spikes: dict[int, list] = {}
+        self.arb_windows: dict[int, list] = {}
+        self._build()
+
+    # ---------------------------------------------------------------- construction
+    def _build(self) -> None:
+        s = self.seed
+        n = self.cfg.markets
+        e = 0
+        while len(self.markets) < n:
+            r = u01(s, 10, e)
+            if r < 0.12 and n - len(self.markets) >= 3:
+                k = 3 + int(u01(s, 11, e) * 6)
+                k = min(k, n - len(self.markets))
+                self._make_event(e, k, neg_risk=True, augmented=u01(s, 12, e) < 0.3)
+            else:
+                self._make_event(e, 1, neg_risk=False, augmented=False)
+            e += 1
+        # Book-update cadence: ws_rate price_change messages per second across the world.
+        rate = max(self.cfg.ws_rate, 1e-3)
+        total_w = 0.0
+        for m in self.markets:
+            m.book_period = min(3600.0, max(0.05, n / rate * (0.5 + u01(s, 40, m.idx))))
+            total_w += m.weight
+        self.total_weight = total_w
+
+    def _make_event(self, e: int, k: int, neg_risk: bool, augmented: bool) -> None:
+        s = self.seed
+        v2 = u01(s, 13, e) < self.cfg.v2_fraction and not self.cfg.legacy
+        t0 = self.start
+        if v2:
+            created = V2_LAUNCH + u01(s, 14, e) * (t0 + 6 * 3600 - V2_LAUNCH)
+        elif u01(s, 15, e) < 0.4:
+            created = t0 - 3600 * 24 * (200 + 400 * u01(s, 16, e))  # old rows: no version key
+        else:
+            created = VERSIONLESS_BEFORE + u01(s, 16, e) * (V2_LAUNCH - VERSIONLESS_BEFORE - 86400)
+        # A few markets appear during the run (ws new_market).
+        if u01(s, 17, e) < 0.04:
+            created = t0 + u01(s, 18, e) * self.cfg.horizon_hours * 3600 * 0.5
+        r = u01(s, 19, e)
+        span = (self.cfg.history_hours + self.cfg.horizon_hours) * 3600
+        if r < 0.08:
+            close = self.history_start - 86400 * (1 + 30 * u01(s, 20, e))
+            created = min(created, close - 86400 * 10)
+        elif r < 0.33:
+            close = max(created + 7200, self.history_start + 3600 + u01(s, 20, e) * (span - 3600))
+        else:
+            close = t0 + 86400 * (30 + 700 * u01(s, 20, e))
+        w = self._words(e)
+        tag = TAGS[h(s, 21, e) % len(TAGS)]
+        eid = str(30000 + e)
+        title = TOPICS[h(s, 22, e) % len(TOPICS)].format(w=w, k=50 + h(s, 23, e) % 150, y=2027,
+                                                       m="March", ) if not neg_risk else f"{w} winner 2027"
+        slug = _slug(title) + f"-{e}"
+        nrm = None
+        if neg_risk:
+            nrm = "0x" + (("02" if v2 else "") + hex_id(32, s, 24, e))[:62] + "00"
+        ev = Event(e, eid, slug, title, neg_risk, augmented, nrm)
+        self.events.append(ev)
+        self.event_by_id[eid] = e
+        self.event_by_slug[slug] = e
+        tick = 0.01 if u01(s, 25, e) < 0.6 else (0.001 if u01(s, 26, e) < 0.93 else 0.0025)
+        legs = k + (1 if augmented else 0)
+        ev.winner = h(s, 27, e) % legs
+        ev.other_logit = -1.5 - u01(s, 28, e)
+        for i in range(legs):
+            other = augmented and i == k
+            self._make_market(ev, i, v2, created, close, tick, w, other)
+
+    def _make_market(self, ev: Event, i: int, v2: bool, created: float, close: float, tick: float,
+                     w: str, other: bool) -> None:
+        s = self.seed
+        idx = len(self.markets)
+        if ev.neg_risk:
+            name = "Other" if other else f"{WORDS[(h(s, 30, idx)) % len(WORDS)].title()} {idx}"
+            question = f"Will {name} win {ev.title}?"
+            outcomes = ["Yes", "No"]
+        else:
+            question = ev.title
+            outcomes = ["Yes", "No"] if u01(s, 31, idx) < 0.8 else ["Up", "Down"]
+        if v2:
+            module = "02" if ev.neg_risk else "01"
+            gcid = "0x" + module + hex_id(30, s, 32, idx)
+            cid = gcid + "00"
+            base = int(gcid[2:], 16) << 8
+            tokens = [str(base), str(base + 1)]
+            pos = tokens
+        else:
+            cid = gcid = "0x" + hex_id(32, s, 32, idx)
+            tokens = [str(int(hex_id(32, s, 33, idx, j), 16)) for j in (0, 1)]
+            pos = None
+        has_book = not other
+        version: str | None = "v2" if v2 else ("v1" if created >= VERSIONLESS_BEFORE else None)
+        if not v2 and u01(s, 34, idx) < 0.02:
+            # A CTF leg of a V2 workflow: carries positionIds but has no CLOB book.
+            pos = [str(int(hex_id(32, s, 35, idx, j), 16)) for j in (0, 1)]
+            has_book = False
+        qid = ev.neg_risk_market_id[:-2] + f"{i:02x}" if ev.neg_risk else "0x" + hex_id(32, s, 36, idx)
+        fee = None
+        if u01(s, 37, idx) < 0.7:
+            fee = {"exponent": 1 if u01(s, 38, idx) < 0.5 else 2, "rate": (0.02, 0.04, 0.07)[h(s, 39, idx) % 3],
+                   "takerOnly": True, "rebateRate": 0.25 if u01(s, 41, idx) < 0.5 else 0}
+        weight = math.exp(1.8 * _gauss(s, 42, idx))  # heavy-tailed activity: a few markets dominate
+        ghost = has_book and u01(s, 43, idx) < 0.03
+        if ghost:
+            weight *= 0.02
+            tick = 0.01
+        tick_change_at = None
+        if tick == 0.01 and not ghost and not ev.neg_risk and u01(s, 44, idx) < 0.04:
+            tick_change_at = self.start + u01(s, 45, idx) * self.cfg.horizon_hours * 3600 * 0.5
+        if ev.neg_risk:
+            winner = 0 if ev.winner == i else 1
+        else:
+            winner = 0 if u01(s, 46, idx) < 0.5 else 1
+        dispute = ""
+        r = u01(s, 47, idx)
+        if r < 0.04:
+            dispute = "disputed"
+        elif r < 0.06:
+            dispute = "arbitrated"
+        elif r < 0.08:
+            dispute = "extended_review"
+        slug = _slug(question)[:60] + f"-{idx}"
+        m = Market(
+            idx=idx, id=str(500000 + idx), event_idx=ev.idx, question=question, slug=slug,
+            condition_id=cid, gamma_condition_id=gcid, question_id=qid, token_ids=tokens, outcomes=outcomes,
+            version=version, neg_risk=ev.neg_risk, neg_risk_market_id=ev.neg_risk_market_id,
+            neg_risk_other=other, has_book=has_book, position_ids=pos, tick=tick, tick_change_at=tick_change_at,
+            fee_schedule=fee, created_at=created, close_time=close,
+            end_date=max(close, created + 86400) if close > self.start else close,
+            weight=weight, logit=(_gauss(s, 48, idx) * 1.6 if not other else ev.other_logit),
+            amps=tuple((0.05 + 0.4 * u01(s, 49, idx, j), 2 * math.pi / (600 + 170000 * u01(s, 50, idx, j)),
+                        6.283 * u01(s, 51, idx, j)) for j in range(3)),
+            spread_ticks=1 + h(s, 52, idx) % 3, depth=6 + h(s, 53, idx) % 10, ghost=ghost,
+            book_period=1.0, book_phase=u01(s, 54, idx), winner=winner, tag=TAGS[h(s, 21, ev.idx) % len(TAGS)],
+            outcome_in_event=i, dispute=dispute,
+        )
+        self.markets.append(m)
+        ev.markets.append(idx)
+        for j, t in enumerate(tokens):
+            self.by_token[t] = (idx, j)
+        self.by_condition[cid] = idx
+        self.by_gamma_id[m.id] = idx
+        self.by_slug[slug] = idx
+
+    def _words(self, e: int) -> str:
+        return f"{WORDS[h(self.seed, 60, e) % len(WORDS)].title()} {WORDS[h(self.seed, 61, e) % len(WORDS)]}"
+
+    # ---------------------------------------------------------------- time-dependent state
+    def is_open(self, m: Market, t: float) -> bool:
+        return m.created_at <= t < m.close_time
+
+    def tick_at(self, m: Market, t: float) -> float:
+        if m.tick_change_at is not None and t >= m.tick_change_at:
+            return 0.001
+        return m.tick
+
+    def _raw_logit(self, m: Market, t: float) -> float:
+        x = m.logit
+        for a, w, ph in m.amps:
+            x += a * math.sin(w * t + ph)
+        x += self.spike_logit(m.idx, t)
+        left = m.close_time - t
+        if left < RAMP:
+            x += (9.0 if m.winner == 0 else -9.0) * (1 - max(left, 0) / RAMP) ** 2
+        return x
+
+    def price(self, m: Market, t: float) -> float:
+        """Probability of outcome 0 (YES) at time t."""
+        if t >= m.close_time:
+            return 1.0 if m.winner == 0 else 0.0
+        if m.neg_risk:
+            ev = self.events[m.event_idx]
+            zs = [self._raw_logit(self.markets[j], t) for j in ev.markets]
+            mx = max(zs)
+            ex = [math.exp(z - mx) for z in zs]
+            return ex[ev.markets.index(m.idx)] / sum(ex)
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, self._raw_logit(m, t)))))
+
+    def spike_logit(self, idx: int, t: float) -> float:
+        """Planted price spikes (filled in by ground_truth.plant)."""
+        for start, end, amp in self.spikes.get(idx, ()):
+            if start <= t < end:
+                return amp
+        return 0.0
+
+    # ---------------------------------------------------------------- wallets
+    def wallet_address(self, widx: int) -> str:
+        return "0x" + hex_id(20, self.seed, 70, widx)
+
+    def wallet_created(self, widx: int) -> float:
+        """Background wallets: most are old; ~5% of the long tail is created inside the window."""
+        if widx >= 1000 and u01(self.seed, 71, widx) < 0.05:
+            return self.history_start + u01(self.seed, 72, widx) * (self.horizon_end - self.history_start)
+        return self.history_start - 86400 * (1 + 400 * u01(self.seed, 73, widx))
+
+    def open_markets(self, t: float) -> list[Market]:
+        return [m for m in self.markets if self.is_open(m, t) and m.has_book]
+
+
+def _slug(text: str) -> str:
+    out = "".join(c.lower() if c.isalnum() else "-" for c in text)
+    while "--" in out:
+        out = out.replace("--", "-")
+    return out.strip("-")
+
+
+def _gauss(*keys: int) -> float:
+    u1 = max(u01(*keys, 1), 1e-12)
+    u2 = u01(*keys, 2)
+    return math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
