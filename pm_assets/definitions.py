@@ -1,21 +1,27 @@
 """The one Definitions object of pm-intel: every domain's assets, checks, jobs, schedules and sensors.
 
-Each domain package exposes `assets`, `asset_checks`, `jobs`, `schedules`, `sensors` and `resources`;
-this module is the only place they are put together. Connection settings are EnvVars, read at launch.
+Each domain package has a `registry` module exposing `assets`, `asset_checks`, `jobs`, `schedules`,
+`sensors` and `resources`; this module is the only place they are put together. Connection settings are EnvVars, read at launch.
 """
 
 import dagster as dg
 
-import pm_sensors.alerts
-import pm_sensors.ingestion
-import pm_sensors.stream
-from pm_assets import books, coverage, markets, prices, signals, trades, wallets
+import pm_assets.books.registry as books
+import pm_assets.coverage.registry as coverage
+import pm_assets.markets.registry as markets
+import pm_assets.prices.registry as prices
+import pm_assets.signals.registry as signals
+import pm_assets.trades.registry as trades
+import pm_assets.wallets.registry as wallets
+import pm_sensors.alerts.registry as alerts
+import pm_sensors.ingestion.registry as ingestion_sensors
+import pm_sensors.stream.registry as stream
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.warehouse_maintenance import warehouse_partitions, warehouse_partitions_schedule
 
 DOMAINS = [
     markets, trades, wallets, books, prices, signals, coverage,
-    pm_sensors.ingestion, pm_sensors.stream, pm_sensors.alerts,
+    ingestion_sensors, stream, alerts,
 ]
 
 
