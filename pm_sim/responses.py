@@ -36,6 +36,7 @@ def qlist(qp, *names: str) -> list[str]:
     """Repeated keys and comma lists, across aliases."""
     out: list[str] = []
     for n in names:
-        for v in qp.getlist(n):
+        vals = qp.getlist(n) if hasattr(qp, "getlist") else ([qp[n]] if qp.get(n) else [])
+        for v in vals:
             out.extend(x.strip() for x in v.split(",") if x.strip())
     return out
