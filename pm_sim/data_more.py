@@ -7,8 +7,18 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .clock import iso, iso_date
-from .data_api import (CID, _Bad, _wallet, expand_makers, make_cursor, profile, query_trades, read_cursor,
-                       to_v1, trade_v2)
+from .data_api import (
+    CID,
+    _Bad,
+    _wallet,
+    expand_makers,
+    make_cursor,
+    profile,
+    query_trades,
+    read_cursor,
+    to_v1,
+    trade_v2,
+)
 from .responses import js, qbool, qlist
 from .rng import h
 from .sim import Sim

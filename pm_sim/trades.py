@@ -108,7 +108,7 @@ class TradeFlow:
                 pidx = n - bidx if sd == 0 else n - aidx
             price = pidx * tick
             if walk[i] < 0.12:  # a fill that walked a level: average price off the tick grid
-                price = price + (tick if sd == 0 else -tick) * walk[i] * 4
+                price = price + (tick if sd == 0 else -tick) * float(walk[i]) * 4
                 price = min(max(price, tick), 1 - tick)
             else:
                 price = round(price, 4)

@@ -142,7 +142,6 @@ class World:
         else:
             close = t0 + 86400 * (30 + 700 * u01(s, 20, e))
         w = self._words(e)
-        tag = TAGS[h(s, 21, e) % len(TAGS)]
         eid = str(30000 + e)
         title = TOPICS[h(s, 22, e) % len(TOPICS)].format(w=w, k=50 + h(s, 23, e) % 150, y=2027,
                                                        m="March", ) if not neg_risk else f"{w} winner 2027"
