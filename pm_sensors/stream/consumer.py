@@ -1,0 +1,336 @@
+"""The stream consumer: connection loop, books, batched persistence, health rows and the heartbeat.
+
+It reconnects by itself (with backoff) on a dropped socket, a silent stall or any other connection error, so a
+Dagster-supervised restart is the rare case. A gap is the time without data: from the last data frame before
+a fault (or before the previous consumer stopped, read from its heartbeat) to the first one after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+import psycopg
+import websockets
+
+from pm_assets.storage.urls import libpq_url, mask_secrets, mask_url
+
+from .books import BookSet
+from .connection import MarketChannel, StallDetected
+from .frames import (
+    Book,
+    FrameError,
+    LastTrade,
+    MarketResolved,
+    NewMarket,
+    PriceChange,
+    TickSizeChange,
+    parse_frame,
+)
+from .health import StreamStats, utc
+from .persistence import RowBuffer, last_heartbeat, write_batch
+from .selection import selected_tokens
+from .settings import StreamSettings
+
+log = logging.getLogger("pm_intel.stream")
+_DEDUPE_CAP = 200_000
+_BAD_FRAME_LOG_LIMIT = 20  # per stats window; the rest are counted only
+
+
+def dedupe_key(ev: object) -> tuple:
+    if isinstance(ev, PriceChange):
+        return ("p", ev.market, ev.ts_ms, tuple((c.asset_id, c.side, c.price, c.size, c.hash) for c in ev.changes))
+    if isinstance(ev, Book):
+        return ("b", ev.asset_id, ev.ts_ms, ev.hash)
+    if isinstance(ev, LastTrade):
+        return ("t", ev.asset_id, ev.ts_ms, ev.price, ev.size, ev.side, ev.transaction_hash)
+    return (type(ev).__name__, getattr(ev, "asset_id", None) or getattr(ev, "market", None), ev.ts_ms)  # type: ignore[attr-defined]
+
+
+class StreamConsumer:
+    def __init__(self, settings: StreamSettings, database_url: str, *, run_id: str | None = None,
+                 logger: logging.Logger | logging.LoggerAdapter | None = None,
+                 on_commit: Callable[[dict, float], None] | None = None):
+        self.settings = settings
+        self.database_url = database_url
+        self.run_id = run_id
+        self.log = logger or log
+        self.on_commit = on_commit
+        self.session = uuid.uuid4().hex[:8]
+        self.books = BookSet()
+        self.buffer = RowBuffer()
+        self.stats = StreamStats()
+        self.tokens: list[str] = []
+        self.channel: MarketChannel | None = None
+        self.connection_id: str | None = None
+        self.started_at = time.time()
+        self._seen: dict[tuple, None] = {}
+        self._pending_gap: tuple[float, str, str | None] | None = None
+        self._flush_now = asyncio.Event()
+        self._last_beat = 0.0
+        self._bad_logged = 0
+        self._conn: psycopg.Connection | None = None
+
+    # ---- frame handling (hot path; also driven directly by the benchmark) ----
+
+    def handle_frame(self, raw: str | bytes, received: float | None = None) -> None:
+        received = time.time() if received is None else received
+        parsed = parse_frame(raw)
+        self.stats.frames += 1
+        for err in parsed.errors:
+            self._bad_frame(err)
+        self.stats.unknown_events += parsed.unknown
+        if not parsed.events:
+            return
+        rec_dt = utc(received)
+        if self._pending_gap is not None:
+            self._close_gap(received)
+        self.stats.last_data_at = received
+        seen, books, stats = self._seen, self.books, self.stats
+        for ev in parsed.events:
+            key = dedupe_key(ev)
+            if key in seen:
+                stats.duplicates += 1
+                continue
+            seen[key] = None
+            if len(seen) > _DEDUPE_CAP:
+                del seen[next(iter(seen))]
+            if isinstance(ev, PriceChange):
+                stats.stale += len(ev.changes) - books.apply_changes(ev.ts_ms, ev.changes)
+            elif isinstance(ev, Book):
+                if not books.apply_snapshot(ev):
+                    stats.stale += 1
+            elif isinstance(ev, TickSizeChange):
+                books.get(ev.asset_id).tick_size = ev.new_tick_size
+            elif isinstance(ev, NewMarket):
+                self._watch(ev.assets_ids, f"new market {ev.market}")
+            elif isinstance(ev, MarketResolved):
+                self._unwatch(ev.assets_ids, f"market {ev.market} resolved (winner {ev.winning_asset_id})")
+            try:
+                self.buffer.add(ev, rec_dt)
+            except FrameError as exc:
+                self._bad_frame(str(exc))
+                continue
+            stats.count_event(received, ev.ts_ms)
+        if self.buffer.pending >= self.settings.flush_rows:
+            self._flush_now.set()
+
+    def _bad_frame(self, err: str) -> None:
+        self.stats.bad_frames += 1
+        if self._bad_logged < _BAD_FRAME_LOG_LIMIT:
+            self._bad_logged += 1
+            self.log.warning("stream: bad frame skipped (%d so far): %s", self.stats.bad_frames, err)
+
+    def _close_gap(self, received: float) -> None:
+        assert self._pending_gap is not None
+        start, reason, previous = self._pending_gap
+        self._pending_gap = None
+        length = max(0.0, received - start)
+        self.stats.gaps += 1
+        self.stats.gap_seconds_total += length
+        self.buffer.add_health(self.connection_id or self.session, "gap", utc(start), utc(received),
+                               detail={"reason": reason, "previous_connection": previous, "seconds": round(length, 3)})
+        self.log.info("stream: data again after a %.2fs gap (%s)", length, reason)
+
+    def _watch(self, assets: list[str], why: str) -> None:
+        new = [a for a in assets if a not in set(self.tokens)]
+        if not new:
+            return
+        self.tokens.extend(new)
+        if self.channel is not None:
+            self.channel.subscribe(new)
+        self.log.info("stream: subscribing %d asset(s): %s", len(new), why)
+
+    def _unwatch(self, assets: list[str], why: str) -> None:
+        gone = set(assets) & set(self.tokens)
+        if not gone:
+            return
+        self.tokens = [t for t in self.tokens if t not in gone]
+        if self.channel is not None:
+            self.channel.unsubscribe(sorted(gone))
+        self.books.drop(sorted(gone))
+        self.log.info("stream: unsubscribing %d asset(s): %s", len(gone), why)
+
+    # ---- the loops ----
+
+    async def run(self, stop: asyncio.Event | None = None) -> StreamStats:
+        stop = stop or asyncio.Event()
+        s = self.settings
+        self._conn = await asyncio.to_thread(psycopg.connect, libpq_url(self.database_url))
+        prev = await asyncio.to_thread(last_heartbeat, self._conn)
+        self._conn.commit()
+        if prev and prev[1].get("last_data_at"):
+            # The previous consumer's last data starts the gap this one closes with its first data.
+            started = datetime.fromisoformat(prev[1]["last_data_at"]).timestamp()
+            self._pending_gap = (started, "consumer restart", prev[1].get("connection_id"))
+        self.tokens = await asyncio.to_thread(self._select)
+        self.log.info("stream: starting session %s on %s, %d asset(s) selected (%s), warehouse %s", self.session,
+                      s.ws_url, len(self.tokens), s.selection, mask_url(self.database_url))
+        deadline = time.monotonic() + s.max_runtime_s if s.max_runtime_s > 0 else None
+        stopper = asyncio.create_task(self._stop_at(stop, deadline)) if deadline else None
+        done = asyncio.Event()
+        flusher = asyncio.create_task(self._flush_loop(done))
+        selector = asyncio.create_task(self._selection_loop(stop))
+        try:
+            await self._connection_loop(stop)
+        finally:
+            for task in (selector, stopper):
+                if task is not None:
+                    task.cancel()
+            done.set()
+            self._flush_now.set()
+            await flusher
+            self._conn.close()
+        self.log.info("stream: session %s stopped: %s", self.session, self.stats.summary())
+        return self.stats
+
+    @staticmethod
+    async def _stop_at(stop: asyncio.Event, deadline: float) -> None:
+        await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+        stop.set()
+
+    def _select(self) -> list[str]:
+        with psycopg.connect(libpq_url(self.database_url)) as conn:
+            return selected_tokens(conn, self.settings)
+
+    async def _connection_loop(self, stop: asyncio.Event) -> None:
+        s = self.settings
+        delay = s.backoff_initial_s
+        attempt = 0
+        while not stop.is_set():
+            attempt += 1
+            self.connection_id = f"{self.session}-{attempt}"
+            try:
+                self.channel = await MarketChannel.open(s, list(self.tokens))
+            except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+                self.log.warning("stream: cannot connect to %s (%s: %s); retrying in %.2fs", s.ws_url,
+                                 type(exc).__name__, mask_secrets(str(exc)), delay)
+                if self._pending_gap is None and self.stats.last_data_at is not None:
+                    self._pending_gap = (self.stats.last_data_at, f"connect failed: {exc}", None)
+                await _sleep_unless(stop, delay * (0.8 + 0.4 * random.random()))
+                delay = min(delay * 2, s.backoff_max_s)
+                continue
+            connected_at = time.time()
+            data_before = self.stats.messages
+            self.stats.connects += 1
+            self.books.mark_unsynced()
+            self.buffer.add_health(self.connection_id, "connect", utc(connected_at),
+                                   detail={"assets": len(self.tokens), "url": s.ws_url})
+            self.log.info("stream: connected (%s), subscribed %d asset(s)", self.connection_id, len(self.tokens))
+            reason = "stopped"
+            try:
+                async for raw in self.channel.frames(stop):
+                    self.handle_frame(raw)
+            except StallDetected as exc:
+                reason = f"stall: {exc}"
+                self.stats.stalls += 1
+                self.log.warning("stream: silent stall on %s (%s); reconnecting", self.connection_id, exc)
+            except websockets.ConnectionClosed as exc:
+                reason = f"socket dropped: {exc}"
+                self.log.warning("stream: socket dropped on %s (%s); reconnecting", self.connection_id, exc)
+            except (OSError, websockets.WebSocketException) as exc:
+                reason = f"connection error: {type(exc).__name__}: {exc}"
+                self.log.warning("stream: connection error on %s (%s); reconnecting", self.connection_id, reason)
+            finally:
+                await self.channel.close()
+                self.channel = None
+            ended = time.time()
+            self.stats.disconnects += 1
+            self.buffer.add_health(self.connection_id, "disconnect", utc(connected_at), utc(ended),
+                                   messages=self.stats.messages - data_before, detail={"reason": reason})
+            if stop.is_set():
+                break
+            if self._pending_gap is None:
+                self._pending_gap = (self.stats.last_data_at or connected_at, reason, self.connection_id)
+            if self.stats.messages > data_before:
+                delay = s.backoff_initial_s
+            await _sleep_unless(stop, delay * (0.8 + 0.4 * random.random()))
+            delay = min(delay * 2, s.backoff_max_s)
+
+    async def _selection_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await _sleep_unless(stop, self.settings.selection_refresh_s)
+            if stop.is_set():
+                return
+            try:
+                wanted = await asyncio.to_thread(self._select)
+            except psycopg.Error as exc:
+                self.log.warning("stream: selection refresh failed: %s", mask_secrets(str(exc)))
+                continue
+            current = set(self.tokens)
+            self._unwatch(sorted(current - set(wanted)), "market closed or left the selection")
+            self._watch([t for t in wanted if t not in current], "market opened or entered the selection")
+
+    async def _flush_loop(self, done: asyncio.Event) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._flush_now.wait(), timeout=self.settings.flush_interval_s)
+            except TimeoutError:
+                pass
+            self._flush_now.clear()
+            await self.flush(final=done.is_set())
+            if done.is_set():
+                return
+
+    async def flush(self, final: bool = False) -> None:
+        now = time.time()
+        s = self.settings
+        if now - self.stats._window_start >= s.stats_interval_s or final:
+            start, msgs, p50, p99 = self.stats.roll_window(now)
+            minutes = max((now - start) / 60.0, 1e-9)
+            self.buffer.add_health(self.session, "stats", utc(start), utc(now), messages=msgs, lag_p50=p50,
+                                   lag_p99=p99, detail={"messages_per_minute": round(msgs / minutes, 1),
+                                                        **self._detail()})
+            self._bad_logged = 0
+        if final or now - self._last_beat >= s.heartbeat_interval_s:
+            self._last_beat = now
+            self.buffer.set_heartbeat(utc(now), utc(self.started_at), self.run_id, {**self._detail(), "final": final})
+        batch = self.buffer.take()
+        if not batch:
+            return
+        assert self._conn is not None
+        try:
+            inserted = await asyncio.to_thread(write_batch, self._conn, batch)
+        except psycopg.Error as exc:
+            self.stats.flush_failures += 1
+            self.log.error("stream: writing %d row(s) failed, kept for the next flush: %s",
+                           sum(map(len, batch.values())), mask_secrets(str(exc)))
+            self._requeue(batch)
+            if self._conn.closed or self._conn.broken:
+                self._conn = await asyncio.to_thread(psycopg.connect, libpq_url(self.database_url))
+            return
+        self.stats.rows_written += sum(inserted.values())
+        if self.on_commit is not None:
+            self.on_commit(batch, time.time())
+
+    def _requeue(self, batch: dict[str, list[tuple]]) -> None:
+        for table, rows in batch.items():
+            if table == "heartbeats":
+                continue
+            self.buffer.rows[table][:0] = rows
+            self.buffer.pending += len(rows)
+
+    def _detail(self) -> dict:
+        return {"session": self.session, "connection_id": self.connection_id, "connected": self.channel is not None,
+                "assets": len(self.tokens), "books": len(self.books.books),
+                "unsynced_books": len(self.books.unsynced()), **self.stats.summary()}
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0.0))
+    except TimeoutError:
+        pass
+
+
+def run_consumer(settings: StreamSettings, database_url: str, *, run_id: str | None = None,
+                 logger: logging.Logger | logging.LoggerAdapter | None = None,
+                 stop: asyncio.Event | None = None) -> StreamStats:
+    """Run a consumer in this thread until `settings.max_runtime_s` passes or the process is interrupted."""
+    consumer = StreamConsumer(settings, database_url, run_id=run_id, logger=logger)
+    return asyncio.run(consumer.run(stop))

@@ -1,0 +1,66 @@
+"""Stream consumer settings: one plain dataclass, filled from PM_INTEL_STREAM_* (or the Dagster op config)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+DEFAULT_WS_URL = "wss://ws-subscriptions-clob.polymarket.com/ws/market"
+SELECTION_MODES = ("active", "top", "list")
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    ws_url: str = DEFAULT_WS_URL
+    selection: str = "active"  # active: every open market's tokens; top: the top_n markets by 24h volume; list
+    top_n: int = 100
+    tokens: tuple[str, ...] = ()  # the token / position ids for selection "list"
+    subscribe_batch: int = 500  # asset ids per subscribe message
+    flush_interval_s: float = 0.2
+    flush_rows: int = 20_000  # flush early when this many rows wait
+    stall_timeout_s: float = 30.0  # no data for this long on an open socket = a silent stall
+    pong_timeout_s: float = 30.0
+    ping_interval_s: float = 10.0
+    selection_refresh_s: float = 60.0  # re-read markets/tokens: subscribe new, unsubscribe closed
+    backoff_initial_s: float = 0.25
+    backoff_max_s: float = 30.0
+    stats_interval_s: float = 60.0  # one 'stats' row in stream_health per interval (messages per minute, lag)
+    heartbeat_interval_s: float = 2.0
+    max_runtime_s: float = 0.0  # 0 = until told to stop
+
+    def __post_init__(self) -> None:
+        if self.selection not in SELECTION_MODES:
+            raise ValueError(f"selection must be one of {SELECTION_MODES}, got {self.selection!r}")
+        if self.subscribe_batch < 1 or self.ping_interval_s <= 0 or self.stall_timeout_s <= 0:
+            raise ValueError("subscribe_batch, ping_interval_s and stall_timeout_s must be positive")
+
+    def with_overrides(self, **changes: object) -> StreamSettings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _parse(name: str, kind: type, raw: str) -> object:
+    if kind is tuple:
+        return tuple(t.strip() for t in raw.split(",") if t.strip())
+    if kind in (int, float):
+        return kind(raw)
+    return raw
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> StreamSettings:
+    """POLYMARKET_WS_URL plus PM_INTEL_STREAM_<FIELD> (e.g. PM_INTEL_STREAM_TOP_N=50, PM_INTEL_STREAM_TOKENS=1,2)."""
+    env = os.environ if env is None else env
+    values: dict[str, object] = {}
+    if env.get("POLYMARKET_WS_URL"):
+        values["ws_url"] = env["POLYMARKET_WS_URL"]
+    types = {"tokens": tuple, "top_n": int, "subscribe_batch": int, "flush_rows": int}
+    for f in fields(StreamSettings):
+        raw = env.get(f"PM_INTEL_STREAM_{f.name.upper()}")
+        if raw is None or f.name == "ws_url":
+            continue
+        kind = types.get(f.name, float if f.name.endswith("_s") else str)
+        try:
+            values[f.name] = _parse(f.name, kind, raw)
+        except ValueError:
+            raise ValueError(f"PM_INTEL_STREAM_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
+    return StreamSettings(**values)  # type: ignore[arg-type]
