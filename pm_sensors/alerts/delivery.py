@@ -1,0 +1,262 @@
+"""The alert delivery engine: new signal rows -> matching rules -> deliveries -> webhooks, and daily digests.
+
+One `tick()` does bounded work (a batch of rows per signal table, a batch of posts, a time budget) so a
+sensor evaluation stays well under Dagster's 60 s limit. Deliveries are rows in alert_deliveries, unique
+per (rule, signal table, signal key): a signal is posted at most once per rule however often ticks re-run.
+Posting leases rows first, so a crash mid-post retries after the lease (at-least-once only in that case).
+
+Budgets: a rule with daily_budget N posts at most N deliveries per UTC day (pending, delivered or failed
+count); later matches are stored as `over_budget`. At the first tick after the UTC day ends, one digest per
+(rule, day) says how many were held back, and those rows become `digested`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import psycopg
+
+from pm_sensors.alerts import sql
+from pm_sensors.alerts.filters import AlertFilterError, filters_match, validate_filters
+from pm_sensors.alerts.messages import digest_message, render_payload, signal_message
+from pm_sensors.alerts.sources import SOURCES, SignalSource, source_for
+from pm_sensors.alerts.targets import WebhookTargetError, mask_urls_in_text, validate_webhook_url
+from pm_sensors.alerts.webhook import PostOutcome, post_webhook
+
+log = logging.getLogger(__name__)
+
+# Yields an autocommit connection: each step runs in its own explicit transaction, none spans a POST.
+Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
+HEARTBEAT_PART = "alert_delivery"
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    scan_batch: int = 500  # new signal rows read per table per tick
+    send_batch: int = 200  # deliveries posted per tick
+    tick_budget_s: float = 30.0  # stop starting posts after this long
+    request_timeout_s: float = 10.0
+    attempts_per_tick: int = 3  # quick retries inside one tick
+    max_attempts: int = 8  # after this many, a delivery is `failed`
+    max_backoff_s: float = 900.0  # between ticks: min(max_backoff, 5 s * 2^attempts), or Retry-After
+    lookback_s: float = 300.0  # late-commit sweep window, and where a first run starts
+    lease_s: float = 120.0
+    allow_private: bool | None = None  # None: PM_INTEL_ALLOW_PRIVATE_WEBHOOKS
+
+
+@dataclass
+class TickReport:
+    cursor: dict[str, list[str]]
+    scanned: int = 0
+    queued: int = 0
+    over_budget: int = 0
+    delivered: int = 0
+    failed: int = 0
+    retrying: int = 0
+    digests_created: int = 0
+    digests_delivered: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "cursor"}
+
+
+class AlertDeliverer:
+    """Plain class around one warehouse: the sensor, the bench and the tests drive `tick()`."""
+
+    def __init__(self, connect: Connect, settings: DeliverySettings | None = None, *,
+                 client: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep,
+                 resolver=None):
+        self.connect = connect
+        self.settings = settings or DeliverySettings()
+        self._client = client
+        self._sleep = sleep
+        self._resolver = resolver
+
+    def tick(self, cursor: Mapping[str, Any] | None = None, *, run_id: str | None = None) -> TickReport:
+        started = time.monotonic()
+        report = TickReport(cursor={k: list(v) for k, v in (cursor or {}).items()})
+        deadline = started + self.settings.tick_budget_s
+        client = self._client or httpx.Client()
+        try:
+            with self.connect() as conn:
+                self.enqueue_new_signals(conn, report)
+                self.create_digests(conn, report)
+                self.send_due(conn, report, "alert_deliveries", client, deadline)
+                self.send_due(conn, report, "alert_digests", client, deadline)
+                detail = {**report.summary(), "tick_s": round(time.monotonic() - started, 3)}
+                with conn.transaction():
+                    sql.write_heartbeat(conn, HEARTBEAT_PART, detail, run_id)
+        finally:
+            if self._client is None:
+                client.close()
+        return report
+
+    # -- matching ------------------------------------------------------------------------------------
+
+    def enqueue_new_signals(self, conn: psycopg.Connection, report: TickReport) -> None:
+        with conn.transaction():
+            rules = sql.enabled_rules(conn)
+            tables = [s.table for s in SOURCES] + sorted({s.ingested.table for s in SOURCES if s.ingested})
+            columns = sql.table_columns(conn, tables)
+            now = sql.db_now(conn)
+        by_source: dict[str, list[dict]] = {}
+        for rule in rules:
+            source = source_for(rule["signal_type"])
+            if source is None:
+                continue
+            try:
+                rule["filters"] = validate_filters(source.signal_type, rule["filters"])
+            except AlertFilterError as exc:
+                report.errors.append(f"rule {rule['name']!r}: {exc}")
+                continue
+            by_source.setdefault(source.table, []).append(rule)
+        for source in SOURCES:
+            if source.table not in columns:
+                continue  # its migration has not run yet
+            with conn.transaction():
+                self._enqueue_source(conn, source, columns, by_source.get(source.table, []), now, report)
+
+    def _enqueue_source(self, conn, source: SignalSource, columns, rules, now: datetime, report: TickReport):
+        lookback = timedelta(seconds=self.settings.lookback_s)
+        stored = report.cursor.get(source.table)
+        after = (datetime.fromisoformat(stored[0]), stored[1]) if stored else (now - lookback, "")
+        table_cols = columns[source.table]
+        rows = sql.new_signals(conn, source, table_cols, columns, after, self.settings.scan_batch)
+        if rows:
+            report.cursor[source.table] = [rows[-1]["detected_at"].isoformat(), rows[-1]["signal_key"]]
+        if rules:
+            since = min(after[0], now) - lookback
+            rows += sql.late_signals(conn, source, table_cols, columns, since, after, self.settings.scan_batch)
+        elif not stored:
+            report.cursor[source.table] = [after[0].isoformat(), after[1]]
+        report.scanned += len(rows)
+        budgets: dict[int, int] = {}
+        day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        for row in rows:
+            for rule in rules:
+                if row["detected_at"] < rule["created_at"] or not filters_match(rule["filters"], row, source):
+                    continue
+                status = "pending"
+                if rule["daily_budget"] is not None:
+                    if rule["rule_id"] not in budgets:
+                        sql.lock_rule_budget(conn, rule["rule_id"])
+                        budgets[rule["rule_id"]] = sql.sent_today(conn, rule["rule_id"], day_start)
+                    if budgets[rule["rule_id"]] >= rule["daily_budget"]:
+                        status = "over_budget"
+                payload = render_payload(rule["destination_kind"],
+                                         signal_message(source.signal_type, source.table, row, title=source.label))
+                times = {"upstream_at": row["upstream_at"], "ingested_at": row["ingested_at"],
+                         "signal_at": row["detected_at"]}
+                if sql.insert_delivery(conn, rule["rule_id"], source.table, row["signal_key"], status, payload,
+                                       times) is None:
+                    continue  # already delivered (or held) for this rule: exactly once
+                if status == "over_budget":
+                    report.over_budget += 1
+                else:
+                    report.queued += 1
+                    if rule["rule_id"] in budgets:
+                        budgets[rule["rule_id"]] += 1
+
+    # -- digests -------------------------------------------------------------------------------------
+
+    def create_digests(self, conn: psycopg.Connection, report: TickReport) -> None:
+        with conn.transaction():
+            now = sql.db_now(conn)
+            day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            for group in sql.held_back_before(conn, day_start):
+                examples = [_summary_of(p) for p in group["examples"] or []]
+                message = digest_message(group["name"], group["signal_type"], group["day"], group["held_back"],
+                                         group["daily_budget"] or 0, [e for e in examples if e])
+                payload = render_payload(group["destination_kind"], message)
+                if sql.insert_digest(conn, group["rule_id"], group["day"], group["held_back"], payload, group["ids"]):
+                    report.digests_created += 1
+
+    # -- posting -------------------------------------------------------------------------------------
+
+    def send_due(self, conn: psycopg.Connection, report: TickReport, table: str, client: httpx.Client,
+                 deadline: float) -> None:
+        with conn.transaction():
+            claimed = sql.claim_pending(conn, table, self.settings.send_batch, self.settings.lease_s)
+        if not claimed:
+            return
+        results: list[dict[str, Any]] = []
+        target_errors: dict[str, str | None] = {}
+        down: dict[str, tuple[datetime, str]] = {}  # url -> (retry at, error): skip the rest this tick
+        for item in claimed:
+            url = item["webhook_url"]
+            if url not in target_errors:
+                target_errors[url] = self._target_error(url)
+            if target_errors[url]:
+                results.append(_result(item, "failed", 0, f"webhook target rejected: {target_errors[url]}"))
+                continue
+            if url in down:
+                results.append(_result(item, "pending", 0, down[url][1], next_attempt_at=down[url][0]))
+                continue
+            if time.monotonic() >= deadline:
+                results.append(_result(item, "pending", 0, None, next_attempt_at=datetime.now(UTC)))
+                continue
+            attempted_at = datetime.now(UTC)
+            outcome = post_webhook(client, url, item["payload"], max_attempts=self.settings.attempts_per_tick,
+                                   deadline=deadline, timeout_s=self.settings.request_timeout_s, sleep=self._sleep)
+            result = self._outcome_result(item, outcome, attempted_at)
+            if result["status"] == "pending":
+                down[url] = (result["next_attempt_at"], outcome.error or "")
+            results.append(result)
+        for r in results:
+            if r["status"] == "delivered":
+                if table == "alert_deliveries":
+                    report.delivered += 1
+                else:
+                    report.digests_delivered += 1
+            elif r["status"] == "failed":
+                report.failed += 1
+                log.warning("alert %s %s failed: %s", table, r["id"], r["error"])
+            elif r["attempts"]:
+                report.retrying += 1
+        with conn.transaction():
+            sql.record_attempts(conn, table, results)
+
+    def _target_error(self, url: str) -> str | None:
+        try:
+            validate_webhook_url(url, allow_private=self.settings.allow_private, resolver=self._resolver)
+        except WebhookTargetError as exc:
+            return str(exc)
+        return None
+
+    def _outcome_result(self, item: dict, outcome: PostOutcome, attempted_at: datetime) -> dict[str, Any]:
+        if outcome.ok:
+            return _result(item, "delivered", outcome.attempts, None, outcome.status_code, attempted_at,
+                           delivered_at=datetime.now(UTC))
+        total = item["attempts"] + outcome.attempts
+        error = mask_urls_in_text(outcome.error or "unknown error")
+        if not outcome.retryable or total >= self.settings.max_attempts:
+            if outcome.retryable:
+                error = f"gave up after {total} attempts: {error}"
+            return _result(item, "failed", outcome.attempts, error, outcome.status_code, attempted_at)
+        wait = min(self.settings.max_backoff_s, 5.0 * 2 ** max(0, total - 1))
+        if outcome.retry_after_s is not None:
+            wait = max(min(outcome.retry_after_s, self.settings.max_backoff_s), 0.0)
+        return _result(item, "pending", outcome.attempts, error, outcome.status_code, attempted_at,
+                       next_attempt_at=datetime.now(UTC) + timedelta(seconds=wait))
+
+
+def _result(item: dict, status: str, attempts: int, error: str | None, status_code: int | None = None,
+            attempted_at: datetime | None = None, *, delivered_at: datetime | None = None,
+            next_attempt_at: datetime | None = None) -> dict[str, Any]:
+    return {"id": item["id"], "status": status, "attempts": attempts, "error": error, "status_code": status_code,
+            "attempted_at": attempted_at, "delivered_at": delivered_at, "next_attempt_at": next_attempt_at}
+
+
+def _summary_of(payload: Mapping[str, Any] | None) -> str | None:
+    if not payload:
+        return None
+    text = payload.get("summary") or payload.get("text") or payload.get("content")
+    return str(text)[:200] if text else None

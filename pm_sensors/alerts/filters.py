@@ -1,0 +1,102 @@
+"""Alert rule filters (alert_rules.filters jsonb): validation and matching against a signal row.
+
+Supported keys, all optional, all must hold (AND):
+- `min_<name>` / `max_<name>`: a number; the signal row's column (or the source's alias for it, e.g.
+  `min_usdc` -> usdc_size on fresh_wallet, capturable_usdc on arbitrage) must be >= / <= it. A row with
+  the column missing or null does not match.
+- `condition_ids`: a list of 66-character condition ids; the row's condition_id must be one of them.
+- `summary_contains`: text; evidence["summary"] must contain it (case-insensitive).
+`{}` matches every alert-worthy signal of the rule's type. Dagster-free: the dashboard validates with it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pm_sensors.alerts.sources import SignalSource, source_for
+
+_CONDITION_ID = re.compile(r"^0x[0-9a-f]{64}$")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_MAX_CONDITION_IDS = 500
+_MAX_TEXT = 200
+
+
+class AlertFilterError(ValueError):
+    """A filters document that cannot be applied; the message names the offending key."""
+
+
+def validate_filters(signal_type: str, filters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The filters, normalized (numbers as float, condition ids lower-cased), or AlertFilterError."""
+    if filters is None:
+        return {}
+    if not isinstance(filters, Mapping):
+        raise AlertFilterError("filters must be a JSON object")
+    source = source_for(signal_type)
+    clean: dict[str, Any] = {}
+    for key, value in filters.items():
+        if key.startswith(("min_", "max_")):
+            name = key[4:]
+            if not _NAME.match(name):
+                raise AlertFilterError(f"{key}: {name!r} is not a column name")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise AlertFilterError(f"{key} must be a finite number, got {value!r}")
+            clean[key] = float(value)
+        elif key == "condition_ids":
+            if not isinstance(value, list) or not value or len(value) > _MAX_CONDITION_IDS:
+                raise AlertFilterError(f"condition_ids must be a non-empty list of at most {_MAX_CONDITION_IDS}")
+            ids = [str(v).strip().lower() for v in value]
+            bad = [v for v in ids if not _CONDITION_ID.match(v)]
+            if bad:
+                raise AlertFilterError(f"condition_ids: {bad[0]!r} is not a 66-character 0x condition id")
+            clean[key] = sorted(set(ids))
+        elif key == "summary_contains":
+            if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
+                raise AlertFilterError(f"summary_contains must be non-empty text of at most {_MAX_TEXT} characters")
+            clean[key] = value.strip()
+        else:
+            raise AlertFilterError(
+                f"unknown filter {key!r}; use min_<column>, max_<column>, condition_ids or summary_contains"
+            )
+    if source is None and clean and signal_type != "system":
+        raise AlertFilterError(f"unknown signal type {signal_type!r}")
+    return clean
+
+
+def filters_match(filters: Mapping[str, Any], row: Mapping[str, Any], source: SignalSource) -> bool:
+    """Whether a signal row (columns plus `evidence`) passes a rule's validated filters."""
+    for key, bound in filters.items():
+        if key.startswith(("min_", "max_")):
+            value = _number(row.get(source.column_for(key[4:])))
+            if value is None:
+                return False
+            if key.startswith("min_") and value < bound:
+                return False
+            if key.startswith("max_") and value > bound:
+                return False
+        elif key == "condition_ids":
+            if str(row.get("condition_id") or "").lower() not in bound:
+                return False
+        elif key == "summary_contains":
+            evidence = row.get("evidence") or {}
+            summary = evidence.get("summary") if isinstance(evidence, Mapping) else None
+            if not summary or bound.lower() not in str(summary).lower():
+                return False
+    return True
+
+
+def filter_columns(filters: Mapping[str, Any], source: SignalSource) -> set[str]:
+    """Columns a rule's numeric filters read (to warn about rules naming a column the table lacks)."""
+    return {source.column_for(k[4:]) for k in filters if k.startswith(("min_", "max_"))}
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)  # numeric columns may arrive as Decimal
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
