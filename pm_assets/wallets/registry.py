@@ -3,7 +3,9 @@
 Kept out of __init__ so that the dagster-free modules of the package import without Dagster.
 """
 
-assets: list = []
+from pm_assets.wallets.assets import wallets
+
+assets: list = [wallets]
 asset_checks: list = []
 jobs: list = []
 schedules: list = []

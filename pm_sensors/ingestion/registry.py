@@ -3,9 +3,11 @@
 Kept out of __init__ so that the dagster-free modules of the package import without Dagster.
 """
 
+from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
+
 assets: list = []
 asset_checks: list = []
 jobs: list = []
 schedules: list = []
-sensors: list = []
+sensors: list = [trade_live_edge_sensor]
 resources: dict = {}

@@ -1,0 +1,172 @@
+"""The Data API client (v2 first): trades, a wallet's activity, market resolutions.
+
+v2 is the contract (polymarket-api.md L.2): `{data, pagination}` envelopes, cursor pages (`next_cursor`
+passed back unchanged as `cursor` until null; `limit` is ignored once a cursor is sent), `condition` takes
+at most 20 ids. v1 (`/trades` with its offset cap of 3000) is being retired; it is read only when
+`v1_fallback` is switched on and the v2 route is gone (404).
+
+Pacing, retries and quarantine live in the shared HTTP core; this module adds the Data API's routes, its
+page walk, and one more retry: a page whose payload is malformed or does not validate is quarantined and
+asked for again (the same cursor), a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import dagster as dg
+import httpx
+import pydantic
+
+from pm_assets.resources.http import (
+    DATA_GENERAL,
+    DATA_LIMITS,
+    ApiError,
+    PayloadError,
+    PolymarketHttp,
+    QuarantineSink,
+)
+from pm_assets.trades.models import ActivityPage, Resolution, ResolutionPage, Trade, TradePage
+
+DEFAULT_DATA_URL = "https://data-api.polymarket.com"
+MAX_CONDITIONS = 20  # per request, upstream limit
+V1_OFFSET_CAP = 3000
+P = TypeVar("P", bound=pydantic.BaseModel)
+
+_TRADE_PAGE = pydantic.TypeAdapter(TradePage)
+_ACTIVITY_PAGE = pydantic.TypeAdapter(ActivityPage)
+_RESOLUTION_PAGE = pydantic.TypeAdapter(ResolutionPage)
+_V1_TRADES = pydantic.TypeAdapter(list[Trade])
+
+
+class DataApiClient(dg.ConfigurableResource):
+    """Polymarket Data API. `base_url` unset means POLYMARKET_DATA_URL, else the public host."""
+
+    base_url: str | None = None
+    page_limit: int = 1000
+    timeout_s: float = 20.0
+    max_attempts: int = 6
+    payload_attempts: int = 4
+    v1_fallback: bool = False
+
+    def resolved_base_url(self) -> str:
+        return self.base_url or os.environ.get("POLYMARKET_DATA_URL") or DEFAULT_DATA_URL
+
+    @asynccontextmanager
+    async def session(
+        self, quarantine: QuarantineSink | None = None, transport: httpx.AsyncBaseTransport | None = None
+    ) -> AsyncIterator[DataApiSession]:
+        http = PolymarketHttp(
+            base_url=self.resolved_base_url(), limits=DATA_LIMITS, general_limit=DATA_GENERAL,
+            timeout_s=self.timeout_s, max_attempts=self.max_attempts, quarantine=quarantine, transport=transport,
+        )
+        async with http:
+            yield DataApiSession(http, self)
+
+
+@dataclass
+class DataApiSession:
+    http: PolymarketHttp
+    cfg: DataApiClient
+    pages: int = 0
+
+    async def _page(self, path: str, params: Mapping[str, Any], adapter: pydantic.TypeAdapter[P]) -> P:
+        endpoint = f"GET {path}"
+        last: PayloadError | None = None
+        for _ in range(self.cfg.payload_attempts):
+            try:
+                status, data, raw = await self.http.request_json("GET", path, params=params)
+                if status >= 400:
+                    message = data.get("error") if isinstance(data, dict) else raw[:200]
+                    raise ApiError(endpoint, f"HTTP {status}: {message}", status=status, body=raw)
+                page = self.http.parse(endpoint, adapter, data, raw, params=params, status=status)
+            except PayloadError as exc:  # already quarantined by the HTTP core; ask again
+                last = exc
+                continue
+            self.pages += 1
+            return page
+        assert last is not None
+        raise last
+
+    async def trade_pages(
+        self, *, conditions: Sequence[str] = (), user: str | None = None, taker_only: bool = True,
+    ) -> AsyncIterator[list[Trade]]:
+        """Pages of `/v2/trades`, newest first, until `next_cursor` is null (the caller may stop earlier).
+
+        Without `conditions` or `user` this is the global feed, which only reaches back to the start of the
+        previous calendar month and may stop paging early under bursts.
+        """
+        if len(conditions) > MAX_CONDITIONS:
+            raise ValueError(f"at most {MAX_CONDITIONS} condition ids per request, got {len(conditions)}")
+        params: dict[str, Any] = {"limit": self.cfg.page_limit, "taker_only": str(taker_only).lower()}
+        if conditions:
+            params["condition"] = ",".join(conditions)
+        if user:
+            params["user"] = user
+        cursor: str | None = None
+        while True:
+            query = params if cursor is None else {**params, "cursor": cursor}
+            try:
+                page = await self._page("/v2/trades", query, _TRADE_PAGE)
+            except ApiError as exc:
+                if exc.status == 404 and self.cfg.v1_fallback and cursor is None:
+                    async for rows in self._v1_trade_pages(conditions, user, taker_only):
+                        yield rows
+                    return
+                raise
+            self.last_cursor_null = page.pagination.next_cursor is None
+            yield page.rows
+            cursor = page.pagination.next_cursor
+            if cursor is None or not page.rows:
+                return
+
+    async def _v1_trade_pages(
+        self, conditions: Sequence[str], user: str | None, taker_only: bool
+    ) -> AsyncIterator[list[Trade]]:
+        """v1 `/trades` by offset: capped at 3000 rows deep, so only a stopgap (off by default)."""
+        limit = min(self.cfg.page_limit, 500)
+        params: dict[str, Any] = {"limit": limit, "takerOnly": str(taker_only).lower()}
+        if conditions:
+            params["market"] = ",".join(conditions)
+        if user:
+            params["user"] = user
+        offset = 0
+        while offset <= V1_OFFSET_CAP:
+            rows = await self._page("/trades", {**params, "offset": offset}, _V1_TRADES)
+            self.last_cursor_null = len(rows) < limit
+            yield rows
+            if len(rows) < limit:
+                return
+            offset += limit
+        self.last_cursor_null = False  # stopped by the offset cap, not by the end of the data
+
+    async def first_activity(self, wallet: str, max_pages: int = 40) -> tuple[datetime | None, bool]:
+        """(oldest activity time of `wallet`, whether its whole history was read).
+
+        Activity comes newest first and v2 has no documented ascending order, so the oldest row is at the
+        end of the walk; a very long history is cut at `max_pages` (such a wallet is not new anyway).
+        """
+        params: dict[str, Any] = {"user": wallet, "limit": 500}
+        oldest: int | None = None
+        cursor: str | None = None
+        for _ in range(max_pages):
+            page = await self._page("/v2/activity", params if cursor is None else {**params, "cursor": cursor},
+                                    _ACTIVITY_PAGE)
+            for row in page.data or []:
+                oldest = row.timestamp if oldest is None else min(oldest, row.timestamp)
+            cursor = page.pagination.next_cursor
+            if cursor is None or not page.data:
+                return (None if oldest is None else datetime.fromtimestamp(oldest, UTC)), True
+        return (None if oldest is None else datetime.fromtimestamp(oldest, UTC)), False
+
+    async def resolutions(self, condition_ids: Sequence[str]) -> list[Resolution]:
+        """`/v2/resolutions` for up to 20 condition ids (66-character form)."""
+        if len(condition_ids) > MAX_CONDITIONS:
+            raise ValueError(f"at most {MAX_CONDITIONS} condition ids per request, got {len(condition_ids)}")
+        page = await self._page("/v2/resolutions", {"condition": ",".join(condition_ids)}, _RESOLUTION_PAGE)
+        return page.data or []

@@ -1,0 +1,59 @@
+"""The `trades` asset (daily partitions, backfill path) and the loss-repair job the live edge relies on."""
+
+
+import dagster as dg
+
+from pm_assets.partitions import daily_partitions
+from pm_assets.resources.data_api import DataApiClient
+from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.trades.live_edge import repair_open_losses
+from pm_assets.trades.loading import backfill_trade_window, run_trade_load
+from pm_assets.trades.writer import DEFAULT_BATCH_SIZE
+
+
+class TradesConfig(dg.Config):
+    batch_size: int = DEFAULT_BATCH_SIZE
+    concurrency: int = 4
+
+
+@dg.asset(
+    key="trades", group_name="trades", kinds={"postgres"}, partitions_def=daily_partitions,
+    deps=[dg.AssetKey("markets")],
+)
+def trades(
+    context: dg.AssetExecutionContext, config: TradesConfig, data_api: DataApiClient, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Every taker-side fill (Data API v2, `taker_only=true`: each fill once, volume never double-counted),
+    keyed by `fill_key`, for the partition's UTC day.
+
+    A partition run walks `condition=` pages of every market that may have traded that day back to the day's
+    start; re-runs and overlapping backfills change nothing. The live edge (sensor `trade_live_edge_sensor`)
+    keeps today current between runs.
+    """
+    window = context.partition_time_window
+    outcome = run_trade_load(
+        data_api, warehouse.connect,
+        lambda session, writer: backfill_trade_window(session, writer, window.start, window.end, config.concurrency),
+        run_id=context.run_id, batch_size=config.batch_size,
+    )
+    context.log.info("trades %s: %s", context.partition_key, outcome.metadata)
+    return dg.MaterializeResult(metadata={**outcome.metadata, **outcome.value})
+
+
+@dg.op
+def repair_trade_losses(
+    context: dg.OpExecutionContext, data_api: DataApiClient, warehouse: WarehouseResource
+) -> dict:
+    """Re-walk, market by market, every interval the live edge could not prove it saw."""
+    outcome = run_trade_load(
+        data_api, warehouse.connect, lambda session, writer: repair_open_losses(session, writer),
+        run_id=context.run_id,
+    )
+    context.log.info("trade loss repair: %s", outcome.metadata)
+    context.add_output_metadata(outcome.metadata)
+    return outcome.metadata
+
+
+@dg.job(description="Repair the live trade edge's open loss events from per-market condition walks.")
+def trade_loss_repair_job() -> None:
+    repair_trade_losses()
