@@ -1,0 +1,230 @@
+"""Pydantic models of Gamma's market and event payloads, with the real field types.
+
+Upstream quirks accepted as they are (polymarket-api.md §1.3, §1.4, L.1): `outcomes`, `outcomePrices` and
+`clobTokenIds` are JSON arrays encoded as strings inside the JSON; numbers arrive as strings or numbers
+(schema drift turns one into the other); optional fields are omitted; dates come as `…Z` ISO strings or as
+`YYYY-MM-DD HH:MM:SS+00`; Protocol V2 markets have `clobTokenIds: null` and a real `positionIds` array and a
+62-hex `conditionId`. Unknown fields are ignored (Gamma adds fields often); garbage is refused with the field
+named. The shared value types here are reused by the CLOB models (books, prices).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import orjson
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from pm_assets.markets.identifiers import market_generation, normalize_condition_id, outcome_ids
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValueError(f"expected a number or numeric string, got {value[:40]!r}") from None
+    else:
+        raise ValueError(f"expected a number, got {type(value).__name__}")
+    if not math.isfinite(number):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return number
+
+
+def _json_list(value: Any) -> list[Any]:
+    """Gamma's JSON-in-a-string arrays (`"[\\"Yes\\", \\"No\\"]"`); real arrays pass through."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            raise ValueError(f"expected a JSON-encoded array, got {value[:60]!r}") from None
+    if not isinstance(value, list):
+        raise ValueError(f"expected an array, got {type(value).__name__}")
+    return value
+
+
+def _str_list(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    items = _json_list(value)
+    if any(isinstance(v, (bool, float)) or not isinstance(v, (str, int)) for v in items):
+        raise ValueError("expected an array of strings")
+    return [str(v) for v in items]
+
+
+def _number_list(value: Any) -> list[float]:
+    return [n for n in (_number(v) for v in _json_list(value)) if n is not None]
+
+
+def _timestamp(value: Any) -> datetime | None:
+    """ISO `…Z` / `+00:00`, Gamma's `YYYY-MM-DD HH:MM:SS+00`, bare dates, and epoch seconds or ms."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        return datetime.fromtimestamp(seconds, UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return _timestamp(int(text))
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        elif len(text) > 3 and text[-3] in "+-" and text[-3:][1:].isdigit() and ":" not in text[-6:]:
+            text += ":00"  # "+00" -> "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"expected a date-time, got {value[:40]!r}") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"expected a date-time string, got {type(value).__name__}")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(f"expected a string, got {type(value).__name__}")
+
+
+def _required_text(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValueError("must be a non-empty string")
+    return text
+
+
+Number = Annotated[float | None, BeforeValidator(_number)]
+JsonStrList = Annotated[list[str] | None, BeforeValidator(_str_list)]
+JsonNumberList = Annotated[list[float], BeforeValidator(_number_list)]
+Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
+Text = Annotated[str | None, BeforeValidator(_text)]
+Id = Annotated[str, BeforeValidator(_required_text)]
+ConditionId = Annotated[str, BeforeValidator(normalize_condition_id)]
+
+
+class Upstream(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+
+class FeeSchedule(Upstream):
+    rate: Number = None
+    exponent: Number = None
+    taker_only: bool | None = Field(None, alias="takerOnly")
+    rebate_rate: Number = Field(None, alias="rebateRate")
+
+
+class Tag(Upstream):
+    id: Text = None
+    label: Text = None
+    slug: Text = None
+
+
+class EventRef(Upstream):
+    """The partial event a market embeds."""
+
+    id: Id
+
+
+class GammaMarket(Upstream):
+    id: Id
+    condition_id: ConditionId = Field(alias="conditionId")
+    question: Text = None
+    slug: Text = None
+    description: Text = None
+    version: Text = None
+    outcomes: JsonStrList = None
+    outcome_prices: JsonNumberList = Field(default_factory=list, alias="outcomePrices")
+    clob_token_ids: JsonStrList = Field(None, alias="clobTokenIds")
+    position_ids: JsonStrList = Field(None, alias="positionIds")
+    question_id: Text = Field(None, alias="questionID")
+    neg_risk: bool = Field(False, alias="negRisk")
+    neg_risk_market_id: Text = Field(None, alias="negRiskMarketID")
+    neg_risk_other: bool = Field(False, alias="negRiskOther")
+    group_item_title: Text = Field(None, alias="groupItemTitle")
+    active: bool | None = None
+    closed: bool | None = None
+    archived: bool | None = None
+    accepting_orders: bool | None = Field(None, alias="acceptingOrders")
+    enable_order_book: bool | None = Field(None, alias="enableOrderBook")
+    tick_size: Number = Field(None, alias="orderPriceMinTickSize")
+    min_order_size: Number = Field(None, alias="orderMinSize")
+    fees_enabled: bool | None = Field(None, alias="feesEnabled")
+    fee_schedule: FeeSchedule | None = Field(None, alias="feeSchedule")
+    volume: Number = None
+    volume_num: Number = Field(None, alias="volumeNum")
+    volume_24h: Number = Field(None, alias="volume24hr")
+    liquidity: Number = None
+    liquidity_num: Number = Field(None, alias="liquidityNum")
+    best_bid: Number = Field(None, alias="bestBid")
+    best_ask: Number = Field(None, alias="bestAsk")
+    spread: Number = None
+    last_trade_price: Number = Field(None, alias="lastTradePrice")
+    start_date: Timestamp = Field(None, alias="startDate")
+    end_date: Timestamp = Field(None, alias="endDate")
+    closed_time: Timestamp = Field(None, alias="closedTime")
+    updated_at: Timestamp = Field(None, alias="updatedAt")
+    uma_resolution_status: Text = Field(None, alias="umaResolutionStatus")
+    uma_resolution_statuses: JsonStrList = Field(None, alias="umaResolutionStatuses")
+    events: list[EventRef] = Field(default_factory=list)
+    tags: list[Tag] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ids_fit_outcomes(self) -> GammaMarket:
+        market_generation(self.version)  # an unknown generation is refused, never guessed
+        ids = self.outcome_ids
+        if ids and self.outcomes and len(ids) != len(self.outcomes):
+            field = "positionIds" if self.generation == "v2" else "clobTokenIds"
+            raise ValueError(f"{field}: {len(ids)} ids for {len(self.outcomes)} outcomes")
+        return self
+
+    @property
+    def generation(self) -> str:
+        return market_generation(self.version)
+
+    @property
+    def outcome_ids(self) -> list[str]:
+        return outcome_ids(self.version, self.clob_token_ids, self.position_ids)
+
+    @property
+    def event_id(self) -> str | None:
+        return self.events[0].id if self.events else None
+
+
+class GammaEvent(Upstream):
+    id: Id
+    slug: Text = None
+    title: Text = None
+    description: Text = None
+    category: Text = None
+    neg_risk: bool = Field(False, alias="negRisk")
+    enable_neg_risk: bool | None = Field(None, alias="enableNegRisk")
+    neg_risk_market_id: Text = Field(None, alias="negRiskMarketID")
+    neg_risk_augmented: bool = Field(False, alias="negRiskAugmented")
+    active: bool | None = None
+    closed: bool | None = None
+    volume: Number = None
+    volume_24h: Number = Field(None, alias="volume24hr")
+    liquidity: Number = None
+    start_date: Timestamp = Field(None, alias="startDate")
+    end_date: Timestamp = Field(None, alias="endDate")
+    updated_at: Timestamp = Field(None, alias="updatedAt")
+    tags: list[Tag] = Field(default_factory=list)
+
+
+class KeysetEnvelope(Upstream):
+    """`/markets/keyset` and `/events/keyset` pages; items are validated one by one (see resources/gamma.py)."""
+
+    markets: list[Any] | None = None
+    events: list[Any] | None = None
+    next_cursor: Text = None
