@@ -1,7 +1,32 @@
-"""pm-intel dashboards: the router (pages arrive with the dashboards work)."""
+"""pm-intel dashboards: the router (st.navigation over one st.Page per file in app_pages/)."""
+
+from pathlib import Path
 
 import streamlit as st
 
+from dashboards.access import require_password
+
+PAGES = Path(__file__).parent / "app_pages"
+
 st.set_page_config(page_title="pm-intel", layout="wide")
-st.title("pm-intel")
-st.write("Market intelligence for Polymarket. Pages are being built.")
+require_password()
+page = st.navigation(
+    {
+        "Markets": [
+            st.Page(PAGES / "overview.py", title="Overview", url_path="overview", default=True),
+            st.Page(PAGES / "markets.py", title="Markets", url_path="markets"),
+            st.Page(PAGES / "wallets.py", title="Wallets", url_path="wallets"),
+        ],
+        "Signals": [
+            st.Page(PAGES / "signals.py", title="Signals", url_path="signals"),
+            st.Page(PAGES / "arbitrage.py", title="Arbitrage", url_path="arbitrage"),
+        ],
+        "Operations": [
+            st.Page(PAGES / "alerts.py", title="Alerts and thresholds", url_path="alerts"),
+            st.Page(PAGES / "pipeline.py", title="Pipeline health", url_path="pipeline"),
+        ],
+    }
+)
+if st.sidebar.button("Refresh", help="Clear cached query results and reload from the warehouse"):
+    st.cache_data.clear()
+page.run()

@@ -3,19 +3,147 @@
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-25
+
+Two rollups keep the market and wallet pages fast at tens of millions of trades:
+- `market_volume_daily`: trades and USDC volume per market and UTC day;
+- `wallet_positions`: net position, USDC bought/sold and trade count per wallet and outcome token.
+`pm_refresh_dashboard_rollups()` brings both up to date incrementally (it recomputes every (market, day) and
+(wallet, token) pair touched by trades ingested since its last watermark, minus an overlap so a slow ingest
+transaction is picked up next time) and records the watermark in `rollup_watermarks`. A Dagster asset calls it
+after trades land; the dashboards add the trades ingested after the watermark on the fly, so the figures are
+exact even when the refresh lags (and still correct, only slower, if it never ran).
 """
 
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
 
+UPGRADE = """
+create table market_volume_daily (
+    condition_id text not null,
+    day date not null,
+    trades bigint not null,
+    volume_usdc double precision not null,
+    primary key (condition_id, day)
+);
+create index market_volume_daily_day_idx on market_volume_daily (day);
+
+create table wallet_positions (
+    wallet text not null,
+    token_id text not null,
+    condition_id text not null,
+    outcome text,
+    net_size double precision not null,
+    bought_usdc double precision not null,
+    sold_usdc double precision not null,
+    trades bigint not null,
+    last_trade_at timestamptz not null,
+    primary key (wallet, token_id)
+);
+create index wallet_positions_holders_idx on wallet_positions (condition_id, net_size desc);
+
+create table rollup_watermarks (
+    name text primary key,
+    complete_through timestamptz not null,
+    refreshed_at timestamptz not null default now(),
+    pairs_recomputed bigint not null default 0
+);
+
+-- The markets page sorts by lifetime volume by default; an index turns that into a top-N read.
+create index markets_volume_idx on markets (volume desc nulls last);
+
+create or replace function pm_refresh_dashboard_rollups(overlap interval default interval '1 hour')
+returns table (rollup text, pairs bigint) language plpgsql as $$
+declare
+    previous timestamptz;
+    upto timestamptz := now();
+    since timestamptz;
+    n_days bigint;
+    n_positions bigint;
+begin
+    -- One refresh at a time; a second caller waits rather than double-computing.
+    perform pg_advisory_xact_lock(hashtext('pm_refresh_dashboard_rollups'));
+    select complete_through into previous from rollup_watermarks where name = 'dashboard_rollups';
+    if previous is null then
+        -- First build: one pass over trades beats recomputing millions of pairs one by one.
+        delete from market_volume_daily;
+        insert into market_volume_daily (condition_id, day, trades, volume_usdc)
+            select condition_id, (traded_at at time zone 'UTC')::date, count(*), coalesce(sum(usdc_size), 0)
+            from trades where ingested_at <= upto group by 1, 2;
+        get diagnostics n_days = row_count;
+        delete from wallet_positions;
+        insert into wallet_positions (wallet, token_id, condition_id, outcome, net_size, bought_usdc, sold_usdc,
+                                      trades, last_trade_at)
+            select wallet, token_id, min(condition_id), min(outcome),
+                   sum(case when side = 'BUY' then size else -size end),
+                   coalesce(sum(usdc_size) filter (where side = 'BUY'), 0),
+                   coalesce(sum(usdc_size) filter (where side = 'SELL'), 0),
+                   count(*), max(traded_at)
+            from trades where ingested_at <= upto group by wallet, token_id;
+        get diagnostics n_positions = row_count;
+        insert into rollup_watermarks (name, complete_through, refreshed_at, pairs_recomputed)
+            values ('dashboard_rollups', upto, clock_timestamp(), n_days + n_positions);
+        return query values ('market_volume_daily', n_days), ('wallet_positions', n_positions);
+        return;
+    end if;
+    since := previous - overlap;
+
+    create temp table _touched_days on commit drop as
+        select distinct condition_id, (traded_at at time zone 'UTC')::date as day
+        from trades where ingested_at > since and ingested_at <= upto;
+    delete from market_volume_daily d using _touched_days t
+        where d.condition_id = t.condition_id and d.day = t.day;
+    insert into market_volume_daily (condition_id, day, trades, volume_usdc)
+        select t.condition_id, t.day, count(*), coalesce(sum(tr.usdc_size), 0)
+        from _touched_days t
+        join trades tr on tr.condition_id = t.condition_id
+            and tr.traded_at >= (t.day::timestamp at time zone 'UTC')
+            and tr.traded_at < ((t.day + 1)::timestamp at time zone 'UTC')
+            and tr.ingested_at <= upto
+        group by t.condition_id, t.day;
+    get diagnostics n_days = row_count;
+
+    create temp table _touched_positions on commit drop as
+        select distinct wallet, token_id from trades where ingested_at > since and ingested_at <= upto;
+    delete from wallet_positions p using _touched_positions t
+        where p.wallet = t.wallet and p.token_id = t.token_id;
+    insert into wallet_positions (wallet, token_id, condition_id, outcome, net_size, bought_usdc, sold_usdc,
+                                  trades, last_trade_at)
+        select tr.wallet, tr.token_id, min(tr.condition_id), min(tr.outcome),
+               sum(case when tr.side = 'BUY' then tr.size else -tr.size end),
+               coalesce(sum(tr.usdc_size) filter (where tr.side = 'BUY'), 0),
+               coalesce(sum(tr.usdc_size) filter (where tr.side = 'SELL'), 0),
+               count(*), max(tr.traded_at)
+        from _touched_positions t
+        join trades tr on tr.wallet = t.wallet and tr.token_id = t.token_id and tr.ingested_at <= upto
+        group by tr.wallet, tr.token_id;
+    get diagnostics n_positions = row_count;
+
+    insert into rollup_watermarks (name, complete_through, refreshed_at, pairs_recomputed)
+        values ('dashboard_rollups', upto, clock_timestamp(), n_days + n_positions)
+        on conflict (name) do update set complete_through = excluded.complete_through,
+            refreshed_at = excluded.refreshed_at, pairs_recomputed = excluded.pairs_recomputed;
+    return query values ('market_volume_daily', n_days), ('wallet_positions', n_positions);
+end $$;
+
+grant select on market_volume_daily, wallet_positions, rollup_watermarks to pm_intel_reader;
+"""
+
+DOWNGRADE = """
+drop function if exists pm_refresh_dashboard_rollups(interval);
+drop index if exists markets_volume_idx;
+drop table if exists rollup_watermarks;
+drop table if exists wallet_positions;
+drop table if exists market_volume_daily;
+"""
+
 
 def upgrade() -> None:
-    pass
+    op.execute(UPGRADE)
 
 
 def downgrade() -> None:
-    pass
+    op.execute(DOWNGRADE)

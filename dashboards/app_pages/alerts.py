@@ -1,0 +1,85 @@
+"""Alerts and thresholds: alert rules (webhooks validated, shown masked), threshold overrides, deliveries.
+
+The only page that writes, through the editor role (alert_rules and threshold_overrides only).
+"""
+
+import json
+
+import pandas as pd
+import sqlalchemy as sa
+import streamlit as st
+
+from dashboards import queries
+from dashboards.rule_form import RuleError, rule_params
+from dashboards.signal_types import SIGNAL_TYPES
+from dashboards.threshold_form import render_thresholds
+from dashboards.webhook_targets import WebhookTargetError, mask_webhook_url, send_test_message
+
+st.title("Alerts and thresholds")
+state = st.session_state
+state.setdefault("rule_form_gen", 0)
+if state.get("rule_flash"):
+    st.success(state.pop("rule_flash"))
+
+rules = queries.alert_rules()
+st.subheader("Alert rules")
+if rules.empty:
+    st.info("No alert rules yet.")
+else:
+    shown = rules.assign(webhook=[mask_webhook_url(u) for u in rules["webhook_url"]]).drop(columns=["webhook_url"])
+    st.dataframe(shown, hide_index=True, width="stretch")
+
+NEW = "➕ new rule"
+names = [NEW] + rules["name"].tolist()
+picked = st.selectbox("Create or edit", names, key="rule_pick")
+current = None if picked == NEW else rules[rules["name"] == picked].iloc[0].to_dict()
+with st.form(f"rule_form_{state.rule_form_gen}"):
+    name = st.text_input("Name", value="" if current is None else current["name"], max_chars=100)
+    tables = [k.table for k in SIGNAL_TYPES]
+    signal_type = st.selectbox("Signal", tables, index=tables.index(current["signal_type"])
+                               if current is not None and current["signal_type"] in tables else 0)
+    kinds = ["slack", "discord", "json"]
+    kind = st.selectbox("Destination", kinds, index=kinds.index(current["destination_kind"]) if current else 0)
+    hint = "" if current is None else f" (stored: {mask_webhook_url(current['webhook_url'])}; blank keeps it)"
+    webhook = st.text_input("Webhook URL" + hint, type="password", max_chars=2000)
+    filters = st.text_area("Filters (JSON object)", value="{}" if current is None else json.dumps(current["filters"]))
+    budget = st.number_input("Daily budget (0 = unlimited)", min_value=0, max_value=100_000, step=1,
+                             value=0 if current is None or pd.isna(current["daily_budget"])
+                             else int(current["daily_budget"]))
+    enabled = st.checkbox("Enabled", value=True if current is None else bool(current["enabled"]))
+    submitted = st.form_submit_button("Save rule")
+if submitted:
+    try:
+        params = rule_params(rule_id=None if current is None else int(current["rule_id"]), name=name,
+                             signal_type=signal_type, destination_kind=kind, webhook_url=webhook,
+                             filters=filters, daily_budget=budget, enabled=enabled)
+        queries.save_rule(params)
+    except (RuleError, WebhookTargetError) as exc:
+        st.error(f"Not saved: {exc}")
+    except sa.exc.IntegrityError:
+        st.error(f"Not saved: a rule named {name.strip()!r} already exists.")
+    else:
+        state.rule_form_gen += 1
+        state.rule_flash = f"Saved rule {params['name']!r}."
+        st.rerun()
+
+if current is not None:
+    test_col, toggle_col = st.columns(2)
+    if send_test_message is None:
+        test_col.caption("Test-send arrives with the alert delivery engine (pm_sensors.alerts.messages).")
+    elif test_col.button("Send a test message"):
+        try:
+            send_test_message(queries.rule_webhook(int(current["rule_id"])), current["destination_kind"])
+            test_col.success("Test message delivered.")
+        except Exception as exc:  # noqa: BLE001 - any delivery failure is reported to the user, masked
+            test_col.error(f"Test message failed: {mask_webhook_url(str(exc))}")
+
+st.subheader("Delivery history")
+status = st.selectbox("Status", ["all", "failed", "delivered", "pending", "over_budget", "digested"])
+history = queries.deliveries(status)
+failed = int((history["status"] == "failed").sum()) if not history.empty else 0
+st.caption(f"{len(history)} deliveries shown, {failed} failed")
+st.dataframe(history, hide_index=True, width="stretch")
+
+st.subheader("Signal thresholds")
+render_thresholds()

@@ -1,0 +1,49 @@
+"""Small pieces several pages share: time windows, links out, number formats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+import streamlit as st
+
+from dashboards import db
+
+WINDOWS = {"1 hour": timedelta(hours=1), "24 hours": timedelta(days=1), "7 days": timedelta(days=7),
+           "30 days": timedelta(days=30), "1 year": timedelta(days=365)}
+
+
+def since_selector(label: str = "Window", default: str = "7 days", key: str | None = None) -> datetime:
+    choice = st.selectbox(label, list(WINDOWS), index=list(WINDOWS).index(default), key=key)
+    # Rounded to the minute so the cached query is reused across reruns within that minute.
+    return (datetime.now(UTC) - WINDOWS[choice]).replace(second=0, microsecond=0)
+
+
+def polymarket_url(event_slug: str | None) -> str | None:
+    return f"https://polymarket.com/event/{quote(event_slug)}" if event_slug else None
+
+
+def dagster_asset_url(asset_key: str) -> str:
+    return f"{db.dagster_ui_url()}/assets/{quote(asset_key)}"
+
+
+def money(value) -> str:
+    return "—" if value is None or value != value else f"${float(value):,.0f}"
+
+
+def ago(ts) -> str:
+    if ts is None or ts != ts:
+        return "never"
+    ts = ts.to_pydatetime() if hasattr(ts, "to_pydatetime") else ts
+    seconds = (datetime.now(UTC) - (ts if ts.tzinfo else ts.replace(tzinfo=UTC))).total_seconds()
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 172800:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
+
+
+def short_wallet(address: str) -> str:
+    return f"{address[:6]}…{address[-4:]}" if address and len(address) > 12 else address

@@ -1,0 +1,38 @@
+"""Turning the alert-rule form into the row to store, or a RuleError saying what to fix."""
+
+from __future__ import annotations
+
+import json
+
+from dashboards.signal_types import BY_TABLE
+from dashboards.webhook_targets import validate_webhook_url
+
+DESTINATIONS = ("slack", "discord", "json")
+
+
+class RuleError(ValueError):
+    pass
+
+
+def rule_params(*, rule_id: int | None, name: str, signal_type: str, destination_kind: str, webhook_url: str,
+                filters: str, daily_budget: int, enabled: bool) -> dict:
+    name = name.strip()
+    if not name:
+        raise RuleError("the rule needs a name")
+    if signal_type not in BY_TABLE:
+        raise RuleError(f"unknown signal {signal_type!r}")
+    if destination_kind not in DESTINATIONS:
+        raise RuleError(f"destination must be one of {', '.join(DESTINATIONS)}")
+    webhook_url = webhook_url.strip()
+    if rule_id is None and not webhook_url:
+        raise RuleError("a new rule needs a webhook URL")
+    stored_url = validate_webhook_url(webhook_url) if webhook_url else None
+    try:
+        parsed = json.loads(filters or "{}")
+    except json.JSONDecodeError as exc:
+        raise RuleError(f"filters are not valid JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(parsed, dict):
+        raise RuleError("filters must be a JSON object, e.g. {\"min_usdc\": 10000}")
+    return {"rule_id": rule_id, "name": name, "signal_type": signal_type, "destination_kind": destination_kind,
+            "webhook_url": stored_url, "filters": json.dumps(parsed), "enabled": bool(enabled),
+            "daily_budget": int(daily_budget) or None}
