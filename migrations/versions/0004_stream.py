@@ -33,6 +33,11 @@ def upgrade() -> None:
         );
         create index ws_new_markets_time_idx on ws_new_markets (server_ts desc);
         create index stream_health_gap_idx on stream_health (started_at desc) where event = 'gap';
+        -- The supervisor sensor counts recent ticks per time bucket; BRIN fits append-mostly time order
+        -- and costs the hot insert path next to nothing.
+        create index ws_price_changes_ts_brin on ws_price_changes using brin (server_ts);
+        create index ws_last_trades_ts_brin on ws_last_trades using brin (server_ts);
+        create index ws_book_snapshots_ts_brin on ws_book_snapshots using brin (server_ts);
         """
     )
 
@@ -40,6 +45,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
+        drop index if exists ws_book_snapshots_ts_brin;
+        drop index if exists ws_last_trades_ts_brin;
+        drop index if exists ws_price_changes_ts_brin;
         drop index if exists stream_health_gap_idx;
         drop table if exists ws_new_markets;
         """

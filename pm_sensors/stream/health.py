@@ -37,6 +37,7 @@ class StreamStats:
     rows_written: int = 0
     flush_failures: int = 0
     last_data_at: float | None = None  # wall clock of the last data frame
+    last_tick_ms: int = 0  # newest server timestamp seen (the stream's own clock, for signal time buckets)
     _window_start: float = field(default_factory=time.time)
     _window_messages: int = 0
     _lag_ms: list[float] = field(default_factory=list)
@@ -46,6 +47,8 @@ class StreamStats:
         self.messages += 1
         self._window_messages += 1
         self._n += 1
+        if server_ts_ms > self.last_tick_ms:
+            self.last_tick_ms = server_ts_ms
         if self._n % _LAG_SAMPLE_EVERY == 0 and len(self._lag_ms) < _LAG_WINDOW_CAP:
             self._lag_ms.append(received * 1000.0 - server_ts_ms)
 
