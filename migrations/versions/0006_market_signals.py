@@ -5,7 +5,7 @@ Revises: 0005
 Create Date: 2026-11-25
 """
 
-from alembic import op  # noqa: F401
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -13,9 +13,30 @@ branch_labels = None
 depends_on = None
 
 
+# BRIN on the tick tables: the arbitrage replay asks "which tokens ticked since the watermark" by time only;
+# BRIN stays tiny and cheap to maintain on append-ordered data, unlike a btree on every insert.
+UPGRADE = """
+create index if not exists ws_book_snapshots_ts_brin on ws_book_snapshots using brin (server_ts);
+create index if not exists ws_price_changes_ts_brin on ws_price_changes using brin (server_ts);
+create index if not exists ws_last_trades_ts_brin on ws_last_trades using brin (server_ts);
+create index if not exists price_spikes_token_kind_idx on price_spikes (token_id, kind, window_end);
+create index if not exists arbitrage_windows_set_idx on arbitrage_windows ((evidence->>'set_key'), kind, opened_at);
+create index if not exists signal_scorecard_table_horizon_idx on signal_scorecard (signal_table, horizon);
+"""
+
+DOWNGRADE = """
+drop index if exists signal_scorecard_table_horizon_idx;
+drop index if exists arbitrage_windows_set_idx;
+drop index if exists price_spikes_token_kind_idx;
+drop index if exists ws_last_trades_ts_brin;
+drop index if exists ws_price_changes_ts_brin;
+drop index if exists ws_book_snapshots_ts_brin;
+"""
+
+
 def upgrade() -> None:
-    pass
+    op.execute(UPGRADE)
 
 
 def downgrade() -> None:
-    pass
+    op.execute(DOWNGRADE)

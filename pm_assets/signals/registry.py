@@ -9,3 +9,9 @@ jobs: list = []
 schedules: list = []
 sensors: list = []
 resources: dict = {}
+
+# Market signals (arbitrage, spikes, rankings, scorecard): see market_assets.py.
+from pm_assets.signals import market_assets as _market  # noqa: E402
+
+assets += _market.assets
+schedules += getattr(_market, "schedules", [])

@@ -1,0 +1,83 @@
+"""Dagster assets of the market signals: thin wrappers over the Dagster-free modules beside them.
+
+Each Config's defaults come from the threshold catalogue (env PM_INTEL_<NAME>); the schedule applies the
+dashboard's overrides with `thresholds.run_config_values`, and a Launchpad value wins over both. Values are
+validated by the catalogue's rules before a run does anything, so a bad value fails the run with its reason.
+"""
+
+
+from datetime import datetime
+from typing import Any
+
+import dagster as dg
+
+from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals import catalogue  # noqa: F401  (fills the threshold catalogue)
+from pm_assets.signals import thresholds as th
+from pm_assets.signals.arbitrage import ArbitrageThresholds
+from pm_assets.signals.market_inputs import materialize_arbitrage
+
+
+def _d(signal_type: str, name: str) -> Any:
+    return th.default_value(signal_type, name)
+
+
+def _validated(signal_type: str, config: dg.Config) -> dict[str, Any]:
+    values = {}
+    for name in th.catalogue()[signal_type]:
+        try:
+            values[name] = th.validate(signal_type, name, getattr(config, name))
+        except th.ThresholdError as exc:
+            raise dg.Failure(description=f"invalid threshold: {exc}") from exc
+    return values
+
+
+def _rescan(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise dg.Failure(description=f"rescan_from must be an ISO timestamp, got {value!r}") from exc
+    if at.tzinfo is None:
+        raise dg.Failure(description=f"rescan_from needs a time zone (e.g. +00:00), got {value!r}")
+    return at
+
+
+class ArbitrageConfig(dg.Config):
+    arbitrage_min_edge: float = _d("arbitrage", "arbitrage_min_edge")
+    arbitrage_reaction_s: float = _d("arbitrage", "arbitrage_reaction_s")
+    arbitrage_max_stake_usdc: float = _d("arbitrage", "arbitrage_max_stake_usdc")
+    arbitrage_ghost_extreme: float = _d("arbitrage", "arbitrage_ghost_extreme")
+    arbitrage_ghost_min_size: float = _d("arbitrage", "arbitrage_ghost_min_size")
+    arbitrage_ghost_max_deviation: float = _d("arbitrage", "arbitrage_ghost_max_deviation")
+    rescan_from: str | None = None
+
+
+def arbitrage_thresholds(values: dict[str, Any]) -> ArbitrageThresholds:
+    return ArbitrageThresholds(
+        min_edge=values["arbitrage_min_edge"], reaction_s=values["arbitrage_reaction_s"],
+        max_stake_usdc=values["arbitrage_max_stake_usdc"], ghost_extreme=values["arbitrage_ghost_extreme"],
+        ghost_min_size=values["arbitrage_ghost_min_size"],
+        ghost_max_deviation=values["arbitrage_ghost_max_deviation"],
+    )
+
+
+@dg.asset(key="arbitrage_windows", group_name="signals", kinds={"postgres"})
+def arbitrage_windows(
+    context: dg.AssetExecutionContext, config: ArbitrageConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Arbitrage windows: binary markets and complete negRisk events whose books paid more than a set costs,
+    after each market's taker fees, with open/close, peak edge, fillable depth and capturable dollars.
+    Windows on ghost books, incomplete sets or held (disputed, closed...) markets are kept with
+    suppressed_reason. Refreshes from the stored book ticks since the last run (the stream supervisor and
+    the signals schedule launch it); open windows stay open (closed_at null) until a later run closes them.
+    """
+    values = _validated("arbitrage", config)
+    with warehouse.connect() as conn:
+        result = materialize_arbitrage(conn, arbitrage_thresholds(values), rescan_from=_rescan(config.rescan_from))
+    context.log.info(f"arbitrage_windows: {result}")
+    return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
+
+
+assets = [arbitrage_windows]
