@@ -3,9 +3,17 @@
 Kept out of __init__ so that the dagster-free modules of the package import without Dagster.
 """
 
-assets: list = []
-asset_checks: list = []
+from pm_assets.coverage.assets import (
+    coverage_above_floor,
+    coverage_daily,
+    coverage_ledger,
+    coverage_schedule,
+    deadman_sensor,
+)
+
+assets: list = [coverage_ledger, coverage_daily]
+asset_checks: list = [coverage_above_floor]
 jobs: list = []
-schedules: list = []
-sensors: list = []
+schedules: list = [coverage_schedule]
+sensors: list = [deadman_sensor]
 resources: dict = {}
