@@ -65,13 +65,14 @@ def copy_upsert(
                 sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in update),
             )
         else:
-            action = sql.SQL("do nothing")
+            action = sql.SQL("do nothing")  # returns only inserted rows, and works on partitioned tables
+        inserted_flag = sql.SQL("(xmax = 0)") if update else sql.SQL("true")
         cur.execute(
             sql.SQL(
                 "with src as (select distinct on ({keys}) {cols} from {stage} order by {keys}) "
                 "insert into {table} ({cols}) select {cols} from src on conflict ({keys}) {action} "
-                "returning (xmax = 0)"
-            ).format(keys=keys, cols=cols, stage=stage, table=sql.Identifier(table), action=action)
+                "returning {flag}"
+            ).format(keys=keys, cols=cols, stage=stage, table=sql.Identifier(table), action=action, flag=inserted_flag)
         )
         flags = [r[0] for r in cur.fetchall()]
     inserted = sum(1 for f in flags if f)

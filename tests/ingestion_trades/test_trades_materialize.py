@@ -1,0 +1,69 @@
+"""The trades and market_resolutions assets against pm_sim with Data API v1 switched off."""
+
+from __future__ import annotations
+
+import dagster as dg
+import psycopg
+
+from pm_assets.markets.resolutions import market_resolutions
+from pm_assets.trades.assets import trades
+from pm_sim.data_more import resolution
+from pm_sim.testing import running_sim
+from tests.ingestion_trades.conftest import (
+    SIM_DAY,
+    SIM_DAY_BEFORE,
+    emitted_fills,
+    resources,
+    scalar,
+    seed_universe,
+    stored_fills,
+)
+
+
+def _materialize(asset, sim, url, partition=None, **client):
+    result = dg.materialize([asset], resources=resources(sim, url, **client), partition_key=partition)
+    assert result.success
+    return result.asset_materializations_for_node(asset.op.name)[0].metadata
+
+
+def test_full_load_is_exactly_once_and_reruns_change_nothing(warehouse_url):
+    with running_sim(markets=30, trades_per_second=2.0, data_v1=False) as sim:
+        seed_universe(warehouse_url, sim)
+        first = {day: _materialize(trades, sim, warehouse_url, day) for day in (SIM_DAY_BEFORE, SIM_DAY)}
+        expected = emitted_fills(sim)
+        assert sum(expected.values()) > 5000
+        assert stored_fills(warehouse_url) == expected
+        assert sum(m["rows_inserted"].value for m in first.values()) == sum(expected.values())
+
+        again = _materialize(trades, sim, warehouse_url, SIM_DAY_BEFORE)
+        overlap = _materialize(trades, sim, warehouse_url, SIM_DAY_BEFORE, page_limit=137)
+        assert again["rows_inserted"].value == overlap["rows_inserted"].value == 0
+        assert overlap["rows_skipped_duplicate"].value == first[SIM_DAY_BEFORE]["rows_inserted"].value
+        assert stored_fills(warehouse_url) == expected
+        assert scalar(warehouse_url, "select count(*) from trades where condition_id !~ '^0x[0-9a-f]{64}$'") == 0
+        assert scalar(warehouse_url, "select count(*) from ingestion_cursors where name like 'trades_day:%%'") == 2
+
+
+def test_resolutions_name_the_winning_token_and_update_markets(warehouse_url):
+    with running_sim(markets=30, data_v1=False, history_hours=30.0) as sim:
+        markets = seed_universe(warehouse_url, sim)
+        meta = _materialize(market_resolutions, sim, warehouse_url)
+        assert meta["resolutions_fetched"].value == len(markets)
+        with psycopg.connect(warehouse_url) as conn:
+            stored = {r[0]: r[1:] for r in conn.execute(
+                "select r.condition_id, r.status, r.winning_token_id, r.was_disputed, r.source, m.resolution_status,"
+                " m.winning_token_id from market_resolutions r join markets m using (condition_id)").fetchall()}
+        resolved = 0
+        for m in markets:
+            truth = resolution(sim.sim, m["condition_id"])
+            status, winner, disputed, source, m_status, m_winner = stored[m["condition_id"]]
+            assert (status, disputed, source, m_status) == (truth["status"], truth["was_disputed"], "data_v2", status)
+            if truth["status"] == "resolved":
+                resolved += 1
+                won = m["token_ids"][truth["payouts"].index(1000000)]
+                assert winner == m_winner == won
+            else:
+                assert winner is None
+        assert resolved > 0
+        rerun = _materialize(market_resolutions, sim, warehouse_url)
+        assert rerun["rows_inserted"].value == 0
