@@ -85,3 +85,37 @@ def test_idle_client_dropped():
             raise AssertionError("not dropped")
         except ConnectionClosed:
             pass
+
+
+def test_custom_feature_events():
+    from pm_sim.testing import running_sim
+
+    with running_sim(seed=3, markets=60, history_hours=1) as s:
+        t0 = s.sim.now()
+        closing = [m for m in s.world.markets if m.has_book and t0 + 60 < m.close_time < t0 + 6 * 3600
+                   and m.created_at <= t0]
+        born = [m for m in s.world.markets if t0 < m.created_at < t0 + 6 * 3600]
+        assert closing
+        ws = ws_session(s, [t for m in closing for t in m.token_ids], custom=True)
+        json.loads(ws.recv(timeout=10))
+        target = max(m.close_time for m in closing) + 1
+        if born:
+            target = max(target, max(m.created_at for m in born) + 1)
+        got = []
+        t = t0
+        while t < target:
+            t = s.advance(min(1800, target - t + 0.5))["now"]
+            wait_synced(s, t)
+            ws.send("PING")
+            got += [m for m in drain(ws) if isinstance(m, dict)]
+        ws.close()
+        resolved = [m for m in got if m.get("event_type") == "market_resolved"]
+        assert {m["market"] for m in resolved} == {m.condition_id for m in closing}
+        for r in resolved:
+            mk = s.world.markets[s.world.by_condition[r["market"]]]
+            assert r["winning_asset_id"] == mk.token_ids[mk.winner]
+        news = [m for m in got if m.get("event_type") == "new_market"]
+        assert {m["market"] for m in news} == {m.condition_id for m in born}
+        for n in news:
+            assert all(isinstance(v, str) for v in n["fee_schedule"].values() if not isinstance(v, bool))
+        assert any(m.get("event_type") == "best_bid_ask" for m in got)
