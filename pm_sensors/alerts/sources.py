@@ -51,9 +51,10 @@ SOURCES: tuple[SignalSource, ...] = (
     SignalSource("price_spike", "price_spikes", "window_end",
                  {"move": "move_points", "usdc": "volume_usdc", "z": "volume_z"}, title="Price spike"),
     SignalSource("size_anomaly", "size_anomalies", "traded_at",
-                 {"usdc": "usdc_size", "score": "score"}, title="Size anomaly"),
-    SignalSource("wallet_cluster", "wallet_clusters", None, {"usdc": "usdc_size", "score": "score"},
-                 title="Wallet cluster"),
+                 {"usdc": "usdc_size", "score": "anomaly_score", "risk": "risk_score", "share": "volume_share"},
+                 ingested=_TRADE_INGESTED, title="Size anomaly"),
+    SignalSource("wallet_cluster", "wallet_clusters", "ended_at",
+                 {"usdc": "total_usdc", "wallets": "wallet_count", "score": "risk_score"}, title="Wallet cluster"),
 )
 
 _BY_TYPE = {s.signal_type: s for s in SOURCES}

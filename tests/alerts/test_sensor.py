@@ -41,7 +41,7 @@ def test_sensor_delivers_each_signal_once_and_beats(db, receiver, warehouse_url)
             cursor, result = _evaluate(instance, warehouse_url, cursor)
 
     stored = json.loads(cursor)
-    assert set(stored) == {"fresh_wallet_trades", "arbitrage_windows", "price_spikes"}
+    assert {"fresh_wallet_trades", "arbitrage_windows", "price_spikes"} <= set(stored)
     assert stored["fresh_wallet_trades"][1] == later
     assert [r.body["embeds"][0]["title"] for r in receiver.delivered("/fresh")] == ["Fresh wallet trade"] * 2
     assert {r.path for r in receiver.delivered()} == {"/fresh", "/arb", "/spike"}
