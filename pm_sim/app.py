@@ -56,7 +56,10 @@ class FaultLayer:
             return await _raw(send, 503 if u01(9, sim.served["http"]) < 0.5 else 500,
                               _err_body(path, 500, "Internal server error"))
         if f.fires("hang", path):
-            await asyncio.sleep(3600)  # the client's timeout ends this
+            # Never answer; end quietly once the client gives up (its timeout) and disconnects.
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            return
         if f.on("slow"):
             await asyncio.sleep(float(f.get("slow") if f.get("slow") is not True else 2.0))
         mode = next((k for k in ("truncate", "malformed", "drift") if f.fires(k, path)), None)

@@ -66,7 +66,8 @@ def make_server(app, sock: socket.socket):
     import uvicorn
 
     config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="off",
-                            ws_ping_interval=None, access_log=False)
+                            ws_ping_interval=None, access_log=False,
+                            timeout_graceful_shutdown=2)
     return uvicorn.Server(config)
 
 

@@ -28,6 +28,12 @@ def test_http_faults():
         s.set_faults(drift=1)
         body = httpx.get(s.data_url + "/v2/trades", params={"limit": 2}).json()
         assert "sim_unknown_field" in body and isinstance(body["data"][0]["size"], str)
+        s.set_faults(hang=1)
+        try:
+            httpx.get(s.clob_url + "/time", timeout=0.3)
+            raise AssertionError("expected a hang")
+        except httpx.TimeoutException:
+            pass
         s.set_faults()
         assert httpx.get(s.clob_url + "/time").status_code == 200
 

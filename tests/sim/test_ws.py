@@ -119,3 +119,23 @@ def test_custom_feature_events():
         for n in news:
             assert all(isinstance(v, str) for v in n["fee_schedule"].values() if not isinstance(v, bool))
         assert any(m.get("event_type") == "best_bid_ask" for m in got)
+
+
+def test_ws_faults_drop_and_stall():
+    from websockets.exceptions import ConnectionClosed
+
+    from pm_sim.testing import running_sim
+
+    with running_sim(markets=20, faults="ws_drop=0.3") as s:
+        ws = ws_session(s, [])
+        try:
+            for _ in range(100):
+                ws.recv(timeout=5)
+            raise AssertionError("not dropped")
+        except ConnectionClosed:
+            pass
+    with running_sim(markets=20, faults="ws_stall=0,ws_stall_pong") as s:
+        ws = ws_session(s, [s.world.markets[0].token_ids[0]])
+        ws.send("PING")
+        assert drain(ws, quiet=0.5) == []  # socket open, silent: no book, no PONG
+        ws.close()
