@@ -13,12 +13,8 @@ branch_labels = None
 depends_on = None
 
 
-# BRIN on the tick tables: the arbitrage replay asks "which tokens ticked since the watermark" by time only;
-# BRIN stays tiny and cheap to maintain on append-ordered data, unlike a btree on every insert.
+# The tick tables' time indexes (BRIN on server_ts) come with 0004; these serve the signals' own lookups.
 UPGRADE = """
-create index if not exists ws_book_snapshots_ts_brin on ws_book_snapshots using brin (server_ts);
-create index if not exists ws_price_changes_ts_brin on ws_price_changes using brin (server_ts);
-create index if not exists ws_last_trades_ts_brin on ws_last_trades using brin (server_ts);
 create index if not exists price_spikes_token_kind_idx on price_spikes (token_id, kind, window_end);
 create index if not exists arbitrage_windows_set_idx on arbitrage_windows ((evidence->>'set_key'), kind, opened_at);
 create index if not exists signal_scorecard_table_horizon_idx on signal_scorecard (signal_table, horizon);
@@ -28,9 +24,6 @@ DOWNGRADE = """
 drop index if exists signal_scorecard_table_horizon_idx;
 drop index if exists arbitrage_windows_set_idx;
 drop index if exists price_spikes_token_kind_idx;
-drop index if exists ws_last_trades_ts_brin;
-drop index if exists ws_price_changes_ts_brin;
-drop index if exists ws_book_snapshots_ts_brin;
 """
 
 

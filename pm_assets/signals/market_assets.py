@@ -16,6 +16,7 @@ from pm_assets.signals import catalogue  # noqa: F401  (fills the threshold cata
 from pm_assets.signals import thresholds as th
 from pm_assets.signals.arbitrage import ArbitrageThresholds
 from pm_assets.signals.market_inputs import materialize_arbitrage
+from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
 
 
 def _d(signal_type: str, name: str) -> Any:
@@ -80,4 +81,37 @@ def arbitrage_windows(
     return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 
 
-assets = [arbitrage_windows]
+class SpikeConfig(dg.Config):
+    spike_min_move_points: float = _d("price_spike", "spike_min_move_points")
+    spike_window_minutes: int = _d("price_spike", "spike_window_minutes")
+    spike_volume_z: float = _d("price_spike", "spike_volume_z")
+    spike_baseline_hours: int = _d("price_spike", "spike_baseline_hours")
+    spike_min_volume_usdc: float = _d("price_spike", "spike_min_volume_usdc")
+    rescan_from: str | None = None
+
+
+def spike_thresholds(values: dict[str, Any]) -> SpikeThresholds:
+    return SpikeThresholds(
+        min_move_points=values["spike_min_move_points"], window_minutes=values["spike_window_minutes"],
+        volume_z=values["spike_volume_z"], baseline_hours=values["spike_baseline_hours"],
+        min_volume_usdc=values["spike_min_volume_usdc"],
+    )
+
+
+@dg.asset(key="price_spikes", group_name="signals", kinds={"postgres"})
+def price_spikes(
+    context: dg.AssetExecutionContext, config: SpikeConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Price spikes: a token moving at least P points within W minutes (trades, websocket last trades, price
+    history), and markets whose traded volume in a W-minute bucket has a z-score above Z against their own
+    trailing baseline. Disputed or held markets are kept with suppressed_reason. Refreshes from prices since
+    the last run (the stream supervisor and the signals schedule launch it); re-runs update rows in place.
+    """
+    values = _validated("price_spike", config)
+    with warehouse.connect() as conn:
+        result = materialize_spikes(conn, spike_thresholds(values), rescan_from=_rescan(config.rescan_from))
+    context.log.info(f"price_spikes: {result}")
+    return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
+
+
+assets = [arbitrage_windows, price_spikes]

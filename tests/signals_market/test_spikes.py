@@ -1,0 +1,63 @@
+"""Spike detection on hand-made series, and price_spikes materialized on a real Postgres."""
+
+from datetime import timedelta
+
+import pytest
+
+from pm_assets.signals.book_traps import MarketState
+from pm_assets.signals.market_assets import price_spikes
+from pm_assets.signals.spikes import SpikeThresholds, price_move_spikes, should_fire, volume_spikes
+
+from .conftest import T0, condition, materialize, token
+
+TH = SpikeThresholds(min_move_points=10, window_minutes=15, volume_z=4, baseline_hours=2, min_volume_usdc=100)
+
+
+def _minutes(*prices, start=T0):
+    return [(start + timedelta(minutes=i), p) for i, p in enumerate(prices)]
+
+
+def test_price_move_fires_once_per_move_with_its_reference():
+    points = _minutes(0.50, 0.51, 0.50, 0.55, 0.62, 0.64, 0.65, 0.66)
+    [spike] = price_move_spikes("c", "t", points, TH)
+    assert spike.price_before == 0.50 and spike.price_after == 0.62
+    assert spike.window_start == T0 + timedelta(minutes=2) and spike.window_end == T0 + timedelta(minutes=4)
+    assert spike.move_points == pytest.approx(12) and should_fire(spike.evidence)
+
+
+def test_slow_drift_is_no_spike_and_falls_fire_too():
+    drift = [(T0 + timedelta(minutes=10 * i), 0.30 + 0.02 * i) for i in range(10)]
+    assert price_move_spikes("c", "t", drift, TH) == []
+    [fall] = price_move_spikes("c", "t", _minutes(0.70, 0.69, 0.55), TH)
+    assert fall.move_points == pytest.approx(-15)
+
+
+def test_disputed_market_spike_is_held_back():
+    [spike] = price_move_spikes("c", "t", _minutes(0.5, 0.7), TH, markets={"c": MarketState("c", was_disputed=True)})
+    assert spike.suppressed_reason == "market_disputed" and "held back" in spike.evidence["summary"]
+
+
+def test_volume_z_against_trailing_baseline():
+    fills = [(T0 + timedelta(minutes=15 * k, seconds=1), "t", 0.5, 100.0 + 5 * (k % 3)) for k in range(8)]
+    fills.append((T0 + timedelta(minutes=15 * 8, seconds=30), "t", 0.55, 3000.0))
+    [spike] = volume_spikes("c", fills, TH)
+    assert spike.kind == "volume_z" and spike.window_start == T0 + timedelta(minutes=120)
+    assert spike.volume_usdc == pytest.approx(3000) and spike.volume_z > 4 and should_fire(spike.evidence)
+    assert volume_spikes("c", fills[:-1], TH) == []
+
+
+def test_price_spikes_asset_is_incremental_and_never_duplicates(world):
+    world.market(1, end_date=T0 + timedelta(days=3))
+    for i, p in enumerate((0.40, 0.41, 0.40, 0.52, 0.55)):
+        world.trade(1, 0, T0 + timedelta(minutes=i), p, 100)
+    cfg = {"ops": {"price_spikes": {"config": {"spike_baseline_hours": 1}}}}
+    assert materialize([price_spikes], world.url, cfg).success
+    [row] = world.rows("price_spikes")
+    assert row["kind"] == "price_move" and row["token_id"] == token(1, 0) and row["condition_id"] == condition(1)
+    for i, p in enumerate((0.56, 0.57, 0.58)):
+        world.trade(1, 0, T0 + timedelta(minutes=5 + i), p, 100)
+    assert materialize([price_spikes], world.url, cfg).success
+    assert materialize([price_spikes], world.url, cfg).success
+    rows = world.rows("price_spikes")
+    assert [r["signal_key"] for r in rows] == [row["signal_key"]]
+    assert all(should_fire(r["evidence"]) for r in rows)
