@@ -7,10 +7,13 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 from psycopg.types.json import Jsonb
 
-from pm_assets.coverage import deadman, ledger
+from pm_assets.coverage import deadman, ledger, reconciliation
 from pm_assets.coverage.status import StatusThresholds
+from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage.bulk import copy_upsert
+from pm_assets.trades.live_edge import repair_open_losses
+from pm_assets.trades.loading import run_trade_load
 
 
 class CoverageLedgerConfig(dg.Config):
@@ -147,5 +150,43 @@ coverage_schedule = dg.ScheduleDefinition(
     name="coverage_schedule",
     target=dg.AssetSelection.assets(coverage_ledger, coverage_daily),
     cron_schedule="*/5 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+class ReconciliationConfig(dg.Config):
+    lookback_minutes: int = 180
+    settle_seconds: int = 120  # both sides get this long to deliver a trade before a difference counts
+
+
+@dg.asset(group_name="coverage", kinds={"postgres"}, deps=[dg.AssetKey("trades")])
+def trade_reconciliation(
+    context: dg.AssetExecutionContext, config: ReconciliationConfig, warehouse: WarehouseResource, data_api: DataApiClient
+) -> dg.MaterializeResult:
+    """Trades seen on the stream against trades from the Data API, per market and minute. What the feed missed
+    is repaired at once by a targeted backfill of those markets and minutes; the ledger shows it as repaired."""
+    end = ledger.floor_minute(datetime.now(UTC) - timedelta(seconds=config.settle_seconds))
+    start = end - timedelta(minutes=config.lookback_minutes)
+    with warehouse.connect() as conn:
+        found = reconciliation.record_mismatches(conn, start, end)
+    repair = {}
+    if found["feed_missing"]:
+        outcome = run_trade_load(
+            data_api, warehouse.connect, lambda session, writer: repair_open_losses(session, writer),
+            run_id=context.run_id,
+        )
+        repair = outcome.metadata
+        with warehouse.connect() as conn:
+            after = reconciliation.record_mismatches(conn, start, end)
+        found["still_missing_after_repair"] = after["feed_missing"]
+    if found.get("still_missing_after_repair") or found["stream_missing_open"]:
+        context.log.warning("reconciliation left differences open: %s", found)
+    return dg.MaterializeResult(metadata={**found, **{f"repair_{k}": v for k, v in repair.items()}})
+
+
+reconciliation_schedule = dg.ScheduleDefinition(
+    name="trade_reconciliation_schedule",
+    target=dg.AssetSelection.assets(trade_reconciliation),
+    cron_schedule="*/2 * * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

@@ -9,11 +9,13 @@ from pm_assets.coverage.assets import (
     coverage_ledger,
     coverage_schedule,
     deadman_sensor,
+    reconciliation_schedule,
+    trade_reconciliation,
 )
 
-assets: list = [coverage_ledger, coverage_daily]
+assets: list = [coverage_ledger, coverage_daily, trade_reconciliation]
 asset_checks: list = [coverage_above_floor]
 jobs: list = []
-schedules: list = [coverage_schedule]
+schedules: list = [coverage_schedule, reconciliation_schedule]
 sensors: list = [deadman_sensor]
 resources: dict = {}

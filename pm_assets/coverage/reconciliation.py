@@ -1,0 +1,111 @@
+"""Stream-versus-feed reconciliation: trades the websocket saw (`last_trade_price`) against trades the
+Data API served, per market and minute, after a settling delay.
+
+- The stream saw more than the feed: the feed missed trades. The minute is opened as a trade loss event
+  (reason `reconciliation`, the markets in its evidence) so the trade repair path backfills exactly it.
+- The feed saw more than the stream: the stream missed them. Explained when the minute lies in a recorded
+  stream gap; otherwise it stays open, because a stream that drops trades silently is itself a finding.
+Only markets the stream was watching in the window are compared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+MISMATCH_SQL = """
+with watched as (
+    select distinct condition_id from ws_book_snapshots where server_ts >= %(start)s and server_ts < %(end)s
+    union
+    select distinct condition_id from ws_last_trades where server_ts >= %(start)s and server_ts < %(end)s
+),
+s as (
+    select condition_id, date_trunc('minute', server_ts) as minute, count(*) as n
+    from ws_last_trades where server_ts >= %(start)s and server_ts < %(end)s group by 1, 2
+),
+f as (
+    select t.condition_id, date_trunc('minute', t.traded_at) as minute, count(*) as n
+    from trades t join watched w using (condition_id)
+    where t.traded_at >= %(start)s and t.traded_at < %(end)s and t.is_taker group by 1, 2
+)
+select coalesce(s.condition_id, f.condition_id), coalesce(s.minute, f.minute), coalesce(s.n, 0), coalesce(f.n, 0)
+from s full join f on s.condition_id = f.condition_id and s.minute = f.minute
+where coalesce(s.n, 0) <> coalesce(f.n, 0)
+order by 2, 1
+"""
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    condition_id: str
+    minute: datetime
+    stream_trades: int
+    feed_trades: int
+
+    @property
+    def feed_missing(self) -> bool:
+        return self.stream_trades > self.feed_trades
+
+
+def find_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) -> list[Mismatch]:
+    return [Mismatch(*row) for row in conn.execute(MISMATCH_SQL, {"start": start, "end": end}).fetchall()]
+
+
+def stream_gap_minutes(conn: psycopg.Connection, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    return conn.execute(
+        "select started_at, coalesce(ended_at, %s) from stream_health where event = 'gap' "
+        "and coalesce(ended_at, %s) > %s and started_at < %s",
+        (end, end, start, end),
+    ).fetchall()
+
+
+def record_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) -> dict[str, int]:
+    """Store what one side has and the other lacks; open loss events for what the feed missed."""
+    from pm_assets.trades import sql as trade_sql
+
+    gaps = stream_gap_minutes(conn, start, end)
+    counts = {"feed_missing": 0, "stream_missing_explained": 0, "stream_missing_open": 0, "resolved": 0}
+    by_minute: dict[datetime, list[str]] = {}
+    seen: set[tuple[str, datetime]] = set()
+    for m in find_mismatches(conn, start, end):
+        seen.add((m.condition_id, m.minute))
+        if m.feed_missing:
+            state = "open"
+            by_minute.setdefault(m.minute, []).append(m.condition_id)
+            counts["feed_missing"] += 1
+        elif any(gs < m.minute + timedelta(minutes=1) and m.minute < ge for gs, ge in gaps):
+            state = "explained"
+            counts["stream_missing_explained"] += 1
+        else:
+            state = "open"
+            counts["stream_missing_open"] += 1
+        conn.execute(
+            "insert into reconciliation_mismatches (condition_id, minute, stream_trades, feed_trades, state, detail) "
+            "values (%s, %s, %s, %s, %s, %s) on conflict (condition_id, minute) do update set "
+            "stream_trades = excluded.stream_trades, feed_trades = excluded.feed_trades, "
+            "state = case when reconciliation_mismatches.state = 'repaired' then 'repaired' else excluded.state end, "
+            "detail = excluded.detail",
+            (m.condition_id, m.minute, m.stream_trades, m.feed_trades, state,
+             Jsonb({"side_missing": "feed" if m.feed_missing else "stream"})),
+        )
+    for minute, condition_ids in by_minute.items():
+        trade_sql.open_loss_event(
+            conn, minute, minute + timedelta(minutes=1), "reconciliation",
+            {"condition_ids": sorted(condition_ids), "detected_by": "reconciliation"},
+        )
+    # Mismatches that no longer mismatch (the repair landed, or late rows arrived) are closed.
+    for condition_id, minute in conn.execute(
+        "select condition_id, minute from reconciliation_mismatches where state = 'open' and minute >= %s and minute < %s",
+        (start, end),
+    ).fetchall():
+        if (condition_id, minute) not in seen:
+            conn.execute(
+                "update reconciliation_mismatches set state = 'repaired', repaired_at = now() "
+                "where condition_id = %s and minute = %s",
+                (condition_id, minute),
+            )
+            counts["resolved"] += 1
+    return counts

@@ -1,0 +1,62 @@
+"""Stream versus feed: what one side saw and the other lacks becomes a mismatch, and a loss event to repair."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from pm_assets.coverage.reconciliation import record_mismatches
+
+A, B = "0x" + "a1" * 32, "0x" + "b2" * 32
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _ws_trade(conn, cond, ts, tx):
+    conn.execute(
+        "insert into ws_last_trades (server_ts, token_id, price, size, side, transaction_hash, condition_id, received_at)"
+        " values (%s, '1', 0.5, 10, 'BUY', %s, %s, %s)",
+        (ts, tx, cond, ts),
+    )
+
+
+def _feed_trade(conn, cond, ts, key):
+    conn.execute(
+        "insert into trades (traded_at, fill_key, transaction_hash, token_id, condition_id, wallet, side, price, size, source)"
+        " values (%s, %s, '0x1', '1', %s, %s, 'BUY', 0.5, 10, 'test')",
+        (ts, key, cond, "0x" + "d" * 40),
+    )
+
+
+def test_feed_missing_trades_open_a_targeted_loss_event_and_close_once_repaired(warehouse_url):
+    with psycopg.connect(warehouse_url) as conn:
+        _ws_trade(conn, A, T0 + timedelta(seconds=5), "0xa")
+        _ws_trade(conn, A, T0 + timedelta(seconds=50), "0xb")
+        _feed_trade(conn, A, T0 + timedelta(seconds=5), "k1")
+        _ws_trade(conn, B, T0 + timedelta(minutes=1, seconds=3), "0xc")
+        _feed_trade(conn, B, T0 + timedelta(minutes=1, seconds=3), "k2")
+        _feed_trade(conn, B, T0 + timedelta(minutes=2, seconds=3), "k3")  # the stream missed this one
+        counts = record_mismatches(conn, T0, T0 + timedelta(minutes=5))
+        assert counts == {"feed_missing": 1, "stream_missing_explained": 0, "stream_missing_open": 1, "resolved": 0}
+        loss = conn.execute("select interval_start, interval_end, reason, evidence from trade_loss_events").fetchall()
+        assert loss == [(T0, T0 + timedelta(minutes=1), "reconciliation",
+                         {"condition_ids": [A], "detected_by": "reconciliation"})]
+
+        _feed_trade(conn, A, T0 + timedelta(seconds=50), "k4")  # what the repair backfill brings
+        counts = record_mismatches(conn, T0, T0 + timedelta(minutes=5))
+        assert counts["resolved"] == 1 and counts["feed_missing"] == 0
+        states = dict(conn.execute("select condition_id, state from reconciliation_mismatches").fetchall())
+        assert states == {A: "repaired", B: "open"}
+
+
+def test_stream_gaps_explain_what_the_stream_missed(warehouse_url):
+    with psycopg.connect(warehouse_url) as conn:
+        _ws_trade(conn, B, T0, "0xc")
+        _feed_trade(conn, B, T0, "k1")
+        _feed_trade(conn, B, T0 + timedelta(minutes=2, seconds=10), "k2")
+        conn.execute(
+            "insert into stream_health (connection_id, event, started_at, ended_at) values ('c', 'gap', %s, %s)",
+            (T0 + timedelta(minutes=2), T0 + timedelta(minutes=2, seconds=20)),
+        )
+        counts = record_mismatches(conn, T0, T0 + timedelta(minutes=5))
+    assert counts["stream_missing_explained"] == 1 and counts["stream_missing_open"] == 0
