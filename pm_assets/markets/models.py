@@ -17,7 +17,12 @@ from typing import Annotated, Any
 import orjson
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from pm_assets.markets.identifiers import market_generation, normalize_condition_id, outcome_ids
+from pm_assets.markets.identifiers import (
+    market_generation,
+    normalize_condition_id,
+    normalize_outcome_id,
+    outcome_ids,
+)
 
 
 def _number(value: Any) -> float | None:
@@ -60,6 +65,17 @@ def _str_list(value: Any) -> list[str] | None:
     if any(isinstance(v, (bool, float)) or not isinstance(v, (str, int)) for v in items):
         raise ValueError("expected an array of strings")
     return [str(v) for v in items]
+
+
+def _outcome_id_list(value: Any) -> list[str] | None:
+    items = _str_list(value)
+    return None if items is None else [normalize_outcome_id(v) for v in items]
+
+
+def _version(value: Any) -> str | None:
+    text = _text(value)
+    market_generation(text)  # an unknown generation is refused here, never guessed
+    return text
 
 
 def _number_list(value: Any) -> list[float]:
@@ -106,6 +122,8 @@ def _required_text(value: Any) -> str:
 
 Number = Annotated[float | None, BeforeValidator(_number)]
 JsonStrList = Annotated[list[str] | None, BeforeValidator(_str_list)]
+OutcomeIdList = Annotated[list[str] | None, BeforeValidator(_outcome_id_list)]
+Version = Annotated[str | None, BeforeValidator(_version)]
 JsonNumberList = Annotated[list[float], BeforeValidator(_number_list)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
 Text = Annotated[str | None, BeforeValidator(_text)]
@@ -142,11 +160,11 @@ class GammaMarket(Upstream):
     question: Text = None
     slug: Text = None
     description: Text = None
-    version: Text = None
+    version: Version = None
     outcomes: JsonStrList = None
     outcome_prices: JsonNumberList = Field(default_factory=list, alias="outcomePrices")
-    clob_token_ids: JsonStrList = Field(None, alias="clobTokenIds")
-    position_ids: JsonStrList = Field(None, alias="positionIds")
+    clob_token_ids: OutcomeIdList = Field(None, alias="clobTokenIds")
+    position_ids: OutcomeIdList = Field(None, alias="positionIds")
     question_id: Text = Field(None, alias="questionID")
     neg_risk: bool = Field(False, alias="negRisk")
     neg_risk_market_id: Text = Field(None, alias="negRiskMarketID")
@@ -181,7 +199,6 @@ class GammaMarket(Upstream):
 
     @model_validator(mode="after")
     def _ids_fit_outcomes(self) -> GammaMarket:
-        market_generation(self.version)  # an unknown generation is refused, never guessed
         ids = self.outcome_ids
         if ids and self.outcomes and len(ids) != len(self.outcomes):
             field = "positionIds" if self.generation == "v2" else "clobTokenIds"

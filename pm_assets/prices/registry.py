@@ -3,7 +3,9 @@
 Kept out of __init__ so that the dagster-free modules of the package import without Dagster.
 """
 
-assets: list = []
+from pm_assets.prices.assets import price_history
+
+assets: list = [price_history]
 asset_checks: list = []
 jobs: list = []
 schedules: list = []

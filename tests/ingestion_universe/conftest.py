@@ -12,7 +12,7 @@ from pm_assets.resources.warehouse import WarehouseResource
 
 def sim_resources(sim, warehouse_url: str, **gamma_options) -> dict:
     # Fast retries: pm_sim's faults are probabilistic, tests should not sleep through real backoffs.
-    fast = {"max_backoff_s": 0.05, "timeout_s": 2.0}
+    fast = {"max_backoff_s": 0.05, "timeout_s": 15.0}
     return {
         "warehouse": WarehouseResource(database_url=warehouse_url),
         "gamma": GammaClient(base_url=sim.gamma_url, **{**fast, **gamma_options}),
