@@ -31,7 +31,7 @@ def market_json(sim: Sim, m: Market, t: float, with_events: bool = True) -> dict
     closed = t >= m.close_time
     p = w.price(m, t)
     vol = _vol(sim, m)
-    liq = round(vol * 0.01 + 100 * u01(w.seed, 400, m.idx), 5)
+    liq = _liq(sim, m)
     d: dict = {"id": m.id, "question": m.question, "conditionId": m.gamma_condition_id, "slug": m.slug,
                "resolutionSource": "", "endDate": iso(m.end_date, False), "liquidity": repr(liq),
                "startDate": iso(m.created_at + 300), "image": IMG.format(m.idx), "icon": IMG.format(m.idx),
@@ -148,19 +148,28 @@ class _Bad(Exception):
     pass
 
 
-def _order_key(field: str):
-    def key(obj: dict):
-        v = obj.get(field)
-        if isinstance(v, str):
-            try:
-                return (0, float(v))
-            except ValueError:
-                return (0, v)
-        return (0, v) if v is not None else (1, 0)
-    return key
+def _liq(sim: Sim, m: Market) -> float:
+    return round(_vol(sim, m) * 0.01 + 100 * u01(sim.world.seed, 400, m.idx), 5)
 
 
-def _apply_order(rows: list[dict], qp, default_asc: bool) -> list[dict]:
+def _sort_value(sim: Sim, obj, field: str):
+    """Order keys computed from the model (markets or events), so only the served page is rendered."""
+    if isinstance(obj, Market):
+        return {"volume24hr": lambda: _vol(sim, obj) / 30, "volumeNum": lambda: _vol(sim, obj),
+                "volume": lambda: _vol(sim, obj), "volume1wk": lambda: _vol(sim, obj) / 4,
+                "volume1mo": lambda: _vol(sim, obj), "liquidityNum": lambda: _liq(sim, obj),
+                "liquidity": lambda: _liq(sim, obj), "startDate": lambda: obj.created_at,
+                "createdAt": lambda: obj.created_at, "endDate": lambda: obj.end_date,
+                "closedTime": lambda: obj.close_time, "id": lambda: int(obj.id),
+                "competitive": lambda: u01(sim.world.seed, 402, obj.idx)}[field]()
+    ms = [sim.world.markets[j] for j in obj.markets]
+    vol = sum(_vol(sim, m) for m in ms)
+    return {"startDate": min(m.created_at for m in ms), "createdAt": min(m.created_at for m in ms),
+            "endDate": max(m.end_date for m in ms), "closedTime": max(m.close_time for m in ms),
+            "id": int(obj.id), "competitive": u01(sim.world.seed, 403, obj.idx)}.get(field, vol)
+
+
+def _apply_order(sim: Sim, rows: list, qp, default_asc: bool) -> list:
     order = qp.get("order")
     if not order:
         return rows
@@ -169,7 +178,7 @@ def _apply_order(rows: list[dict], qp, default_asc: bool) -> list[dict]:
         raise _Bad("order fields are not valid")
     asc = qbool(qp.get("ascending"), default_asc)
     for f in reversed(fields):
-        rows.sort(key=_order_key(f), reverse=not asc)
+        rows.sort(key=lambda o, f=f: _sort_value(sim, o, f), reverse=not asc)
     return rows
 
 
@@ -191,7 +200,7 @@ def _dt(v: str) -> float:
         raise _Bad(f"invalid date {v!r}") from exc
 
 
-def filter_markets(sim: Sim, qp, t: float) -> list[dict]:
+def filter_markets(sim: Sim, qp, t: float) -> list[Market]:
     w = sim.world
     ids = set(qlist(qp, "id"))
     slugs = set(qlist(qp, "slug"))
@@ -226,16 +235,15 @@ def filter_markets(sim: Sim, qp, t: float) -> list[dict]:
             continue
         if bounds["end_date_max"] and m.end_date > _dt(bounds["end_date_max"]):
             continue
-        out.append(market_json(sim, m, t))
-    lq_min, lq_max = bounds["liquidity_num_min"], bounds["liquidity_num_max"]
-    if lq_min:
-        out = [d for d in out if d["liquidityNum"] >= float(lq_min)]
-    if lq_max:
-        out = [d for d in out if d["liquidityNum"] <= float(lq_max)]
+        if bounds["liquidity_num_min"] and _liq(sim, m) < float(bounds["liquidity_num_min"]):
+            continue
+        if bounds["liquidity_num_max"] and _liq(sim, m) > float(bounds["liquidity_num_max"]):
+            continue
+        out.append(m)
     return out
 
 
-def filter_events(sim: Sim, qp, t: float) -> list[dict]:
+def filter_events(sim: Sim, qp, t: float) -> list[Event]:
     w = sim.world
     ids = set(qlist(qp, "id"))
     slugs = set(qlist(qp, "slug"))
@@ -250,15 +258,18 @@ def filter_events(sim: Sim, qp, t: float) -> list[dict]:
             continue
         if not any(_version_ok(sim, m, qp) for m in ms):
             continue
-        d = event_json(sim, ev, t)
-        for k, f in (("volume_min", lambda d, v: d["volume"] >= v), ("volume_max", lambda d, v: d["volume"] <= v),
-                     ("liquidity_min", lambda d, v: d["liquidity"] >= v),
-                     ("liquidity_max", lambda d, v: d["liquidity"] <= v)):
-            if qp.get(k) and not f(d, float(qp[k])):
-                break
-        else:
-            out.append(d)
+        vol = round(sum(_vol(sim, m) for m in ms), 6)
+        liq = round(vol * 0.01, 5)
+        if (qp.get("volume_min") and vol < float(qp["volume_min"]) or qp.get("volume_max")
+                and vol > float(qp["volume_max"]) or qp.get("liquidity_min") and liq < float(qp["liquidity_min"])
+                or qp.get("liquidity_max") and liq > float(qp["liquidity_max"])):
+            continue
+        out.append(ev)
     return out
+
+
+def render(sim: Sim, rows: list, t: float) -> list[dict]:
+    return [market_json(sim, o, t) if isinstance(o, Market) else event_json(sim, o, t) for o in rows]
 
 
 # ------------------------------------------------------------------ routes
@@ -282,13 +293,14 @@ def routes(sim: Sim) -> list[Route]:
                 if not legacy and off > 2000:
                     raise _Bad(f"offset too large, use /{kind}/keyset for deeper pagination")
                 rows = (filter_markets if kind == "markets" else filter_events)(sim, qp, t)
-                rows = _apply_order(rows, qp, False)
+                rows = _apply_order(sim, rows, qp, False)
                 lim = _limit(qp, cap, cap)
             except _Bad as exc:
                 return gamma_error(422, "validation error", str(exc))
+            rows = render(sim, rows[off: off + lim], t)
             hdr = None if legacy else {"deprecation": "true", "sunset": "Fri, 01 May 2026 00:00:00 GMT",
                                        "warning": f'299 - "use /{kind}/keyset"'}
-            return js(rows[off: off + lim], headers=hdr)
+            return js(rows, headers=hdr)
         return handler
 
     def keyset(kind: str, mx: int):
@@ -300,7 +312,7 @@ def routes(sim: Sim) -> list[Route]:
             try:
                 lim = _limit(qp, 20, mx) or 20
                 rows = (filter_markets if kind == "markets" else filter_events)(sim, qp, t)
-                rows = _apply_order(rows, qp, True)
+                rows = _apply_order(sim, rows, qp, True)
             except _Bad as exc:
                 return gamma_error(422, "validation error", str(exc))
             start = 0
@@ -311,7 +323,7 @@ def routes(sim: Sim) -> list[Route]:
                 except (ValueError, IndexError):
                     return gamma_error(422, "validation error", "invalid after_cursor")
             page = rows[start: start + lim]
-            body: dict = {kind: page}
+            body: dict = {kind: render(sim, page, t)}
             if len(page) == lim and start + lim < len(rows):
                 body["next_cursor"] = base64.urlsafe_b64encode(f"o:{start + lim}".encode()).decode().rstrip("=")
             return js(body)
