@@ -1,0 +1,208 @@
+"""fresh_wallet_trades: a position of at least X USDC built by a wallet whose first Polymarket activity is recent.
+
+Wallet age comes from wallets.first_activity_at (the wallet's own history), never from when pm-intel first saw
+the wallet. Unknown age: the row is kept with suppressed_reason 'wallet_age_unknown' and re-evaluated once the
+age is known. Noise control (settlement sweeps, labelled market makers and bots, one alert per wallet and market
+then escalations only, accumulation of split buys) comes from positions.py.
+"""
+
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+import dagster as dg
+
+from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals import catalogue, insider_inputs
+from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
+from pm_assets.signals.positions import (
+    Fill,
+    age_text,
+    escalations,
+    first_alert_position,
+    hours_between,
+    iso,
+    noise_reason,
+    signal_key,
+    trailing_fills,
+    usd,
+)
+from pm_assets.signals.risk import RiskFacts, risk_summary
+
+TABLE = "fresh_wallet_trades"
+SIGNAL_TYPE = "fresh_wallet"
+
+
+def _default(name: str):
+    return catalogue.thresholds.default_value(SIGNAL_TYPE, name)
+
+
+class FreshWalletConfig(dg.Config):
+    """Thresholds (defaults: env PM_INTEL_<NAME>, else the catalogue); the sensor applies dashboard overrides."""
+
+    fresh_min_usdc: float = _default("fresh_min_usdc")
+    fresh_max_age_hours: float = _default("fresh_max_age_hours")
+    fresh_max_prior_trades: int = _default("fresh_max_prior_trades")
+    fresh_max_liquidity: float = _default("fresh_max_liquidity")
+    accumulation_window_minutes: int = _default("accumulation_window_minutes")
+    sweep_entry_price: float = _default("sweep_entry_price")
+    escalation_tier_1: float = _default("escalation_tier_1")
+    escalation_tier_2: float = _default("escalation_tier_2")
+    exclude_labelled_wallets: bool = _default("exclude_labelled_wallets")
+    niche_volume_usdc: float = _default("niche_volume_usdc")
+    rescan_from: str = ""  # ISO date(time): re-evaluate trades made from here (backfill); watermark untouched
+    rescan_to: str = ""
+
+
+def is_fresh(age_hours: float | None, prior_trades: int | None, t: Mapping) -> bool | None:
+    """True/False, or None when the age is unknown and the prior-trades rule cannot say yes."""
+    if prior_trades is not None and t["fresh_max_prior_trades"] > 0 and prior_trades < t["fresh_max_prior_trades"]:
+        return True
+    if age_hours is None:
+        return None
+    return age_hours < t["fresh_max_age_hours"]
+
+
+def verdict(evidence: Mapping) -> str | None:
+    """Recomputed from the evidence alone: None = alert-worthy, 'not_fired' = the rule did not hold, else the
+    noise-control reason the row was suppressed for."""
+    t, x = evidence["thresholds"], evidence["inputs"]
+    if evidence["tier"] == 0:
+        if x["window_usdc"] < t["fresh_min_usdc"]:
+            return "not_fired"
+        liquidity = x["market_liquidity"]
+        if t["fresh_max_liquidity"] > 0 and (liquidity is None or liquidity >= t["fresh_max_liquidity"]):
+            return "not_fired"
+    elif x["cumulative_usdc"] < x["multiplier"] * x["first_alert_usdc"]:
+        return "not_fired"
+    fresh = is_fresh(x["wallet_age_hours"], x["prior_trade_count"], t)
+    if fresh is False:
+        return "not_fired"
+    reason = noise_reason(x["labels"], x["entry_vwap"], t)
+    if reason is None and fresh is None:
+        reason = "wallet_age_unknown"
+    return reason
+
+
+def should_fire(evidence: Mapping) -> bool:
+    return verdict(evidence) is None
+
+
+def fresh_wallet_rows(
+    fills: list[Fill],
+    wallet: WalletFacts,
+    market: MarketFacts | None,
+    t: Mapping,
+    *,
+    volume_at: Callable[[datetime], float],
+    prior_count: Callable[[datetime], int] | None = None,
+) -> list[dict]:
+    """The alert (tier 0) and escalation rows of one wallet's position in one market."""
+    window = timedelta(minutes=t["accumulation_window_minutes"])
+    liquidity = market.liquidity if market else None
+    use_prior = prior_count is not None and t["fresh_max_prior_trades"] > 0
+
+    def facts_at(at: datetime) -> tuple[float | None, int | None]:
+        age = hours_between(wallet.first_activity_at, at)
+        return (None if age is None else max(age, 0.0)), (prior_count(at) if use_prior else None)
+
+    def fires(trailing: list[Fill]) -> bool:
+        if sum(f.usdc for f in trailing) < t["fresh_min_usdc"]:
+            return False
+        if t["fresh_max_liquidity"] > 0 and (liquidity is None or liquidity >= t["fresh_max_liquidity"]):
+            return False
+        return is_fresh(*facts_at(trailing[0].traded_at), t) is not False
+
+    position = first_alert_position(fills, window, fires)
+    if position is None:
+        return []
+    trailing = trailing_fills(position, window)
+    age, prior = facts_at(trailing[0].traded_at)
+    volume = max(volume_at(position.crossing.traded_at), (market.volume_24h or 0.0) if market else 0.0)
+    niche = volume < t["niche_volume_usdc"]
+    base = {
+        "wallet_first_activity_at": iso(wallet.first_activity_at), "wallet_age_hours": age,
+        "prior_trade_count": prior, "market_liquidity": liquidity, "labels": list(wallet.labels),
+        "volume_24h_usdc": round(volume, 2), "niche": niche, "window_started_at": iso(trailing[0].traded_at),
+    }
+    rows = []
+    tiers = [(0, position.crossing, position.usdc, len(position.fills), None)]
+    tiers += [(e.tier, e.crossing, e.cumulative_usdc, e.fill_count, e.multiplier)
+              for e in escalations(position, fills, [t["escalation_tier_1"], t["escalation_tier_2"]])]
+    later = [f for f in fills if f.traded_at > position.ended_at]
+    for tier, crossing, usdc, count, multiplier in tiers:
+        held = list(position.fills) + [f for f in later if (f.traded_at, f.fill_key) <= (crossing.traded_at,
+                                                                                       crossing.fill_key)]
+        vwap = sum(f.entry_price * f.usdc for f in held) / max(sum(f.usdc for f in held), 1e-9)
+        share = usdc / volume if volume > 0 else None
+        risk = risk_summary(RiskFacts(age, t["fresh_max_age_hours"], share, None, niche))
+        inputs = dict(base, position_usdc=round(usdc, 2), fill_count=count, crossing_fill_key=crossing.fill_key,
+                      window_usdc=round(sum(f.usdc for f in trailing), 2), entry_vwap=round(vwap, 6),
+                      volume_share=None if share is None else round(share, 6),
+                      fill_keys=[f.fill_key for f in held][:50])
+        if tier:
+            inputs.update(first_alert_usdc=round(position.usdc, 2), cumulative_usdc=round(usdc, 2),
+                          multiplier=multiplier)
+        evidence = {"signal": TABLE, "tier": tier, "thresholds": dict(t), "inputs": inputs, "risk": risk}
+        evidence["summary"] = _summary(crossing, usdc, count, age, tier, multiplier, position.usdc, risk["reason"])
+        rows.append({
+            "signal_key": signal_key(TABLE, wallet.wallet, crossing.condition_id, tier),
+            "fill_key": crossing.fill_key, "traded_at": crossing.traded_at, "wallet": wallet.wallet,
+            "condition_id": crossing.condition_id, "token_id": crossing.token_id, "side": crossing.side,
+            "price": crossing.price, "usdc_size": round(usdc, 2),
+            "wallet_first_activity_at": wallet.first_activity_at, "wallet_age_hours": age,
+            "prior_trade_count": prior, "market_liquidity": liquidity, "risk_score": risk["score"],
+            "suppressed_reason": verdict(evidence), "evidence": evidence, "alert_tier": tier, "fill_count": count,
+        })
+    return rows
+
+
+def _summary(crossing: Fill, usdc: float, count: int, age: float | None, tier: int, multiplier: float | None,
+             first_usdc: float, reason: str) -> str:
+    what = f"{'buy' if crossing.side == 'BUY' else 'sell'} of {crossing.outcome or 'the outcome'} at " \
+           f"{crossing.price:.2f}"
+    fills = f" ({count} fills)" if count > 1 else ""
+    if tier == 0:
+        head = f"{age_text(age)} this {usd(usdc)} {what}{fills}"
+    else:
+        head = (f"position grew to {usd(usdc)}{fills}, {multiplier:g}x the first alert of {usd(first_usdc)} "
+                f"(last fill: {what})")
+    return f"{head} — {reason}"
+
+
+@dg.asset(group_name="signals", kinds={"postgres"}, deps=["trades", "wallets", "markets", "wallet_behaviour_labels"])
+def fresh_wallet_trades(
+    context: dg.AssetExecutionContext, config: FreshWalletConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Fresh-wallet positions: a wallet whose first Polymarket activity is recent builds a position of at least
+    fresh_min_usdc in one market. One alert per wallet and market, then escalations (2x, 5x). Suppressed rows
+    (sweeps, market makers, unknown age) are kept with suppressed_reason. Refreshes after new trades arrive
+    (insider signal sensor); reads only trades ingested since its last run."""
+    from pm_assets.signals.insider_runs import run_position_signal
+
+    return run_position_signal(context, warehouse, TABLE, SIGNAL_TYPE, config, build_rows=_rows_for_pairs,
+                               candidate=_may_be_fresh)
+
+
+def _may_be_fresh(pair, wallet: WalletFacts, t: Mapping) -> bool:
+    """Skip wallets that were already old before any fill this run could add to a position (cheap pre-filter)."""
+    if wallet.first_activity_at is None or t["fresh_max_prior_trades"] > 0:
+        return True
+    earliest = pair.first_new - 2 * timedelta(minutes=t["accumulation_window_minutes"])
+    return hours_between(wallet.first_activity_at, earliest) < t["fresh_max_age_hours"]
+
+
+def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
+    rows = []
+    for (wallet, condition_id), fills in fills_by_pair.items():
+        facts = wallets.get(wallet) or WalletFacts(wallet, None, ())
+
+        def volume_at(at, cid=condition_id):
+            return insider_inputs.trailing_volume(conn, cid, at)
+
+        def prior_count(at, w=wallet):
+            return insider_inputs.prior_trade_count(conn, w, at, int(t["fresh_max_prior_trades"]))
+
+        rows += fresh_wallet_rows(fills, facts, markets.get(condition_id), t, volume_at=volume_at,
+                                  prior_count=prior_count)
+    return rows
