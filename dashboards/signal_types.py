@@ -82,6 +82,23 @@ def describe_price_spike(row: Mapping[str, Any]) -> str:
     return f"price moved from {before:.2f} to {after:.2f} ({(after - before) * 100:+.1f} pts) in the {span}"
 
 
+def describe_size_anomaly(row: Mapping[str, Any]) -> str:
+    outcome = row.get("outcome") if _present(row.get("outcome")) else "the outcome"
+    words = f"{_money(row['usdc_size'])} {str(row.get('side') or 'BUY').lower()} of {outcome} at {row['price']:.2f}"
+    if _present(row.get("volume_share")):
+        words += f", {float(row['volume_share']) * 100:.0f}% of the market's 24h volume"
+    if _present(row.get("depth_share")):
+        words += f", {float(row['depth_share']) * 100:.0f}% of the book's depth"
+    return words + f" (anomaly score {float(row['anomaly_score']):.1f})"
+
+
+def describe_wallet_cluster(row: Mapping[str, Any]) -> str:
+    outcome = row.get("outcome") if _present(row.get("outcome")) else "one outcome"
+    minutes = (row["ended_at"] - row["started_at"]).total_seconds() / 60
+    return (f"{int(row['wallet_count'])} wallets put {_money(float(row['total_usdc']))} on {outcome} "
+            f"within {duration_words(minutes / 60)}")
+
+
 def describe_generic(row: Mapping[str, Any]) -> str:
     skip = {"evidence", "signal_key", "detected_at", "suppressed_reason"}
     parts = [f"{k.replace('_', ' ')} {v}" for k, v in row.items() if k not in skip and _present(v)]
@@ -114,6 +131,9 @@ SIGNAL_TYPES: tuple[SignalType, ...] = (
                has_token=True, has_wallet=True),
     SignalType("arbitrage_windows", "Arbitrage windows", "opened_at", describe_arbitrage_window, has_event=True),
     SignalType("price_spikes", "Price and volume spikes", "window_end", describe_price_spike, has_token=True),
+    SignalType("size_anomalies", "Size anomalies", "traded_at", describe_size_anomaly, has_token=True,
+               has_wallet=True),
+    SignalType("wallet_clusters", "Wallet clusters", "started_at", describe_wallet_cluster, has_token=True),
 )
 
 BY_TABLE = {t.table: t for t in SIGNAL_TYPES}

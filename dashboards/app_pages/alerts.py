@@ -13,7 +13,7 @@ from dashboards import queries
 from dashboards.rule_form import RuleError, rule_params
 from dashboards.signal_types import SIGNAL_TYPES
 from dashboards.threshold_form import render_thresholds
-from dashboards.webhook_targets import WebhookTargetError, mask_webhook_url, send_test_message
+from dashboards.webhook_targets import WebhookTargetError, mask_webhook_url, test_send
 
 st.title("Alerts and thresholds")
 state = st.session_state
@@ -63,16 +63,9 @@ if submitted:
         state.rule_flash = f"Saved rule {params['name']!r}."
         st.rerun()
 
-if current is not None:
-    test_col, toggle_col = st.columns(2)
-    if send_test_message is None:
-        test_col.caption("Test-send arrives with the alert delivery engine (pm_sensors.alerts.messages).")
-    elif test_col.button("Send a test message"):
-        try:
-            send_test_message(queries.rule_webhook(int(current["rule_id"])), current["destination_kind"])
-            test_col.success("Test message delivered.")
-        except Exception as exc:  # noqa: BLE001 - any delivery failure is reported to the user, masked
-            test_col.error(f"Test message failed: {mask_webhook_url(str(exc))}")
+if current is not None and st.button(f"Send a test message to {mask_webhook_url(current['webhook_url'])}"):
+    result = test_send(int(current["rule_id"]))
+    (st.success if result.ok else st.error)(f"Test message {result.text}")
 
 st.subheader("Delivery history")
 status = st.selectbox("Status", ["all", "failed", "delivered", "pending", "over_budget", "digested"])

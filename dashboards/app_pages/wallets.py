@@ -20,7 +20,9 @@ st.dataframe(ranked, hide_index=True, width="stretch",
              column_config={"volume_usdc": st.column_config.NumberColumn("volume", format="dollar")})
 
 st.divider()
-typed = st.text_input("Open a wallet (0x… address)", value=st.query_params.get("wallet", ""), max_chars=42)
+if "wallet_typed" not in st.session_state:
+    st.session_state["wallet_typed"] = st.query_params.get("wallet", "")
+typed = st.text_input("Open a wallet (0x… address)", key="wallet_typed", max_chars=42)
 address = typed.strip().lower()
 if not address:
     address = st.selectbox("…or pick one from the ranking", ranked["wallet"].tolist())

@@ -45,3 +45,19 @@ def texts(at: AppTest) -> str:
     for kind in ("markdown", "caption", "title", "header", "subheader", "info", "warning", "error", "success"):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
+
+
+def widget(at: AppTest, kind: str, label: str):
+    """The widget of this kind whose label starts with `label`."""
+    for element in getattr(at, kind):
+        if str(element.label).startswith(label):
+            return element
+    raise AssertionError(f"no {kind} labelled {label!r}: {[e.label for e in getattr(at, kind)]}")
+
+
+def frame_with(at: AppTest, column: str):
+    """The first dataframe on the page that has `column`."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no dataframe with column {column!r}")

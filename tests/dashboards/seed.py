@@ -245,6 +245,19 @@ def _seed_signals(conn: psycopg.Connection, world: SeedWorld, fresh_fill: str, f
              json.dumps({"thresholds": {"spike_min_points": 10, "spike_window_minutes": 15}})),
         )
     conn.execute(
+        """insert into size_anomalies (signal_key, fill_key, traded_at, wallet, condition_id, token_id, side, price,
+               usdc_size, fill_count, volume_share, depth_share, anomaly_score, evidence)
+           values ('sa-1', %s, %s, %s, %s, %s, 'BUY', 0.12, 48200, 1, 0.51, 0.8, 7.5, '{}')""",
+        (fresh_fill, fresh_at, world.fresh_wallet, btc, world.tokens[btc][0]),
+    )
+    conn.execute(
+        """insert into wallet_clusters (signal_key, condition_id, token_id, started_at, ended_at, wallet_count,
+               wallets, total_usdc, evidence)
+           values ('wc-1', %s, %s, %s, %s, 3, %s, 36000, '{}')""",
+        (senate, world.tokens[senate][0], now - timedelta(hours=3), now - timedelta(hours=2, minutes=40),
+         world.wallets[3:6]),
+    )
+    conn.execute(
         """insert into signal_scorecard (signal_table, signal_key, horizon, condition_id, direction_token_id,
                price_at_signal, price_at_horizon, move_in_direction, correct, paper_profit)
            values ('fresh_wallet_trades', 'fw-2', 'settlement', %s, %s, 0.35, 0.0, -0.35, false, -15500)""",

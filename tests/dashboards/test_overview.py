@@ -29,11 +29,14 @@ def test_overview_figures_match_the_warehouse(world):
 
 def test_overview_shows_every_signal_kind_in_words_and_freshness_from_tables(world):
     at = open_page()
-    assert [t.label for t in at.tabs] == ["Fresh-wallet trades", "Arbitrage windows", "Price and volume spikes"]
+    assert [t.label for t in at.tabs] == ["Fresh-wallet trades", "Arbitrage windows", "Price and volume spikes",
+                                      "Size anomalies", "Wallet clusters"]
     words = "\n".join(str(v) for df in at.dataframe if "evidence_words" in df.value for v in df.value["evidence_words"])
     assert "wallet first active 3 h before this $48,200 buy of Yes at 0.12" in words
     assert "price moved from 0.30 to 0.52 (+22.0 pts)" in words
     assert "the event's YES asks summed to 0.969 (edge 3.1 pts), still open; $1,200 fillable" in words
+    assert "$48,200 buy of Yes at 0.12, 51% of the market's 24h volume, 80% of the book's depth" in words
+    assert "3 wallets put $36,000 on Yes within 20 min" in words
     # A suppressed signal is not on the overview.
     assert "senate-other" not in words and "$11,000" not in words
     assert "newest row of each table instead" in texts(at)
