@@ -39,6 +39,7 @@ from .settings import StreamSettings
 
 log = logging.getLogger("pm_intel.stream")
 _DEDUPE_CAP = 200_000
+_MAX_FLUSH_RETRIES = 5  # a batch the database keeps refusing is dropped (logged) rather than held forever
 _BAD_FRAME_LOG_LIMIT = 20  # per stats window; the rest are counted only
 
 
@@ -300,10 +301,16 @@ class StreamConsumer:
             self.stats.flush_failures += 1
             self.log.error("stream: writing %d row(s) failed, kept for the next flush: %s",
                            sum(map(len, batch.values())), mask_secrets(str(exc)))
-            self._requeue(batch)
+            if self.stats.flush_failures_in_a_row < _MAX_FLUSH_RETRIES:
+                self._requeue(batch)
+            else:
+                self.log.error("stream: dropping %d row(s) after %d failed writes in a row",
+                               sum(map(len, batch.values())), self.stats.flush_failures_in_a_row)
+            self.stats.flush_failures_in_a_row += 1
             if self._conn.closed or self._conn.broken:
                 self._conn = await asyncio.to_thread(psycopg.connect, libpq_url(self.database_url))
             return
+        self.stats.flush_failures_in_a_row = 0
         self.stats.rows_written += sum(inserted.values())
         if self.on_commit is not None:
             self.on_commit(batch, time.time())

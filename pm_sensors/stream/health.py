@@ -36,6 +36,7 @@ class StreamStats:
     gap_seconds_total: float = 0.0
     rows_written: int = 0
     flush_failures: int = 0
+    flush_failures_in_a_row: int = 0
     last_data_at: float | None = None  # wall clock of the last data frame
     last_tick_ms: int = 0  # newest server timestamp seen (the stream's own clock, for signal time buckets)
     _window_start: float = field(default_factory=time.time)

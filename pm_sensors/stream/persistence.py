@@ -67,6 +67,13 @@ TABLES: dict[str, TableSpec] = {
         ("part", "last_beat_at", "started_at", "run_id", "detail"), ("part",),
         ("last_beat_at", "started_at", "run_id", "detail")),
 }
+HEALTH_UPSERT = """
+    insert into stream_health (connection_id, event, started_at, ended_at, messages, lag_ms_p50, lag_ms_p99, detail)
+    values (%s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+    on conflict (connection_id, event, started_at) do update set ended_at = excluded.ended_at,
+        messages = excluded.messages, lag_ms_p50 = excluded.lag_ms_p50, lag_ms_p99 = excluded.lag_ms_p99,
+        detail = excluded.detail
+"""
 TICK_TABLES = ("ws_book_snapshots", "ws_price_changes", "ws_last_trades", "ws_best_bid_ask", "ws_tick_size_changes")
 
 
@@ -159,6 +166,12 @@ def write_batch(conn: psycopg.Connection, batch: dict[str, list[tuple]]) -> dict
     with conn.transaction():
         for table, rows in batch.items():
             spec = TABLES[table]
+            if table == "stream_health":
+                # A handful of rows, and an identity column a LIKE-staged COPY cannot fill: a plain upsert.
+                with conn.cursor() as cur:
+                    cur.executemany(HEALTH_UPSERT, rows)
+                inserted[table] = len(rows)
+                continue
             result = copy_upsert(conn, table, spec.columns, rows, key=spec.key, update=spec.update)
             inserted[table] = result.inserted
     return inserted
