@@ -140,30 +140,36 @@ class AlertDeliverer:
         report.scanned += len(rows)
         budgets: dict[int, int] = {}
         day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        # Skipping pairs already stored keeps the budget count exact when rows are scanned again.
+        done = sql.existing_deliveries(conn, source.table, [r["signal_key"] for r in rows]) if rows and rules else set()
+        items: list[dict[str, Any]] = []
         for row in rows:
             for rule in rules:
-                if row["detected_at"] < rule["created_at"] or not filters_match(rule["filters"], row, source):
+                rule_id = rule["rule_id"]
+                if (rule_id, row["signal_key"]) in done or row["detected_at"] < rule["created_at"]:
                     continue
+                if not filters_match(rule["filters"], row, source):
+                    continue
+                done.add((rule_id, row["signal_key"]))
                 status = "pending"
                 if rule["daily_budget"] is not None:
-                    if rule["rule_id"] not in budgets:
-                        sql.lock_rule_budget(conn, rule["rule_id"])
-                        budgets[rule["rule_id"]] = sql.sent_today(conn, rule["rule_id"], day_start)
-                    if budgets[rule["rule_id"]] >= rule["daily_budget"]:
+                    if rule_id not in budgets:
+                        sql.lock_rule_budget(conn, rule_id)
+                        budgets[rule_id] = sql.sent_today(conn, rule_id, day_start)
+                    if budgets[rule_id] >= rule["daily_budget"]:
                         status = "over_budget"
+                    else:
+                        budgets[rule_id] += 1
                 payload = render_payload(rule["destination_kind"],
                                          signal_message(source.signal_type, source.table, row, title=source.label))
-                times = {"upstream_at": row["upstream_at"], "ingested_at": row["ingested_at"],
-                         "signal_at": row["detected_at"]}
-                if sql.insert_delivery(conn, rule["rule_id"], source.table, row["signal_key"], status, payload,
-                                       times) is None:
-                    continue  # already delivered (or held) for this rule: exactly once
-                if status == "over_budget":
-                    report.over_budget += 1
-                else:
-                    report.queued += 1
-                    if rule["rule_id"] in budgets:
-                        budgets[rule["rule_id"]] += 1
+                items.append({"rule_id": rule_id, "signal_key": row["signal_key"], "status": status,
+                              "payload": payload, "upstream_at": row["upstream_at"],
+                              "ingested_at": row["ingested_at"], "signal_at": row["detected_at"]})
+        for status in sql.insert_deliveries(conn, source.table, items):
+            if status == "over_budget":
+                report.over_budget += 1
+            else:
+                report.queued += 1
 
     # -- digests -------------------------------------------------------------------------------------
 

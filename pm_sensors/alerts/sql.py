@@ -113,16 +113,35 @@ def sent_today(conn: psycopg.Connection, rule_id: int, day_start: datetime) -> i
     ).fetchone()[0]
 
 
-def insert_delivery(conn: psycopg.Connection, rule_id: int, table: str, key: str, status: str,
-                    payload: dict, times: dict[str, Any]) -> int | None:
-    row = conn.execute(
-        "insert into alert_deliveries (rule_id, signal_table, signal_key, status, payload, upstream_at, "
-        "ingested_at, signal_at) values (%s, %s, %s, %s, %s, %s, %s, %s) "
-        "on conflict (rule_id, signal_table, signal_key) do nothing returning delivery_id",
-        (rule_id, table, key, status, Jsonb(payload), times.get("upstream_at"), times.get("ingested_at"),
-         times.get("signal_at")),
-    ).fetchone()
-    return row[0] if row else None
+def existing_deliveries(conn: psycopg.Connection, table: str, keys: list[str]) -> set[tuple[int, str]]:
+    rows = conn.execute(
+        "select rule_id, signal_key from alert_deliveries where signal_table = %s and signal_key = any(%s)",
+        (table, keys),
+    ).fetchall()
+    return {(rule_id, key) for rule_id, key in rows}
+
+
+def insert_deliveries(conn: psycopg.Connection, table: str, items: list[dict[str, Any]]) -> list[str]:
+    """Insert deliveries (rule_id, signal_key, status, payload, upstream_at, ingested_at, signal_at) in one
+    pipelined batch; returns the status of each row actually inserted (a conflict inserts nothing)."""
+    if not items:
+        return []
+    params = [(i["rule_id"], table, i["signal_key"], i["status"], Jsonb(i["payload"]), i["upstream_at"],
+               i["ingested_at"], i["signal_at"]) for i in items]
+    statuses: list[str] = []
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into alert_deliveries (rule_id, signal_table, signal_key, status, payload, upstream_at, "
+            "ingested_at, signal_at) values (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "on conflict (rule_id, signal_table, signal_key) do nothing returning status",
+            params,
+            returning=True,
+        )
+        while True:
+            statuses.extend(row[0] for row in cur.fetchall())
+            if not cur.nextset():
+                break
+    return statuses
 
 
 _CLAIM = {

@@ -167,3 +167,25 @@ def test_a_new_rule_does_not_replay_older_signals(db, receiver, make_deliverer):
     make_deliverer().tick(None)
 
     assert [r.body["signal_key"] for r in receiver.delivered()] == [fresh]
+
+
+def test_two_deliverers_ticking_at_once_post_each_signal_once(db, receiver, make_deliverer):
+    import threading
+
+    add_rule(db, "r", receiver.url())
+    keys = [add_fresh_wallet(db, n) for n in range(40)]
+    deliverers = [make_deliverer(send_batch=10), make_deliverer(send_batch=10)]
+
+    def run(d):
+        cursor = None
+        for _ in range(6):
+            cursor = d.tick(cursor).cursor
+
+    threads = [threading.Thread(target=run, args=(d,)) for d in deliverers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert sorted(r.body["signal_key"] for r in receiver.delivered()) == sorted(keys)
+    assert {r["status"] for r in deliveries(db)} == {"delivered"}
