@@ -18,11 +18,11 @@ from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
 from pm_assets.signals.positions import (
     Fill,
     age_text,
-    escalations,
     first_alert_position,
     hours_between,
     iso,
     noise_reason,
+    position_tiers,
     signal_key,
     trailing_fills,
     usd,
@@ -126,33 +126,28 @@ def fresh_wallet_rows(
         "volume_24h_usdc": round(volume, 2), "niche": niche, "window_started_at": iso(trailing[0].traded_at),
     }
     rows = []
-    tiers = [(0, position.crossing, position.usdc, len(position.fills), None)]
-    tiers += [(e.tier, e.crossing, e.cumulative_usdc, e.fill_count, e.multiplier)
-              for e in escalations(position, fills, [t["escalation_tier_1"], t["escalation_tier_2"]])]
-    later = [f for f in fills if f.traded_at > position.ended_at]
-    for tier, crossing, usdc, count, multiplier in tiers:
-        held = list(position.fills) + [f for f in later if (f.traded_at, f.fill_key) <= (crossing.traded_at,
-                                                                                       crossing.fill_key)]
-        vwap = sum(f.entry_price * f.usdc for f in held) / max(sum(f.usdc for f in held), 1e-9)
+    for tier in position_tiers(position, fills, [t["escalation_tier_1"], t["escalation_tier_2"]]):
+        crossing, usdc, count, multiplier = tier.crossing, tier.usdc, tier.fill_count, tier.multiplier
+        held, vwap = tier.held, tier.entry_vwap
         share = usdc / volume if volume > 0 else None
         risk = risk_summary(RiskFacts(age, t["fresh_max_age_hours"], share, None, niche))
         inputs = dict(base, position_usdc=round(usdc, 2), fill_count=count, crossing_fill_key=crossing.fill_key,
                       window_usdc=round(sum(f.usdc for f in trailing), 2), entry_vwap=round(vwap, 6),
                       volume_share=None if share is None else round(share, 6),
                       fill_keys=[f.fill_key for f in held][:50])
-        if tier:
+        if tier.tier:
             inputs.update(first_alert_usdc=round(position.usdc, 2), cumulative_usdc=round(usdc, 2),
                           multiplier=multiplier)
-        evidence = {"signal": TABLE, "tier": tier, "thresholds": dict(t), "inputs": inputs, "risk": risk}
-        evidence["summary"] = _summary(crossing, usdc, count, age, tier, multiplier, position.usdc, risk["reason"])
+        evidence = {"signal": TABLE, "tier": tier.tier, "thresholds": dict(t), "inputs": inputs, "risk": risk}
+        evidence["summary"] = _summary(crossing, usdc, count, age, tier.tier, multiplier, position.usdc, risk["reason"])
         rows.append({
-            "signal_key": signal_key(TABLE, wallet.wallet, crossing.condition_id, tier),
+            "signal_key": signal_key(TABLE, wallet.wallet, crossing.condition_id, tier.tier),
             "fill_key": crossing.fill_key, "traded_at": crossing.traded_at, "wallet": wallet.wallet,
             "condition_id": crossing.condition_id, "token_id": crossing.token_id, "side": crossing.side,
             "price": crossing.price, "usdc_size": round(usdc, 2),
             "wallet_first_activity_at": wallet.first_activity_at, "wallet_age_hours": age,
             "prior_trade_count": prior, "market_liquidity": liquidity, "risk_score": risk["score"],
-            "suppressed_reason": verdict(evidence), "evidence": evidence, "alert_tier": tier, "fill_count": count,
+            "suppressed_reason": verdict(evidence), "evidence": evidence, "alert_tier": tier.tier, "fill_count": count,
         })
     return rows
 

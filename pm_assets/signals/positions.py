@@ -176,3 +176,30 @@ def trailing_fills(position: Position, window: timedelta) -> list[Fill]:
 
 def iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One row of a position: tier 0 is the first alert, tiers 1.. its escalations."""
+
+    tier: int
+    crossing: Fill
+    usdc: float
+    fill_count: int
+    multiplier: float | None
+    held: tuple[Fill, ...]
+
+    @property
+    def entry_vwap(self) -> float:
+        usdc = sum(f.usdc for f in self.held)
+        return sum(f.entry_price * f.usdc for f in self.held) / usdc if usdc > 0 else self.crossing.entry_price
+
+
+def position_tiers(position: Position, fills: Sequence[Fill], multipliers: Sequence[float]) -> list[Tier]:
+    later = [f for f in ordered(fills) if f.traded_at > position.ended_at]
+    out = [Tier(0, position.crossing, position.usdc, len(position.fills), None, position.fills)]
+    for e in escalations(position, fills, multipliers):
+        held = position.fills + tuple(f for f in later if (f.traded_at, f.fill_key) <= (e.crossing.traded_at,
+                                                                                       e.crossing.fill_key))
+        out.append(Tier(e.tier, e.crossing, e.cumulative_usdc, e.fill_count, e.multiplier, held))
+    return out

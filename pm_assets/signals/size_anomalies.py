@@ -1,0 +1,247 @@
+"""size_anomalies: a position large against its own market — its share of the market's 24 h volume, or how far
+its largest fill walked the book side it hit (latest snapshot before the fill) — weighted up in niche markets.
+
+anomaly_score = max(volume_share / size_volume_share, depth_share / size_depth_share), x niche_weight when the
+market trades under niche_volume_usdc a day; the position fires at score >= 1 and >= size_min_usdc. The 24 h
+volume is the larger of the warehouse's own trades in the 24 h before the crossing fill and markets.volume_24h
+(so a warehouse with little history does not make every trade look large). Noise control as fresh_wallet_trades.
+"""
+
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+import dagster as dg
+
+from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals import catalogue, insider_inputs
+from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
+from pm_assets.signals.positions import (
+    Fill,
+    age_text,
+    first_alert_position,
+    hours_between,
+    iso,
+    noise_reason,
+    pct,
+    position_tiers,
+    signal_key,
+    trailing_fills,
+    usd,
+)
+from pm_assets.signals.risk import RiskFacts, risk_summary
+
+TABLE = "size_anomalies"
+SIGNAL_TYPE = "size_anomaly"
+
+
+def _default(name: str):
+    return catalogue.thresholds.default_value(SIGNAL_TYPE, name)
+
+
+class SizeAnomalyConfig(dg.Config):
+    """Thresholds (defaults: env PM_INTEL_<NAME>, else the catalogue); the sensor applies dashboard overrides."""
+
+    size_min_usdc: float = _default("size_min_usdc")
+    size_volume_share: float = _default("size_volume_share")
+    size_depth_share: float = _default("size_depth_share")
+    niche_weight: float = _default("niche_weight")
+    book_max_age_minutes: int = _default("book_max_age_minutes")
+    niche_volume_usdc: float = _default("niche_volume_usdc")
+    fresh_max_age_hours: float = _default("fresh_max_age_hours")
+    accumulation_window_minutes: int = _default("accumulation_window_minutes")
+    sweep_entry_price: float = _default("sweep_entry_price")
+    escalation_tier_1: float = _default("escalation_tier_1")
+    escalation_tier_2: float = _default("escalation_tier_2")
+    exclude_labelled_wallets: bool = _default("exclude_labelled_wallets")
+    rescan_from: str = ""
+    rescan_to: str = ""
+
+
+def _levels(raw) -> list[tuple[float, float]]:
+    out = []
+    for level in raw or []:
+        price, size = (level["price"], level["size"]) if isinstance(level, Mapping) else (level[0], level[1])
+        out.append((float(price), float(size)))
+    return out
+
+
+def book_walk(fill: Fill, bids, asks) -> dict:
+    """How far the fill walks the side it hit: a BUY takes asks (cheapest first), a SELL takes bids (dearest first).
+
+    depth_share = fill shares / visible shares on that side (> 1: the book could not fill it)."""
+    side = sorted(_levels(asks)) if fill.side == "BUY" else sorted(_levels(bids), reverse=True)
+    shares = sum(s for _, s in side)
+    walked, remaining, last_price = 0, fill.size, None
+    for price, size in side:
+        if remaining <= 0:
+            break
+        walked += 1
+        last_price = price
+        remaining -= size
+    return {
+        "depth_shares": round(shares, 4),
+        "depth_usdc": round(sum(p * s for p, s in side), 2),
+        "depth_share": round(fill.size / shares, 6) if shares > 0 else None,
+        "levels_walked": walked,
+        "walk_to_price": last_price,
+        "exhausts_book": remaining > 0,
+    }
+
+
+def anomaly_score(volume_share: float | None, depth_share: float | None, niche: bool, t: Mapping) -> float:
+    parts = [0.0]
+    if volume_share is not None and t["size_volume_share"] > 0:
+        parts.append(volume_share / t["size_volume_share"])
+    if depth_share is not None and t["size_depth_share"] > 0:
+        parts.append(depth_share / t["size_depth_share"])
+    return max(parts) * (t["niche_weight"] if niche else 1.0)
+
+
+def verdict(evidence: Mapping) -> str | None:
+    """From the evidence alone: None = alert-worthy, 'not_fired' = the rule did not hold, else the noise reason."""
+    t, x = evidence["thresholds"], evidence["inputs"]
+    if evidence["tier"] == 0:
+        if x["window_usdc"] < t["size_min_usdc"]:
+            return "not_fired"
+        if anomaly_score(x["window_volume_share"], x["depth_share"], x["niche"], t) < 1.0:
+            return "not_fired"
+    elif x["cumulative_usdc"] < x["multiplier"] * x["first_alert_usdc"]:
+        return "not_fired"
+    return noise_reason(x["labels"], x["entry_vwap"], t)
+
+
+def should_fire(evidence: Mapping) -> bool:
+    return verdict(evidence) is None
+
+
+def size_anomaly_rows(
+    fills: list[Fill],
+    wallet: WalletFacts,
+    market: MarketFacts | None,
+    t: Mapping,
+    *,
+    volume_at: Callable[[datetime], float],
+    book_at: Callable[[Fill], tuple[datetime, list, list] | None],
+) -> list[dict]:
+    """The alert (tier 0) and escalation rows of one wallet's position in one market."""
+    window = timedelta(minutes=t["accumulation_window_minutes"])
+    gamma_volume = (market.volume_24h or 0.0) if market else 0.0
+    volumes: dict[datetime, float] = {}
+    walks: dict[str, dict] = {}
+
+    def volume(at: datetime) -> float:
+        if at not in volumes:
+            volumes[at] = max(volume_at(at), gamma_volume)
+        return volumes[at]
+
+    def walk(fill: Fill) -> dict:
+        if fill.fill_key not in walks:
+            book = book_at(fill)
+            walks[fill.fill_key] = {"book_captured_at": None, "depth_share": None} if book is None else \
+                dict(book_walk(fill, book[1], book[2]), book_captured_at=iso(book[0]))
+        return walks[fill.fill_key]
+
+    def measures(trailing: list[Fill]) -> tuple[float, float | None, float | None, bool, dict]:
+        usdc = sum(f.usdc for f in trailing)
+        vol = volume(trailing[-1].traded_at)
+        largest = max(trailing, key=lambda f: (f.size, f.fill_key))
+        depth = walk(largest)
+        return usdc, (usdc / vol if vol > 0 else None), depth["depth_share"], vol < t["niche_volume_usdc"], depth
+
+    def fires(trailing: list[Fill]) -> bool:
+        if sum(f.usdc for f in trailing) < t["size_min_usdc"]:
+            return False
+        _, share, depth_share, niche, _ = measures(trailing)
+        return anomaly_score(share, depth_share, niche, t) >= 1.0
+
+    position = first_alert_position(fills, window, fires)
+    if position is None:
+        return []
+    trailing = trailing_fills(position, window)
+    window_usdc, window_share, depth_share, niche, depth = measures(trailing)
+    vol = volume(trailing[-1].traded_at)
+    age = hours_between(wallet.first_activity_at, trailing[0].traded_at)
+    age = None if age is None else max(age, 0.0)
+    rows = []
+    for tier in position_tiers(position, fills, [t["escalation_tier_1"], t["escalation_tier_2"]]):
+        share = tier.usdc / vol if vol > 0 else None
+        score = anomaly_score(share, depth_share, niche, t)
+        risk = risk_summary(RiskFacts(age, t["fresh_max_age_hours"], share, depth_share, niche))
+        inputs = {
+            "position_usdc": round(tier.usdc, 2), "fill_count": tier.fill_count,
+            "crossing_fill_key": tier.crossing.fill_key, "window_started_at": iso(trailing[0].traded_at),
+            "window_usdc": round(window_usdc, 2), "window_volume_share": _r(window_share),
+            "volume_24h_usdc": round(vol, 2), "gamma_volume_24h": gamma_volume, "volume_share": _r(share),
+            "depth_share": _r(depth_share), "book": depth, "niche": niche, "entry_vwap": round(tier.entry_vwap, 6),
+            "labels": list(wallet.labels), "wallet_first_activity_at": iso(wallet.first_activity_at),
+            "wallet_age_hours": age, "fill_keys": [f.fill_key for f in tier.held][:50],
+        }
+        if tier.tier:
+            inputs.update(first_alert_usdc=round(position.usdc, 2), cumulative_usdc=round(tier.usdc, 2),
+                          multiplier=tier.multiplier)
+        evidence = {"signal": TABLE, "tier": tier.tier, "thresholds": dict(t), "inputs": inputs, "risk": risk,
+                    "anomaly_score": round(score, 4)}
+        evidence["summary"] = _summary(tier, share, depth_share, age, risk["reason"], position.usdc)
+        c = tier.crossing
+        rows.append({
+            "signal_key": signal_key(TABLE, wallet.wallet, c.condition_id, tier.tier),
+            "fill_key": c.fill_key, "traded_at": c.traded_at, "wallet": wallet.wallet,
+            "condition_id": c.condition_id, "token_id": c.token_id, "side": c.side, "price": c.price,
+            "usdc_size": round(tier.usdc, 2), "fill_count": tier.fill_count, "alert_tier": tier.tier,
+            "volume_24h_usdc": round(vol, 2), "volume_share": _r(share), "depth_usdc": depth.get("depth_usdc"),
+            "depth_share": _r(depth_share), "niche": niche, "anomaly_score": round(score, 4),
+            "risk_score": risk["score"], "suppressed_reason": verdict(evidence), "evidence": evidence,
+        })
+    return rows
+
+
+def _r(x: float | None) -> float | None:
+    return None if x is None else round(x, 6)
+
+
+def _summary(tier, share, depth_share, age, reason: str, first_usdc: float) -> str:
+    c = tier.crossing
+    what = f"{'buy' if c.side == 'BUY' else 'sell'} of {c.outcome or 'the outcome'} at {c.price:.2f}"
+    fills = f" ({tier.fill_count} fills)" if tier.fill_count > 1 else ""
+    size = []
+    if share is not None:
+        size.append(f"{pct(share)} of the market's 24 h volume")
+    if depth_share is not None:
+        size.append(f"largest fill took {pct(depth_share)} of the visible book")
+    if tier.tier:
+        head = f"position grew to {usd(tier.usdc)}{fills}, {tier.multiplier:g}x the first alert of {usd(first_usdc)}"
+    else:
+        head = f"{usd(tier.usdc)} {what}{fills}"
+    head += f" ({', '.join(size)}; {age_text(age)})" if size else f" ({age_text(age)})"
+    return f"{head} — {reason}"
+
+
+@dg.asset(group_name="signals", kinds={"postgres"},
+          deps=["trades", "wallets", "markets", "order_book_snapshots", "wallet_behaviour_labels"])
+def size_anomalies(
+    context: dg.AssetExecutionContext, config: SizeAnomalyConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Positions large against their own market: a share of its 24 h volume or of the book depth they hit,
+    weighted up in niche markets. One alert per wallet and market, then escalations; sweeps and labelled wallets
+    kept as suppressed. Refreshes after new trades arrive (insider signal sensor); reads only new trades."""
+    from pm_assets.signals.insider_runs import run_position_signal
+
+    return run_position_signal(context, warehouse, TABLE, SIGNAL_TYPE, config, build_rows=_rows_for_pairs)
+
+
+def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
+    max_age = timedelta(minutes=t["book_max_age_minutes"])
+    rows = []
+    for (wallet, condition_id), fills in fills_by_pair.items():
+        if sum(f.usdc for f in fills) < t["size_min_usdc"]:
+            continue
+        facts = wallets.get(wallet) or WalletFacts(wallet, None, ())
+
+        def volume_at(at, cid=condition_id):
+            return insider_inputs.trailing_volume(conn, cid, at)
+
+        def book_at(fill):
+            return insider_inputs.book_before(conn, fill.token_id, fill.traded_at, max_age)
+
+        rows += size_anomaly_rows(fills, facts, markets.get(condition_id), t, volume_at=volume_at, book_at=book_at)
+    return rows
