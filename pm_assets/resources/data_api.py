@@ -51,6 +51,7 @@ class DataApiClient(dg.ConfigurableResource):
     page_limit: int = 1000
     timeout_s: float = 20.0
     max_attempts: int = 6
+    max_backoff_s: float = 30.0
     payload_attempts: int = 4
     v1_fallback: bool = False
 
@@ -63,7 +64,8 @@ class DataApiClient(dg.ConfigurableResource):
     ) -> AsyncIterator[DataApiSession]:
         http = PolymarketHttp(
             base_url=self.resolved_base_url(), limits=DATA_LIMITS, general_limit=DATA_GENERAL,
-            timeout_s=self.timeout_s, max_attempts=self.max_attempts, quarantine=quarantine, transport=transport,
+            timeout_s=self.timeout_s, max_attempts=self.max_attempts, max_backoff_s=self.max_backoff_s,
+            quarantine=quarantine, transport=transport,
         )
         async with http:
             yield DataApiSession(http, self)

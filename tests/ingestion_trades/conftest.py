@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 
 import httpx
 import psycopg
-import pytest
 
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
@@ -63,11 +62,3 @@ def resources(sim, database_url: str, **client) -> dict:
 
 def ts(value: str) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-@pytest.fixture
-def quiet_pacing(monkeypatch):
-    """pm_sim runs without rate limits here; keep the client's jittered backoff short."""
-    import pm_assets.resources.http as http
-
-    monkeypatch.setattr(http.PolymarketHttp, "max_backoff_s", 0.2)
