@@ -192,6 +192,7 @@ class Window:
     closed_at: datetime | None = None
     capturable_usdc: float | None = None
     observations: int = 1
+    condition_ids: tuple[str, ...] = ()
 
     @property
     def signal_key(self) -> str:
@@ -218,8 +219,9 @@ class WindowTracker:
             if ev is None:
                 continue
             if current is None:
-                self.open[(arb.key, kind)] = Window(arb.key, kind, arb.condition_id, arb.event_id, at,
-                                                     ev.suppressed_reason, ev, at, ev, ev)
+                self.open[(arb.key, kind)] = Window(
+                    arb.key, kind, arb.condition_id, arb.event_id, at, ev.suppressed_reason, ev, at, ev, ev,
+                    condition_ids=tuple(leg.condition_id for leg in arb.legs))
                 continue
             self._settle_capture(current, at)
             current.last = ev
@@ -350,6 +352,7 @@ def window_evidence(w: Window, th: ArbitrageThresholds) -> dict[str, Any]:
     return {
         "summary": summary,
         "set_key": w.set_key,
+        "condition_ids": sorted(set(w.condition_ids)),
         "peak_edge_after_fees": peak.edge,
         "peak_gross_edge": peak.gross_edge,
         "open_edge_after_fees": w.first.edge,

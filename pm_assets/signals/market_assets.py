@@ -6,7 +6,7 @@ validated by the catalogue's rules before a run does anything, so a bad value fa
 """
 
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -16,6 +16,8 @@ from pm_assets.signals import catalogue  # noqa: F401  (fills the threshold cata
 from pm_assets.signals import thresholds as th
 from pm_assets.signals.arbitrage import ArbitrageThresholds
 from pm_assets.signals.market_inputs import materialize_arbitrage
+from pm_assets.signals.ranking import materialize_rankings
+from pm_assets.signals.scorecard import materialize_scorecard
 from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
 
 
@@ -114,4 +116,61 @@ def price_spikes(
     return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 
 
-assets = [arbitrage_windows, price_spikes]
+@dg.asset(key="market_rankings", group_name="signals", kinds={"postgres"},
+          deps=["arbitrage_windows", "price_spikes"])
+def market_rankings(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Market rankings: every open market's score (volume, liquidity, spread, 24 h price movement and signal
+    activity as percentile ranks, weights in pm_assets/signals/ranking.py) with its components, one ranked_at
+    per run. Refreshes on the market-signals schedule.
+    """
+    with warehouse.connect() as conn:
+        result = materialize_rankings(conn, datetime.now(UTC).replace(microsecond=0))
+    context.log.info(f"market_rankings: {result}")
+    return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
+
+
+class ScorecardConfig(dg.Config):
+    scorecard_stake_usdc: float = _d("scorecard", "scorecard_stake_usdc")
+
+
+@dg.asset(key="signal_scorecard", group_name="signals", kinds={"postgres"},
+          deps=["arbitrage_windows", "price_spikes", "fresh_wallet_trades", "size_anomalies", "wallet_clusters"])
+def signal_scorecard(
+    context: dg.AssetExecutionContext, config: ScorecardConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Signal scorecard: every signal scored at 1 h, 24 h and settlement (price move in its direction,
+    whether it was right once resolved, paper profit of a fixed stake after taker fees). Rows fill in as
+    horizons pass and markets resolve; refreshes on the market-signals schedule.
+    """
+    values = _validated("scorecard", config)
+    with warehouse.connect() as conn:
+        result = materialize_scorecard(conn, values["scorecard_stake_usdc"], datetime.now(UTC))
+    context.log.info(f"signal_scorecard: {result}")
+    return dg.MaterializeResult(metadata=result)
+
+
+SIGNAL_CONFIG = {"arbitrage_windows": "arbitrage", "price_spikes": "price_spike", "signal_scorecard": "scorecard"}
+
+market_signals_job = dg.define_asset_job(
+    "market_signals_job",
+    selection=dg.AssetSelection.assets("arbitrage_windows", "price_spikes", "market_rankings", "signal_scorecard"),
+)
+
+
+def market_run_config(conn: Any) -> dict[str, Any]:
+    """Run config carrying the dashboard's saved overrides over the environment defaults."""
+    return {"ops": {key: {"config": th.run_config_values(conn, signal_type)}
+                    for key, signal_type in SIGNAL_CONFIG.items()}}
+
+
+@dg.schedule(job=market_signals_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING)
+def market_signals_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
+    """Every 15 minutes: arbitrage, spikes, rankings and the scorecard, with the saved threshold overrides."""
+    with warehouse.connect() as conn:
+        run_config = market_run_config(conn)
+    return dg.RunRequest(run_config=run_config)
+
+
+assets = [arbitrage_windows, price_spikes, market_rankings, signal_scorecard]
+jobs = [market_signals_job]
+schedules = [market_signals_schedule]

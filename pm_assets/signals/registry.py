@@ -14,4 +14,5 @@ resources: dict = {}
 from pm_assets.signals import market_assets as _market  # noqa: E402
 
 assets += _market.assets
-schedules += getattr(_market, "schedules", [])
+jobs += _market.jobs
+schedules += _market.schedules
