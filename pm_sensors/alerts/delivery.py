@@ -41,7 +41,7 @@ HEARTBEAT_PART = "alert_delivery"
 class DeliverySettings:
     scan_batch: int = 500  # new signal rows read per table per tick
     send_batch: int = 200  # deliveries posted per tick
-    tick_budget_s: float = 30.0  # stop starting posts after this long
+    tick_budget_s: float = 20.0  # stop starting posts after this long
     request_timeout_s: float = 10.0
     attempts_per_tick: int = 3  # quick retries inside one tick
     max_attempts: int = 8  # after this many, a delivery is `failed`
@@ -194,14 +194,19 @@ class AlertDeliverer:
         if not claimed:
             return
         results: list[dict[str, Any]] = []
-        target_errors: dict[str, str | None] = {}
+        target_errors: dict[str, WebhookTargetError | None] = {}
         down: dict[str, tuple[datetime, str]] = {}  # url -> (retry at, error): skip the rest this tick
         for item in claimed:
             url = item["webhook_url"]
             if url not in target_errors:
                 target_errors[url] = self._target_error(url)
-            if target_errors[url]:
-                results.append(_result(item, "failed", 0, f"webhook target rejected: {target_errors[url]}"))
+            rejected = target_errors[url]
+            if rejected is not None and not rejected.transient:
+                results.append(_result(item, "failed", 0, f"webhook target rejected: {rejected}"))
+                continue
+            if rejected is not None:  # DNS trouble may pass: count it as a failed attempt and retry later
+                outcome = PostOutcome(False, 1, None, f"webhook target unusable: {rejected}", retryable=True)
+                results.append(self._outcome_result(item, outcome, datetime.now(UTC)))
                 continue
             if url in down:
                 results.append(_result(item, "pending", 0, down[url][1], next_attempt_at=down[url][0]))
@@ -230,11 +235,11 @@ class AlertDeliverer:
         with conn.transaction():
             sql.record_attempts(conn, table, results)
 
-    def _target_error(self, url: str) -> str | None:
+    def _target_error(self, url: str) -> WebhookTargetError | None:
         try:
             validate_webhook_url(url, allow_private=self.settings.allow_private, resolver=self._resolver)
         except WebhookTargetError as exc:
-            return str(exc)
+            return exc
         return None
 
     def _outcome_result(self, item: dict, outcome: PostOutcome, attempted_at: datetime) -> dict[str, Any]:

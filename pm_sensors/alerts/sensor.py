@@ -17,7 +17,7 @@ class AlertDeliveryResource(dg.ConfigurableResource):
 
     scan_batch: int = 500
     send_batch: int = 200
-    tick_budget_s: float = 30.0
+    tick_budget_s: float = 20.0
     request_timeout_s: float = 10.0
     attempts_per_tick: int = 3
     max_attempts: int = 8

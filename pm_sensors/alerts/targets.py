@@ -26,7 +26,14 @@ _URL_IN_TEXT = re.compile(r"https?://[^\s'\"<>]+", re.IGNORECASE)
 
 
 class WebhookTargetError(ValueError):
-    """A webhook URL that may not be used; the message names the rule broken and never the secret path."""
+    """A webhook URL that may not be used; the message names the rule broken and never the secret path.
+
+    `transient` is True when the URL may become valid by itself (its host did not resolve just now).
+    """
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 def private_webhooks_allowed(env: dict[str, str] | None = None) -> bool:
@@ -120,7 +127,7 @@ def _resolved_addresses(host: str, port: int, resolver: Resolver | None, masked:
     try:
         raw = list((resolver or system_resolver)(host, port))
     except (OSError, UnicodeError) as exc:
-        raise WebhookTargetError(f"webhook host {host} does not resolve ({masked}): {exc}") from exc
+        raise WebhookTargetError(f"webhook host {host} does not resolve ({masked}): {exc}", transient=True) from exc
     if not raw:
         raise WebhookTargetError(f"webhook host {host} resolves to no address ({masked})")
     addresses = []

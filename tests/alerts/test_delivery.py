@@ -189,3 +189,43 @@ def test_two_deliverers_ticking_at_once_post_each_signal_once(db, receiver, make
 
     assert sorted(r.body["signal_key"] for r in receiver.delivered()) == sorted(keys)
     assert {r["status"] for r in deliveries(db)} == {"delivered"}
+
+
+def test_public_target_is_resolved_before_posting_and_dns_trouble_is_retried(db, warehouse_url):
+    import httpx
+    import psycopg
+
+    from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
+
+    answers = {"hooks.example.com": OSError("Temporary failure in name resolution")}
+
+    def resolver(host, port):
+        answer = answers[host]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    posted = []
+    client = httpx.Client(transport=httpx.MockTransport(lambda req: posted.append(req) or httpx.Response(200)))
+    add_rule(db, "public", "https://hooks.example.com/services/T0/sekrit", kind="slack")
+    add_fresh_wallet(db, 1)
+    deliverer = AlertDeliverer(lambda: psycopg.connect(warehouse_url, autocommit=True),
+                               DeliverySettings(allow_private=False, max_backoff_s=0), client=client,
+                               resolver=resolver)
+
+    cursor = deliverer.tick(None).cursor
+    (row,) = deliveries(db)
+    assert row["status"] == "pending" and row["attempts"] == 1 and posted == []
+    assert "does not resolve" in row["last_error"] and "sekrit" not in row["last_error"]
+
+    answers["hooks.example.com"] = ["34.1.2.3"]
+    deliverer.tick(cursor)
+    (row,) = deliveries(db)
+    assert row["status"] == "delivered" and row["attempts"] == 2
+    assert [str(r.url) for r in posted] == ["https://hooks.example.com/services/T0/sekrit"]
+
+    answers["hooks.example.com"] = ["34.1.2.3", "169.254.169.254"]  # rebinding to the metadata address
+    add_fresh_wallet(db, 2)
+    deliverer.tick(cursor)
+    statuses = sorted(r["status"] for r in deliveries(db))
+    assert statuses == ["delivered", "failed"] and len(posted) == 1
