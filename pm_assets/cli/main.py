@@ -45,6 +45,16 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # sim and bench own their flags (including --help): hand them everything after the word.
+    if argv and argv[0] == "sim":
+        from pm_sim.cli import main as sim_main
+
+        return int(sim_main(argv[1:]) or 0)
+    if argv and argv[0] == "bench":
+        from bench.runner import main as bench_main
+
+        return int(bench_main(argv[1:]) or 0)
     args = _parser().parse_args(argv)
     try:
         if args.command == "up":
@@ -55,14 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pm_assets.cli.db import run_db
 
             return run_db(args)
-        if args.command == "sim":
-            from pm_sim.cli import main as sim_main
-
-            return int(sim_main(args.sim_args) or 0)
-        if args.command == "bench":
-            from bench.runner import main as bench_main
-
-            return int(bench_main(args.bench_args) or 0)
         if args.command == "status":
             from pm_assets.cli.status import run_status
 
