@@ -1,0 +1,198 @@
+"""wallet_clusters: several fresh wallets entering the same outcome of the same market within minutes of each other.
+
+Entries (a BUY of a token, or a SELL of it = entry into the other outcome) of at least cluster_min_usdc by wallets
+whose first activity is younger than fresh_max_age_hours are chained while consecutive entries are at most
+cluster_window_minutes apart; a chain with cluster_min_wallets distinct wallets is a cluster. Labelled wallets
+(market makers, bots, sweepers) are not members by default; a cluster entering at sweep prices is kept
+suppressed. The key is the chain's first entry, and a re-evaluated chain replaces the rows it overlaps.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import dagster as dg
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals import catalogue, incremental
+from pm_assets.signals.insider_runs import config_thresholds, trade_window
+from pm_assets.signals.positions import SUPPRESSING_LABELS, is_sweep, iso, signal_key, usd
+from pm_assets.signals.risk import RiskFacts, risk_summary
+from pm_assets.storage.bulk import copy_upsert
+
+TABLE = "wallet_clusters"
+SIGNAL_TYPE = "wallet_cluster"
+
+
+def _default(name: str):
+    return catalogue.thresholds.default_value(SIGNAL_TYPE, name)
+
+
+class WalletClusterConfig(dg.Config):
+    cluster_window_minutes: int = _default("cluster_window_minutes")
+    cluster_min_wallets: int = _default("cluster_min_wallets")
+    cluster_min_usdc: float = _default("cluster_min_usdc")
+    fresh_max_age_hours: float = _default("fresh_max_age_hours")
+    sweep_entry_price: float = _default("sweep_entry_price")
+    exclude_labelled_wallets: bool = _default("exclude_labelled_wallets")
+    rescan_from: str = ""
+    rescan_to: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    fill_key: str
+    traded_at: datetime
+    wallet: str
+    condition_id: str
+    token_id: str
+    side: str
+    price: float
+    usdc: float
+    wallet_age_hours: float
+    labels: tuple[str, ...] = ()
+
+    @property
+    def direction(self) -> tuple[str, str, str]:
+        return (self.condition_id, self.token_id, self.side)
+
+    @property
+    def entry_price(self) -> float:
+        return self.price if self.side == "BUY" else 1.0 - self.price
+
+
+def members(entries: Sequence[Entry], t: Mapping) -> list[Entry]:
+    return [e for e in entries if e.usdc >= t["cluster_min_usdc"] and e.wallet_age_hours < t["fresh_max_age_hours"]
+            and not (t["exclude_labelled_wallets"] and set(e.labels) & set(SUPPRESSING_LABELS))]
+
+
+def chains(entries: Sequence[Entry], t: Mapping) -> list[list[Entry]]:
+    """Member entries of one direction chained by gaps <= the cluster window; chains of enough wallets."""
+    gap = timedelta(minutes=t["cluster_window_minutes"])
+    out: list[list[Entry]] = []
+    by_direction: dict[tuple, list[Entry]] = {}
+    for e in members(entries, t):
+        by_direction.setdefault(e.direction, []).append(e)
+    for group in by_direction.values():
+        group.sort(key=lambda e: (e.traded_at, e.fill_key))
+        chain = [group[0]]
+        for e in group[1:]:
+            if e.traded_at - chain[-1].traded_at > gap:
+                out.append(chain)
+                chain = []
+            chain.append(e)
+        out.append(chain)
+    return [c for c in out if len({e.wallet for e in c}) >= t["cluster_min_wallets"]]
+
+
+def verdict(evidence: Mapping) -> str | None:
+    t, x = evidence["thresholds"], evidence["inputs"]
+    ms = x["members"]
+    ok = [m for m in ms if m["usdc"] >= t["cluster_min_usdc"] and m["wallet_age_hours"] < t["fresh_max_age_hours"]]
+    times = sorted(datetime.fromisoformat(m["traded_at"]) for m in ok)
+    gap = timedelta(minutes=t["cluster_window_minutes"])
+    gaps_ok = all(b - a <= gap for a, b in zip(times, times[1:], strict=False))
+    if len(ok) != len(ms) or not gaps_ok or len({m["wallet"] for m in ms}) < t["cluster_min_wallets"]:
+        return "not_fired"
+    return "settlement_sweep" if is_sweep(x["entry_vwap"], t["sweep_entry_price"]) else None
+
+
+def should_fire(evidence: Mapping) -> bool:
+    return verdict(evidence) is None
+
+
+def cluster_row(chain: list[Entry], t: Mapping) -> dict:
+    total = sum(e.usdc for e in chain)
+    vwap = sum(e.entry_price * e.usdc for e in chain) / total if total > 0 else chain[0].entry_price
+    wallets = sorted({e.wallet for e in chain})
+    minutes = (chain[-1].traded_at - chain[0].traded_at).total_seconds() / 60
+    youngest = min(e.wallet_age_hours for e in chain)
+    risk = risk_summary(RiskFacts(youngest, t["fresh_max_age_hours"], cluster_wallets=len(wallets)))
+    inputs = {
+        "members": [{"fill_key": e.fill_key, "wallet": e.wallet, "traded_at": iso(e.traded_at), "usdc": round(e.usdc, 2),
+                     "price": e.price, "side": e.side, "wallet_age_hours": round(e.wallet_age_hours, 3)}
+                    for e in chain],
+        "entry_vwap": round(vwap, 6), "span_minutes": round(minutes, 2),
+    }
+    first = chain[0]
+    evidence = {"signal": TABLE, "thresholds": dict(t), "inputs": inputs, "risk": risk}
+    evidence["summary"] = (
+        f"{len(wallets)} wallets first active {min(e.wallet_age_hours for e in chain):.0f}-"
+        f"{max(e.wallet_age_hours for e in chain):.0f} h earlier put {usd(total)} on one outcome "
+        f"({'buying' if first.side == 'BUY' else 'selling'} at ~{first.price:.2f}) within {minutes:.0f} min"
+        f" — {risk['reason']}"
+    )
+    return {
+        "signal_key": signal_key(TABLE, first.condition_id, first.token_id, first.side, first.fill_key),
+        "condition_id": first.condition_id, "token_id": first.token_id, "started_at": first.traded_at,
+        "ended_at": chain[-1].traded_at, "wallet_count": len(wallets), "wallets": wallets,
+        "total_usdc": round(total, 2), "risk_score": risk["score"], "suppressed_reason": verdict(evidence),
+        "evidence": evidence,
+    }
+
+
+ENTRIES_SQL = """
+with dirs as (
+    select distinct t.condition_id, t.token_id, t.side from trades t where {window}
+)
+select x.fill_key, x.traded_at, x.wallet, x.condition_id, x.token_id, x.side, x.price, x.usdc_size,
+       extract(epoch from x.traded_at - w.first_activity_at) / 3600.0,
+       array(select l.label from wallet_behaviour_labels l where l.wallet = x.wallet)
+  from dirs d
+  join trades x on x.token_id = d.token_id and x.side = d.side and x.traded_at >= %s and x.traded_at <= %s
+  join wallets w on w.wallet = x.wallet and w.first_activity_at is not null
+ where x.usdc_size >= %s and x.traded_at - w.first_activity_at < %s
+"""
+
+
+def read_entries(conn: psycopg.Connection, window: incremental.TradeWindow, t: Mapping) -> list[Entry]:
+    count, first, last = incremental.new_trade_span(conn, window)
+    if not count:
+        return []
+    reach = 4 * timedelta(minutes=t["cluster_window_minutes"])
+    where, params = window.trade_filter("t")
+    rows = conn.execute(
+        sql.SQL(ENTRIES_SQL).format(window=where),
+        [*params, first - reach, last + reach, t["cluster_min_usdc"], timedelta(hours=t["fresh_max_age_hours"])],
+    ).fetchall()
+    return [Entry(*r[:8], max(float(r[8]), 0.0), tuple(r[9])) for r in rows]
+
+
+def write_clusters(conn: psycopg.Connection, rows: list[dict]) -> int:
+    """Upsert, replacing stored clusters of the same direction that a re-evaluated chain now covers."""
+    replaced = 0
+    for r in rows:
+        replaced += conn.execute(
+            "delete from wallet_clusters where token_id = %s and evidence->'inputs'->'members'->0->>'side' = %s"
+            " and started_at <= %s and ended_at >= %s and signal_key <> %s",
+            (r["token_id"], r["evidence"]["inputs"]["members"][0]["side"], r["ended_at"], r["started_at"],
+             r["signal_key"]),
+        ).rowcount
+    if rows:
+        columns = list(rows[0])
+        copy_upsert(conn, TABLE, columns, [[Jsonb(r[c]) if c == "evidence" else r[c] for c in columns] for r in rows],
+                    key=["signal_key"], update=[c for c in columns if c != "signal_key"])
+    return replaced
+
+
+@dg.asset(group_name="signals", kinds={"postgres"}, deps=["trades", "wallets", "wallet_behaviour_labels"])
+def wallet_clusters(
+    context: dg.AssetExecutionContext, config: WalletClusterConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Coordinated entries: several fresh wallets entering the same outcome of one market within minutes, with
+    member wallets, their ages, sizes and timing in evidence. Refreshes after new trades arrive (insider signal
+    sensor); reads only the new trades' outcomes around their times."""
+    t = config_thresholds(SIGNAL_TYPE, config)
+    with warehouse.connect() as conn:
+        window = trade_window(conn, TABLE, config)
+        entries = read_entries(conn, window, t)
+        rows = [cluster_row(c, t) for c in chains(entries, t)]
+        replaced = write_clusters(conn, rows)
+        incremental.advance_watermark(conn, window, detail={"clusters": len(rows)})
+    alerts = sum(1 for r in rows if r["suppressed_reason"] is None)
+    context.log.info(f"{len(entries)} fresh entries, {len(rows)} clusters ({alerts} alerts), {replaced} replaced")
+    return dg.MaterializeResult(metadata={"fresh_entries": len(entries), "clusters": len(rows), "alerts": alerts,
+                                          "replaced": replaced})

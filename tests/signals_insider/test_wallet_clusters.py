@@ -1,0 +1,68 @@
+"""wallet_clusters: coordinated fresh-wallet entries, chained by time, and the asset on a real Postgres."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+import psycopg
+
+from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals import catalogue
+from pm_assets.signals.wallet_clusters import (
+    Entry,
+    chains,
+    cluster_row,
+    should_fire,
+    verdict,
+    wallet_clusters,
+)
+from tests.signals_insider.conftest import T0, condition, token, wallet_address
+
+DEFAULTS = {name: th.default for name, th in catalogue.thresholds.catalogue()["wallet_cluster"].items()}
+
+
+def entry(w: int, minutes: float, usdc: float = 2_000, *, age: float = 3.0, price: float = 0.3,
+          labels=()) -> Entry:
+    return Entry(f"e{w}-{minutes}", T0 + timedelta(minutes=minutes), wallet_address(w), condition(1), token(1),
+                 "BUY", price, usdc, age, tuple(labels))
+
+
+def test_three_fresh_wallets_within_minutes_are_one_cluster():
+    [chain] = chains([entry(1, 0), entry(2, 4), entry(3, 9), entry(4, 60)], DEFAULTS)
+    row = cluster_row(chain, DEFAULTS)
+    assert row["wallet_count"] == 3 and row["total_usdc"] == 6_000 and row["suppressed_reason"] is None
+    assert row["evidence"]["summary"].startswith("3 wallets first active 3-3 h earlier put $6,000 on one outcome")
+    assert should_fire(row["evidence"])
+
+
+def test_old_small_labelled_or_spread_out_entries_are_not_members():
+    assert chains([entry(1, 0), entry(2, 4), entry(3, 9, age=24 * 30)], DEFAULTS) == []
+    assert chains([entry(1, 0), entry(2, 4), entry(3, 9, usdc=100)], DEFAULTS) == []
+    assert chains([entry(1, 0), entry(2, 4), entry(3, 9, labels=["bot"])], DEFAULTS) == []
+    assert chains([entry(1, 0), entry(2, 20), entry(3, 40)], DEFAULTS) == []
+    assert chains([entry(1, 0), entry(1, 4), entry(2, 9)], DEFAULTS) == []  # two wallets only
+
+
+def test_sweep_priced_clusters_are_kept_suppressed():
+    [chain] = chains([entry(1, 0, price=0.97), entry(2, 1, price=0.98), entry(3, 2, price=0.97)], DEFAULTS)
+    row = cluster_row(chain, DEFAULTS)
+    assert row["suppressed_reason"] == "settlement_sweep" == verdict(row["evidence"])
+
+
+def test_asset_finds_clusters_across_runs_without_duplicates(rows, warehouse_url):
+    rows.market(1)
+    for w in (1, 2, 3, 4):
+        rows.wallet(w, T0 - timedelta(hours=2))
+    resources = {"warehouse": WarehouseResource(database_url=warehouse_url)}
+    rows.trade(1, 1, T0, 2_000, price=0.3)
+    rows.trade(2, 1, T0 + timedelta(minutes=3), 2_000, price=0.3)
+    assert dg.materialize([wallet_clusters], resources=resources).success
+    rows.trade(3, 1, T0 + timedelta(minutes=6), 2_000, price=0.3)
+    assert dg.materialize([wallet_clusters], resources=resources).success
+    rows.trade(4, 1, T0 + timedelta(minutes=8), 2_000, price=0.3)
+    assert dg.materialize([wallet_clusters], resources=resources).success
+    assert dg.materialize([wallet_clusters], resources=resources).success
+    with psycopg.connect(warehouse_url) as conn:
+        found = conn.execute("select wallet_count, total_usdc, suppressed_reason from wallet_clusters").fetchall()
+    assert found == [(4, 8_000, None)]
