@@ -1,0 +1,209 @@
+"""`pm-intel bench stream`: websocket stream throughput (parse + apply + persist, one core) and end-to-end latency.
+
+1. Throughput: pre-generated market-channel frames go through the consumer's own frame path
+   (StreamConsumer.handle_frame → books → row buffer → write_batch/COPY) in one thread. Baselines measured in the
+   same run: a bare orjson.loads loop over the same frames, and a bare COPY of the same rows.
+2. Latency: pm_sim (a subprocess, clock anchored on the wall clock) streams ~2,000 msg/s to a live consumer;
+   per stored price-change row, latency = commit time - the frame's server timestamp (corrected by the sim
+   clock's measured offset). Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import orjson
+import psycopg
+from psycopg import sql
+
+from pm_assets.storage import migrate, postgres_server
+from pm_assets.storage.bulk import copy_upsert
+from pm_assets.storage.urls import libpq_url, mask_url, with_database
+from pm_sensors.stream.consumer import StreamConsumer
+from pm_sensors.stream.health import percentile
+from pm_sensors.stream.persistence import TABLES, write_batch
+from pm_sensors.stream.settings import StreamSettings
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+BENCH_DB = "pm_intel_bench_stream"
+
+
+def bench_database() -> str:
+    """A fresh migrated database beside DATABASE_URL's (or on the embedded server)."""
+    base = os.environ.get("DATABASE_URL") or postgres_server.start(PROJECT_DIR / ".pm-intel" / "pg")
+    admin = libpq_url(with_database(base, "postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DB)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(BENCH_DB)))
+    url = libpq_url(with_database(base, BENCH_DB))
+    migrate.upgrade(url)
+    return url
+
+
+def synthetic_frames(n_messages: int, seed: int = 1) -> list[bytes]:
+    """Frames shaped like the live channel: mirrored price_changes[], trades, occasional full books."""
+    rng = random.Random(seed)
+    markets = [("0x" + f"{rng.getrandbits(256):064x}", str(rng.getrandbits(250)), str(rng.getrandbits(250)))
+               for _ in range(100)]
+    ts = 1_795_000_000_000
+    frames = []
+    for i in range(n_messages):
+        ts += rng.randint(0, 2)
+        cid, yes, no = markets[rng.randrange(len(markets))]
+        r = rng.random()
+        p = rng.randint(1, 99)
+        if r < 0.85:
+            size = f"{rng.uniform(5, 5000):.2f}" if rng.random() > 0.2 else "0"
+            ev = {"market": cid, "timestamp": str(ts), "event_type": "price_change", "price_changes": [
+                {"asset_id": yes, "price": f"{p / 100:g}", "size": size, "side": "BUY", "hash": f"{i:040x}",
+                 "best_bid": f"{p / 100:g}", "best_ask": f"{(p + 1) / 100:g}"},
+                {"asset_id": no, "price": f"{(100 - p) / 100:g}", "size": size, "side": "SELL",
+                 "hash": f"{i + 1:040x}", "best_bid": f"{(99 - p) / 100:g}", "best_ask": f"{(100 - p) / 100:g}"}]}
+        elif r < 0.95:
+            ev = {"asset_id": yes, "event_type": "last_trade_price", "fee_rate_bps": "0", "market": cid,
+                  "price": f"{p / 100:g}", "side": "BUY", "size": f"{rng.uniform(1, 500):.2f}", "timestamp": str(ts),
+                  "transaction_hash": f"0x{i:064x}"}
+        else:
+            ev = {"market": cid, "asset_id": yes, "timestamp": str(ts), "hash": f"{i:040x}", "event_type": "book",
+                  "bids": [{"price": f"{q / 100:g}", "size": "100"} for q in range(max(1, p - 10), p)],
+                  "asks": [{"price": f"{q / 100:g}", "size": "100"} for q in range(min(99, p + 10), p, -1)],
+                  "tick_size": "0.01", "last_trade_price": f"{p / 100:g}"}
+        frames.append(orjson.dumps(ev))
+    return frames
+
+
+def throughput(url: str, n: int, batch_rows: int) -> None:
+    frames = synthetic_frames(n)
+    t0 = time.perf_counter()
+    for f in frames:
+        orjson.loads(f)
+    loads_s = time.perf_counter() - t0
+
+    consumer = StreamConsumer(StreamSettings(ws_url="ws://unused"), url)
+    kept: dict[str, list] = {}
+    with psycopg.connect(url) as conn:
+        t0 = time.perf_counter()
+        received = time.time()
+        for f in frames:
+            consumer.handle_frame(f, received)
+            if consumer.buffer.pending >= batch_rows:
+                batch = consumer.buffer.take()
+                for t, rows in batch.items():
+                    kept.setdefault(t, []).extend(rows)
+                write_batch(conn, batch)
+        write_batch(conn, consumer.buffer.take())
+        full_s = time.perf_counter() - t0
+        # Bare COPY: the same rows once more into empty tables, without parsing or books.
+        conn.execute("truncate ws_price_changes, ws_last_trades, ws_book_snapshots")
+        conn.commit()
+        rows_total = sum(len(r) for r in kept.values())
+        t0 = time.perf_counter()
+        for table, rows in kept.items():
+            for i in range(0, len(rows), batch_rows):
+                spec = TABLES[table]
+                with conn.transaction():
+                    copy_upsert(conn, table, spec.columns, rows[i:i + batch_rows], key=spec.key, update=spec.update)
+        copy_s = time.perf_counter() - t0
+    msgs = consumer.stats.messages
+    print(f"throughput ({n:,} pre-generated frames, one thread, batches of {batch_rows:,} rows, "
+          f"{rows_total:,} rows written):")
+    print(f"  parse + apply + persist : {msgs / full_s:>10,.0f} msg/s   (goal >= 20,000)")
+    print(f"  baseline orjson.loads   : {n / loads_s:>10,.0f} msg/s   ratio {(msgs / full_s) / (n / loads_s):.3f}")
+    print(f"  baseline bare COPY      : {rows_total / copy_s:>10,.0f} rows/s  ratio (rows/s of the full path) "
+          f"{(rows_total / full_s) / (rows_total / copy_s):.3f}")
+    print(f"  books held {len(consumer.books.books)}, duplicates {consumer.stats.duplicates}, "
+          f"stale {consumer.stats.stale}")
+
+
+def start_sim(markets: int, ws_rate: float) -> tuple[subprocess.Popen, dict]:
+    proc = subprocess.Popen([sys.executable, "-m", "pm_sim", "--port", "0", "--print-json", "--speed", "1",
+                             "--start", str(time.time()), "--markets", str(markets), "--ws-rate", str(ws_rate),
+                             "--trades-per-second", "20", "--no-rate-limits", "--ws-idle-timeout", "60"],
+                            stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.strip().startswith("{"):
+            return proc, json.loads(line)
+    raise RuntimeError(f"pm_sim exited with {proc.wait()}")
+
+
+def latency(url: str, seconds: float, rate: float, markets: int) -> None:
+    proc, urls = start_sim(markets, rate)
+    try:
+        listing = httpx.get(urls["admin_url"] + "/markets", params={"list": 1}, timeout=30).json()["list"]
+        tokens = [t for m in listing if m["open"] and m["has_book"] for t in m["token_ids"]]
+        offsets = []
+        for _ in range(5):
+            t0 = time.time()
+            now = httpx.get(urls["admin_url"] + "/state").json()["now"]
+            offsets.append((t0 + time.time()) / 2 - now)
+        offset_ms = sorted(offsets)[2] * 1000  # wall - sim clock
+        samples: list[float] = []
+        measuring = {"on": False}
+
+        def on_commit(batch: dict, committed: float) -> None:
+            if measuring["on"]:
+                for row in batch.get("ws_price_changes", ()):
+                    samples.append(committed * 1000 - (row[0].timestamp() * 1000 + offset_ms))
+
+        settings = StreamSettings(ws_url=urls["ws_url"], selection="list", tokens=tuple(tokens))
+        consumer = StreamConsumer(settings, url, on_commit=on_commit)
+
+        async def drive() -> tuple[int, float]:
+            stop = asyncio.Event()
+            task = asyncio.create_task(consumer.run(stop))
+            await asyncio.sleep(3.0)  # warm-up: initial books, the sim's first (lazy) steps
+            measuring["on"] = True
+            m0, t0 = consumer.stats.messages, time.perf_counter()
+            await asyncio.sleep(seconds)
+            m1, t1 = consumer.stats.messages, time.perf_counter()
+            measuring["on"] = False
+            stop.set()
+            await task
+            return m1 - m0, t1 - t0
+
+        msgs, elapsed = asyncio.run(drive())
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
+    print(f"end-to-end latency (pm_sim --ws-rate {rate:g}, {len(tokens)} assets, {seconds:g}s measured, "
+          f"flush every {settings.flush_interval_s}s):")
+    print(f"  messages received       : {msgs / elapsed:>10,.0f} msg/s ({msgs:,} events)")
+    if samples:
+        print(f"  sim send -> row committed: p50 {p50:.0f} ms, p99 {p99:.0f} ms over {len(samples):,} rows "
+              "(goal p99 < 250 ms)")
+    else:
+        print("  no price-change rows were committed while measuring")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="pm-intel bench stream", description=__doc__.splitlines()[0])
+    ap.add_argument("--messages", type=int, default=100_000, help="pre-generated frames for the throughput run")
+    ap.add_argument("--batch-rows", type=int, default=5_000)
+    ap.add_argument("--seconds", type=float, default=10.0, help="latency measuring window")
+    ap.add_argument("--rate", type=float, default=2_000.0, help="pm_sim --ws-rate for the latency run")
+    ap.add_argument("--markets", type=int, default=200)
+    ap.add_argument("--skip-latency", action="store_true")
+    args = ap.parse_args(argv)
+    url = bench_database()
+    print(f"database {mask_url(url)}")
+    throughput(url, args.messages, args.batch_rows)
+    if not args.skip_latency:
+        with psycopg.connect(url) as conn:
+            conn.execute("truncate ws_price_changes, ws_last_trades, ws_book_snapshots, stream_health, heartbeats")
+        latency(url, args.seconds, args.rate, args.markets)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
