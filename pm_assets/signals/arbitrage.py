@@ -42,6 +42,11 @@ class ArbitrageThresholds:
     ghost_min_size: float = 10.0
     ghost_max_deviation: float = 0.15
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> ArbitrageThresholds:
+        """From catalogue names (`arbitrage_min_edge`, ...), as run config and overrides spell them."""
+        return cls(**{f: values[f"arbitrage_{f}"] for f in cls.__dataclass_fields__ if f"arbitrage_{f}" in values})
+
 
 @dataclass(frozen=True)
 class Leg:

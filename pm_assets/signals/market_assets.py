@@ -57,15 +57,6 @@ class ArbitrageConfig(dg.Config):
     rescan_from: str | None = None
 
 
-def arbitrage_thresholds(values: dict[str, Any]) -> ArbitrageThresholds:
-    return ArbitrageThresholds(
-        min_edge=values["arbitrage_min_edge"], reaction_s=values["arbitrage_reaction_s"],
-        max_stake_usdc=values["arbitrage_max_stake_usdc"], ghost_extreme=values["arbitrage_ghost_extreme"],
-        ghost_min_size=values["arbitrage_ghost_min_size"],
-        ghost_max_deviation=values["arbitrage_ghost_max_deviation"],
-    )
-
-
 @dg.asset(key="arbitrage_windows", group_name="signals", kinds={"postgres"})
 def arbitrage_windows(
     context: dg.AssetExecutionContext, config: ArbitrageConfig, warehouse: WarehouseResource
@@ -78,7 +69,7 @@ def arbitrage_windows(
     """
     values = _validated("arbitrage", config)
     with warehouse.connect() as conn:
-        result = materialize_arbitrage(conn, arbitrage_thresholds(values), rescan_from=_rescan(config.rescan_from))
+        result = materialize_arbitrage(conn, ArbitrageThresholds.from_values(values), rescan_from=_rescan(config.rescan_from))
     context.log.info(f"arbitrage_windows: {result}")
     return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 
@@ -92,14 +83,6 @@ class SpikeConfig(dg.Config):
     rescan_from: str | None = None
 
 
-def spike_thresholds(values: dict[str, Any]) -> SpikeThresholds:
-    return SpikeThresholds(
-        min_move_points=values["spike_min_move_points"], window_minutes=values["spike_window_minutes"],
-        volume_z=values["spike_volume_z"], baseline_hours=values["spike_baseline_hours"],
-        min_volume_usdc=values["spike_min_volume_usdc"],
-    )
-
-
 @dg.asset(key="price_spikes", group_name="signals", kinds={"postgres"})
 def price_spikes(
     context: dg.AssetExecutionContext, config: SpikeConfig, warehouse: WarehouseResource
@@ -111,7 +94,7 @@ def price_spikes(
     """
     values = _validated("price_spike", config)
     with warehouse.connect() as conn:
-        result = materialize_spikes(conn, spike_thresholds(values), rescan_from=_rescan(config.rescan_from))
+        result = materialize_spikes(conn, SpikeThresholds.from_values(values), rescan_from=_rescan(config.rescan_from))
     context.log.info(f"price_spikes: {result}")
     return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 

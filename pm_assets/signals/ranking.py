@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg import sql
+
 WEIGHTS = {"volume": 0.30, "liquidity": 0.25, "tightness": 0.15, "movement": 0.15, "activity": 0.15}
 SIGNAL_TABLES = {  # table -> its time column
     "arbitrage_windows": "opened_at", "price_spikes": "window_end", "fresh_wallet_trades": "traded_at",
@@ -81,8 +83,6 @@ def load_inputs(conn, now: datetime) -> list[MarketInputs]:
     for table, column in SIGNAL_TABLES.items():
         if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None:
             continue
-        from psycopg import sql
-
         query = sql.SQL("select condition_id, count(*) from {} where suppressed_reason is null and {} >= %s "
                         "and {} <= %s and condition_id is not null group by condition_id").format(
             sql.Identifier(table), sql.Identifier(column), sql.Identifier(column))

@@ -31,6 +31,14 @@ class SpikeThresholds:
     baseline_hours: int = 24
     min_volume_usdc: float = 500.0
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> SpikeThresholds:
+        """From catalogue names (`spike_min_move_points`, ...), as run config and overrides spell them."""
+        names = {"min_move_points": "spike_min_move_points", "window_minutes": "spike_window_minutes",
+                 "volume_z": "spike_volume_z", "baseline_hours": "spike_baseline_hours",
+                 "min_volume_usdc": "spike_min_volume_usdc"}
+        return cls(**{f: values[n] for f, n in names.items() if n in values})
+
     def as_dict(self) -> dict[str, Any]:
         return {"min_move_points": self.min_move_points, "window_minutes": self.window_minutes,
                 "volume_z": self.volume_z, "baseline_hours": self.baseline_hours,

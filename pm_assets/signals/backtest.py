@@ -1,0 +1,115 @@
+"""Backtest before save: what current and proposed thresholds would have fired over the last N days, and
+how those signals scored, side by side. Dagster-free (the dashboard calls `backtest`).
+
+Both threshold sets run the signals' own pure evaluation (arbitrage.replay_windows, spikes.detect_spikes)
+over the stored inputs, and their output is scored with the scorecard's own functions (scorecard.score_refs,
+scorecard.aggregate), so a backtest and a live run cannot disagree about what fires or how it scores.
+Nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from pm_assets.signals import catalogue  # noqa: F401  (fills the threshold catalogue)
+from pm_assets.signals import thresholds as th
+from pm_assets.signals.arbitrage import ArbitrageThresholds, replay_windows, window_evidence
+from pm_assets.signals.market_inputs import (
+    active_tokens,
+    load_arb_sets,
+    load_markets,
+    load_ticks,
+    replay_start,
+)
+from pm_assets.signals.scorecard import ScoreRecord, SignalRef, aggregate, headline, score_refs, signal_refs
+from pm_assets.signals.spikes import SpikeThresholds, detect_spikes, load_fills, load_prices
+
+Fired = list[SignalRef]
+
+
+def _arbitrage(conn: psycopg.Connection, values: Mapping[str, Any], start: datetime, end: datetime) -> Fired:
+    t = ArbitrageThresholds.from_values(values)
+    states, rows = load_markets(conn)
+    active = active_tokens(conn, start, end)
+    sets = [s for s in load_arb_sets(conn, rows) if any(leg.token_id in active for leg in s.legs)]
+    tokens = sorted({leg.token_id for s in sets for leg in s.legs})
+    if not tokens:
+        return []
+    ticks = load_ticks(conn, tokens, replay_start(conn, tokens, start), end)
+    windows = replay_windows(sets, ticks, states, t, evaluate_from=start, now=end)
+    rows_out = [{"signal_key": w.signal_key, "condition_id": w.condition_id, "opened_at": w.opened_at,
+                 "closed_at": w.closed_at, "kind": w.kind, "peak_edge": w.peak.edge,
+                 "capturable_usdc": w.capturable_usdc, "suppressed_reason": w.suppressed_reason,
+                 "evidence": window_evidence(w, t)} for w in windows]
+    return signal_refs("arbitrage_windows", rows_out)
+
+
+def _spikes(conn: psycopg.Connection, values: Mapping[str, Any], start: datetime, end: datetime) -> Fired:
+    t = SpikeThresholds.from_values(values)
+    states, _ = load_markets(conn)
+    window = timedelta(minutes=t.window_minutes)
+    prices = load_prices(conn, start - window, end)
+    fills, first = load_fills(conn, start - timedelta(hours=t.baseline_hours) - window, end)
+    spikes = detect_spikes(prices, fills, first, states, t, evaluate_from=start)
+    rows = [{"signal_key": s.signal_key, "condition_id": s.condition_id, "token_id": s.token_id,
+             "window_end": s.window_end, "move_points": s.move_points, "kind": s.kind,
+             "suppressed_reason": s.suppressed_reason} for s in spikes]
+    return signal_refs("price_spikes", rows)
+
+
+EVALUATORS: dict[str, Callable[[psycopg.Connection, Mapping[str, Any], datetime, datetime], Fired]] = {
+    "arbitrage": _arbitrage,
+    "price_spike": _spikes,
+}
+
+
+def backtest_thresholds(signal_type: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Catalogue defaults overlaid with `raw`, each validated (ThresholdError names the bad one)."""
+    if signal_type not in EVALUATORS:
+        raise th.ThresholdError(f"no backtest for {signal_type!r}; available: {', '.join(sorted(EVALUATORS))}")
+    values = {name: th.default_value(signal_type, name) for name in th.catalogue()[signal_type]}
+    values.update({name: th.validate(signal_type, name, value) for name, value in raw.items()})
+    return values
+
+
+def _side(conn: psycopg.Connection, signal_type: str, values: dict[str, Any], start: datetime, end: datetime,
+          stake: float, horizon: str) -> dict[str, Any]:
+    fired = EVALUATORS[signal_type](conn, values, start, end)
+    alerts = [r for r in fired if not r.suppressed]
+    scored = score_refs(conn, alerts, stake, end)
+    records = [ScoreRecord(r["condition_id"], r["signal_key"], r["horizon"], r["correct"], r["paper_profit"],
+                           r["move_in_direction"], stake) for r in scored]
+    figures = aggregate(records)
+    return {"thresholds": values, "fired": len(fired), "alerts": len(alerts),
+            "suppressed": len(fired) - len(alerts), "markets": len({r.condition_id for r in alerts}),
+            "figures": figures, "headline": headline(figures, horizon)}
+
+
+def backtest(
+    conn: psycopg.Connection,
+    signal_type: str,
+    current: Mapping[str, Any],
+    proposed: Mapping[str, Any],
+    days: int,
+    *,
+    now: datetime | None = None,
+    stake: float = 100.0,
+    horizon: str = "24h",
+) -> dict[str, Any]:
+    """{'current': ..., 'proposed': ...}: each side's thresholds, counts, scorecard figures and headline."""
+    if days <= 0:
+        raise ValueError(f"days must be positive, got {days}")
+    end = now or datetime.now(UTC)
+    start = end - timedelta(days=days)
+    cur_values = backtest_thresholds(signal_type, current)
+    new_values = backtest_thresholds(signal_type, proposed)
+    return {
+        "signal_type": signal_type, "days": days, "from": start.isoformat(), "to": end.isoformat(),
+        "current": _side(conn, signal_type, cur_values, start, end, stake, horizon),
+        "proposed": _side(conn, signal_type, new_values, start, end, stake, horizon),
+        "changed": sorted(k for k in new_values if new_values[k] != cur_values[k]),
+    }

@@ -1,0 +1,69 @@
+"""Backtest (current vs proposed thresholds, side by side) and ranking components."""
+
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import psycopg
+import pytest
+
+from pm_assets.signals.backtest import backtest
+from pm_assets.signals.market_assets import market_rankings, market_run_config, market_signals_schedule
+from pm_assets.signals.ranking import MarketInputs, percentile_ranks, rank_markets
+from pm_assets.signals.thresholds import ThresholdError
+
+from .conftest import condition, materialize
+
+
+def test_percentile_ranks_share_ties_and_missing_rank_lowest():
+    assert percentile_ranks([1.0, 3.0, 3.0, None, 5.0]) == [0.0, 0.5, 0.5, 0.0, 1.0]
+    assert percentile_ranks([2.0]) == [1.0]
+
+
+def test_rank_markets_components_and_order():
+    ms = [MarketInputs("a", 100.0, 10.0, 0.10, 0.01, 0), MarketInputs("b", 1000.0, 100.0, 0.01, 0.2, 3),
+          MarketInputs("c", 500.0, 50.0, None, None, 0)]
+    ranked = rank_markets(ms)
+    assert [r[0] for r in ranked] == ["b", "c", "a"] and [r[1] for r in ranked] == [1, 2, 3]
+    top = ranked[0]
+    assert top[2] == pytest.approx(100.0) and top[3]["percentiles"]["tightness"] == 1.0
+    assert ranked[1][3]["percentiles"] == {"volume": 0.5, "liquidity": 0.5, "tightness": 0.0, "movement": 0.0,
+                                           "activity": 0.0}
+
+
+def test_market_rankings_asset_writes_one_ranked_set_per_run(world):
+    for n, vol in ((1, 100.0), (2, 5000.0)):
+        world.market(n, volume_24h=vol)
+    assert materialize([market_rankings], world.url).success
+    rows = sorted(world.rows("market_rankings"), key=lambda r: r["rank"])
+    assert [r["condition_id"] for r in rows] == [condition(2), condition(1)]
+    assert rows[0]["components"]["inputs"]["volume_24h"] == 5000.0
+
+
+def test_backtest_compares_current_and_proposed_thresholds(world):
+    now = datetime.now(UTC).replace(microsecond=0)
+    world.market(1)
+    # +7 points in 6 minutes (fires at 5 points only), then +11 in 3 minutes half an hour later (fires at both).
+    for minute, p in ((0, 0.40), (3, 0.41), (6, 0.47), (30, 0.47), (33, 0.58)):
+        world.trade(1, 0, now - timedelta(hours=2) + timedelta(minutes=minute), p, 100)
+    with psycopg.connect(world.url) as conn:
+        result = backtest(conn, "price_spike", {"spike_min_move_points": 10}, {"spike_min_move_points": 5}, 1,
+                          now=now)
+        assert result["changed"] == ["spike_min_move_points"]
+        assert result["current"]["fired"] == 1 and result["proposed"]["fired"] == 2
+        assert result["proposed"]["figures"]["1h"]["alerts"] == 2
+        with pytest.raises(ThresholdError, match="spike_min_move_points must be at least"):
+            backtest(conn, "price_spike", {}, {"spike_min_move_points": -3}, 1, now=now)
+    assert world.rows("price_spikes") == []  # a backtest writes nothing
+
+
+def test_schedule_applies_saved_overrides(world):
+    world.conn.execute("insert into threshold_overrides (signal_type, name, value) values"
+                       " ('arbitrage', 'arbitrage_min_edge', '0.01')")
+    from pm_assets.resources.warehouse import WarehouseResource
+
+    with psycopg.connect(world.url) as conn:
+        config = market_run_config(conn)
+    assert config["ops"]["arbitrage_windows"]["config"]["arbitrage_min_edge"] == 0.01
+    context = dg.build_schedule_context(resources={"warehouse": WarehouseResource(database_url=world.url)})
+    request = market_signals_schedule(context)
+    assert request.run_config["ops"]["arbitrage_windows"]["config"]["arbitrage_min_edge"] == 0.01
