@@ -23,7 +23,7 @@ def touched_since(conn: psycopg.Connection, since: datetime | None) -> tuple[int
         return 0, since
     cur = conn.execute("""
         with touched as (
-            select distinct wallet from trades where ingested_at > coalesce(%(since)s, '-infinity') and ingested_at <= %(upto)s
+            select distinct wallet from trades where ingested_at > coalesce(%(since)s::timestamptz, '-infinity') and ingested_at <= %(upto)s
         )
         insert into wallets (wallet, trade_count, volume_usdc, last_seen_at, updated_at)
         select t.wallet, count(*), coalesce(sum(t.usdc_size), 0), max(t.traded_at), now()
