@@ -16,3 +16,10 @@ from pm_assets.signals import market_assets as _market  # noqa: E402
 assets += _market.assets
 jobs += _market.jobs
 schedules += _market.schedules
+
+# Insider signals (labels, fresh wallets, size anomalies, clusters, risk scores): see insider_sensor.py.
+from pm_assets.signals import insider_sensor as _insider  # noqa: E402
+
+assets += _insider.ASSETS
+jobs += [_insider.insider_signals_job]
+sensors += [_insider.insider_signals_sensor]

@@ -1,0 +1,55 @@
+"""Runs the insider signals after new trades arrive, with the dashboard's threshold overrides as run config.
+
+The sensor looks at the newest trades.ingested_at against the insider signals' watermarks; the run key is that
+newest ingested_at, so one batch of trades launches exactly one run however often the sensor ticks.
+"""
+
+import dagster as dg
+
+from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals import catalogue
+from pm_assets.signals.fresh_wallets import fresh_wallet_trades
+from pm_assets.signals.risk import trade_risk_scores
+from pm_assets.signals.size_anomalies import size_anomalies
+from pm_assets.signals.wallet_clusters import wallet_clusters
+from pm_assets.signals.wallet_labels import wallet_behaviour_labels
+
+ASSETS = [wallet_behaviour_labels, fresh_wallet_trades, size_anomalies, wallet_clusters, trade_risk_scores]
+# asset (op) name -> threshold signal type whose overrides become its config
+CONFIGURED = {
+    "wallet_behaviour_labels": "wallet_labels",
+    "fresh_wallet_trades": "fresh_wallet",
+    "size_anomalies": "size_anomaly",
+    "wallet_clusters": "wallet_cluster",
+}
+CURSORS = [f"signal:{name}" for name in CONFIGURED]
+
+insider_signals_job = dg.define_asset_job(
+    "insider_signals_job", selection=dg.AssetSelection.assets(*ASSETS),
+    description="Behaviour labels, fresh wallets, size anomalies, clusters, then risk scores.",
+)
+
+
+def insider_run_config(conn) -> dict:
+    """Run config carrying, per signal, its defaults overlaid with the dashboard's overrides (validated)."""
+    return {"ops": {op: {"config": catalogue.thresholds.run_config_values(conn, signal_type)}
+                    for op, signal_type in CONFIGURED.items()}}
+
+
+@dg.sensor(job=insider_signals_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def insider_signals_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    """Launches the insider signals when trades were ingested past their watermarks (one run per batch)."""
+    with warehouse.connect() as conn:
+        newest = conn.execute("select max(ingested_at) from trades").fetchone()[0]
+        if newest is None:
+            return dg.SkipReason("no trades yet")
+        marks = dict(conn.execute(
+            "select name, complete_through from ingestion_cursors where name = any(%s)", (CURSORS,)).fetchall())
+        behind = [c for c in CURSORS if marks.get(c) is None or marks[c] < newest]
+        if not behind:
+            return dg.SkipReason(f"signals are current through {newest.isoformat()}")
+        try:
+            config = insider_run_config(conn)
+        except catalogue.thresholds.ThresholdError as exc:
+            return dg.SkipReason(f"a saved threshold override is invalid, fix it in the dashboard: {exc}")
+    return dg.RunRequest(run_key=f"insider:{newest.isoformat()}", run_config=config)
