@@ -126,12 +126,14 @@ def coverage_above_floor(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
-def _notify(edge: deadman.Transition) -> str | None:
-    try:
-        from pm_sensors.alerts.system import send_system_alert
-    except ImportError:  # alert delivery not installed in this code location
-        return "no system alert destination is configured"
-    return send_system_alert(edge.kind, edge.text)
+def _notify(edge: deadman.Transition, conn) -> str | None:
+    from pm_sensors.alerts.direct_sends import send_system_alert
+
+    results = send_system_alert(f"deadman_{edge.kind}", edge.text, conn=conn)
+    if not results:
+        return "no system alert destination: add an alert rule of type 'system' or set PM_INTEL_SYSTEM_WEBHOOK_URL"
+    failed = [r.text for r in results if not r.ok]
+    return "; ".join(failed) if failed else None
 
 
 @dg.sensor(minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING)

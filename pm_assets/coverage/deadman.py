@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from pm_assets.coverage.status import StatusThresholds, newest_trade_age_s, open_markets
 
 FEED_PART = "trade_feed"
+WEBHOOK_PART = "alert_webhooks"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ def silent_parts(
     feed_age_s: float | None,
     markets_open: int,
     thresholds: StatusThresholds,
+    deliveries_failing_s: float | None = None,
 ) -> dict[str, str]:
     """Which parts are silent right now, each with the reason in words."""
     silent: dict[str, str] = {}
@@ -41,7 +43,23 @@ def silent_parts(
     if markets_open and (feed_age_s is None or feed_age_s > thresholds.feed_silent_s):
         age_text = "no recent trades" if feed_age_s is None else f"no new trade for {feed_age_s:.0f} s"
         silent[FEED_PART] = f"trade feed silent: {age_text} while {markets_open} markets are open"
+    if deliveries_failing_s is not None and deliveries_failing_s > thresholds.default_stale_s:
+        silent[WEBHOOK_PART] = f"alert webhooks failing for {deliveries_failing_s:.0f} s: alerts are not arriving"
     return silent
+
+
+def deliveries_failing_s(conn: psycopg.Connection, now: datetime) -> float | None:
+    """How long alert deliveries have been failing with no success since, or None when they are not."""
+    row = conn.execute(
+        """
+        select min(d.first_attempt_at) from alert_deliveries d
+        where d.status in ('pending', 'failed') and d.attempts > 0 and d.first_attempt_at > %s - interval '1 day'
+          and not exists (select 1 from alert_deliveries ok where ok.status = 'delivered'
+                          and ok.delivered_at > d.first_attempt_at)
+        """,
+        (now,),
+    ).fetchone()
+    return None if not row or row[0] is None else (now - row[0]).total_seconds()
 
 
 def transitions(
@@ -62,20 +80,23 @@ def evaluate(
     conn: psycopg.Connection,
     now: datetime,
     thresholds: StatusThresholds,
-    notify: Callable[[Transition], str | None],
+    notify: Callable[[Transition, psycopg.Connection], str | None],
 ) -> list[Transition]:
-    """Read heartbeats and the feed, record edges in deadman_state/deadman_events, notify each edge once.
+    """Read heartbeats, the feed and deliveries; record edges in deadman_state/deadman_events; notify each once.
 
-    `notify` returns an error text or None; a failed notification is recorded and not retried here (the
-    state already moved, so the next outage still alerts once).
+    `notify` returns an error text or None. A notification that failed (the webhook may be the very thing that
+    is down) is retried on later evaluations for a day, so each edge reaches the user once it can.
     """
     ages = {
         part: (now - beat).total_seconds()
         for part, beat in conn.execute("select part, last_beat_at from heartbeats").fetchall()
     }
-    silent_now = silent_parts(ages, newest_trade_age_s(conn, now), open_markets(conn, now), thresholds)
+    silent_now = silent_parts(
+        ages, newest_trade_age_s(conn, now), open_markets(conn, now), thresholds, deliveries_failing_s(conn, now)
+    )
     previous = dict(conn.execute("select part, state from deadman_state for update").fetchall())
-    watched = [*thresholds.parts, FEED_PART]
+    watched = [*thresholds.parts, FEED_PART, WEBHOOK_PART]
+    _retry_unnotified(conn, now, notify)
     fired = transitions(previous, silent_now, now, watched)
     for edge in fired:
         new_state = "silent" if edge.kind == "silent" else "ok"
@@ -84,7 +105,7 @@ def evaluate(
             "on conflict (part) do update set state = excluded.state, since = excluded.since, updated_at = excluded.updated_at",
             (edge.part, new_state, now, now),
         )
-        error = notify(edge)
+        error = notify(edge, conn)
         conn.execute(
             "insert into deadman_events (part, kind, at, detail, notified, notify_error) values (%s, %s, %s, %s, %s, %s)",
             (edge.part, edge.kind, now, Jsonb({"text": edge.text}), error is None, error),
@@ -96,3 +117,20 @@ def evaluate(
                 (part, now),
             )
     return fired
+
+
+def _retry_unnotified(
+    conn: psycopg.Connection, now: datetime, notify: Callable[[Transition, psycopg.Connection], str | None]
+) -> None:
+    pending = conn.execute(
+        "select id, part, kind, at, detail->>'text' from deadman_events where not notified "
+        "and at > %s - interval '1 day' order by id",
+        (now,),
+    ).fetchall()
+    for event_id, part, kind, at, text in pending:
+        error = notify(Transition(part, kind, at, text), conn)
+        conn.execute(
+            "update deadman_events set notified = %s, notify_error = %s where id = %s", (error is None, error, event_id)
+        )
+        if error is not None:
+            break  # the destination is still down: try again next evaluation, in order
