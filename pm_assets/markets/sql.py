@@ -85,11 +85,3 @@ def out_of_range_prices(conn: psycopg.Connection) -> list[tuple[str, str, float]
         "where val < 0 or val > 1 limit 20"
     ).fetchall()
 
-
-def short_condition_ids(conn: psycopg.Connection) -> int:
-    """Rows anywhere in the universe holding a condition id that is not the 66-character form."""
-    row = conn.execute(
-        "select (select count(*) from markets where length(condition_id) <> 66)"
-        " + (select count(*) from tokens where length(condition_id) <> 66)"
-    ).fetchone()
-    return int(row[0])
