@@ -33,6 +33,7 @@ class MarketState:
     accepting_orders: bool | None = True
     closed: bool | None = False
     end_date: datetime | None = None
+    closed_at: datetime | None = None  # when it closed (closed_time, else resolved_at); None: unknown
     neg_risk_other: bool = False
     group_item_title: str | None = None
     resolution_status: str | None = None
@@ -50,8 +51,8 @@ def held_reason(market: MarketState, at: datetime) -> str | None:
         return "market_arbitrated"
     if market.extended_review or status == "extended_review":
         return "market_extended_review"
-    if market.closed:
-        return "market_closed"
+    if market.closed and (market.closed_at is None or at >= market.closed_at):
+        return "market_closed"  # a backfill over its trading days is not held back by today's close
     if market.accepting_orders is False:
         return "market_not_accepting_orders"
     if market.end_date is not None and at > market.end_date:
@@ -121,6 +122,7 @@ def market_state_from_row(row: Mapping[str, Any]) -> MarketState:
         accepting_orders=row.get("accepting_orders"),
         closed=row.get("closed"),
         end_date=row.get("end_date"),
+        closed_at=row.get("closed_at"),
         neg_risk_other=bool(row.get("neg_risk_other")),
         group_item_title=row.get("group_item_title"),
         resolution_status=row.get("resolution_status"),

@@ -24,7 +24,7 @@ select m.condition_id, m.event_id, m.neg_risk, m.neg_risk_other, m.group_item_ti
        m.closed, m.end_date, m.fee_schedule, m.fees_enabled, r.status as resolution_status,
        coalesce(r.was_disputed, false) as was_disputed, coalesce(r.was_arbitrated, false) as was_arbitrated,
        coalesce(r.extended_review, false) as extended_review, coalesce(e.neg_risk_augmented, false) as augmented,
-       coalesce(e.neg_risk, false) as event_neg_risk
+       coalesce(e.neg_risk, false) as event_neg_risk, coalesce(m.closed_time, r.resolved_at) as closed_at
 from markets m
 left join market_resolutions r on r.condition_id = m.condition_id
 left join events e on e.event_id = m.event_id

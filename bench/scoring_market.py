@@ -1,0 +1,221 @@
+"""Score the market signals (arbitrage_windows, price_spikes) against pm_sim's planted ground truth.
+
+`score_market_signals(conn, ground_truth)` is imported by bench/bench_signals.py. `ground_truth` is pm_sim's
+document (`{"records": [...]}` from /admin/ground-truth or --ground-truth-path; a bare list works too).
+
+Matching (alert rows only: suppressed_reason null):
+- arbitrage: a row matches a planted `arbitrage_binary` window when its condition id is the window's market,
+  or a planted `arbitrage_negrisk` window when its event id is the window's event, and [opened_at, closed_at]
+  overlaps [start, end] widened by `slack_s` (books update at epochs, so edges snap to book times);
+- spikes: a row matches a planted `price_spike` or `volume_spike` on the same market whose [start, end]
+  overlaps [window_start, window_end] widened by `slack_s`.
+precision = matched rows / rows; recall = matched planted events / planted events; alerts_per_event = matched
+rows / matched events; noise_passed = planted noise records (ghost books, incomplete negRisk sets, disputed
+markets) with an alert row on their market or event overlapping their time; start/end errors are medians of
+|opened − start| and |closed − end| (spikes: window_start/window_end) over each event's first matched row.
+
+`python -m bench.scoring_market [--markets N] [--hours H]` builds a warehouse from a seeded pm_sim world
+through `load_sim_world` (pm_sim's own pure book/trade functions; no ingestion), runs both signals and prints
+the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+ARB_KINDS = {"arbitrage_binary", "arbitrage_negrisk"}
+SPIKE_KINDS = {"price_spike", "volume_spike"}
+NOISE_KINDS = {"ghost_book", "incomplete_negrisk_set", "disputed_market"}
+
+
+def _records(ground_truth: Mapping[str, Any] | list) -> list[dict[str, Any]]:
+    return list(ground_truth.get("records", []) if isinstance(ground_truth, Mapping) else ground_truth)
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _overlaps(a0: float, a1: float | None, b0: float, b1: float, slack: float) -> bool:
+    return a0 <= b1 + slack and (a1 if a1 is not None else float("inf")) >= b0 - slack
+
+
+def _figures(rows: list[dict], events: list[dict], noise: list[dict], match, noise_match, start_col: str,
+             end_col: str) -> dict[str, Any]:
+    matched_rows = 0
+    first: dict[int, dict] = {}
+    for row in rows:
+        hits = [i for i, ev in enumerate(events) if match(row, ev)]
+        if hits:
+            matched_rows += 1
+        for i in hits:
+            if i not in first or row[start_col] < first[i][start_col]:
+                first[i] = row
+    start_err = [abs(_ts(r[start_col]) - events[i]["start_ts"]) for i, r in first.items()]
+    end_err = [abs(_ts(r[end_col]) - events[i]["end_ts"]) for i, r in first.items() if r[end_col] is not None]
+    return {
+        "precision": round(matched_rows / len(rows), 4) if rows else None,
+        "recall": round(len(first) / len(events), 4) if events else None,
+        "alerts_per_event": round(matched_rows / len(first), 3) if first else None,
+        "noise_passed": sum(1 for n in noise if any(noise_match(r, n) for r in rows)),
+        "start_error_s_p50": round(statistics.median(start_err), 1) if start_err else None,
+        "end_error_s_p50": round(statistics.median(end_err), 1) if end_err else None,
+        "rows": len(rows), "events": len(events), "noise_records": len(noise),
+    }
+
+
+def score_market_signals(conn: psycopg.Connection, ground_truth: Mapping[str, Any] | list, *,
+                         slack_s: float = 120.0) -> dict[str, dict[str, Any]]:
+    """Precision, recall, alerts per event, noise passed and timing errors of both market signals."""
+    records = _records(ground_truth)
+    noise = [r for r in records if r["kind"] in NOISE_KINDS]
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        arbs = cur.execute("select * from arbitrage_windows where suppressed_reason is null").fetchall()
+        spikes = cur.execute("select * from price_spikes where suppressed_reason is null").fetchall()
+
+    def arb_match(row, ev):
+        same = (row["event_id"] == ev.get("event_id") if ev["kind"] == "arbitrage_negrisk"
+                else row["condition_id"] == ev["condition_id"] and row["kind"].startswith("binary"))
+        return same and _overlaps(_ts(row["opened_at"]), _ts(row["closed_at"]), ev["start_ts"], ev["end_ts"],
+                                  slack_s)
+
+    def arb_noise(row, n):
+        ids = set(n.get("condition_ids") or [n.get("condition_id")])
+        same = row["condition_id"] in ids or (n.get("event_id") and row["event_id"] == n["event_id"]
+                                              and n["kind"] == "incomplete_negrisk_set")
+        return bool(same) and _overlaps(_ts(row["opened_at"]), _ts(row["closed_at"]), n["start_ts"], n["end_ts"],
+                                        slack_s)
+
+    def spike_match(row, ev):
+        return row["condition_id"] == ev["condition_id"] and _overlaps(
+            _ts(row["window_start"]), _ts(row["window_end"]), ev["start_ts"], ev["end_ts"], slack_s)
+
+    def spike_noise(row, n):
+        return n["kind"] == "disputed_market" and spike_match(row, n)
+
+    return {
+        "arbitrage_windows": _figures(arbs, [r for r in records if r["kind"] in ARB_KINDS], noise, arb_match,
+                                      arb_noise, "opened_at", "closed_at"),
+        "price_spikes": _figures(spikes, [r for r in records if r["kind"] in SPIKE_KINDS], noise, spike_match,
+                                 spike_noise, "window_start", "window_end"),
+    }
+
+
+# --- a warehouse from a pm_sim world (pm_sim's pure functions, no ingestion) ------------------------------------
+
+def _dt(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _levels(side: list, tick: float) -> Jsonb:
+    return Jsonb([{"price": f"{p * tick:.4f}", "size": str(s)} for p, s in side])
+
+
+def load_sim_world(conn: psycopg.Connection, sim: Any, *, max_books: int = 400_000) -> dict[str, int]:
+    """Markets, events, tokens, resolutions, trades and per-epoch websocket books of `sim` over its whole
+    history and horizon, written as the ingestion and stream would have stored them."""
+    from pm_sim.books import epoch, epoch_time, ladders
+
+    w = sim.world
+    t0, t1 = w.history_start, w.horizon_end
+    for ev in w.events:
+        conn.execute("insert into events (event_id, title, neg_risk, neg_risk_market_id, neg_risk_augmented)"
+                     " values (%s,%s,%s,%s,%s)", (ev.id, ev.title, ev.neg_risk, ev.neg_risk_market_id, ev.augmented))
+    for m in w.markets:
+        closed = m.close_time <= t1
+        conn.execute(
+            "insert into markets (condition_id, market_id, event_id, question, neg_risk, neg_risk_market_id,"
+            " neg_risk_other, accepting_orders, closed, closed_time, end_date, tick_size, fees_enabled, fee_schedule,"
+            " volume_24h, liquidity) values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+            (m.condition_id, m.id, w.events[m.event_idx].id, m.question, m.neg_risk, m.neg_risk_market_id,
+             m.neg_risk_other, not closed, closed, _dt(m.close_time) if closed else None, _dt(m.end_date), m.tick,
+             m.fee_schedule is not None, Jsonb(m.fee_schedule) if m.fee_schedule else None,
+             1000 * m.weight, 500 * m.weight))
+        for k, tid in enumerate(m.token_ids):
+            conn.execute("insert into tokens (token_id, condition_id, outcome, outcome_index, version, has_book)"
+                         " values (%s,%s,%s,%s,%s,%s)", (tid, m.condition_id, m.outcomes[k], k, m.version or "v1",
+                                                         m.has_book))
+        if closed or m.dispute:
+            status = m.dispute or "resolved"
+            conn.execute(
+                "insert into market_resolutions (condition_id, status, winning_token_id, was_disputed, was_arbitrated,"
+                " extended_review, resolved_at, source) values (%s,%s,%s,%s,%s,%s,%s,'pm_sim')",
+                (m.condition_id, status if not closed or m.dispute else "resolved",
+                 m.token_ids[m.winner] if closed and m.winner < len(m.token_ids) else None,
+                 m.dispute == "disputed", m.dispute == "arbitrated", m.dispute == "extended_review",
+                 _dt(m.close_time) if closed else None))
+    trades = 0
+    with conn.cursor().copy("copy trades (traded_at, fill_key, transaction_hash, token_id, condition_id, wallet,"
+                            " side, price, size, source) from stdin") as copy:
+        for r in sim.flow.iter_rows(int(t1 * 1000), int(t0 * 1000)):
+            m = w.markets[r[1]]
+            copy.write_row((_dt(r[0] / 1000), f"{r[0]}-{r[1]}-{r[2]}", f"0x{r[8]:x}", m.token_ids[r[5]],
+                            m.condition_id, w.wallet_address(r[3]), "BUY" if r[4] == 0 else "SELL", r[7], r[6],
+                            "pm_sim"))
+            trades += 1
+    books = 0
+    with conn.cursor().copy("copy ws_book_snapshots (server_ts, token_id, book_hash, condition_id, received_at,"
+                            " bids, asks) from stdin") as copy:
+        for m in w.markets:
+            if not m.has_book:
+                continue
+            lo, hi = max(t0, m.created_at), min(t1, m.close_time)
+            for e in range(epoch(m, lo), epoch(m, hi) + 1):
+                at = max(epoch_time(m, e), lo)
+                for k, tid in enumerate(m.token_ids):
+                    tick, bids, asks = ladders(w, m, k, e)
+                    copy.write_row((_dt(at), tid, f"{e}", m.condition_id, _dt(at), _levels(bids, tick),
+                                    _levels(asks, tick)))
+                    books += 1
+                if books > max_books:
+                    raise RuntimeError(f"more than {max_books} book snapshots: lower ws_rate or the time span")
+    return {"trades": trades, "books": books, "markets": len(w.markets)}
+
+
+def main(argv: Iterable[str] = ()) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scoring_market")
+    parser.add_argument("--markets", type=int, default=60)
+    parser.add_argument("--history-hours", type=float, default=2.0)
+    parser.add_argument("--horizon-hours", type=float, default=6.0)
+    parser.add_argument("--ws-rate", type=float, default=2.0, help="world book updates per second")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(list(argv))
+    from bench.bench_stream import bench_database
+    from pm_assets.signals.arbitrage import ArbitrageThresholds
+    from pm_assets.signals.market_inputs import materialize_arbitrage
+    from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
+    from pm_sim.config import SimConfig
+    from pm_sim.sim import Sim
+
+    sim = Sim(SimConfig(seed=args.seed, markets=args.markets, history_hours=args.history_hours,
+                        horizon_hours=args.horizon_hours, ws_rate=args.ws_rate, speed=0.0, rate_limits=False))
+    url = bench_database()
+    with psycopg.connect(url) as conn:
+        t = time.perf_counter()
+        loaded = load_sim_world(conn, sim)
+        conn.commit()
+        print(f"loaded {loaded} in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        arb = materialize_arbitrage(conn, ArbitrageThresholds())
+        print(f"arbitrage_windows: {arb} in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        spk = materialize_spikes(conn, SpikeThresholds())
+        print(f"price_spikes: {spk} in {time.perf_counter() - t:.1f} s")
+        conn.commit()
+        figures = score_market_signals(conn, {"records": sim.truth})
+    for signal, values in figures.items():
+        print(signal, values)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
