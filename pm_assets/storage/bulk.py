@@ -56,7 +56,18 @@ def copy_upsert(
                 staged += 1
         if staged == 0:
             return UpsertResult(0, 0, 0)
+        src = sql.SQL("select distinct on ({keys}) {cols} from {stage} order by {keys}").format(
+            keys=keys, cols=cols, stage=stage
+        )
         if update:
+            # Counted before the upsert: `returning (xmax = 0)` cannot tell inserts from updates on
+            # partitioned tables ("cannot retrieve a system column in this context").
+            cur.execute(
+                sql.SQL("select count(*), count(t.{first}) from ({src}) s left join {table} t using ({keys})").format(
+                    first=sql.Identifier(key[0]), src=src, table=sql.Identifier(table), keys=keys
+                )
+            )
+            distinct, existing = cur.fetchone()  # type: ignore[misc]
             action = sql.SQL("do update set {} where ({}) is distinct from ({})").format(
                 sql.SQL(", ").join(
                     sql.SQL("{} = excluded.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in update
@@ -65,15 +76,15 @@ def copy_upsert(
                 sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in update),
             )
         else:
-            action = sql.SQL("do nothing")  # returns only inserted rows, and works on partitioned tables
-        inserted_flag = sql.SQL("(xmax = 0)") if update else sql.SQL("true")
+            action = sql.SQL("do nothing")
         cur.execute(
             sql.SQL(
-                "with src as (select distinct on ({keys}) {cols} from {stage} order by {keys}) "
-                "insert into {table} ({cols}) select {cols} from src on conflict ({keys}) {action} "
-                "returning {flag}"
-            ).format(keys=keys, cols=cols, stage=stage, table=sql.Identifier(table), action=action, flag=inserted_flag)
+                "with src as ({src}) insert into {table} ({cols}) select {cols} from src "
+                "on conflict ({keys}) {action} returning 1"
+            ).format(src=src, keys=keys, cols=cols, table=sql.Identifier(table), action=action)
         )
-        flags = [r[0] for r in cur.fetchall()]
-    inserted = sum(1 for f in flags if f)
-    return UpsertResult(staged=staged, inserted=inserted, updated=len(flags) - inserted)
+        affected = len(cur.fetchall())
+    if not update:
+        return UpsertResult(staged=staged, inserted=affected, updated=0)
+    inserted = int(distinct) - int(existing)
+    return UpsertResult(staged=staged, inserted=inserted, updated=affected - inserted)
