@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from dashboards.signal_types import BY_TABLE
 from dashboards.webhook_targets import validate_webhook_url
+from pm_sensors.alerts.sources import signal_types, source_for
 
 DESTINATIONS = ("slack", "discord", "json")
 
@@ -19,8 +19,8 @@ def rule_params(*, rule_id: int | None, name: str, signal_type: str, destination
     name = name.strip()
     if not name:
         raise RuleError("the rule needs a name")
-    if signal_type not in BY_TABLE:
-        raise RuleError(f"unknown signal {signal_type!r}")
+    if signal_type not in signal_types() and source_for(signal_type) is None:
+        raise RuleError(f"unknown signal {signal_type!r}; choose from {', '.join(signal_types())}")
     if destination_kind not in DESTINATIONS:
         raise RuleError(f"destination must be one of {', '.join(DESTINATIONS)}")
     webhook_url = webhook_url.strip()

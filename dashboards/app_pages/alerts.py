@@ -11,9 +11,9 @@ import streamlit as st
 
 from dashboards import queries
 from dashboards.rule_form import RuleError, rule_params
-from dashboards.signal_types import SIGNAL_TYPES
 from dashboards.threshold_form import render_thresholds
 from dashboards.webhook_targets import WebhookTargetError, mask_webhook_url, test_send
+from pm_sensors.alerts.sources import signal_types
 
 st.title("Alerts and thresholds")
 state = st.session_state
@@ -29,15 +29,16 @@ else:
     shown = rules.assign(webhook=[mask_webhook_url(u) for u in rules["webhook_url"]]).drop(columns=["webhook_url"])
     st.dataframe(shown, hide_index=True, width="stretch")
 
-NEW = "➕ new rule"
+NEW = "(new rule)"
 names = [NEW] + rules["name"].tolist()
 picked = st.selectbox("Create or edit", names, key="rule_pick")
 current = None if picked == NEW else rules[rules["name"] == picked].iloc[0].to_dict()
 with st.form(f"rule_form_{state.rule_form_gen}"):
     name = st.text_input("Name", value="" if current is None else current["name"], max_chars=100)
-    tables = [k.table for k in SIGNAL_TYPES]
-    signal_type = st.selectbox("Signal", tables, index=tables.index(current["signal_type"])
-                               if current is not None and current["signal_type"] in tables else 0)
+    types = signal_types()
+    if current is not None and current["signal_type"] not in types:
+        types = [current["signal_type"], *types]  # a table-name synonym stored by an older rule
+    signal_type = st.selectbox("Signal", types, index=types.index(current["signal_type"]) if current else 0)
     kinds = ["slack", "discord", "json"]
     kind = st.selectbox("Destination", kinds, index=kinds.index(current["destination_kind"]) if current else 0)
     hint = "" if current is None else f" (stored: {mask_webhook_url(current['webhook_url'])}; blank keeps it)"

@@ -16,7 +16,7 @@ def _rules(url):
 
 def _fill(at, *, name="Big spikes", url=GOOD_URL, filters="{}", budget=0):
     widget(at, "text_input", "Name").input(name)
-    widget(at, "selectbox", "Signal").set_value("price_spikes")
+    widget(at, "selectbox", "Signal").set_value("price_spike")
     widget(at, "selectbox", "Destination").set_value("discord")
     widget(at, "text_input", "Webhook URL").input(url)
     widget(at, "text_area", "Filters").input(filters)
@@ -29,7 +29,7 @@ def test_create_rule_stores_it_and_never_shows_the_secret(world):
     _fill(at, filters='{"min_move_points": 15}', budget=20).click().run()
     assert "Saved rule 'Big spikes'." in texts(at)
     stored = _rules(world.url)[-1]
-    assert stored == ("Big spikes", "price_spikes", "discord", GOOD_URL, True, 20, {"min_move_points": 15})
+    assert stored == ("Big spikes", "price_spike", "discord", GOOD_URL, True, 20, {"min_move_points": 15})
     rules = frame_with(at, "webhook")
     assert "https://93.184.216.34/***" in rules["webhook"].tolist()
     shown = texts(at) + "\n".join(map(str, (w.value for w in at.text_input)))

@@ -1,0 +1,108 @@
+"""Browser tests: the real `streamlit run` app on a free 127.0.0.1 port over a seeded database, driven by
+Debian's Chromium through Playwright (never `playwright install`: there is no download here)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import _create_db, _drop_db
+from tests.dashboards.seed import SeedWorld, seed_world
+
+PROJECT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser_world(pg_server_url: str, migrated_template: str) -> Iterator[SeedWorld]:
+    name = f"pm_intel_browser_{os.getpid()}"
+    url = _create_db(pg_server_url, name, template=migrated_template)
+    world = seed_world(url)
+    world.url = url  # type: ignore[attr-defined]
+    yield world
+    _drop_db(pg_server_url, name)
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_world: SeedWorld, tmp_path_factory) -> Iterator[str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHBOARD_", "DAGSTER_PG_URL"))}
+    env.update(DATABASE_URL=browser_world.url, PM_INTEL_HOME=str(tmp_path_factory.mktemp("home")),
+               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.pop("PM_INTEL_DASHBOARD_PASSWORD", None)
+    env.pop("PM_INTEL_ALLOW_PRIVATE_WEBHOOKS", None)
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(PROJECT / "dashboards" / "streamlit_app.py"),
+             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
+             "--server.fileWatcherType", "none"],
+            cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}: {log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"streamlit did not become healthy: {log.read_text()[-2000:]}")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("CI is set and /usr/bin/chromium is missing: run tests/browser/ensure_chromium.sh")
+        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium, or tests/browser/ensure_chromium.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 2200})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    # Streamlit scrolls inside its own container, so a tall viewport (not full_page) shows the whole page.
+    page.screenshot(path=str(path))
+    return path
