@@ -3,7 +3,7 @@
 v2 is the contract (polymarket-api.md L.2): `{data, pagination}` envelopes, cursor pages (`next_cursor`
 passed back unchanged as `cursor` until null; `limit` is ignored once a cursor is sent), `condition` takes
 at most 20 ids. v1 (`/trades` with its offset cap of 3000) is being retired; it is read only when
-`v1_fallback` is switched on and the v2 route is gone (404).
+`v1_fallback` (or PM_INTEL_DATA_V1_FALLBACK) is switched on and the v2 route is gone (404).
 
 Pacing, retries and quarantine live in the shared HTTP core; this module adds the Data API's routes, its
 page walk, and one more retry: a page whose payload is malformed or does not validate is quarantined and
@@ -53,10 +53,15 @@ class DataApiClient(dg.ConfigurableResource):
     max_attempts: int = 6
     max_backoff_s: float = 30.0
     payload_attempts: int = 4
-    v1_fallback: bool = False
+    v1_fallback: bool | None = None  # None: PM_INTEL_DATA_V1_FALLBACK (off unless "1"/"true")
 
     def resolved_base_url(self) -> str:
         return self.base_url or os.environ.get("POLYMARKET_DATA_URL") or DEFAULT_DATA_URL
+
+    def uses_v1_fallback(self) -> bool:
+        if self.v1_fallback is not None:
+            return self.v1_fallback
+        return os.environ.get("PM_INTEL_DATA_V1_FALLBACK", "").strip().lower() in ("1", "true", "yes")
 
     @asynccontextmanager
     async def session(
@@ -116,7 +121,7 @@ class DataApiSession:
             try:
                 page = await self._page("/v2/trades", query, _TRADE_PAGE)
             except ApiError as exc:
-                if exc.status == 404 and self.cfg.v1_fallback and cursor is None:
+                if exc.status == 404 and self.cfg.uses_v1_fallback() and cursor is None:
                     async for rows in self._v1_trade_pages(conditions, user, taker_only):
                         yield rows
                     return

@@ -59,7 +59,8 @@ async def test_v2_400_names_the_parameter():
         await _collect(DataApiClient(base_url="http://sim.test"), lambda r: httpx.Response(400, json=body))
 
 
-async def test_v1_fallback_is_off_by_default_and_used_only_when_switched_on():
+async def test_v1_fallback_is_off_by_default_and_used_only_when_switched_on(monkeypatch):
+    monkeypatch.delenv("PM_INTEL_DATA_V1_FALLBACK", raising=False)
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v2/trades":
             return httpx.Response(404, json={"error": "not found"})
@@ -68,6 +69,9 @@ async def test_v1_fallback_is_off_by_default_and_used_only_when_switched_on():
     with pytest.raises(ApiError, match="HTTP 404"):
         await _collect(DataApiClient(base_url="http://sim.test"), handler)
     pages, _ = await _collect(DataApiClient(base_url="http://sim.test", v1_fallback=True), handler)
+    assert sum(len(p) for p in pages) == len(V1)
+    monkeypatch.setenv("PM_INTEL_DATA_V1_FALLBACK", "true")
+    pages, _ = await _collect(DataApiClient(base_url="http://sim.test"), handler)
     assert sum(len(p) for p in pages) == len(V1)
 
 

@@ -7,6 +7,7 @@ import psycopg
 
 from pm_assets.markets.resolutions import market_resolutions
 from pm_assets.trades.assets import trades
+from pm_assets.trades.checks import trade_checks
 from pm_sim.data_more import resolution
 from pm_sim.testing import running_sim
 from tests.ingestion_trades.conftest import (
@@ -42,6 +43,19 @@ def test_full_load_is_exactly_once_and_reruns_change_nothing(warehouse_url):
         assert stored_fills(warehouse_url) == expected
         assert scalar(warehouse_url, "select count(*) from trades where condition_id !~ '^0x[0-9a-f]{64}$'") == 0
         assert scalar(warehouse_url, "select count(*) from ingestion_cursors where name like 'trades_day:%%'") == 2
+
+        checked = dg.materialize([trades, *trade_checks], partition_key=SIM_DAY_BEFORE,
+                                 resources=resources(sim, warehouse_url))
+        verdicts = {e.check_name: e.passed for e in checked.get_asset_check_evaluations()}
+        assert verdicts == {"trades_no_duplicate_fills": True, "trades_prices_in_range": True,
+                            "trades_tokens_known": True, "trades_partitions_complete": True,
+                            "trades_fresh": False}  # no live edge has run in this test
+
+        with psycopg.connect(warehouse_url) as conn:  # a token the universe does not know is reported
+            conn.execute("delete from tokens where token_id = (select token_id from trades limit 1)")
+        unknown = dg.materialize([trades, *trade_checks], partition_key=SIM_DAY_BEFORE,
+                                 resources=resources(sim, warehouse_url))
+        assert {e.check_name: e.passed for e in unknown.get_asset_check_evaluations()}["trades_tokens_known"] is False
 
 
 def test_resolutions_name_the_winning_token_and_update_markets(warehouse_url):
