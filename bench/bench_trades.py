@@ -138,6 +138,14 @@ def _throughput(url: str, rows: int, batch: int) -> None:
     print(f"ratio      : write path / bare COPY = {bare / ours:.2f} (goal >= 0.5)")
 
 
+def _high_water_rss_kib() -> int:
+    """VmHWM of this process (reset by exec, unlike ru_maxrss, which a child inherits from its parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def _memory_child(url: str, n: int, batch: int) -> None:
     with psycopg.connect(url) as conn:
         conn.execute("truncate trades")
@@ -148,8 +156,7 @@ def _memory_child(url: str, n: int, batch: int) -> None:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         elapsed = time.perf_counter() - started
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{n},{writer.stats.inserted},{peak / 2**20:.1f},{rss / 1024:.1f},{elapsed:.1f}")
+    print(f"{n},{writer.stats.inserted},{peak / 2**20:.1f},{_high_water_rss_kib() / 1024:.1f},{elapsed:.1f}")
 
 
 def _memory(url: str, day: int, batch: int) -> None:
