@@ -18,6 +18,7 @@ import random
 import subprocess
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -39,7 +40,8 @@ BENCH_DB = "pm_intel_bench_stream"
 
 def bench_database() -> str:
     """A fresh migrated database beside DATABASE_URL's (or on the embedded server)."""
-    base = os.environ.get("DATABASE_URL") or postgres_server.start(PROJECT_DIR / ".pm-intel" / "pg")
+    # A server of its own by default: other work on the shared embedded server must not see (or drop) it.
+    base = os.environ.get("DATABASE_URL") or postgres_server.start(PROJECT_DIR / ".pm-intel" / "bench-stream-pg")
     admin = libpq_url(with_database(base, "postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DB)))
@@ -88,20 +90,9 @@ def throughput(url: str, n: int, batch_rows: int) -> None:
         orjson.loads(f)
     loads_s = time.perf_counter() - t0
 
-    consumer = StreamConsumer(StreamSettings(ws_url="ws://unused"), url)
-    kept: dict[str, list] = {}
+    serial_s, consumer, kept = _consume(url, frames, batch_rows, pipelined=False)
+    full_s, consumer, kept = _consume(url, frames, batch_rows, pipelined=True)
     with psycopg.connect(url) as conn:
-        t0 = time.perf_counter()
-        received = time.time()
-        for f in frames:
-            consumer.handle_frame(f, received)
-            if consumer.buffer.pending >= batch_rows:
-                batch = consumer.buffer.take()
-                for t, rows in batch.items():
-                    kept.setdefault(t, []).extend(rows)
-                write_batch(conn, batch)
-        write_batch(conn, consumer.buffer.take())
-        full_s = time.perf_counter() - t0
         # Bare COPY: the same rows once more into empty tables, without parsing or books.
         conn.execute("truncate ws_price_changes, ws_last_trades, ws_book_snapshots")
         conn.commit()
@@ -116,12 +107,48 @@ def throughput(url: str, n: int, batch_rows: int) -> None:
     msgs = consumer.stats.messages
     print(f"throughput ({n:,} pre-generated frames, one thread, batches of {batch_rows:,} rows, "
           f"{rows_total:,} rows written):")
-    print(f"  parse + apply + persist : {msgs / full_s:>10,.0f} msg/s   (goal >= 20,000)")
+    print(f"  parse + apply + persist : {msgs / full_s:>10,.0f} msg/s   (goal >= 20,000; writes on a worker "
+          "thread, as in the consumer)")
+    print(f"  same, writes inline     : {msgs / serial_s:>10,.0f} msg/s")
     print(f"  baseline orjson.loads   : {n / loads_s:>10,.0f} msg/s   ratio {(msgs / full_s) / (n / loads_s):.3f}")
     print(f"  baseline bare COPY      : {rows_total / copy_s:>10,.0f} rows/s  ratio (rows/s of the full path) "
           f"{(rows_total / full_s) / (rows_total / copy_s):.3f}")
     print(f"  books held {len(consumer.books.books)}, duplicates {consumer.stats.duplicates}, "
           f"stale {consumer.stats.stale}")
+
+
+def _consume(url: str, frames: list[bytes], batch_rows: int, pipelined: bool) -> tuple[float, StreamConsumer, dict]:
+    """Feed frames through the consumer's frame path; returns (seconds until all rows committed, consumer, rows)."""
+    with psycopg.connect(url) as conn:
+        conn.execute("truncate ws_price_changes, ws_last_trades, ws_book_snapshots")
+        conn.commit()
+        consumer = StreamConsumer(StreamSettings(ws_url="ws://unused"), url)
+        kept: dict[str, list] = {}
+        pool = ThreadPoolExecutor(1)
+        pending: Future | None = None
+        t0 = time.perf_counter()
+        received = time.time()
+        for f in frames:
+            consumer.handle_frame(f, received)
+            # Like the consumer's flusher: one write in flight, the next batch accumulates meanwhile.
+            if consumer.buffer.pending >= batch_rows and (pending is None or pending.done()):
+                if pending is not None:
+                    pending.result()
+                batch = consumer.buffer.take()
+                for t, rows in batch.items():
+                    kept.setdefault(t, []).extend(rows)
+                pending = pool.submit(write_batch, conn, batch)
+                if not pipelined:
+                    pending.result()
+        if pending is not None:
+            pending.result()
+        batch = consumer.buffer.take()
+        for t, rows in batch.items():
+            kept.setdefault(t, []).extend(rows)
+        write_batch(conn, batch)
+        elapsed = time.perf_counter() - t0
+        pool.shutdown()
+    return elapsed, consumer, kept
 
 
 def start_sim(markets: int, ws_rate: float) -> tuple[subprocess.Popen, dict]:
@@ -148,12 +175,14 @@ def latency(url: str, seconds: float, rate: float, markets: int) -> None:
             offsets.append((t0 + time.time()) / 2 - now)
         offset_ms = sorted(offsets)[2] * 1000  # wall - sim clock
         samples: list[float] = []
+        in_consumer: list[float] = []
         measuring = {"on": False}
 
         def on_commit(batch: dict, committed: float) -> None:
             if measuring["on"]:
                 for row in batch.get("ws_price_changes", ()):
                     samples.append(committed * 1000 - (row[0].timestamp() * 1000 + offset_ms))
+                    in_consumer.append((committed - row[9].timestamp()) * 1000)
 
         settings = StreamSettings(ws_url=urls["ws_url"], selection="list", tokens=tuple(tokens))
         consumer = StreamConsumer(settings, url, on_commit=on_commit)
@@ -182,6 +211,11 @@ def latency(url: str, seconds: float, rate: float, markets: int) -> None:
     if samples:
         print(f"  sim send -> row committed: p50 {p50:.0f} ms, p99 {p99:.0f} ms over {len(samples):,} rows "
               "(goal p99 < 250 ms)")
+        st = consumer.stats
+        print(f"    flushes: {st.flushes}, mean {st.flush_ms_total / max(st.flushes, 1):.0f} ms, max {st.flush_ms_max:.0f} ms,"
+              f" largest {st.flush_rows_max:,} rows")
+        print(f"    of which received -> committed: p50 {percentile(in_consumer, 0.5):.0f} ms, "
+              f"p99 {percentile(in_consumer, 0.99):.0f} ms (the rest is the sim's own sending delay)")
     else:
         print("  no price-change rows were committed while measuring")
 

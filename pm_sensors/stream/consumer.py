@@ -268,13 +268,17 @@ class StreamConsumer:
             self._watch([t for t in wanted if t not in current], "market opened or entered the selection")
 
     async def _flush_loop(self, done: asyncio.Event) -> None:
+        spent = 0.0
         while True:
+            # A fixed cadence: a slow write shortens the next wait instead of adding to it.
             try:
-                await asyncio.wait_for(self._flush_now.wait(), timeout=self.settings.flush_interval_s)
+                await asyncio.wait_for(self._flush_now.wait(), timeout=max(0.0, self.settings.flush_interval_s - spent))
             except TimeoutError:
                 pass
             self._flush_now.clear()
+            t0 = time.monotonic()
             await self.flush(final=done.is_set())
+            spent = time.monotonic() - t0
             if done.is_set():
                 return
 
@@ -295,6 +299,7 @@ class StreamConsumer:
         if not batch:
             return
         assert self._conn is not None
+        t0 = time.perf_counter()
         try:
             inserted = await asyncio.to_thread(write_batch, self._conn, batch)
         except psycopg.Error as exc:
@@ -308,9 +313,14 @@ class StreamConsumer:
                                sum(map(len, batch.values())), self.stats.flush_failures_in_a_row)
             self.stats.flush_failures_in_a_row += 1
             if self._conn.closed or self._conn.broken:
-                self._conn = await asyncio.to_thread(psycopg.connect, libpq_url(self.database_url))
+                try:
+                    self._conn = await asyncio.to_thread(psycopg.connect, libpq_url(self.database_url))
+                except psycopg.Error as again:
+                    self.log.error("stream: cannot reconnect to the warehouse %s: %s", mask_url(self.database_url),
+                                   mask_secrets(str(again)))
             return
         self.stats.flush_failures_in_a_row = 0
+        self.stats.record_flush((time.perf_counter() - t0) * 1000, sum(map(len, batch.values())))
         self.stats.rows_written += sum(inserted.values())
         if self.on_commit is not None:
             self.on_commit(batch, time.time())

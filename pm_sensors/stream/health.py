@@ -37,6 +37,10 @@ class StreamStats:
     rows_written: int = 0
     flush_failures: int = 0
     flush_failures_in_a_row: int = 0
+    flushes: int = 0
+    flush_ms_max: float = 0.0
+    flush_ms_total: float = 0.0
+    flush_rows_max: int = 0
     last_data_at: float | None = None  # wall clock of the last data frame
     last_tick_ms: int = 0  # newest server timestamp seen (the stream's own clock, for signal time buckets)
     _window_start: float = field(default_factory=time.time)
@@ -52,6 +56,12 @@ class StreamStats:
             self.last_tick_ms = server_ts_ms
         if self._n % _LAG_SAMPLE_EVERY == 0 and len(self._lag_ms) < _LAG_WINDOW_CAP:
             self._lag_ms.append(received * 1000.0 - server_ts_ms)
+
+    def record_flush(self, ms: float, rows: int) -> None:
+        self.flushes += 1
+        self.flush_ms_total += ms
+        self.flush_ms_max = max(self.flush_ms_max, ms)
+        self.flush_rows_max = max(self.flush_rows_max, rows)
 
     def lag_p50_p99(self) -> tuple[float | None, float | None]:
         return percentile(self._lag_ms, 0.5), percentile(self._lag_ms, 0.99)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from statistics import median
 
 import httpx
 import orjson
@@ -111,9 +112,11 @@ def test_dropped_duplicated_and_reordered_frames_converge(warehouse_url):
     assert ct.consumer.stats.duplicates > 0
     gaps = fault_gaps(warehouse_url, faults_on)
     assert len(gaps) >= 2
+    # The gap opens when the sim dropped the socket, drop_after seconds into the previous connection (a loaded
+    # machine can make the sim fall silent a little earlier, never later)...
+    assert abs(median((g[1] - g[0]).total_seconds() for g in gaps) - drop_after) < 0.5, gaps
     for opened, start, end, detail in gaps:
-        # The gap opens when the sim dropped the socket, drop_after seconds into the previous connection...
-        assert abs((start - opened).total_seconds() - drop_after) < 0.5, detail
+        assert (start - opened).total_seconds() < drop_after + 0.3, detail
         # ...and lasts the reconnect: well under the next drop.
         assert 0 < (end - start).total_seconds() < drop_after, detail
         assert "dropped" in detail["reason"]
@@ -132,8 +135,9 @@ def test_silent_stall_is_detected_and_recorded_with_its_length(warehouse_url):
     assert ct.consumer.stats.stalls >= 2
     gaps = fault_gaps(warehouse_url, faults_on)
     assert len(gaps) >= 2
+    assert abs(median((g[1] - g[0]).total_seconds() for g in gaps) - stall_after) < 0.5, gaps
     for opened, start, end, detail in gaps:
-        assert abs((start - opened).total_seconds() - stall_after) < 0.5, detail
+        assert (start - opened).total_seconds() < stall_after + 0.3, detail
         # Silence is noticed after stall_timeout; the fresh connection's books follow at once.
         assert stall_timeout - 0.1 <= (end - start).total_seconds() < stall_timeout + 1.5, detail
         assert "stall" in detail["reason"]
