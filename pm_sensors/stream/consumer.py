@@ -292,6 +292,11 @@ class StreamConsumer:
                                    lag_p99=p99, detail={"messages_per_minute": round(msgs / minutes, 1),
                                                         **self._detail()})
             self._bad_logged = 0
+            if not final:
+                self.log.info("stream: %d msg in the last %.0fs (%.0f/min), lag p50/p99 %s/%s ms, %d gap(s) so far, "
+                              "%d bad frame(s), %d asset(s), connected=%s", msgs, now - start, msgs / minutes,
+                              _ms(p50), _ms(p99), self.stats.gaps, self.stats.bad_frames, len(self.tokens),
+                              self.channel is not None)
         if final or now - self._last_beat >= s.heartbeat_interval_s:
             self._last_beat = now
             self.buffer.set_heartbeat(utc(now), utc(self.started_at), self.run_id, {**self._detail(), "final": final})
@@ -336,6 +341,10 @@ class StreamConsumer:
         return {"session": self.session, "connection_id": self.connection_id, "connected": self.channel is not None,
                 "assets": len(self.tokens), "books": len(self.books.books),
                 "unsynced_books": len(self.books.unsynced()), **self.stats.summary()}
+
+
+def _ms(x: float | None) -> str:
+    return "-" if x is None else f"{x:.0f}"
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

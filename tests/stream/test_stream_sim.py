@@ -141,3 +141,32 @@ def test_silent_stall_is_detected_and_recorded_with_its_length(warehouse_url):
         # Silence is noticed after stall_timeout; the fresh connection's books follow at once.
         assert stall_timeout - 0.1 <= (end - start).total_seconds() < stall_timeout + 1.5, detail
         assert "stall" in detail["reason"]
+
+
+def test_markets_opening_and_closing_change_the_subscription_without_reconnecting(warehouse_url):
+    with running_sim(**SIM) as sim:
+        markets = seed_universe(warehouse_url, sim)
+        live = [m for m in markets if m["open"] and m["has_book"]]
+        first, later = live[:3], live[3]
+        with psycopg.connect(warehouse_url) as conn:
+            conn.execute("update markets set closed = true")
+            conn.execute("update markets set closed = false where condition_id = any(%s)",
+                         ([m["condition_id"] for m in first],))
+        settings = StreamSettings(ws_url=sim.ws_url, selection="active", selection_refresh_s=0.2,
+                                  flush_interval_s=0.1, stall_timeout_s=10)
+        with ConsumerThread(settings, warehouse_url) as ct:
+            ct.wait_for(lambda: ct.consumer.stats.messages > 50, "50 messages")
+            assert sorted(ct.consumer.tokens) == sorted(t for m in first for t in m["token_ids"])
+            with psycopg.connect(warehouse_url) as conn:  # one market closes, another opens
+                conn.execute("update markets set closed = true where condition_id = %s", (first[0]["condition_id"],))
+                conn.execute("update markets set closed = false where condition_id = %s", (later["condition_id"],))
+            want = sorted(t for m in [*first[1:], later] for t in m["token_ids"])
+            ct.wait_for(lambda: sorted(ct.consumer.tokens) == want, "the new selection")
+            ct.wait_for(lambda: set(want) <= set(ct.consumer.books.books), "books of the new market")
+
+            def server_assets() -> int:
+                return sum(c["assets"] for c in httpx.get(sim.admin_url + "/state").json()["ws_connections"])
+
+            ct.wait_for(lambda: server_assets() == len(want), "the server-side subscription")
+            assert not set(first[0]["token_ids"]) & set(ct.consumer.books.books)
+        assert ct.consumer.stats.connects == 1
