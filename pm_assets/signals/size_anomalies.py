@@ -2,7 +2,10 @@
 its largest fill walked the book side it hit (latest snapshot before the fill) — weighted up in niche markets.
 
 anomaly_score = max(volume_share / size_volume_share, depth_share / size_depth_share), x niche_weight when the
-market trades under niche_volume_usdc a day; the position fires at score >= 1 and >= size_min_usdc. The 24 h
+market trades under niche_volume_usdc a day; the position fires at score >= 1 and >= size_min_usdc. It also fires
+as position building: >= building_min_fills fills in one direction (same token and side) within the accumulation
+window, >= building_min_usdc, that direction holding >= building_min_direction_share of the window's USDC (split
+buys: many small same-direction fills, which random two-sided flow does not produce). The 24 h
 volume is the larger of the warehouse's own trades in the 24 h before the crossing fill and markets.volume_24h
 (so a warehouse with little history does not make every trade look large). Noise control as fresh_wallet_trades.
 """
@@ -46,6 +49,9 @@ class SizeAnomalyConfig(dg.Config):
     size_depth_share: float = _default("size_depth_share")
     niche_weight: float = _default("niche_weight")
     book_max_age_minutes: int = _default("book_max_age_minutes")
+    building_min_fills: int = _default("building_min_fills")
+    building_min_usdc: float = _default("building_min_usdc")
+    building_min_direction_share: float = _default("building_min_direction_share")
     niche_volume_usdc: float = _default("niche_volume_usdc")
     fresh_max_age_hours: float = _default("fresh_max_age_hours")
     accumulation_window_minutes: int = _default("accumulation_window_minutes")
@@ -97,13 +103,30 @@ def anomaly_score(volume_share: float | None, depth_share: float | None, niche: 
     return max(parts) * (t["niche_weight"] if niche else 1.0)
 
 
+def building(trailing: list[Fill], t: Mapping) -> dict:
+    """The trailing window's dominant direction: its fills, USDC and share of the window's USDC."""
+    by_direction: dict[tuple[str, str], list[Fill]] = {}
+    for f in trailing:
+        by_direction.setdefault((f.token_id, f.side), []).append(f)
+    (token, side), fills = max(by_direction.items(), key=lambda kv: (sum(f.usdc for f in kv[1]), kv[0]))
+    usdc = sum(f.usdc for f in fills)
+    total = sum(f.usdc for f in trailing)
+    return {"token_id": token, "side": side, "fills": len(fills), "usdc": round(usdc, 2),
+            "direction_share": round(usdc / total, 6) if total > 0 else 0.0}
+
+
+def is_building(b: Mapping, t: Mapping) -> bool:
+    return (b["fills"] >= t["building_min_fills"] and b["usdc"] >= t["building_min_usdc"]
+            and b["direction_share"] >= t["building_min_direction_share"])
+
+
 def verdict(evidence: Mapping) -> str | None:
     """From the evidence alone: None = alert-worthy, 'not_fired' = the rule did not hold, else the noise reason."""
     t, x = evidence["thresholds"], evidence["inputs"]
     if evidence["tier"] == 0:
-        if x["window_usdc"] < t["size_min_usdc"]:
-            return "not_fired"
-        if anomaly_score(x["window_volume_share"], x["depth_share"], x["niche"], t) < 1.0:
+        large = x["window_usdc"] >= t["size_min_usdc"] and \
+            anomaly_score(x["window_volume_share"], x["depth_share"], x["niche"], t) >= 1.0
+        if not (large or is_building(x["building"], t)):
             return "not_fired"
     elif x["cumulative_usdc"] < x["multiplier"] * x["first_alert_usdc"]:
         return "not_fired"
@@ -149,6 +172,8 @@ def size_anomaly_rows(
         return usdc, (usdc / vol if vol > 0 else None), depth["depth_share"], vol < t["niche_volume_usdc"], depth
 
     def fires(trailing: list[Fill]) -> bool:
+        if is_building(building(trailing, t), t):
+            return True
         if sum(f.usdc for f in trailing) < t["size_min_usdc"]:
             return False
         _, share, depth_share, niche, _ = measures(trailing)
@@ -172,7 +197,7 @@ def size_anomaly_rows(
             "crossing_fill_key": tier.crossing.fill_key, "window_started_at": iso(trailing[0].traded_at),
             "window_usdc": round(window_usdc, 2), "window_volume_share": _r(window_share),
             "volume_24h_usdc": round(vol, 2), "gamma_volume_24h": gamma_volume, "volume_share": _r(share),
-            "depth_share": _r(depth_share), "book": depth, "niche": niche, "entry_vwap": round(tier.entry_vwap, 6),
+            "depth_share": _r(depth_share), "book": depth, "niche": niche, "building": building(trailing, t), "entry_vwap": round(tier.entry_vwap, 6),
             "labels": list(wallet.labels), "wallet_first_activity_at": iso(wallet.first_activity_at),
             "wallet_age_hours": age, "fill_keys": [f.fill_key for f in tier.held][:50],
         }
@@ -208,6 +233,8 @@ def _summary(tier, share, depth_share, age, reason: str, first_usdc: float) -> s
         size.append(f"{pct(share)} of the market's 24 h volume")
     if depth_share is not None:
         size.append(f"largest fill took {pct(depth_share)} of the visible book")
+    if tier.tier == 0 and tier.fill_count >= 2 and not size:
+        size.append(f"built from {tier.fill_count} fills")
     if tier.tier:
         head = f"position grew to {usd(tier.usdc)}{fills}, {tier.multiplier:g}x the first alert of {usd(first_usdc)}"
     else:
@@ -233,7 +260,7 @@ def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
     max_age = timedelta(minutes=t["book_max_age_minutes"])
     rows = []
     for (wallet, condition_id), fills in fills_by_pair.items():
-        if sum(f.usdc for f in fills) < t["size_min_usdc"]:
+        if sum(f.usdc for f in fills) < min(t["size_min_usdc"], t["building_min_usdc"]):
             continue
         facts = wallets.get(wallet) or WalletFacts(wallet, None, ())
 

@@ -87,3 +87,11 @@ def test_asset_reads_the_book_before_the_trade_and_never_duplicates(rows, wareho
     assert len(found) == 1
     depth_share, reason, evidence = found[0]
     assert depth_share == pytest.approx(15.0) and reason is None and should_fire(evidence)
+
+
+def test_position_building_fires_on_many_same_direction_fills_in_a_liquid_market():
+    rows = rows_for([fill(i, i * 6, 150) for i in range(10)])  # $1,500 = 0.15% of a $1M market
+    assert len(rows) == 1 and rows[0]["suppressed_reason"] is None and rows[0]["fill_count"] == 10
+    assert rows[0]["evidence"]["inputs"]["building"]["fills"] >= 6
+    mixed = [fill(i, i * 6, 150, side="BUY" if i % 2 else "SELL") for i in range(10)]
+    assert rows_for(mixed) == []

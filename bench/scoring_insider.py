@@ -1,0 +1,98 @@
+"""Scores the insider signal tables against pm_sim's ground truth (precision, recall, alerts per event, noise).
+
+Alerts are the rows with suppressed_reason null. An alert is a true positive when it belongs to a planted true
+event: same wallet (one of the event's wallets) and same market; for clusters, same market and at least two of the
+event's wallets. Recall counts the target events (by kind, per table) that got at least one alert; alerts per
+event divides the alerts matched to target events by the detected target events. Noise passed counts planted
+noise records (settlement sweeps, market-maker wallets) that an alert matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import psycopg
+
+TRUE_WALLET_KINDS = ("fresh_wallet_insider", "coordinated_entry", "split_buy")
+TARGETS: Mapping[str, tuple[str, ...]] = {
+    "fresh_wallet_trades": ("fresh_wallet_insider",),
+    "size_anomalies": ("fresh_wallet_insider", "split_buy"),
+    "wallet_clusters": ("coordinated_entry",),
+}
+NOISE_KINDS = ("settlement_sweep", "market_maker")
+
+
+def _alerts(conn: psycopg.Connection, table: str) -> list[tuple]:
+    if table == "wallet_clusters":
+        return conn.execute(
+            "select signal_key, condition_id, wallets, started_at from wallet_clusters where suppressed_reason is null"
+        ).fetchall()
+    return conn.execute(
+        f"select signal_key, condition_id, array[wallet], traded_at from {table}"  # noqa: S608 (fixed names)
+        " where suppressed_reason is null"
+    ).fetchall()
+
+
+def _matches(record: Mapping, condition_id: str, wallets: Sequence[str], cluster: bool) -> bool:
+    if record.get("condition_id") != condition_id:
+        return False
+    shared = set(record.get("wallets") or []) & set(wallets)
+    return len(shared) >= (2 if cluster else 1)
+
+
+def score_table(conn: psycopg.Connection, table: str, truth: Sequence[Mapping]) -> dict:
+    cluster = table == "wallet_clusters"
+    alerts = _alerts(conn, table)
+    true_events = [r for r in truth if r["true_event"] and r["kind"] in TRUE_WALLET_KINDS]
+    targets = [r for r in truth if r["kind"] in TARGETS[table]]
+    noise = [r for r in truth if r["kind"] in NOISE_KINDS]
+    tp = sum(1 for _, cid, ws, _ in alerts if any(_matches(r, cid, ws, cluster) for r in true_events))
+    per_target = [sum(1 for _, cid, ws, _ in alerts if _matches(r, cid, ws, cluster)) for r in targets]
+    detected = sum(1 for n in per_target if n)
+    noise_passed = 0
+    for r in noise:
+        if r["kind"] == "market_maker":
+            hit = any(set(r["wallets"]) & set(ws) for _, _, ws, _ in alerts)
+        else:
+            hit = any(_matches(r, cid, ws, False) for _, cid, ws, _ in alerts)
+        noise_passed += int(hit)
+    return {
+        "precision": round(tp / len(alerts), 4) if alerts else None,
+        "recall": round(detected / len(targets), 4) if targets else None,
+        "alerts_per_event": round(sum(per_target) / detected, 4) if detected else None,
+        "noise_passed": noise_passed,
+        "alerts": len(alerts), "true_positives": tp, "target_events": len(targets), "detected_events": detected,
+        "target_kinds": list(TARGETS[table]),
+        "recall_by_kind": {
+            kind: round(sum(1 for r, n in zip(targets, per_target, strict=True) if r["kind"] == kind and n)
+                        / max(1, sum(1 for r in targets if r["kind"] == kind)), 4)
+            for kind in TARGETS[table]
+        },
+    }
+
+
+def score_insider_signals(conn: psycopg.Connection, truth: Sequence[Mapping]) -> dict:
+    return {table: score_table(conn, table, truth) for table in TARGETS}
+
+
+def detection_latencies(conn: psycopg.Connection, truth: Sequence[Mapping], visible_at: Mapping[int, float],
+                        ) -> list[float]:
+    """Seconds from the moment a planted event's trade became visible upstream (wall clock, from the bench's
+    clock steps: visible_at[start_ts]) to its first alert row's detected_at."""
+    out = []
+    for r in truth:
+        if not r["true_event"] or r["kind"] not in TRUE_WALLET_KINDS or r["start_ts"] not in visible_at:
+            continue
+        row = conn.execute(
+            "select min(extract(epoch from detected_at)) from ("
+            " select detected_at from fresh_wallet_trades where condition_id = %(c)s and wallet = any(%(w)s)"
+            "  and suppressed_reason is null"
+            " union all select detected_at from size_anomalies where condition_id = %(c)s and wallet = any(%(w)s)"
+            "  and suppressed_reason is null"
+            " union all select detected_at from wallet_clusters where condition_id = %(c)s and wallets && %(w)s"
+            "  and suppressed_reason is null) x",
+            {"c": r["condition_id"], "w": r["wallets"]},
+        ).fetchone()
+        if row[0] is not None:
+            out.append(max(0.0, float(row[0]) - visible_at[r["start_ts"]]))
+    return out
