@@ -185,12 +185,13 @@ def _apply_order(sim: Sim, rows: list, qp, default_asc: bool) -> list:
 def _version_ok(sim: Sim, m: Market, qp) -> bool:
     if sim.cfg.legacy:
         return True
-    want = qp.get("version")
+    # Repeated keys or a comma list (`version=v1&version=v2`, as the official SDK sends) select both.
+    want = set(qlist(qp, "version"))
     if not want:
-        want = "both" if sim.cfg.gamma_version_default == "both" else "v1"
-    if want == "both":
+        want = {"both"} if sim.cfg.gamma_version_default == "both" else {"v1"}
+    if "both" in want or {"v1", "v2"} <= want:
         return True
-    return (m.version == "v2") == (want == "v2")
+    return (m.version == "v2") == ("v2" in want)
 
 
 def _dt(v: str) -> float:
