@@ -39,7 +39,7 @@ class ArbitrageThresholds:
     reaction_s: float = 2.0
     max_stake_usdc: float = 1000.0
     ghost_extreme: float = 0.01
-    ghost_min_size: float = 10.0
+    ghost_min_usdc: float = 25.0
     ghost_max_deviation: float = 0.15
 
     @classmethod
@@ -174,7 +174,7 @@ def evaluate_set(
             if reason is None and leg.token_id in books:
                 bids, asks = books[leg.token_id]
                 reason = ghost_book_reason(bids, asks, ref_prices.get(leg.token_id), extreme=th.ghost_extreme,
-                                           min_size=th.ghost_min_size, max_deviation=th.ghost_max_deviation)
+                                           min_usdc=th.ghost_min_usdc, max_deviation=th.ghost_max_deviation)
         fill = fill_walk(known, ladders, side)
         capture = fill_walk(known, ladders, side, max_cost=th.max_stake_usdc)
         out[kind] = Evaluation(kind, round(edges[0], 6), round(edges[1], 6), fill, capture, reason,
@@ -365,7 +365,7 @@ def window_evidence(w: Window, th: ArbitrageThresholds) -> dict[str, Any]:
         "fees_at_peak": peak.fill.fees,
         "observations": w.observations,
         "thresholds": {"min_edge": th.min_edge, "reaction_s": th.reaction_s, "max_stake_usdc": th.max_stake_usdc,
-                       "ghost_extreme": th.ghost_extreme, "ghost_min_size": th.ghost_min_size,
+                       "ghost_extreme": th.ghost_extreme, "ghost_min_usdc": th.ghost_min_usdc,
                        "ghost_max_deviation": th.ghost_max_deviation},
     }
 

@@ -51,9 +51,12 @@ def held_reason(market: MarketState, at: datetime) -> str | None:
         return "market_arbitrated"
     if market.extended_review or status == "extended_review":
         return "market_extended_review"
-    if market.closed and (market.closed_at is None or at >= market.closed_at):
-        return "market_closed"  # a backfill over its trading days is not held back by today's close
-    if market.accepting_orders is False:
+    # closed / accepting_orders describe the market now; a replay of the days before its known close time
+    # (a backfill) is not held back by today's close.
+    before_close = market.closed_at is not None and at < market.closed_at
+    if market.closed and not before_close:
+        return "market_closed"
+    if market.accepting_orders is False and not before_close:
         return "market_not_accepting_orders"
     if market.end_date is not None and at > market.end_date:
         return "market_past_end_date"
@@ -94,20 +97,21 @@ def ghost_book_reason(
     reference_price: float | None,
     *,
     extreme: float,
-    min_size: float,
+    min_usdc: float,
     max_deviation: float,
 ) -> str | None:
     """Why a book should not be trusted as it stands (None: it looks real).
 
     `extreme` is how close to 0 or 1 a top must be to count as an extreme quote (0.01 means ≥ 0.99 / ≤ 0.01);
+    such a top needs `min_usdc` of notional (price × size) behind it: 20 shares bid at 0.01 are 20 cents;
     `reference_price` is the token's last traded price (None when it never traded: no cross-check).
     """
     top_ask = asks[0] if asks else None
     top_bid = bids[0] if bids else None
-    if top_ask is not None and top_ask[0] >= 1 - extreme and top_ask[1] < min_size:
-        return f"ghost_book: top ask {top_ask[0]:g} with only {top_ask[1]:g} shares"
-    if top_bid is not None and top_bid[0] <= extreme and top_bid[1] < min_size:
-        return f"ghost_book: top bid {top_bid[0]:g} with only {top_bid[1]:g} shares"
+    if top_ask is not None and top_ask[0] >= 1 - extreme and top_ask[0] * top_ask[1] < min_usdc:
+        return f"ghost_book: top ask {top_ask[0]:g} with only ${top_ask[0] * top_ask[1]:.2f} behind it"
+    if top_bid is not None and top_bid[0] <= extreme and top_bid[0] * top_bid[1] < min_usdc:
+        return f"ghost_book: top bid {top_bid[0]:g} with only ${top_bid[0] * top_bid[1]:.2f} behind it"
     if reference_price is not None and top_ask is not None and top_bid is not None:
         mid = (top_ask[0] + top_bid[0]) / 2
         if abs(mid - reference_price) > max_deviation:

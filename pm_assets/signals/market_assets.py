@@ -52,7 +52,7 @@ class ArbitrageConfig(dg.Config):
     arbitrage_reaction_s: float = _d("arbitrage", "arbitrage_reaction_s")
     arbitrage_max_stake_usdc: float = _d("arbitrage", "arbitrage_max_stake_usdc")
     arbitrage_ghost_extreme: float = _d("arbitrage", "arbitrage_ghost_extreme")
-    arbitrage_ghost_min_size: float = _d("arbitrage", "arbitrage_ghost_min_size")
+    arbitrage_ghost_min_usdc: float = _d("arbitrage", "arbitrage_ghost_min_usdc")
     arbitrage_ghost_max_deviation: float = _d("arbitrage", "arbitrage_ghost_max_deviation")
     rescan_from: str | None = None
 

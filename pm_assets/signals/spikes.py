@@ -14,6 +14,7 @@ Disputed or otherwise held markets fire with suppressed_reason (book_traps.held_
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -89,16 +90,27 @@ def price_move_spikes(
     window = timedelta(minutes=th.window_minutes)
     need = th.min_move_points / 100.0
     out: list[Spike] = []
-    recent: list[tuple[datetime, float]] = []
+    # Monotonic deques of the window's prices: lows ascending, highs descending (latest wins ties, since the
+    # latest of equal extremes is where the move began).
+    lows: deque[tuple[datetime, float]] = deque()
+    highs: deque[tuple[datetime, float]] = deque()
+    count: deque[datetime] = deque()
     for at, price in points:
-        recent.append((at, price))
-        while recent and recent[0][0] < at - window:
-            recent.pop(0)
+        while lows and lows[-1][1] >= price:
+            lows.pop()
+        lows.append((at, price))
+        while highs and highs[-1][1] <= price:
+            highs.pop()
+        highs.append((at, price))
+        count.append(at)
+        for q in (lows, highs):
+            while q[0][0] < at - window:
+                q.popleft()
+        while count[0] < at - window:
+            count.popleft()
         if quiet_until is not None and at <= quiet_until:
             continue
-        # Of equal extremes the latest is where the move began.
-        low = min(recent, key=lambda x: (x[1], -x[0].timestamp()))
-        high = max(recent, key=lambda x: (x[1], x[0]))
+        low, high = lows[0], highs[0]
         ref = low if price - low[1] >= need - 1e-12 else high if high[1] - price >= need - 1e-12 else None
         if ref is None:
             continue
@@ -112,7 +124,7 @@ def price_move_spikes(
             "summary": (f"Price moved {move:+.1f} points ({ref[1]:.3f} → {price:.3f}) in "
                         f"{(at - ref[0]).total_seconds() / 60:.1f} min on token {token_id}"
                         + (f"; held back: {reason}" if reason else "")),
-            "kind": "price_move", "move_points": move, "reference_at": ref[0].isoformat(), "points_in_window": len(recent),
+            "kind": "price_move", "move_points": move, "reference_at": ref[0].isoformat(), "points_in_window": len(count),
             "window_s": (at - ref[0]).total_seconds(), "thresholds": th.as_dict(),
         }
         out.append(Spike("price_move", condition_id, token_id, ref[0], at, ref[1], price, move, None, None,
@@ -208,21 +220,31 @@ def earliest_price_time(conn) -> datetime | None:
 
 
 def load_prices(conn, start: datetime, end: datetime) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
-    """(condition id, token id) -> time-ordered prices from trades, ws last trades and price history."""
+    """(condition id, YES token id) -> time-ordered YES prices from trades, ws last trades and price history.
+
+    A binary market's NO price p counts as a YES price 1 − p: one series per market, so a move fires once,
+    not once per outcome. Tokens of markets with more outcomes keep their own series.
+    """
     series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
     rows = conn.execute(
-        """select t.condition_id, t.token_id, t.traded_at, t.price from trades t
-            where t.traded_at >= %(s)s and t.traded_at <= %(e)s and t.condition_id is not null
-           union all
-           select w.condition_id, w.token_id, w.server_ts, w.price from ws_last_trades w
-            where w.server_ts >= %(s)s and w.server_ts <= %(e)s and w.condition_id is not null
-           union all
-           select k.condition_id, p.token_id, p.ts, p.price from price_points p join tokens k using (token_id)
-            where p.ts >= %(s)s and p.ts <= %(e)s""",
+        """with px as (
+             select token_id, traded_at as at, price from trades where traded_at >= %(s)s and traded_at <= %(e)s
+             union all
+             select token_id, server_ts, price from ws_last_trades where server_ts >= %(s)s and server_ts <= %(e)s
+             union all
+             select token_id, ts, price from price_points where ts >= %(s)s and ts <= %(e)s
+           ), pairs as (
+             select condition_id, array_agg(token_id order by outcome_index) as toks from tokens group by condition_id
+           )
+           select k.condition_id, k.token_id, k.outcome_index, cardinality(p.toks), p.toks[1], px.at, px.price
+             from px join tokens k using (token_id) join pairs p using (condition_id)""",
         {"s": start, "e": end},
     )
-    for cid, tid, at, price in rows:
-        series.setdefault((cid, tid), []).append((at, float(price)))
+    for cid, tid, idx, n, yes, at, price in rows:
+        if n == 2:
+            series.setdefault((cid, yes), []).append((at, float(price) if idx == 0 else 1.0 - float(price)))
+        else:
+            series.setdefault((cid, tid), []).append((at, float(price)))
     for points in series.values():
         points.sort()
     return series

@@ -140,9 +140,11 @@ def test_incomplete_negrisk_set_fires_only_suppressed():
 
 
 def test_ghost_books():
-    kw = {"extreme": 0.01, "min_size": 10.0, "max_deviation": 0.15}
+    kw = {"extreme": 0.01, "min_usdc": 10.0, "max_deviation": 0.15}
     assert ghost_book_reason([(0.01, 2.0)], [(0.99, 2.0)], None, **kw).startswith("ghost_book: top ask")
     assert ghost_book_reason([(0.01, 5000.0)], [(0.99, 5000.0)], None, **kw) is None
+    # 500 shares at 0.01 are $5: still a ghost bid, although 500 shares at 0.99 would be real.
+    assert ghost_book_reason([(0.01, 500.0)], [(0.99, 500.0)], None, **kw).startswith("ghost_book: top bid")
     assert "disagrees" in ghost_book_reason([(0.20, 100.0)], [(0.22, 100.0)], 0.60, **kw)
     assert ghost_book_reason([(0.58, 100.0)], [(0.60, 100.0)], 0.60, **kw) is None
 
@@ -168,3 +170,10 @@ def test_dispute_and_other_holds():
     ticks = [_book(T0, "1", [(0.44, 100)], [(0.46, 100)]), _book(T0, "2", [(0.44, 100)], [(0.46, 100)])]
     [w] = replay_windows([arb], ticks, {"c": MarketState("c", was_disputed=True)}, th)
     assert w.suppressed_reason == "market_disputed"
+
+
+def test_a_backfill_before_the_known_close_is_not_held_by_todays_close():
+    closed = MarketState("c", closed=True, accepting_orders=False, closed_at=T0)
+    assert held_reason(closed, T0 - timedelta(hours=1)) is None
+    assert held_reason(closed, T0) == "market_closed"
+    assert held_reason(MarketState("c", closed=True), T0 - timedelta(days=9)) == "market_closed"
