@@ -77,6 +77,11 @@ thresholds.register(
     Threshold("niche_weight", 1.5, "anomaly score multiplier in niche markets", minimum=1.0),
     Threshold("book_max_age_minutes", 60, "a book snapshot older than this before the fill is not used",
               minimum=1),
+    Threshold("building_min_fills", 6, "position building: at least this many fills in one direction within the "
+              "accumulation window ...", minimum=2),
+    Threshold("building_min_usdc", 750.0, "... summing to at least this many USDC ...", minimum=0.0),
+    Threshold("building_min_direction_share", 0.9, "... with this share of the window's USDC in that one direction",
+              minimum=0.5, maximum=1.0),
     _NICHE, _FRESH_AGE, _ACCUMULATION, _SWEEP, _TIER_1, _TIER_2, _EXCLUDE,
 )
 thresholds.register(
@@ -95,68 +100,7 @@ thresholds.register(
     Threshold("mm_min_markets", 10, "market maker: in at least this many markets", minimum=1),
     Threshold("mm_min_two_sided_share", 0.5, "market maker: share of its markets where it both bought and sold",
               minimum=0.0, maximum=1.0),
-    Threshold("mm_max_net_share", 0.3, "market maker: |buys - sells| / (buys + sells) at most this", minimum=0.0,
-              maximum=1.0),
-    Threshold("bot_min_trades", 1000, "bot: at least this many trades in the lookback", minimum=1),
-    Threshold("sweeper_min_trades", 3, "settlement sweeper: at least this many trades ...", minimum=1),
-    Threshold("sweeper_min_entry_price", 0.95, "... with an average entry price above this", minimum=0.5,
-              maximum=1.0),
-)
-
-# --- insider signals (fresh wallets, size anomalies, clusters, labels) -----------------------------------------
-# Shared noise-control names (same env var for every insider signal that uses them).
-_ACCUMULATION = Threshold("accumulation_window_minutes", 120, "buys by one wallet in one market within this many "
-                          "minutes are one position (one alert)", minimum=1, maximum=7 * 24 * 60)
-_SWEEP = Threshold("sweep_entry_price", 0.95, "entries at or above this price (buys >= it, sells <= 1 - it) are "
-                   "settlement sweeps, not insider entries", minimum=0.5, maximum=1.0)
-_TIER_1 = Threshold("escalation_tier_1", 2.0, "after the first alert on a wallet and market, alert again only when "
-                    "the position reaches this multiple of the first alert", minimum=1.0)
-_TIER_2 = Threshold("escalation_tier_2", 5.0, "second (last) escalation multiple", minimum=1.0)
-_EXCLUDE = Threshold("exclude_labelled_wallets", True, "suppress wallets labelled market_maker, bot or "
-                     "settlement_sweeper from behaviour")
-_FRESH_AGE = Threshold("fresh_max_age_hours", 168.0, "a wallet is fresh while its first Polymarket activity is "
-                       "younger than this", minimum=0.0)
-_NICHE = Threshold("niche_volume_usdc", 50000.0, "a market trading less than this in 24 h is niche (thin)",
-                   minimum=0.0)
-thresholds.register(
-    "fresh_wallet",
-    Threshold("fresh_min_usdc", 2500.0, "least USDC position (summed within the accumulation window) that fires",
-              minimum=0.0),
-    _FRESH_AGE,
-    Threshold("fresh_max_prior_trades", 0, "also fresh: fewer than this many earlier trades in the warehouse "
-              "(0 = off; enable only where trade history covers wallets' whole life)", minimum=0),
-    Threshold("fresh_max_liquidity", 0.0, "only markets with liquidity under this (0 = every market)", minimum=0.0),
-    _ACCUMULATION, _SWEEP, _TIER_1, _TIER_2, _EXCLUDE, _NICHE,
-)
-thresholds.register(
-    "size_anomaly",
-    Threshold("size_min_usdc", 1000.0, "least USDC position that can be a size anomaly", minimum=0.0),
-    Threshold("size_volume_share", 0.05, "position as a share of the market's 24 h volume that fires",
-              minimum=0.0, maximum=1.0),
-    Threshold("size_depth_share", 1.0, "largest fill as a share of the visible depth on the side it hit that fires",
-              minimum=0.0),
-    Threshold("niche_weight", 1.5, "anomaly score multiplier in niche markets", minimum=1.0),
-    Threshold("book_max_age_minutes", 60, "a book snapshot older than this before the fill is not used",
-              minimum=1),
-    _NICHE, _FRESH_AGE, _ACCUMULATION, _SWEEP, _TIER_1, _TIER_2, _EXCLUDE,
-)
-thresholds.register(
-    "wallet_cluster",
-    Threshold("cluster_window_minutes", 15, "fresh-wallet entries into one outcome this close together chain "
-              "into one cluster", minimum=1, maximum=24 * 60),
-    Threshold("cluster_min_wallets", 3, "distinct fresh wallets that make a cluster", minimum=2),
-    Threshold("cluster_min_usdc", 500.0, "least USDC entry that counts as a member", minimum=0.0),
-    _FRESH_AGE, _SWEEP, _EXCLUDE,
-)
-thresholds.register(
-    "wallet_labels",
-    Threshold("label_lookback_days", 7, "days of a wallet's trades its behaviour labels are computed from",
-              minimum=1, maximum=365),
-    Threshold("mm_min_trades", 200, "market maker: at least this many trades in the lookback", minimum=1),
-    Threshold("mm_min_markets", 10, "market maker: in at least this many markets", minimum=1),
-    Threshold("mm_min_two_sided_share", 0.5, "market maker: share of its markets where it both bought and sold",
-              minimum=0.0, maximum=1.0),
-    Threshold("mm_max_net_share", 0.3, "market maker: |buys - sells| / (buys + sells) at most this", minimum=0.0,
+    Threshold("mm_max_net_share", 0.5, "market maker: |buys - sells| / (buys + sells) at most this", minimum=0.0,
               maximum=1.0),
     Threshold("bot_min_trades", 1000, "bot: at least this many trades in the lookback", minimum=1),
     Threshold("sweeper_min_trades", 3, "settlement sweeper: at least this many trades ...", minimum=1),
