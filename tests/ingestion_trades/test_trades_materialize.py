@@ -28,7 +28,7 @@ def _materialize(asset, sim, url, partition=None, **client):
 
 
 def test_full_load_is_exactly_once_and_reruns_change_nothing(warehouse_url):
-    with running_sim(markets=30, trades_per_second=2.0, data_v1=False) as sim:
+    with running_sim(markets=30, trades_per_second=1.0, data_v1=False) as sim:
         seed_universe(warehouse_url, sim)
         first = {day: _materialize(trades, sim, warehouse_url, day) for day in (SIM_DAY_BEFORE, SIM_DAY)}
         expected = emitted_fills(sim)
