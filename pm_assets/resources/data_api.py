@@ -126,7 +126,6 @@ class DataApiSession:
                         yield rows
                     return
                 raise
-            self.last_cursor_null = page.pagination.next_cursor is None
             yield page.rows
             cursor = page.pagination.next_cursor
             if cursor is None or not page.rows:
@@ -145,12 +144,12 @@ class DataApiSession:
         offset = 0
         while offset <= V1_OFFSET_CAP:
             rows = await self._page("/trades", {**params, "offset": offset}, _V1_TRADES)
-            self.last_cursor_null = len(rows) < limit
             yield rows
             if len(rows) < limit:
                 return
             offset += limit
-        self.last_cursor_null = False  # stopped by the offset cap, not by the end of the data
+        # Never end quietly at the cap: a caller would take it for the end of the data.
+        raise ApiError("GET /trades", f"v1 offset cap ({V1_OFFSET_CAP}) reached; older fills need Data API v2")
 
     async def first_activity(self, wallet: str, max_pages: int = 40) -> tuple[datetime | None, bool]:
         """(oldest activity time of `wallet`, whether its whole history was read).
