@@ -23,6 +23,8 @@ from .rng import h
 from .sim import Sim
 from .trades import tx_hash
 
+INTERVALS = {"1h": 3600, "6h": 6 * 3600, "1d": 86400, "1w": 7 * 86400, "1m": 30 * 86400, "max": None, "all": None}
+
 
 def _env(data, limit: int, nxt: str | None) -> dict:
     return {"data": data, "pagination": {"limit": limit, "offset": 0, "has_more": nxt is not None,
@@ -184,11 +186,26 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
             return js(_env([], 0, None))
         m, o = hit
         now = int(sim.now())
-        res = int(qp.get("resolution_seconds") or int(qp.get("fidelity", 5)) * 60)
-        end = int(qp.get("end_ts") or qp.get("end") or now)
-        start = int(qp.get("start_ts") or qp.get("start") or end - 86400)
-        if end - start > 15 * 86400:
-            raise _Bad("window too long: at most 15 days", "start_ts")
+        if qp.get("as_of"):  # the exact price at one instant (resolution 0), as the official SDK asks
+            t = min(int(qp["as_of"]), now)
+            if t < m.created_at:
+                return js(_env([], 1, None))
+            p = sim.world.price(m, t)
+            return js(_env([{"timestamp": t, "price": round(p if o == 0 else 1 - p, 4), "resolution_seconds": 0}],
+                           1, None))
+        interval = qp.get("interval")
+        res = int(qp.get("bucket_seconds") or qp.get("resolution_seconds") or 0) or (
+            int(qp["fidelity"]) * 60 if qp.get("fidelity") else (3600 if interval in ("1w", "1m", "max", "all") else 300))
+        if interval:
+            if interval not in INTERVALS:
+                raise _Bad(f"invalid interval: {interval}", "interval")
+            end = now
+            start = int(m.created_at) if INTERVALS[interval] is None else end - INTERVALS[interval]
+        else:
+            end = int(qp.get("end_ts") or qp.get("end") or now)
+            start = int(qp.get("start_ts") or qp.get("start") or end - 86400)
+            if end - start > 15 * 86400:
+                raise _Bad("window too long: at most 15 days", "start_ts")
         end = min(end, now)
         limit = max(1, min(int(qp.get("limit", 10000)), 10000))
         if qp.get("cursor"):

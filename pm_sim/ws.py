@@ -167,7 +167,7 @@ class Conn:
         m = sim.world.markets[mi]
         mine = [(o, a) for o, a in enumerate(m.token_ids) if a in self.assets]
         ts = str(int(t * 1000))
-        await self.trades(m, t, mine)
+        traded = await self.trades(m, t, mine)
         if t >= m.close_time:
             if self.custom:
                 win = m.token_ids[m.winner]
@@ -181,9 +181,19 @@ class Conn:
                 self.state.pop(a, None)
             return
         e = epoch(m, t)
-        if self.epochs.get(mi) == e:
-            return
-        self.epochs[mi] = e
+        booked: set[int] = set()
+        if self.epochs.get(mi) != e:
+            self.epochs[mi] = e
+            booked = await self.diff(m, mine, e, t, ts)
+        for o, _ in mine:
+            if o in traded and o not in booked:
+                # Upstream "every trade triggers a fresh book" (§4.5): its last_trade_price and hash moved.
+                await self.send(sim.book(m, o, t, ws=True))
+
+    async def diff(self, m, mine: list, e: int, t: float, ts: str) -> set[int]:
+        """price_change (and tick_size_change + book) frames from the last levels sent to epoch e's."""
+        sim = self.sim
+        booked = set()
         changes = []
         for o, a in mine:
             tick, nb, na = levels(sim.world, m, o, e)
@@ -193,6 +203,7 @@ class Conn:
                                  "old_tick_size": tick_str(otick), "new_tick_size": tick_str(tick), "timestamp": ts})
                 self.state[a] = (tick, nb, na)
                 await self.send(sim.book(m, o, t, ws=True))
+                booked.add(o)
                 continue
             bb, ba = _top(nb, True), _top(na, False)
             for side, old, new in (("BUY", ob, nb), ("SELL", oa, na)):
@@ -210,12 +221,14 @@ class Conn:
         if changes:
             await self.send({"market": m.condition_id, "price_changes": changes, "timestamp": ts,
                              "event_type": "price_change"})
+        return booked
 
-    async def trades(self, m, t: float, mine: list) -> None:
+    async def trades(self, m, t: float, mine: list) -> set[int]:
+        """last_trade_price frames for the fills since the last step; returns the outcomes that traded."""
         sim = self.sim
         mark = self.trade_mark.get(m.idx)
         if mark is None or not mine:
-            return
+            return set()
         now_ms = int(t * 1000)
         outs = {o for o, _ in mine}
         c0 = sim.flow.bucket(mark[0] / 1000) // CHUNK
@@ -225,6 +238,7 @@ class Conn:
         new.sort(key=lambda r: (r[0], r[1], r[2]))
         self.trade_mark[m.idx] = (now_ms, 1 << 40, 1 << 40)
         fs = m.fee_schedule
+        traded = {r[5] for r in new if r[5] in outs}
         for r in new[-200:]:  # a frozen-then-jumped clock would otherwise flood the socket
             if r[5] not in outs:
                 continue
@@ -233,6 +247,7 @@ class Conn:
                              "market": m.condition_id, "price": num_str(r[7], 4), "side": "BUY" if r[4] == 0 else "SELL",
                              "size": num_str(r[6]), "timestamp": str(r[0]),
                              "transaction_hash": tx_hash(sim.cfg.seed, r[8])})
+        return traded
 
     def event_msg(self, m) -> dict:
         ev = self.sim.world.events[m.event_idx]

@@ -182,3 +182,10 @@ def test_data_v2_prices_history_pages(sim, client, busy_market):
     step = pts[0].resolution_seconds
     assert all((b.timestamp - a.timestamp).total_seconds() == step for a, b in zip(pts, pts[1:], strict=False))
     assert all(0 <= p.price <= 1 for p in pts)
+    # A start/end window with explicit buckets, and an exact `as_of` read, agree with the interval walk.
+    mid = pts[len(pts) // 2].timestamp
+    win, _ = walk(client.list_price_history(asset_id=tok, start=mid, end=pts[-1].timestamp, bucket_seconds=step * 2))
+    assert {p.resolution_seconds for p in win} == {step * 2} and win[0].timestamp == mid
+    assert {(p.timestamp, p.price) for p in win} <= {(p.timestamp, p.price) for p in pts}
+    (exact,), _ = walk(client.list_price_history(asset_id=tok, as_of=mid))
+    assert (exact.timestamp, exact.price, exact.resolution_seconds) == (mid, pts[len(pts) // 2].price, 0)

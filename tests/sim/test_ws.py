@@ -34,6 +34,7 @@ def test_deltas_converge_to_rest(sim, markets):
         _apply(state, b)
     saw_change = False
     for _ in range(5):
+        ws.send("PING")  # the protocol heartbeat: the REST checks below can outlast the 10 s idle limit
         now = sim.advance(7)["now"]
         wait_synced(sim, now)
         for msg in drain(ws):
@@ -57,6 +58,30 @@ def test_deltas_converge_to_rest(sim, markets):
     wait_synced(sim, now)
     assert [m for m in drain(ws) if m != "PONG"] == []
     ws.close()
+
+
+def test_book_follows_trades(sim, markets):
+    """Every trade triggers a fresh `book` (§4.5): after an asset's fills, a book carrying the newest fill as
+    `last_trade_price`, byte-for-byte the REST summary at that clock (same hash)."""
+    live = [m for m in markets if m["open"] and m["has_book"]][:12]
+    assets = [t for m in live for t in m["token_ids"]]
+    ws = ws_session(sim, assets, custom=False)
+    json.loads(ws.recv(timeout=10))
+    now = sim.advance(60)["now"]
+    wait_synced(sim, now)
+    frames = [f for f in drain(ws) if isinstance(f, dict)]
+    ws.close()
+    last_fill = {f["asset_id"]: i for i, f in enumerate(frames) if f.get("event_type") == "last_trade_price"}
+    assert last_fill
+    for a, i in last_fill.items():
+        books = [f for f in frames[i + 1:] if f.get("event_type") == "book" and f["asset_id"] == a]
+        assert books, a
+        assert books[-1]["last_trade_price"] == frames[i]["price"]
+        rest = httpx.get(sim.clob_url + "/book", params={"token_id": a}).json()
+        assert books[-1]["hash"] == rest["hash"] and books[-1]["timestamp"] == rest["timestamp"]
+    traded = set(last_fill)
+    assert {f["asset_id"] for f in frames if f.get("event_type") == "book"} <= traded | {
+        f["asset_id"] for f in frames if f.get("event_type") == "tick_size_change"}
 
 
 def test_mirrored_complement(ws_frames):
