@@ -76,7 +76,9 @@ def _world_sql(trades: int, markets: int, days: int) -> list[tuple[str, dict]]:
         " ts + interval '30 seconds'"
         " from (select i, now() - random() * make_interval(days => %(d)s) as ts,"
         "       floor(%(m)s * power(random(), 3))::int as k, floor(%(w)s * power(random(), 2))::int as wk,"
-        "       (random() < 0.4)::int as o from generate_series(1, %(t)s) i) g",
+        "       (random() < 0.4)::int as o from generate_series(1, %(t)s) i) g"
+        # Trades arrive in time order upstream, so rows of one day sit together on disk, as in production.
+        " order by ts",
         "insert into wallets (wallet, first_activity_at, last_seen_at, trade_count, volume_usdc)"
         " select wallet, min(traded_at) - random() * interval '400 days', max(traded_at), count(*), sum(usdc_size)"
         " from trades group by wallet",
@@ -130,7 +132,7 @@ def _world_sql(trades: int, markets: int, days: int) -> list[tuple[str, dict]]:
     )]
 
 
-def _pages(since_30d: datetime, since_24h: datetime, hot_wallet: str, some_k: int) -> dict:
+def _pages(since_30d: datetime, since_24h: datetime, hot_wallet: str, some_k: int, hint: datetime) -> dict:
     import streamlit.logger
 
     streamlit.logger.set_log_level("error")  # "no runtime" warnings: the statements run here without the app
@@ -148,7 +150,8 @@ def _pages(since_30d: datetime, since_24h: datetime, hot_wallet: str, some_k: in
         (q.MARKET, {"condition_id": cid}), (q.MARKET_TOKENS, {"condition_id": cid}),
         (q.PRICE_HISTORY, {"token_id": token, "since": since_30d}),
         (q.LATEST_BOOK, {"token_id": token}), (q.MARKET_TRADES, {"condition_id": cid, "limit": 100}),
-        (q.TOP_HOLDERS, {"condition_id": cid, "limit": 20}), (q.MARKET_DAILY_VOLUME, {"condition_id": cid}),
+        (q.WATERMARK, {}), (q.TOP_HOLDERS, {"condition_id": cid, "limit": 20, "hint": hint}),
+        (q.MARKET_DAILY_VOLUME, {"condition_id": cid, "hint": hint}),
         *[sig(k.table, since=since_30d - timedelta(days=335), condition_id=cid, limit=500)
           for k in SIGNAL_TYPES if k.has_market]]
     return {
@@ -163,7 +166,7 @@ def _pages(since_30d: datetime, since_24h: datetime, hot_wallet: str, some_k: in
         "wallets": [(q.wallet_ranking(o), {"limit": 100}) for o in ("volume", "novelty", "signals")],
         "wallet drilldown (biggest whale)": [
             (q.WALLET, {"wallet": hot_wallet}), (q.WALLET_TRADES, {"wallet": hot_wallet, "limit": 200}),
-            (q.WALLET_POSITIONS, {"wallet": hot_wallet}), (q.wallet_scorecard_select(), {"wallet": hot_wallet}),
+            (q.WALLET_POSITIONS, {"wallet": hot_wallet, "hint": hint}), (q.wallet_scorecard_select(), {"wallet": hot_wallet}),
             *[sig(k.table, since=since_30d - timedelta(days=1800), wallet=hot_wallet, limit=500)
               for k in SIGNAL_TYPES if k.has_wallet]],
         "signals": [sig(k.table, since=since_30d, limit=2000) for k in SIGNAL_TYPES],
@@ -223,7 +226,9 @@ def main(argv: list[str]) -> int:
         engine = make_engine(url, role=READER_ROLE, read_only=True)
         editor = make_engine(url, role=EDITOR_ROLE)
         now = datetime.now(UTC)
-        pages = _pages(now - timedelta(days=30), now - timedelta(days=1), hot_wallet, args.markets // 2)
+        with engine.connect() as conn:
+            hint = conn.execute(text("select max(complete_through) from rollup_watermarks")).scalar_one()
+        pages = _pages(now - timedelta(days=30), now - timedelta(days=1), hot_wallet, args.markets // 2, hint)
         with engine.connect() as conn, editor.connect() as editor_conn:
             baseline = []
             for _ in range(max(50, args.repeat)):

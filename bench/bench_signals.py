@@ -143,44 +143,53 @@ def market_scores(conn: psycopg.Connection, truth: list[dict]) -> dict:
     return scoring.score_market_signals(conn, truth)
 
 
+def evaluate_world(sim, url: str, live_steps: int, step_s: float) -> dict:
+    """Load the sim's history, run the signals, step the clock through the live part, score everything."""
+    timings = load_history(sim, url)
+    timings["signals_first_run_s"] = run_signals(url, sim)
+    visible_at: dict[int, float] = {}
+    pending = [r for r in sim.sim.truth if r["start_ts"] > sim.sim.now()]
+    step_times = []
+    for _ in range(live_steps):
+        sim.advance(step_s)
+        now_sim, now_wall = sim.sim.now(), time.time()
+        for r in pending:
+            if r["start_ts"] <= now_sim and r["start_ts"] not in visible_at:
+                visible_at[r["start_ts"]] = now_wall
+        t0 = time.perf_counter()
+        live_step(sim, url)
+        run_signals(url, sim)
+        step_times.append(time.perf_counter() - t0)
+    truth = [r for r in sim.sim.truth if r["start_ts"] <= sim.sim.now()]
+    with psycopg.connect(url) as conn:
+        scores = score_insider_signals(conn, truth)
+        scores.update(market_scores(conn, truth))
+        latencies = detection_latencies(conn, truth, visible_at)
+        truth_path = os.environ.get("PM_INTEL_BENCH_TRUTH_OUT")
+        if truth_path:
+            with open(truth_path, "w") as fh:
+                json.dump(truth, fh)
+        counts = {t: conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(t))).fetchone()[0]
+                  for t in ("trades", "wallets", "fresh_wallet_trades", "size_anomalies", "wallet_clusters")}
+    return {"signals": scores, "latencies": latencies, "timings": timings, "step_times": step_times,
+            "counts": counts, "truth": {k: sum(1 for r in truth if r["kind"] == k)
+                                        for k in sorted({r["kind"] for r in truth})}}
+
+
+def sim_options(seed: int, markets: int, history_hours: float, tps: float, live_hours: float) -> dict:
+    return {"seed": seed, "markets": markets, "history_hours": history_hours, "trades_per_second": tps,
+            "horizon_hours": live_hours + 0.3, "speed": 0.0, "rate_limits": False}
+
+
 def run(args) -> dict:
     from pm_sim.testing import running_sim
 
     maintenance, url = scratch_database()
     step_s = args.step_minutes * 60
     try:
-        with running_sim(seed=args.seed, markets=args.markets, history_hours=args.history_hours,
-                         horizon_hours=args.live_steps * step_s / 3600 + 0.3, trades_per_second=args.tps,
-                         speed=0.0, rate_limits=False) as sim:
-            timings = load_history(sim, url)
-            timings["signals_first_run_s"] = run_signals(url, sim)
-            visible_at: dict[int, float] = {}
-            pending = [r for r in sim.sim.truth if r["start_ts"] > sim.sim.now()]
-            step_times = []
-            for _ in range(args.live_steps):
-                sim.advance(step_s)
-                now_sim, now_wall = sim.sim.now(), time.time()
-                for r in pending:
-                    if r["start_ts"] <= now_sim and r["start_ts"] not in visible_at:
-                        visible_at[r["start_ts"]] = now_wall
-                t0 = time.perf_counter()
-                live_step(sim, url)
-                run_signals(url, sim)
-                step_times.append(time.perf_counter() - t0)
-            truth = [r for r in sim.sim.truth if r["start_ts"] <= sim.sim.now()]
-            with psycopg.connect(url) as conn:
-                scores = score_insider_signals(conn, truth)
-                scores.update(market_scores(conn, truth))
-                latencies = detection_latencies(conn, truth, visible_at)
-                truth_path = os.environ.get("PM_INTEL_BENCH_TRUTH_OUT")
-                if truth_path:
-                    with open(truth_path, "w") as fh:
-                        json.dump(truth, fh)
-                counts = {t: conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(t))).fetchone()[0]
-                          for t in ("trades", "wallets", "fresh_wallet_trades", "size_anomalies", "wallet_clusters")}
-        return {"signals": scores, "latencies": latencies, "timings": timings, "step_times": step_times,
-                "counts": counts, "truth": {k: sum(1 for r in truth if r["kind"] == k)
-                                            for k in sorted({r["kind"] for r in truth})}}
+        with running_sim(**sim_options(args.seed, args.markets, args.history_hours, args.tps,
+                                       args.live_steps * step_s / 3600)) as sim:
+            return evaluate_world(sim, url, args.live_steps, step_s)
     finally:
         if args.keep_db:
             print(f"kept scratch database {url.rsplit('/', 1)[1]}", file=sys.stderr)

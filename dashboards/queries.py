@@ -125,7 +125,7 @@ def dagster_runs(limit: int = 50) -> pd.DataFrame | None:
 
 # ---- signals (table-driven: one SignalType line adds a table everywhere) --------------------------------
 
-def _signal_select(table: str, *, market: bool, wallet: bool, suppressed: str):
+def signal_select(table: str, *, market: bool, wallet: bool, suppressed: str):
     kind = BY_TABLE[table]
     cols = [sa.column(kind.time_column), sa.column("suppressed_reason")]
     cols += [sa.column("condition_id")] if kind.has_market else []
@@ -168,7 +168,7 @@ def signals(table: str, *, since: datetime, condition_id: str | None = None, wal
     kind = BY_TABLE[table]
     if wallet is not None and not kind.has_wallet or condition_id is not None and not kind.has_market:
         return pd.DataFrame()
-    stmt = _signal_select(table, market=condition_id is not None, wallet=wallet is not None, suppressed=suppressed)
+    stmt = signal_select(table, market=condition_id is not None, wallet=wallet is not None, suppressed=suppressed)
     params = {"since": since, "limit": limit}
     params.update({"condition_id": condition_id} if condition_id is not None else {})
     params.update({"wallet": wallet} if wallet is not None else {})
@@ -226,6 +226,9 @@ MARKET_TRADES = text("""
     from trades t where t.condition_id = :condition_id order by t.traded_at desc limit :limit""")
 
 # Rollup (trades ingested up to the watermark) plus the trades ingested since: exact without waiting.
+# `hint` is a recently read watermark (it only grows, so the subquery stays the exact bound): a literal lets
+# the planner see the tail is small and read it through trades_ingested_idx instead of a hot market's history.
+WATERMARK = text("select max(complete_through) as upto from rollup_watermarks where name = 'dashboard_rollups'")
 TOP_HOLDERS = text("""
     with w as (select coalesce(max(complete_through), '-infinity') as upto from rollup_watermarks
                where name = 'dashboard_rollups'),
@@ -235,7 +238,8 @@ TOP_HOLDERS = text("""
         union all
         select wallet, token_id, outcome, case when side = 'BUY' then size else -size end,
                case when side = 'BUY' then usdc_size else 0 end, case when side = 'SELL' then usdc_size else 0 end, 1
-        from trades where condition_id = :condition_id and ingested_at > (select upto from w))
+        from trades where condition_id = :condition_id and ingested_at > (select upto from w)
+              and ingested_at > coalesce(cast(:hint as timestamptz), '-infinity'))
     select wallet, min(outcome) as outcome, sum(net_size) as net_size, sum(bought_usdc) as bought_usdc,
            sum(sold_usdc) as sold_usdc, sum(trades) as trades
     from parts group by wallet, token_id having sum(net_size) > 0
@@ -248,7 +252,8 @@ MARKET_DAILY_VOLUME = text("""
         select day, trades, volume_usdc from market_volume_daily where condition_id = :condition_id
         union all
         select (traded_at at time zone 'UTC')::date, 1, usdc_size from trades
-        where condition_id = :condition_id and ingested_at > (select upto from w)) d
+        where condition_id = :condition_id and ingested_at > (select upto from w)
+              and ingested_at > coalesce(cast(:hint as timestamptz), '-infinity')) d
     group by day order by day""")
 
 
@@ -294,19 +299,25 @@ def market_trades(condition_id: str, limit: int = 100) -> pd.DataFrame:
     return frame(MARKET_TRADES, condition_id=condition_id, limit=limit)
 
 
+@st.cache_data(ttl=LIVE_TTL, show_spinner=False)
+def rollup_watermark() -> datetime | None:
+    upto = frame(WATERMARK).iloc[0]["upto"]
+    return None if pd.isna(upto) else upto.to_pydatetime()
+
+
 @st.cache_data(ttl=PAGE_TTL, show_spinner=False)
 def top_holders(condition_id: str, limit: int = 20) -> pd.DataFrame:
-    return frame(TOP_HOLDERS, condition_id=condition_id, limit=limit)
+    return frame(TOP_HOLDERS, condition_id=condition_id, limit=limit, hint=rollup_watermark())
 
 
 @st.cache_data(ttl=PAGE_TTL, show_spinner=False)
 def market_daily_volume(condition_id: str) -> pd.DataFrame:
-    return frame(MARKET_DAILY_VOLUME, condition_id=condition_id)
+    return frame(MARKET_DAILY_VOLUME, condition_id=condition_id, hint=rollup_watermark())
 
 
 # ---- wallets --------------------------------------------------------------------------------------------
 
-def _wallet_ranking(order: str):
+def wallet_ranking(order: str):
     counts = _wallet_signal_keys()
     w = sa.table("wallets", sa.column("wallet"), sa.column("first_activity_at"), sa.column("trade_count"),
                  sa.column("volume_usdc"), sa.column("last_seen_at")).alias("w")
@@ -338,7 +349,8 @@ WALLET_POSITIONS = text("""
         select token_id, condition_id, outcome, case when side = 'BUY' then size else -size end,
                case when side = 'BUY' then usdc_size else 0 end, case when side = 'SELL' then usdc_size else 0 end,
                1, traded_at
-        from trades where wallet = :wallet and ingested_at > (select upto from w))
+        from trades where wallet = :wallet and ingested_at > (select upto from w)
+              and ingested_at > coalesce(cast(:hint as timestamptz), '-infinity'))
     select m.question as market, p.outcome, sum(p.net_size) as net_size, sum(p.bought_usdc) as bought_usdc,
            sum(p.sold_usdc) as sold_usdc, sum(p.trades) as trades, max(p.last_trade_at) as last_trade_at,
            p.condition_id
@@ -346,7 +358,7 @@ WALLET_POSITIONS = text("""
     group by p.token_id, p.condition_id, p.outcome, m.question order by bought_usdc desc""")
 
 
-def _wallet_scorecard():
+def wallet_scorecard_select():
     keys = _wallet_signal_keys()
     sc = sa.table("signal_scorecard", *(sa.column(c) for c in (
         "signal_table", "signal_key", "horizon", "condition_id", "price_at_signal", "price_at_horizon",
@@ -360,7 +372,7 @@ def _wallet_scorecard():
 def wallets_ranked(order: str = "volume", limit: int = 100) -> pd.DataFrame:
     if order not in ("volume", "novelty", "signals"):
         raise ValueError(f"unknown wallet order {order!r}")
-    return frame(_wallet_ranking(order), limit=limit)
+    return frame(wallet_ranking(order), limit=limit)
 
 
 @st.cache_data(ttl=PAGE_TTL, show_spinner=False)
@@ -376,12 +388,12 @@ def wallet_trades(address: str, limit: int = 200) -> pd.DataFrame:
 
 @st.cache_data(ttl=PAGE_TTL, show_spinner=False)
 def wallet_positions(address: str) -> pd.DataFrame:
-    return frame(WALLET_POSITIONS, wallet=address)
+    return frame(WALLET_POSITIONS, wallet=address, hint=rollup_watermark())
 
 
 @st.cache_data(ttl=PAGE_TTL, show_spinner=False)
 def wallet_scorecard(address: str) -> pd.DataFrame:
-    return frame(_wallet_scorecard(), wallet=address)
+    return frame(wallet_scorecard_select(), wallet=address)
 
 
 # ---- arbitrage ------------------------------------------------------------------------------------------

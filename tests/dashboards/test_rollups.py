@@ -18,6 +18,7 @@ def _direct_holders(conn, cid):
 
 
 def _dashboard_holders(cid):
+    queries.rollup_watermark.clear()
     queries.top_holders.clear()
     df = queries.top_holders(cid, limit=1000)
     return sorted(zip(df["wallet"], df["net_size"], strict=True), key=lambda r: (-r[1], r[0]))
@@ -30,6 +31,7 @@ def _direct_daily(conn, cid):
 
 
 def _dashboard_daily(cid):
+    queries.rollup_watermark.clear()
     queries.market_daily_volume.clear()
     df = queries.market_daily_volume(cid)
     return list(zip(df["day"], df["trades"], df["volume_usdc"], strict=True))
