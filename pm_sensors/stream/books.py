@@ -104,23 +104,30 @@ class BookSet:
 
     def __init__(self) -> None:
         self.books: dict[str, OrderBook] = {}
+        # Unsubscribed assets: frames already in flight must not bring their books back.
+        self.dropped: set[str] = set()
 
-    def get(self, asset_id: str) -> OrderBook:
+    def get(self, asset_id: str) -> OrderBook | None:
         book = self.books.get(asset_id)
-        if book is None:
+        if book is None and asset_id not in self.dropped:
             book = self.books[asset_id] = OrderBook(asset_id)
         return book
 
     def apply_snapshot(self, book: Book) -> bool:
-        return self.get(book.asset_id).apply_snapshot(book)
+        held = self.get(book.asset_id)
+        return held is not None and held.apply_snapshot(book)
 
     def apply_changes(self, ts: int, changes: list[LevelChange]) -> int:
         """Apply a price_change's level changes; returns how many were applied (not stale)."""
         applied = 0
         for change in changes:
-            if self.get(change.asset_id).apply_change(ts, change):
+            book = self.get(change.asset_id)
+            if book is not None and book.apply_change(ts, change):
                 applied += 1
         return applied
+
+    def watch(self, asset_ids: list[str]) -> None:
+        self.dropped.difference_update(asset_ids)
 
     def mark_unsynced(self) -> None:
         """After a reconnect every book waits for its fresh snapshot before it counts as synced again."""
@@ -130,6 +137,7 @@ class BookSet:
     def drop(self, asset_ids: list[str]) -> None:
         for a in asset_ids:
             self.books.pop(a, None)
+        self.dropped.update(asset_ids)
 
     def unsynced(self) -> list[str]:
         return [a for a, b in self.books.items() if not b.synced]

@@ -70,7 +70,7 @@ class StreamConsumer:
         self.channel: MarketChannel | None = None
         self.connection_id: str | None = None
         self.started_at = time.time()
-        self._seen: dict[tuple, None] = {}
+        self._seen: dict[int, None] = {}
         self._pending_gap: tuple[float, str, str | None] | None = None
         self._flush_now = asyncio.Event()
         self._last_beat = 0.0
@@ -94,7 +94,7 @@ class StreamConsumer:
         self.stats.last_data_at = received
         seen, books, stats = self._seen, self.books, self.stats
         for ev in parsed.events:
-            key = dedupe_key(ev)
+            key = hash(dedupe_key(ev))  # 64-bit digests keep the window small (a key can be ~100 strings)
             if key in seen:
                 stats.duplicates += 1
                 continue
@@ -107,7 +107,9 @@ class StreamConsumer:
                 if not books.apply_snapshot(ev):
                     stats.stale += 1
             elif isinstance(ev, TickSizeChange):
-                books.get(ev.asset_id).tick_size = ev.new_tick_size
+                held = books.get(ev.asset_id)
+                if held is not None:
+                    held.tick_size = ev.new_tick_size
             elif isinstance(ev, NewMarket):
                 self._watch(ev.assets_ids, f"new market {ev.market}")
             elif isinstance(ev, MarketResolved):
@@ -143,6 +145,7 @@ class StreamConsumer:
         if not new:
             return
         self.tokens.extend(new)
+        self.books.watch(new)
         if self.channel is not None:
             self.channel.subscribe(new)
         self.log.info("stream: subscribing %d asset(s): %s", len(new), why)
@@ -226,7 +229,10 @@ class StreamConsumer:
             reason = "stopped"
             try:
                 async for raw in self.channel.frames(stop):
-                    self.handle_frame(raw)
+                    try:
+                        self.handle_frame(raw)
+                    except Exception as exc:  # noqa: BLE001 - one frame must never end the stream
+                        self._bad_frame(f"frame handling failed ({type(exc).__name__}: {exc})")
             except StallDetected as exc:
                 reason = f"stall: {exc}"
                 self.stats.stalls += 1

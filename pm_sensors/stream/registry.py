@@ -31,5 +31,5 @@ assets: list = []
 asset_checks: list = []
 jobs: list = [stream_consumer_job] + ([stream_signals_job] if stream_signals_job is not None else [])
 schedules: list = []
-sensors: list = [build_stream_supervisor(stream_signals_job)]
+sensors: list = [build_stream_supervisor(stream_signals_job, _signal_keys)]
 resources: dict = {"stream_settings": StreamSettingsResource()}

@@ -17,7 +17,7 @@ from pm_assets.resources.warehouse import WarehouseResource
 
 from .job import SINGLETON_TAGS, stream_consumer_job
 from .persistence import HEARTBEAT_PART
-from .triggers import complete_buckets
+from .triggers import ARBITRAGE, SPIKES, complete_buckets
 
 STREAM_JOB = "stream_consumer_job"
 ALIVE = (dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
@@ -138,11 +138,13 @@ def _is_partitioned(context: dg.SensorEvaluationContext, key: dg.AssetKey) -> bo
         return False
 
 
-def build_stream_supervisor(signals_job: object | None = None, *, minimum_interval_seconds: int = 15,
+def build_stream_supervisor(signals_job: object | None = None, signal_keys: list[dg.AssetKey] | None = None, *,
+                            minimum_interval_seconds: int = 15,
                             default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING):
     """The sensor; `signals_job` (an asset job over arbitrage_windows and price_spikes) is targeted when given."""
     jobs = [stream_consumer_job] + ([signals_job] if signals_job is not None else [])
     signals_job_name = getattr(signals_job, "name", None)
+    wanted = {k.to_user_string() for k in signal_keys} if signal_keys is not None else {ARBITRAGE, SPIKES}
 
     @dg.sensor(name="stream_supervisor_sensor", jobs=jobs, minimum_interval_seconds=minimum_interval_seconds,
                default_status=default_status,
@@ -167,7 +169,7 @@ def build_stream_supervisor(signals_job: object | None = None, *, minimum_interv
             requests.append(dg.RunRequest(run_key=f"stream-consumer-{cursor.generation}", job_name=STREAM_JOB,
                                           tags={**SINGLETON_TAGS, "pm-intel/stream-start-reason": decision.reason[:250]}))
         if signals_job_name is not None:
-            requests += _signal_requests(context, warehouse, beat, cursor, signals_job_name)
+            requests += _signal_requests(context, warehouse, beat, cursor, signals_job_name, wanted)
         status = _status_line(decision, beat, now)
         context.log.info(f"stream supervisor: {status}")
         if not requests:
@@ -178,7 +180,7 @@ def build_stream_supervisor(signals_job: object | None = None, *, minimum_interv
 
 
 def _signal_requests(context: dg.SensorEvaluationContext, warehouse: WarehouseResource, beat: Heartbeat | None,
-                     cursor: SupervisorCursor, job_name: str) -> list[dg.RunRequest]:
+                     cursor: SupervisorCursor, job_name: str, wanted: set[str]) -> list[dg.RunRequest]:
     last_ms = (beat.detail.get("last_tick_ms") if beat else None) or 0
     if not last_ms:
         return []
@@ -190,6 +192,8 @@ def _signal_requests(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
     cursor.signals_through = through.isoformat() if through else cursor.signals_through
     out = []
     for b in buckets:
+        if b.asset not in wanted:
+            continue
         key = dg.AssetKey(b.asset)
         out.append(dg.RunRequest(
             run_key=b.run_key, job_name=job_name, asset_selection=[key],

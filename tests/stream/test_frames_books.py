@@ -160,3 +160,15 @@ def test_reconnect_marks_books_unsynced_until_their_snapshot():
     assert books.unsynced() == ["1"]
     books.apply_snapshot(_book(50, {"0.4": "2"}, {}))
     assert books.unsynced() == []
+
+
+def test_dropped_asset_stays_dropped_until_watched_again():
+    books = BookSet()
+    books.apply_snapshot(_book(10, {"0.4": "1"}, {}))
+    books.drop(["1"])
+    assert not books.apply_snapshot(_book(20, {"0.4": "2"}, {}))  # a frame still in flight
+    assert books.apply_changes(21, [_change("BUY", "0.4", "3")]) == 0
+    assert "1" not in books.books
+    books.watch(["1"])
+    assert books.apply_snapshot(_book(30, {"0.4": "4"}, {}))
+    assert books.books["1"].levels() == ([(0.4, 4.0)], [])

@@ -116,7 +116,7 @@ def test_dropped_duplicated_and_reordered_frames_converge(warehouse_url):
     # machine can make the sim fall silent a little earlier, never later)...
     assert abs(median((g[1] - g[0]).total_seconds() for g in gaps) - drop_after) < 0.5, gaps
     for opened, start, end, detail in gaps:
-        assert (start - opened).total_seconds() < drop_after + 0.3, detail
+        assert (start - opened).total_seconds() < drop_after + 1.0, detail  # a sim step may still be sending
         # ...and lasts the reconnect: well under the next drop.
         assert 0 < (end - start).total_seconds() < drop_after, detail
         assert "dropped" in detail["reason"]
@@ -137,9 +137,9 @@ def test_silent_stall_is_detected_and_recorded_with_its_length(warehouse_url):
     assert len(gaps) >= 2
     assert abs(median((g[1] - g[0]).total_seconds() for g in gaps) - stall_after) < 0.5, gaps
     for opened, start, end, detail in gaps:
-        assert (start - opened).total_seconds() < stall_after + 0.3, detail
+        assert (start - opened).total_seconds() < stall_after + 1.0, detail  # a sim step may still be sending
         # Silence is noticed after stall_timeout; the fresh connection's books follow at once.
-        assert stall_timeout - 0.1 <= (end - start).total_seconds() < stall_timeout + 1.5, detail
+        assert stall_timeout - 0.1 <= (end - start).total_seconds() < stall_timeout + 3.0, detail
         assert "stall" in detail["reason"]
 
 

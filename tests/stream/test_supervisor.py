@@ -144,3 +144,14 @@ def test_supervised_restart_leaves_a_short_recorded_gap(instance, warehouse_url)
     assert 0 < (end - start).total_seconds() < 5
     assert hb_run == result.run_id
     assert result.output_for_node("run_stream_consumer") is None
+
+
+def test_only_signal_assets_the_job_holds_are_requested(instance, warehouse_url):
+    sensor = build_stream_supervisor(SIGNALS_JOB, [dg.AssetKey("arbitrage_windows")])
+    base = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    _ticks(warehouse_url, [0, 1], base)
+    beat(warehouse_url, consumer_run(instance), age_s=1,
+         last_tick_ms=int((base + timedelta(minutes=1, seconds=10)).timestamp() * 1000))
+    ctx = dg.build_sensor_context(instance=instance, resources={"warehouse": WarehouseResource(database_url=warehouse_url)})
+    result = sensor(ctx)
+    assert [r.run_key for r in result.run_requests] == [f"arbitrage_windows:{base.isoformat()}"]
