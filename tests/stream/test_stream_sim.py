@@ -170,3 +170,15 @@ def test_markets_opening_and_closing_change_the_subscription_without_reconnectin
             ct.wait_for(lambda: server_assets() == len(want), "the server-side subscription")
             assert not set(first[0]["token_ids"]) & set(ct.consumer.books.books)
         assert ct.consumer.stats.connects == 1
+
+
+def test_missing_pong_is_a_stall_too(warehouse_url):
+    with running_sim(**SIM) as sim:
+        ct = warmed_up(sim, live_tokens(sim, 4), warehouse_url, stall_timeout_s=30, ping_interval_s=0.2,
+                       pong_timeout_s=0.6, backoff_initial_s=0.1)
+        faults_on = datetime.now(UTC)
+        sim.set_faults(ws_stall=0.5, ws_stall_pong=True)
+        ct.wait_for(lambda: len(fault_gaps(warehouse_url, faults_on)) >= 1, "a PONG timeout")
+        ct.stop()
+    [_opened, _start, _end, detail] = fault_gaps(warehouse_url, faults_on)[0]
+    assert "no PONG" in detail["reason"]
