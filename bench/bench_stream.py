@@ -90,6 +90,14 @@ def throughput(url: str, n: int, batch_rows: int) -> None:
         orjson.loads(f)
     loads_s = time.perf_counter() - t0
 
+    dry = StreamConsumer(StreamSettings(ws_url="ws://unused"), url)
+    t0 = time.perf_counter()
+    received = time.time()
+    for f in frames:
+        dry.handle_frame(f, received)
+        if dry.buffer.pending >= batch_rows:
+            dry.buffer.take()
+    dry_s = time.perf_counter() - t0
     serial_s, consumer, kept = _consume(url, frames, batch_rows, pipelined=False)
     full_s, consumer, kept = _consume(url, frames, batch_rows, pipelined=True)
     with psycopg.connect(url) as conn:
@@ -110,6 +118,7 @@ def throughput(url: str, n: int, batch_rows: int) -> None:
     print(f"  parse + apply + persist : {msgs / full_s:>10,.0f} msg/s   (goal >= 20,000; writes on a worker "
           "thread, as in the consumer)")
     print(f"  same, writes inline     : {msgs / serial_s:>10,.0f} msg/s")
+    print(f"  parse + apply + rows, no database: {dry.stats.messages / dry_s:,.0f} msg/s")
     print(f"  baseline orjson.loads   : {n / loads_s:>10,.0f} msg/s   ratio {(msgs / full_s) / (n / loads_s):.3f}")
     print(f"  baseline bare COPY      : {rows_total / copy_s:>10,.0f} rows/s  ratio (rows/s of the full path) "
           f"{(rows_total / full_s) / (rows_total / copy_s):.3f}")
