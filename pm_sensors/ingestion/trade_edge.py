@@ -36,7 +36,7 @@ def _int_env(name: str, default: int) -> int:
 
 @dg.sensor(
     name="trade_live_edge_sensor", job=trade_loss_repair_job, minimum_interval_seconds=POLL_INTERVAL_S,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Polls /v2/trades newest-first back to the proven frontier; opens and launches repairs of "
     "loss events when the feed cannot page back that far.",
 )
