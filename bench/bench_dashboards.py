@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 
 from pm_assets.storage import migrate
 from pm_assets.storage.database import EDITOR_ROLE, READER_ROLE, make_engine, resolve_urls
@@ -189,84 +189,99 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--days", type=int, default=90, help="trades spread over this many past days")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
+    parser.add_argument("--database", help="time the pages on a database kept by an earlier --keep run")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("PM_INTEL_DAGSTER_URL", "http://127.0.0.1:3000")
     server = libpq_url(with_database(resolve_urls(load_settings()).warehouse, "postgres"))
-    name = f"pm_intel_bench_dashboards_{os.getpid()}"
+    name = args.database or f"pm_intel_bench_dashboards_{os.getpid()}"
     url = libpq_url(with_database(server, name))
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    if not args.database:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     try:
-        migrate.upgrade(url)
-        print(f"world: {args.trades:,} trades, {args.markets:,} markets over {args.days} days")
-        with psycopg.connect(url, autocommit=True) as conn:
-            started = time.perf_counter()
-            conn.execute(HELPERS)
-            for statement, params in _world_sql(args.trades, args.markets, args.days):
-                conn.execute(statement, params)
-            conn.execute(DROP_HELPERS)
-            conn.execute("vacuum analyze")
-            print(f"  generated in {time.perf_counter() - started:.1f} s")
-            started = time.perf_counter()
-            built = dict(conn.execute("select * from pm_refresh_dashboard_rollups()").fetchall())
-            print(f"  rollups first build: {time.perf_counter() - started:.1f} s ({built})")
-            conn.execute("update trades set ingested_at = now() where fill_key in"
-                         " (select fill_key from trades tablesample system (0.1) limit 10000)")
-            started = time.perf_counter()
-            again = dict(conn.execute("select * from pm_refresh_dashboard_rollups()").fetchall())
-            print(f"  rollups incremental refresh after 10,000 re-ingested trades: "
-                  f"{time.perf_counter() - started:.2f} s ({again})")
-            conn.execute("analyze")
-            hot_wallet, hot_market = _wallet(0), _cid(0)
-            hot_trades = conn.execute("select count(*) from trades where condition_id = %s", (hot_market,)).fetchone()[0]
-            whale_trades = conn.execute("select count(*) from trades where wallet = %s", (hot_wallet,)).fetchone()[0]
-            print(f"  hottest market: {hot_trades:,} trades; biggest whale: {whale_trades:,} trades")
-
-        engine = make_engine(url, role=READER_ROLE, read_only=True)
-        editor = make_engine(url, role=EDITOR_ROLE)
-        now = datetime.now(UTC)
-        with engine.connect() as conn:
-            hint = conn.execute(text("select max(complete_through) from rollup_watermarks")).scalar_one()
-        pages = _pages(now - timedelta(days=30), now - timedelta(days=1), hot_wallet, args.markets // 2, hint)
-        with engine.connect() as conn, editor.connect() as editor_conn:
-            baseline = []
-            for _ in range(max(50, args.repeat)):
-                t0 = time.perf_counter()
-                conn.execute(text("select 1")).fetchall()
-                baseline.append((time.perf_counter() - t0) * 1000)
-            base_p50 = statistics.median(baseline)
-            print(f"\nbaseline `select 1` round trip: p50 {base_p50:.2f} ms, p95 {_pct(baseline, 0.95):.2f} ms")
-            print(f"{'page':<36} {'queries':>7} {'p50 ms':>9} {'p95 ms':>9} {'p95/base':>9}  slowest query (p95 ms)")
-            worst = 0.0
-            for page, statements in pages.items():
-                totals, per_query = [], [[] for _ in statements]
-                for run in range(args.repeat + 1):
-                    total = 0.0
-                    for n, (stmt, params, *role) in enumerate(statements):
-                        t0 = time.perf_counter()
-                        (editor_conn if role else conn).execute(stmt, params).fetchall()
-                        ms = (time.perf_counter() - t0) * 1000
-                        total += ms
-                        if run:  # the first run warms caches and plans
-                            per_query[n].append(ms)
-                    if run:
-                        totals.append(total)
-                    conn.rollback()
-                    editor_conn.rollback()
-                slow = max(range(len(statements)), key=lambda n: _pct(per_query[n], 0.95))
-                p95 = _pct(totals, 0.95)
-                worst = max(worst, p95)
-                label = str(statements[slow][0]).strip().splitlines()[0][:48]
-                print(f"{page:<36} {len(statements):>7} {statistics.median(totals):>9.1f} {p95:>9.1f}"
-                      f" {p95 / base_p50:>9.0f}  {label} ({_pct(per_query[slow], 0.95):.1f})")
-            print(f"\nworst page p95: {worst:.1f} ms (goal < 300 ms)")
-        engine.dispose()
-        editor.dispose()
+        if not args.database:
+            _build(url, args)
+        _time_pages(url, args)
     finally:
-        if args.keep:
-            print(f"kept database {name}")
+        if args.keep or args.database:
+            print(f"kept database {name} (reuse: --database {name} --markets {args.markets})")
         else:
             with psycopg.connect(server, autocommit=True) as conn:
                 conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
     return 0
+
+
+def _build(url: str, args: argparse.Namespace) -> None:
+    migrate.upgrade(url)
+    print(f"world: {args.trades:,} trades, {args.markets:,} markets over {args.days} days")
+    with psycopg.connect(url, autocommit=True) as conn:
+        started = time.perf_counter()
+        conn.execute(HELPERS)
+        for statement, params in _world_sql(args.trades, args.markets, args.days):
+            conn.execute(statement, params)
+        conn.execute(DROP_HELPERS)
+        conn.execute("vacuum analyze")
+        print(f"  generated in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        built = dict(conn.execute("select * from pm_refresh_dashboard_rollups()").fetchall())
+        print(f"  rollups first build: {time.perf_counter() - started:.1f} s ({built})")
+        conn.execute("update trades set ingested_at = now() where fill_key in"
+                     " (select fill_key from trades tablesample system (0.1) limit 10000)")
+        started = time.perf_counter()
+        again = dict(conn.execute("select * from pm_refresh_dashboard_rollups()").fetchall())
+        print(f"  rollups incremental refresh after 10,000 re-ingested trades: "
+              f"{time.perf_counter() - started:.2f} s ({again})")
+        conn.execute("analyze")
+
+
+def _time_pages(url: str, args: argparse.Namespace) -> None:
+    hot_wallet, hot_market = _wallet(0), _cid(0)
+    with psycopg.connect(url) as conn:
+        hot_trades = conn.execute("select count(*) from trades where condition_id = %s", (hot_market,)).fetchone()[0]
+        whale_trades = conn.execute("select count(*) from trades where wallet = %s", (hot_wallet,)).fetchone()[0]
+        total = conn.execute("select count(*) from trades").fetchone()[0]
+    print(f"  {total:,} trades; hottest market: {hot_trades:,} trades; biggest whale: {whale_trades:,} trades")
+    engine = make_engine(url, role=READER_ROLE, read_only=True)
+    editor = make_engine(url, role=EDITOR_ROLE)
+    now = datetime.now(UTC)
+    with engine.connect() as conn:
+        hint = conn.execute(text("select max(complete_through) from rollup_watermarks")).scalar_one()
+    pages = _pages(now - timedelta(days=30), now - timedelta(days=1), hot_wallet, args.markets // 2, hint)
+    from dashboards import queries
+
+    names = {id(v): k for k, v in vars(queries).items() if isinstance(v, TextClause)}
+    with engine.connect() as conn, editor.connect() as editor_conn:
+        baseline = []
+        for _ in range(max(50, args.repeat)):
+            t0 = time.perf_counter()
+            conn.execute(text("select 1")).fetchall()
+            baseline.append((time.perf_counter() - t0) * 1000)
+        base_p50 = statistics.median(baseline)
+        print(f"\nbaseline `select 1` round trip: p50 {base_p50:.2f} ms, p95 {_pct(baseline, 0.95):.2f} ms")
+        print(f"{'page':<36} {'queries':>7} {'p50 ms':>9} {'p95 ms':>9} {'p95/base':>9}  slowest query (p95 ms)")
+        worst = 0.0
+        for page, statements in pages.items():
+            totals, per_query = [], [[] for _ in statements]
+            for run in range(args.repeat + 1):
+                total = 0.0
+                for n, (stmt, params, *role) in enumerate(statements):
+                    t0 = time.perf_counter()
+                    (editor_conn if role else conn).execute(stmt, params).fetchall()
+                    ms = (time.perf_counter() - t0) * 1000
+                    total += ms
+                    if run:  # the first run warms caches and plans
+                        per_query[n].append(ms)
+                if run:
+                    totals.append(total)
+                conn.rollback()
+                editor_conn.rollback()
+            slow = max(range(len(statements)), key=lambda n: _pct(per_query[n], 0.95))
+            p95 = _pct(totals, 0.95)
+            worst = max(worst, p95)
+            label = names.get(id(statements[slow][0])) or str(statements[slow][0]).strip().splitlines()[0][:40]
+            print(f"{page:<36} {len(statements):>7} {statistics.median(totals):>9.1f} {p95:>9.1f}"
+                  f" {p95 / base_p50:>9.0f}  {label} ({_pct(per_query[slow], 0.95):.1f})")
+        print(f"\nworst page p95: {worst:.1f} ms (goal < 300 ms)")
+    engine.dispose()
+    editor.dispose()

@@ -229,20 +229,30 @@ MARKET_TRADES = text("""
 # `hint` is a recently read watermark (it only grows, so the subquery stays the exact bound): a literal lets
 # the planner see the tail is small and read it through trades_ingested_idx instead of a hot market's history.
 WATERMARK = text("select max(complete_through) as upto from rollup_watermarks where name = 'dashboard_rollups'")
+# Exact top-N without aggregating a hot market's every position: a holder either has no tail trades (then its
+# rollup row is its position, and it is among the rollup's top limit + |tail| by the holders index) or it is in
+# the tail; only those candidates are merged.
 TOP_HOLDERS = text("""
     with w as (select coalesce(max(complete_through), '-infinity') as upto from rollup_watermarks
                where name = 'dashboard_rollups'),
-    parts as (
-        select wallet, token_id, outcome, net_size, bought_usdc, sold_usdc, trades
-        from wallet_positions where condition_id = :condition_id
-        union all
-        select wallet, token_id, outcome, case when side = 'BUY' then size else -size end,
-               case when side = 'BUY' then usdc_size else 0 end, case when side = 'SELL' then usdc_size else 0 end, 1
+    tail as (
+        select wallet, token_id, min(outcome) as outcome, sum(case when side = 'BUY' then size else -size end) as net,
+               coalesce(sum(usdc_size) filter (where side = 'BUY'), 0) as bought,
+               coalesce(sum(usdc_size) filter (where side = 'SELL'), 0) as sold, count(*) as n
         from trades where condition_id = :condition_id and ingested_at > (select upto from w)
-              and ingested_at > coalesce(cast(:hint as timestamptz), '-infinity'))
-    select wallet, min(outcome) as outcome, sum(net_size) as net_size, sum(bought_usdc) as bought_usdc,
-           sum(sold_usdc) as sold_usdc, sum(trades) as trades
-    from parts group by wallet, token_id having sum(net_size) > 0
+              and ingested_at > coalesce(cast(:hint as timestamptz), '-infinity')
+        group by wallet, token_id),
+    top as (select wallet, token_id from wallet_positions where condition_id = :condition_id
+            order by net_size desc limit :limit + (select count(*) from tail)),
+    candidates as (select wallet, token_id from top union select wallet, token_id from tail)
+    select c.wallet, coalesce(p.outcome, t.outcome) as outcome,
+           coalesce(p.net_size, 0) + coalesce(t.net, 0) as net_size,
+           coalesce(p.bought_usdc, 0) + coalesce(t.bought, 0) as bought_usdc,
+           coalesce(p.sold_usdc, 0) + coalesce(t.sold, 0) as sold_usdc, coalesce(p.trades, 0) + coalesce(t.n, 0) as trades
+    from candidates c
+    left join wallet_positions p on p.wallet = c.wallet and p.token_id = c.token_id
+    left join tail t on t.wallet = c.wallet and t.token_id = c.token_id
+    where coalesce(p.net_size, 0) + coalesce(t.net, 0) > 0
     order by net_size desc limit :limit""")
 
 MARKET_DAILY_VOLUME = text("""

@@ -17,10 +17,10 @@ def _direct_holders(conn, cid):
         (cid,)).fetchall()
 
 
-def _dashboard_holders(cid):
+def _dashboard_holders(cid, limit=1000):
     queries.rollup_watermark.clear()
     queries.top_holders.clear()
-    df = queries.top_holders(cid, limit=1000)
+    df = queries.top_holders(cid, limit=limit)
     return sorted(zip(df["wallet"], df["net_size"], strict=True), key=lambda r: (-r[1], r[0]))
 
 
@@ -60,6 +60,9 @@ def test_rollups_stay_exact_through_refreshes(world):
                        price, size, outcome, source) values (%s, %s, %s, %s, %s, %s, 'BUY', 0.5, 77777, 'Yes', 't')""",
                 (world.now - timedelta(minutes=1), f"late-{n}", tx, yes, cid, wallet))
         _same(_dashboard_holders(cid), _direct_holders(conn, cid))  # rollup + the tail ingested after it
+        # A short top-N: the late buyers (in the tail only) must displace the rollup's leaders.
+        _same(_dashboard_holders(cid, limit=3), _direct_holders(conn, cid)[:3])
+        _same(_dashboard_holders(cid, limit=5), _direct_holders(conn, cid)[:5])
         _same(_dashboard_daily(cid), _direct_daily(conn, cid))
         again = dict(conn.execute("select * from pm_refresh_dashboard_rollups()").fetchall())
         assert again["wallet_positions"] >= 3
