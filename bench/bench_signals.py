@@ -6,7 +6,8 @@ with first activity, order book snapshots) into a scratch database; every signal
 then the sim clock is stepped through the live part of the world, with the trade live-edge poll, wallets, books
 and signals after each step, which gives the time from a planted trade becoming visible to its signal row.
 Market signals are scored by bench/scoring_market.py when it exists; otherwise they are reported "not built".
-Usage: pm-intel bench signals [--json] [--markets 100] [--seed 7] [--history-hours 10] [--live-steps 6]
+Usage: pm-intel bench signals [--json] [--markets 100] [--seed 7] [--history-hours 12] [--live-steps 8]
+       [--step-minutes 15] [--tps 2] [--keep-db]
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
-from bench.scoring_insider import detection_latencies, score_insider_signals
+from bench.scoring_insider import detection_latencies, ingest_to_signal, score_insider_signals
 from pm_assets.storage import migrate
 from pm_assets.storage.database import resolve_urls
 from pm_assets.storage.settings import load_settings
@@ -165,13 +166,14 @@ def evaluate_world(sim, url: str, live_steps: int, step_s: float) -> dict:
         scores = score_insider_signals(conn, truth)
         scores.update(market_scores(conn, truth))
         latencies = detection_latencies(conn, truth, visible_at)
+        ingest_latencies = ingest_to_signal(conn, truth)
         truth_path = os.environ.get("PM_INTEL_BENCH_TRUTH_OUT")
         if truth_path:
             with open(truth_path, "w") as fh:
                 json.dump(truth, fh)
         counts = {t: conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(t))).fetchone()[0]
                   for t in ("trades", "wallets", "fresh_wallet_trades", "size_anomalies", "wallet_clusters")}
-    return {"signals": scores, "latencies": latencies, "timings": timings, "step_times": step_times,
+    return {"signals": scores, "latencies": latencies, "ingest_latencies": ingest_latencies, "timings": timings, "step_times": step_times,
             "counts": counts, "truth": {k: sum(1 for r in truth if r["kind"] == k)
                                         for k in sorted({r["kind"] for r in truth})}}
 
@@ -202,10 +204,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--json", action="store_true", help="print exactly one JSON object")
     p.add_argument("--markets", type=int, default=100)
     p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--history-hours", type=float, default=10.0)
+    p.add_argument("--history-hours", type=float, default=12.0)
     p.add_argument("--tps", type=float, default=2.0, help="pm_sim trades per second")
-    p.add_argument("--live-steps", type=int, default=6)
-    p.add_argument("--step-minutes", type=float, default=10.0)
+    p.add_argument("--live-steps", type=int, default=8)
+    p.add_argument("--step-minutes", type=float, default=15.0)
     p.add_argument("--keep-db", action="store_true", help="keep the scratch database for inspection")
     args = p.parse_args(argv)
     logging.getLogger("dagster").setLevel(logging.ERROR)
@@ -232,6 +234,10 @@ def main(argv: list[str]) -> int:
               f"over {len(lat)} live events (one live step = live-edge poll + wallets + books + signals)")
     else:
         print("planted trade visible -> signal row: no planted event fell in the live steps")
+    ing = out["ingest_latencies"]
+    if ing:
+        print(f"planted trade ingested -> signal row: median {statistics.median(ing):.1f} s, max {max(ing):.1f} s "
+              f"over {len(ing)} detected events (history events include the bulk load's queue)")
     print("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in out["timings"].items())
           + f"; live step median {statistics.median(out['step_times']):.1f} s" if out["step_times"] else "")
     return 0

@@ -96,3 +96,27 @@ def detection_latencies(conn: psycopg.Connection, truth: Sequence[Mapping], visi
         if row[0] is not None:
             out.append(max(0.0, float(row[0]) - visible_at[r["start_ts"]]))
     return out
+
+
+def ingest_to_signal(conn: psycopg.Connection, truth: Sequence[Mapping]) -> list[float]:
+    """Seconds from a planted event's last fill landing in trades (ingested_at) to its first alert row."""
+    out = []
+    for r in truth:
+        if not r["true_event"] or r["kind"] not in TRUE_WALLET_KINDS or not r.get("tx_hashes"):
+            continue
+        row = conn.execute(
+            "with landed as (select max(ingested_at) at from trades where transaction_hash = any(%(tx)s)"
+            "   and wallet = any(%(w)s)),"
+            " fired as (select min(detected_at) at from ("
+            "  select detected_at from fresh_wallet_trades where condition_id = %(c)s and wallet = any(%(w)s)"
+            "   and suppressed_reason is null"
+            "  union all select detected_at from size_anomalies where condition_id = %(c)s and wallet = any(%(w)s)"
+            "   and suppressed_reason is null"
+            "  union all select detected_at from wallet_clusters where condition_id = %(c)s and wallets && %(w)s"
+            "   and suppressed_reason is null) x)"
+            " select extract(epoch from fired.at - landed.at) from landed, fired",
+            {"tx": r["tx_hashes"], "w": r["wallets"], "c": r["condition_id"]},
+        ).fetchone()
+        if row and row[0] is not None:
+            out.append(max(0.0, float(row[0])))
+    return out

@@ -18,7 +18,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-DEFAULT_OVERLAP = timedelta(minutes=5)
+DEFAULT_OVERLAP = timedelta(minutes=2)
 
 
 def cursor_name(table: str) -> str:
