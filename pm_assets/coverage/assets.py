@@ -42,7 +42,9 @@ def build_ledger_rows(conn, now: datetime, lookback: timedelta, settle: timedelt
         first = _source_start(conn, source)
         if first is None:
             continue
-        start = max(window_end - lookback, ledger.floor_minute(first))
+        # The first minute a source existed is only partly its own: judging starts at the next whole minute.
+        first_whole = ledger.floor_minute(first) + (ledger.MINUTE if first != ledger.floor_minute(first) else timedelta())
+        start = max(window_end - lookback, first_whole)
         if source == "trade_feed":
             evidence = ledger.trade_feed_evidence(conn, start, window_end)
         elif source == "stream":

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 
 import psycopg
 
+from pm_assets.coverage.ledger import record_proof
 from pm_assets.resources.data_api import DataApiSession
 from pm_assets.trades import sql
 from pm_assets.trades.fill_key import TimestampGroups
@@ -107,6 +108,13 @@ async def poll_live_edge(
              "pages": result.pages, "rows": writer.stats.fetched, "detected_by": "live_edge"},
         )
         writer.stats.loss_events_opened += 1
+    if result.newest_s is not None:
+        # The coverage ledger's evidence: every fill from where this poll's proof starts to its newest row.
+        proof_start = boundary_s if result.proven else result.oldest_s
+        if proof_start is not None and proof_start <= result.newest_s:
+            record_proof(conn, "trade_feed", _ts(proof_start), _ts(result.newest_s), {
+                "pages": result.pages, "stop_reason": result.stop_reason, "proven": result.proven,
+            })
     seen = [x for x in (result.newest_s, result.frontier_before_s) if x is not None]
     frontier_s = max(seen) if seen else None
     result.complete_through = proven_complete_through(conn, frontier_s)
@@ -124,7 +132,8 @@ async def repair_open_losses(session: DataApiSession, writer: TradeBatchWriter, 
     conn.commit()
     repaired = 0
     for loss_id, start, end in losses:
-        markets = sql.markets_trading_since(conn, start)
+        # A loss found by reconciliation names its markets: repair exactly those, not the whole universe.
+        markets = sql.loss_event_markets(conn, loss_id) or sql.markets_trading_since(conn, start)
         conn.commit()
         if not markets:
             continue  # no market universe yet: repairing against nothing would prove nothing

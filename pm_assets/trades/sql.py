@@ -70,6 +70,14 @@ def open_loss_events(conn: psycopg.Connection) -> list[tuple[int, datetime, date
     ]
 
 
+def loss_event_markets(conn: psycopg.Connection, loss_id: int) -> list[str]:
+    """The markets a loss event names in its evidence (reconciliation does), else none."""
+    row = conn.execute(
+        "select evidence->'condition_ids' from trade_loss_events where id = %s", (loss_id,)
+    ).fetchone()
+    return list(row[0]) if row and row[0] else []
+
+
 def mark_loss_repaired(conn: psycopg.Connection, loss_id: int, repair: dict) -> None:
     conn.execute(
         "update trade_loss_events set repaired_at = now(), repair = %s where id = %s",

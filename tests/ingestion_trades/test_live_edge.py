@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import httpx
 import psycopg
 
+from pm_assets.coverage.assets import build_ledger_rows
+from pm_assets.coverage.ledger import floor_minute
 from pm_assets.trades.assets import trade_loss_repair_job
 from pm_assets.trades.live_edge import CURSOR
 from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
@@ -72,3 +74,10 @@ def test_burst_deeper_than_the_feed_opens_a_loss_with_the_true_interval_and_is_r
             assert isinstance(third, dg.SkipReason)
             with psycopg.connect(warehouse_url) as conn:
                 assert conn.execute("select count(*) from trade_loss_events").fetchone()[0] == 1
+                frontier = datetime.fromtimestamp(value1["frontier_s"], UTC)
+                rows, _ = build_ledger_rows(conn, frontier + timedelta(minutes=2), timedelta(hours=3), timedelta(minutes=1))
+            feed = {minute: state for source, minute, state, _, _ in rows if source == "trade_feed"}
+            judged = {m: s for m, s in feed.items() if m < floor_minute(frontier)}
+            burst_minutes = {m for m in judged if loss[0][1] - timedelta(minutes=1) < m < loss[0][2]}
+            assert burst_minutes and all(judged[m] == "repaired" for m in burst_minutes)
+            assert all(state == "covered" for m, state in judged.items() if m not in burst_minutes), judged
