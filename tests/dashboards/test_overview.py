@@ -61,3 +61,13 @@ def test_overview_reads_dagster_storage_when_reachable(world, monkeypatch, pg_se
     fresh = next(df.value for df in at.dataframe if "asset" in df.value)
     assert fresh["last_run_id"].tolist() == ["run-9"]
     assert fresh["dagster"].tolist() == ["http://127.0.0.1:3000/assets/trades"]
+
+
+def test_refresh_button_clears_the_cached_figures(world):
+    at = open_page()
+    assert _metric(at, "Live arbitrage windows") == "1"
+    with psycopg.connect(world.url) as conn:
+        conn.execute("insert into arbitrage_windows (signal_key, kind, event_id, opened_at, peak_edge, evidence)"
+                     " values ('arb-new', 'negrisk_bid', '9001', now(), 0.02, '{}')")
+    next(b for b in at.button if b.label == "Refresh").click().run()
+    assert _metric(at, "Live arbitrage windows") == "2"
