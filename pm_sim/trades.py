@@ -22,6 +22,7 @@ from .world import World
 
 N_MM = 10  # market-maker wallets: idx 20..29
 CHUNK = 256  # buckets per per-market generation chunk
+WBLOCK = 64  # buckets per block of the lazy per-wallet index
 
 
 class TradeFlow:
@@ -41,6 +42,10 @@ class TradeFlow:
         self._gcache: OrderedDict = OrderedDict()
         self._mcache: OrderedDict = OrderedDict()
         self._ltp: dict = {}
+        self.generated = 0  # fills materialised so far (a work counter for tests and benches)
+        self._windex: dict[int, tuple] = {}  # bucket block -> (wallets, buckets, markets) sorted by wallet
+        self._planted_touch: dict[int, set[int]] | None = None
+        self._ccache: OrderedDict = OrderedDict()
 
     def bucket(self, t: float) -> int:
         return math.floor(t / self.B)
@@ -51,12 +56,18 @@ class TradeFlow:
         self.planted_by_wallet.setdefault(row[3], []).append(row)
 
     # ------------------------------------------------------------ generation
-    def _expand(self, b: np.ndarray, m: np.ndarray, counts: np.ndarray) -> list[tuple]:
-        """Fills for (bucket, market, count) triples -> row tuples (unsorted, taker rows only)."""
+    def _counts(self, b, m) -> np.ndarray:
+        """Fills of market(s) m in bucket(s) b (broadcast): the one formula every view shares."""
+        s = self.w.seed
+        lam = self.lam[m]
+        return np.floor(lam * -np.log(np.maximum(vu01(s, 90, b, m), 1e-12)) + vu01(s, 91, b, m))
+
+    def _draw(self, b: np.ndarray, m: np.ndarray, counts: np.ndarray) -> dict | None:
+        """Every per-fill draw of (bucket, market, count) triples, vectorised; None when there are no fills."""
         counts = counts.astype(np.int64)
         tot = int(counts.sum())
         if tot == 0:
-            return []
+            return None
         s = self.w.seed
         bb = np.repeat(b, counts)
         mm = np.repeat(m, counts)
@@ -75,16 +86,28 @@ class TradeFlow:
         newish = (widx >= 1000) & (vu01(s, 71, widx) < 0.05)
         born = self.w.history_start + vu01(s, 72, widx) * (self.w.horizon_end - self.w.history_start)
         widx = np.where(newish & (born * 1000 > ts), widx % 1000, widx)
+        maker = np.where(vu01(s, 102, bb, mm, j) < 0.7,
+                         20 + (vh(s, 103, bb, mm, j) % np.uint64(N_MM)).astype(np.int64),
+                         np.floor(nw * vu01(s, 104, bb, mm, j) ** 2).astype(np.int64) % 1000)
+        return {"tot": tot, "bb": bb, "mm": mm, "j": j, "leader": leader, "lead_flag": lead_flag, "ts": ts,
+                "widx": widx, "maker": maker}
+
+    def _expand(self, b: np.ndarray, m: np.ndarray, counts: np.ndarray) -> list[tuple]:
+        """Fills for (bucket, market, count) triples -> row tuples (unsorted, taker rows only)."""
+        d = self._draw(b, m, counts)
+        if d is None:
+            return []
+        s = self.w.seed
+        tot, bb, mm, j, leader, ts, widx, maker = (d[k] for k in ("tot", "bb", "mm", "j", "leader", "ts", "widx",
+                                                                    "maker"))
+        self.generated += tot
         side = (vu01(s, 98, bb, mm, j) > 0.58).astype(np.int64)
         oc = (vu01(s, 99, bb, mm, j) > 0.6).astype(np.int64)
         usd = np.exp(2.3 + 1.5 * _vgauss(s, 100, bb, mm, j))
         usd = np.where(widx < 20, usd * 20, usd)  # whales
         walk = vu01(s, 101, bb, mm, j)
-        maker = np.where(vu01(s, 102, bb, mm, j) < 0.7,
-                         20 + (vh(s, 103, bb, mm, j) % np.uint64(N_MM)).astype(np.int64),
-                         np.floor(nw * vu01(s, 104, bb, mm, j) ** 2).astype(np.int64) % 1000)
         txk = vh(s, 105, bb[leader], mm[leader], j[leader])
-        dup = (~lead_flag) & (vu01(s, 106, bb, mm, j) < 0.03)
+        dup = (~d["lead_flag"]) & (vu01(s, 106, bb, mm, j) < 0.03)
         rows: list[tuple] = []
         markets = self.w.markets
         for i in range(tot):
@@ -117,19 +140,18 @@ class TradeFlow:
                          int(maker[i])))
         return rows
 
+    def _live(self, b: int) -> np.ndarray:
+        t0, t1 = b * self.B, (b + 1) * self.B
+        return self.midx[(self.created < t1) & (self.closes > t0) & (self.lam > 0)]
+
     def global_bucket(self, b: int) -> list[tuple]:
         """All taker rows of bucket b (incl. planted), newest first."""
         hit = self._gcache.get(b)
         if hit is not None:
             self._gcache.move_to_end(b)
             return hit
-        s = self.w.seed
-        t0, t1 = b * self.B, (b + 1) * self.B
-        live = (self.created < t1) & (self.closes > t0) & (self.lam > 0)
-        m = self.midx[live]
-        lam = self.lam[live]
-        counts = np.floor(lam * -np.log(np.maximum(vu01(s, 90, b, m), 1e-12)) + vu01(s, 91, b, m))
-        rows = self._expand(np.full(len(m), b, dtype=np.int64), m, counts)
+        m = self._live(b)
+        rows = self._expand(np.full(len(m), b, dtype=np.int64), m, self._counts(b, m))
         rows.extend(self.planted.get(b, ()))
         rows.sort(key=_key, reverse=True)
         self._gcache[b] = rows
@@ -144,14 +166,12 @@ class TradeFlow:
         if hit is not None:
             self._mcache.move_to_end(key)
             return hit
-        s = self.w.seed
         b = np.arange(c * CHUNK, (c + 1) * CHUNK, dtype=np.int64)
-        lam = self.lam[mi]
         mk = self.w.markets[mi]
-        if lam <= 0 or mk.created_at >= (c + 1) * CHUNK * self.B or mk.close_time <= c * CHUNK * self.B:
+        if self.lam[mi] <= 0 or mk.created_at >= (c + 1) * CHUNK * self.B or mk.close_time <= c * CHUNK * self.B:
             counts = np.zeros(len(b))
         else:
-            counts = np.floor(lam * -np.log(np.maximum(vu01(s, 90, b, mi), 1e-12)) + vu01(s, 91, b, mi))
+            counts = self._counts(b, mi)
         rows = self._expand(b, np.full(len(b), mi, dtype=np.int64), counts)
         for bb in range(c * CHUNK, (c + 1) * CHUNK):
             rows.extend(r for r in self.planted.get(bb, ()) if r[1] == mi)
@@ -159,6 +179,71 @@ class TradeFlow:
         self._mcache[key] = rows
         if len(self._mcache) > 4096:
             self._mcache.popitem(last=False)
+        return rows
+
+    # ------------------------------------------------------------ per-wallet index
+    def _wallet_block(self, k: int) -> tuple:
+        """(wallets, buckets, markets) of every fill in buckets [k*WBLOCK, (k+1)*WBLOCK), taker and maker
+        sides, sorted by wallet. Built from the vectorised draws only (no rows), once per block."""
+        hit = self._windex.get(k)
+        if hit is not None:
+            return hit
+        bs, ms = [], []
+        for b in range(k * WBLOCK, (k + 1) * WBLOCK):
+            m = self._live(b)
+            bs.append(np.full(len(m), b, dtype=np.int64))
+            ms.append(m)
+        b_all, m_all = np.concatenate(bs), np.concatenate(ms)
+        d = self._draw(b_all, m_all, self._counts(b_all, m_all)) if len(m_all) else None
+        if d is None:
+            entry = (np.zeros(0, np.int64),) * 3
+        else:
+            w = np.concatenate([d["widx"], d["maker"]])
+            order = np.argsort(w, kind="stable")
+            entry = (w[order], np.concatenate([d["bb"], d["bb"]])[order], np.concatenate([d["mm"], d["mm"]])[order])
+        self._windex[k] = entry
+        return entry
+
+    def _planted_buckets(self, wallet: int) -> set[int]:
+        if self._planted_touch is None:
+            touch: dict[int, set[int]] = {}
+            for b, rows in self.planted.items():
+                for r in rows:
+                    touch.setdefault(r[3], set()).add(b)
+                    touch.setdefault(r[9], set()).add(b)
+            self._planted_touch = touch
+        return self._planted_touch.get(wallet, set())
+
+    def _wallet_rows(self, wallet: int, lo: int, hi: int):
+        """Rows of buckets hi..lo (newest first) in which `wallet` is taker or maker: only the (bucket, market)
+        cells the index names are generated, so the work follows the wallet's own fills, not the history."""
+        cells: dict[int, set[int]] = {}
+        for k in range(hi // WBLOCK, lo // WBLOCK - 1, -1):
+            ws, bs, ms = self._wallet_block(k)
+            a, z = np.searchsorted(ws, wallet, "left"), np.searchsorted(ws, wallet, "right")
+            for b, m in zip(bs[a:z].tolist(), ms[a:z].tolist(), strict=True):
+                if lo <= b <= hi:
+                    cells.setdefault(b, set()).add(m)
+        for b in self._planted_buckets(wallet):
+            if lo <= b <= hi:
+                cells.setdefault(b, set())
+        for b in sorted(cells, reverse=True):
+            rows = [r for mi in sorted(cells[b]) for r in self._cell(b, mi)]
+            rows.extend(r for r in self.planted.get(b, ()) if wallet in (r[3], r[9]))
+            rows.sort(key=_key, reverse=True)
+            yield from rows
+
+    def _cell(self, b: int, mi: int) -> list[tuple]:
+        """Background taker rows of market mi in bucket b (cached: a cursor walk revisits the same cells)."""
+        hit = self._ccache.get((b, mi))
+        if hit is not None:
+            self._ccache.move_to_end((b, mi))
+            return hit
+        ms = np.array([mi], dtype=np.int64)
+        rows = self._expand(np.array([b], dtype=np.int64), ms, self._counts(b, ms))
+        self._ccache[(b, mi)] = rows
+        if len(self._ccache) > 8192:
+            self._ccache.popitem(last=False)
         return rows
 
     # ------------------------------------------------------------ iteration (newest first)
@@ -189,6 +274,13 @@ class TradeFlow:
             return
         b = self.bucket(hi_ms / 1000)
         lo = self.bucket(floor_ms / 1000)
+        if wallet is not None:
+            for r in self._wallet_rows(wallet, lo, b):
+                if r[0] < floor_ms:
+                    return
+                if r[0] <= now_ms and _key(r) < top and (r[3] == wallet or (include_maker and r[9] == wallet)):
+                    yield r
+            return
         while b >= lo:
             for r in self.global_bucket(b):
                 if r[0] < floor_ms:
