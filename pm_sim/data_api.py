@@ -132,6 +132,11 @@ def _wallet(sim: Sim, addr: str | None) -> int | None:
     return w.wallet_index.get(addr, -1)
 
 
+def v1_offset_cap(sim: Sim) -> int:
+    """v1 offset cap: 1000 in the 2025 contract (Aug-2025 changelog, §3.1), 3000 as observed live in 2026."""
+    return 1000 if sim.cfg.legacy else 3000
+
+
 def _month_floor(t: float) -> float:
     d = datetime.fromtimestamp(t, UTC)
     y, mth = (d.year, d.month - 1) if d.month > 1 else (d.year - 1, 12)
@@ -220,8 +225,8 @@ def routes(sim: Sim) -> list[Route]:
         qp = request.query_params
         limit = max(0, min(int(qp.get("limit", 100)), 500))
         off = int(qp.get("offset", 0))
-        if off > 3000:
-            return data_error(400, "max historical activity offset of 3000 exceeded")
+        if off > v1_offset_cap(sim):
+            return data_error(400, f"max historical activity offset of {v1_offset_cap(sim)} exceeded")
         rows, _, _ = query_trades(sim, qp, off + limit, None, v1=True)
         return js([to_v1(trade_v2(sim, r)) for r in rows[off: off + limit]])
 

@@ -7,7 +7,18 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from .clock import iso
-from .data_api import CID, _Bad, _wallet, make_cursor, profile, query_trades, read_cursor, to_v1, trade_v2
+from .data_api import (
+    CID,
+    _Bad,
+    _wallet,
+    make_cursor,
+    profile,
+    query_trades,
+    read_cursor,
+    to_v1,
+    trade_v2,
+    v1_offset_cap,
+)
 from .positions import (
     holders,
     market_rows,
@@ -251,8 +262,8 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
     async def activity_v1(request: Request):
         qp = request.query_params
         off = int(qp.get("offset", 0))
-        if off > 3000:
-            raise _Bad("max historical activity offset of 3000 exceeded", "offset")
+        if off > v1_offset_cap(sim):
+            raise _Bad(f"max historical activity offset of {v1_offset_cap(sim)} exceeded", "offset")
         lim = min(int(qp.get("limit", 100)), 500)
         _v1_user(qp)
         rows = activity_page(sim, qp, off + lim, None)[0][off: off + lim]
@@ -274,6 +285,11 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
                              for k, v in to_v1(x).items()} for x in g["holders"]]
         return js(out)
 
+    async def oi_v1(request: Request):
+        cids = qlist(request.query_params, "market")
+        return js([{"market": c.lower(), "value": _oi(sim, sim.world.by_condition[c.lower()])} for c in cids
+                   if c.lower() in sim.world.by_condition])
+
     async def value_v1(request: Request):
         user = _v1_user(request.query_params)
         return js([{"user": user.lower(), "value": portfolio_value(sim, user)}])
@@ -282,4 +298,4 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
             Route("/v2/holders", v2(holders_v2)), Route("/v2/resolutions", v2(resolutions)),
             Route("/v2/prices-history", v2(prices_history)), Route("/v2/value", v2(value)),
             Route("/v2/oi", v2(oi)), Route("/activity", v1(activity_v1)), Route("/positions", v1(positions_v1)),
-            Route("/holders", v1(holders_v1)), Route("/value", v1(value_v1))]
+            Route("/holders", v1(holders_v1)), Route("/value", v1(value_v1)), Route("/oi", v1(oi_v1))]

@@ -23,7 +23,7 @@ class Sim:
         self.truth = Planter(self.world, self.flow).plant_all()
         self.clock = Clock(cfg.start, cfg.speed)
         self.faults = Faults.parse(cfg.faults)
-        if not cfg.data_v1:
+        if not cfg.data_v1 and not cfg.legacy:  # the legacy contract is v1: its routes cannot be retired
             self.faults.set("data_v1_off", True)
         self.served = {"http": 0, "ws_messages": 0}
 

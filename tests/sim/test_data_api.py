@@ -77,3 +77,22 @@ def test_feed_cap_and_v1_off():
         r = httpx.get(s.data_url + "/trades")
         assert r.status_code == 404 and "error" in r.json()
         assert httpx.get(s.data_url + "/v2/activity", params={"user": rows[0]["proxy_wallet"]}).status_code == 200
+
+
+def test_legacy_era_data_api_is_v1():
+    """`--era legacy`: the 2025 contract (§3.1, era table): v1 bare camelCase arrays cannot be retired, the
+    Aug-2025 offset cap of 1000 applies, and /v2 stays reachable beside it."""
+    with running_sim(era="legacy", data_v1=False, markets=30, history_hours=1.0) as s:
+        rows = httpx.get(s.data_url + "/trades", params={"limit": 5}).json()
+        assert isinstance(rows, list) and rows and "proxyWallet" in rows[0] and "conditionId" in rows[0]
+        cid = rows[0]["conditionId"]
+        oi = httpx.get(s.data_url + "/oi", params={"market": cid}).json()
+        assert oi == [{"market": cid, "value": oi[0]["value"]}]
+        deep = httpx.get(s.data_url + "/trades", params={"offset": 1001})
+        assert deep.status_code == 400 and deep.json() == {"error": "max historical activity offset of 1000 exceeded"}
+        v2 = httpx.get(s.data_url + "/v2/trades", params={"limit": 5}).json()
+        assert set(v2) == {"data", "pagination"} and v2["data"][0]["proxy_wallet"]
+        assert all(m.version != "v2" for m in s.world.markets)
+    with running_sim(markets=30, history_hours=1.0) as s:
+        assert httpx.get(s.data_url + "/trades", params={"offset": 1001, "limit": 1}).status_code == 200
+        assert httpx.get(s.data_url + "/trades", params={"offset": 3001}).status_code == 400
