@@ -8,7 +8,7 @@ from .books import nticks, yes_tops
 from .clock import iso
 from .rng import h, u01
 from .trades import TradeFlow, tx_hash
-from .world import Market, World
+from .world import RAMP, Market, World
 
 PLANT_BASE = 1_000_000  # planted fills get jj = 2 * (PLANT_BASE + k): unique, sorts after background
 
@@ -31,19 +31,27 @@ class Planter:
         lo, hi = self.w.history_start + lo_pad, self.w.horizon_end - hi_pad
         return lo + self._u(*keys) * (hi - lo)
 
-    def _market(self, t: float, *keys: int, thin: bool = False, binary_only: bool = False) -> Market | None:
-        """A random market open around t (sampled, so planting stays cheap at 50k markets)."""
+    def _market(self, t: float, *keys: int, thin: bool = False, binary_only: bool = False,
+                busy: bool = False, mid_price: bool = False) -> Market | None:
+        """A random market open around t (sampled, so planting stays cheap at 50k markets).
+
+        thin: the quietest of 8 candidates; busy: the most traded of 8; mid_price: YES between 0.2 and 0.8
+        and not yet converging to its winner (so a planted move is a clear move in points).
+        """
         ms = self.w.markets
         found: list[Market] = []
         for k in range(400):
             m = ms[h(self.s, 301, *keys, k) % len(ms)]
             if (m.has_book and not m.ghost and m.created_at < t - 3600 and m.close_time > t + 3 * 3600
-                    and (not binary_only or not m.neg_risk)):
+                    and (not binary_only or not m.neg_risk)
+                    and (not mid_price or (m.close_time > t + RAMP + 3600 and 0.2 <= self.w.price(m, t) <= 0.8))):
                 found.append(m)
-                if len(found) >= (8 if thin else 1):
+                if len(found) >= (8 if thin or busy else 1):
                     break
         if not found:
             return None
+        if busy:
+            return max(found, key=lambda m: m.weight)
         return min(found, key=lambda m: m.weight) if thin else found[0]
 
     def _wallet(self, created: float) -> int:
@@ -143,8 +151,10 @@ class Planter:
                   [wi], rows, n_fills=len(rows))
 
     def price_spike(self, i: int) -> None:
-        t = self._time(30, i)
-        m = self._market(t, 30, i, binary_only=True)
+        # An hour in, so a detector has the market's own trailing moves to judge the spike against; a traded
+        # mid-priced market, so the 1.5-3 logit jump is a move of 15+ points that trades show.
+        t = self._time(30, i, lo_pad=3600)
+        m = self._market(t, 30, i, binary_only=True, busy=True, mid_price=True)
         if m is None:
             return
         dur = 300 + 900 * self._u(31, i)
@@ -173,16 +183,29 @@ class Planter:
         if m is None:
             return
         dur = 120 + 480 * self._u(51, i)
-        edge_ticks = 1 + int(3 * self._u(52, i))
         fill = round(50 + 450 * self._u(53, i), 2)
-        w = {"mode": "binary", "start": t, "end": t + dur, "edge_ticks": edge_ticks, "fillable_size": fill}
-        self.w.arb_windows.setdefault(m.idx, []).append(w)
         tick = self.w.tick_at(m, t)
         bb, ba = yes_tops(self.w, m, t, tick)
-        ya, na = ba * tick, 1 - bb * tick - (ba - bb + edge_ticks) * tick
-        gross = edge_ticks * tick
-        self._rec("arbitrage_binary", True, t, t + dur, m, 0, edge=round(gross, 6),
-                  edge_after_fees=round(gross - _fee(m, ya) - _fee(m, na), 6), fillable_size=fill,
+
+        def after_fees(ticks: int) -> tuple[float, float, float]:
+            ya, na = ba * tick, 1 - bb * tick - (ba - bb + ticks) * tick
+            return ticks * tick - _fee(m, ya) - _fee(m, na), ya, na
+
+        # A true window pays comfortably after both legs' taker fees (0.8-2 cents a set, 4-10x the detector's
+        # default min edge). Every fourth window on a fee market is one tick wide instead, which the fees eat:
+        # planted noise that a detector must not alert.
+        fee_eaten = i % 4 == 3 and m.fee_schedule is not None and after_fees(1)[0] <= 0
+        target = 0.008 + 0.012 * self._u(52, i)
+        edge_ticks = 1
+        while not fee_eaten and after_fees(edge_ticks)[0] < target and ba + edge_ticks < nticks(tick) - 2:
+            edge_ticks += 1
+        net, ya, na = after_fees(edge_ticks)
+        if not fee_eaten and net < target:
+            return  # YES already near 1: no room for a clear window
+        w = {"mode": "binary", "start": t, "end": t + dur, "edge_ticks": edge_ticks, "fillable_size": fill}
+        self.w.arb_windows.setdefault(m.idx, []).append(w)
+        self._rec("fee_eaten_arbitrage" if fee_eaten else "arbitrage_binary", not fee_eaten, t, t + dur, m, 0,
+                  edge=round(edge_ticks * tick, 6), edge_after_fees=round(net, 6), fillable_size=fill,
                   yes_ask_at_start=round(ya, 4), no_ask_at_start=round(na, 4),
                   note="book epochs snap the window to each book's update times")
 
@@ -197,15 +220,23 @@ class Planter:
         legs = [self.w.markets[j] for j in ev.markets]
         if any(x.idx in self.w.arb_windows for x in legs):
             return
+        # A leg without a book (or with a ghost book) cannot be bought: the set is not tradable, so the cheap
+        # listed legs are noise, not an arbitrage.
+        untradable = any(not x.has_book or x.ghost for x in legs)
         tick = legs[0].tick
         n = nticks(tick)
-        edge_ticks = 1 + int(3 * self._u(62, i))
         probs = [self.w.price(x, t) for x in legs]
-        budget = n - edge_ticks
-        pins = [max(2, math.floor(p * budget)) for p in probs]
-        pins[0] -= max(0, sum(pins) - budget)
-        pins[0] = max(pins[0], 2)
-        if sum(pins) > budget:
+        target = 0.008 + 0.012 * self._u(62, i)  # after every leg's taker fee, 4-10x the default min edge
+        pins: list[int] = []
+        for edge_ticks in range(1, n // 4):
+            budget = n - edge_ticks
+            pins = [max(2, math.floor(p * budget)) for p in probs]
+            pins[0] -= max(0, sum(pins) - budget)
+            pins[0] = max(pins[0], 2)
+            fees = sum(_fee(x, p * tick) for x, p in zip(legs, pins, strict=True))
+            if sum(pins) <= budget and (n - sum(pins)) * tick - fees >= target:
+                break
+        else:
             return
         dur = 120 + 480 * self._u(63, i)
         fill = round(50 + 300 * self._u(64, i), 2)
@@ -215,7 +246,8 @@ class Planter:
             self.w.arb_windows.setdefault(x.idx, []).append(w)
         gross = (n - sum(pins)) * tick
         fees = sum(_fee(x, p * tick) for x, p in zip(legs, pins, strict=True))
-        self._rec("arbitrage_negrisk", True, t, t + dur, legs[0], 0, edge=round(gross, 6),
+        self._rec("untradable_negrisk" if untradable else "arbitrage_negrisk", not untradable, t, t + dur,
+                  legs[0], 0, edge=round(gross, 6),
                   edge_after_fees=round(gross - fees, 6), fillable_size=fill, event_id=ev.id,
                   neg_risk_market_id=ev.neg_risk_market_id, condition_ids=[x.condition_id for x in legs],
                   token_ids=[x.token_ids[0] for x in legs], yes_asks_at_start=[round(p * tick, 4) for p in pins])

@@ -223,8 +223,7 @@ class World:
             fee_schedule=fee, created_at=created, close_time=close,
             end_date=max(close, created + 86400) if close > self.start else close,
             weight=weight, logit=(_gauss(s, 48, idx) * 1.6 if not other else ev.other_logit),
-            amps=tuple((0.05 + 0.4 * u01(s, 49, idx, j), 2 * math.pi / (600 + 170000 * u01(s, 50, idx, j)),
-                        6.283 * u01(s, 51, idx, j)) for j in range(3)),
+            amps=_amps(s, idx),
             spread_ticks=1 + h(s, 52, idx) % 3, depth=6 + h(s, 53, idx) % 10, ghost=ghost,
             book_period=1.0, book_phase=u01(s, 54, idx), winner=winner, tag=TAGS[h(s, 21, ev.idx) % len(TAGS)],
             outcome_in_event=i, dispute=dispute,
@@ -290,6 +289,22 @@ class World:
 
     def open_markets(self, t: float) -> list[Market]:
         return [m for m in self.markets if self.is_open(m, t) and m.has_book]
+
+
+def _amps(s: int, idx: int) -> tuple:
+    """Three sines (logit amplitude, angular frequency, phase) of a market's background drift.
+
+    The amplitude grows with the square root of the period, as a random walk's range does: a day-long
+    swing may move a market tens of points, a 10-minute wiggle moves it well under one point. (Equal
+    amplitudes at every period made ordinary markets swing 10+ points every few minutes, which real
+    books do not, and drowned the planted spikes.)
+    """
+    out = []
+    for j in range(3):
+        period = 600 + 170000 * u01(s, 50, idx, j)
+        amp = (0.05 + 0.4 * u01(s, 49, idx, j)) * min(1.0, math.sqrt(period / 86400))
+        out.append((amp, 2 * math.pi / period, 6.283 * u01(s, 51, idx, j)))
+    return tuple(out)
 
 
 def _slug(text: str) -> str:
