@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -27,11 +28,10 @@ import psycopg
 from psycopg import sql
 
 from pm_assets.storage import migrate, postgres_server
-from pm_assets.storage.bulk import copy_upsert
 from pm_assets.storage.urls import libpq_url, mask_url, with_database
 from pm_sensors.stream.consumer import StreamConsumer
 from pm_sensors.stream.health import percentile
-from pm_sensors.stream.persistence import TABLES, write_batch
+from pm_sensors.stream.persistence import TABLES, prepare_writer, write_batch
 from pm_sensors.stream.settings import StreamSettings
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -101,16 +101,19 @@ def throughput(url: str, n: int, batch_rows: int) -> None:
     serial_s, consumer, kept = _consume(url, frames, batch_rows, pipelined=False)
     full_s, consumer, kept = _consume(url, frames, batch_rows, pipelined=True)
     with psycopg.connect(url) as conn:
-        # Bare COPY: the same rows once more into empty tables, without parsing or books.
+        # Bare COPY: the same rows once more into empty tables, without parsing, books, dedupe or savepoints.
         conn.execute("truncate ws_price_changes, ws_last_trades, ws_book_snapshots")
         conn.commit()
+        prepare_writer(conn)
         rows_total = sum(len(r) for r in kept.values())
         t0 = time.perf_counter()
         for table, rows in kept.items():
+            cols = sql.SQL(", ").join(map(sql.Identifier, TABLES[table].columns))
             for i in range(0, len(rows), batch_rows):
-                spec = TABLES[table]
-                with conn.transaction():
-                    copy_upsert(conn, table, spec.columns, rows[i:i + batch_rows], key=spec.key, update=spec.update)
+                with conn.transaction(), conn.cursor().copy(
+                        sql.SQL("copy {} ({}) from stdin").format(sql.Identifier(table), cols)) as copy:
+                    for row in rows[i:i + batch_rows]:
+                        copy.write_row(row)
         copy_s = time.perf_counter() - t0
     msgs = consumer.stats.messages
     print(f"throughput ({n:,} pre-generated frames, one thread, batches of {batch_rows:,} rows, "
@@ -131,6 +134,7 @@ def _consume(url: str, frames: list[bytes], batch_rows: int, pipelined: bool) ->
     with psycopg.connect(url) as conn:
         conn.execute("truncate ws_price_changes, ws_last_trades, ws_book_snapshots")
         conn.commit()
+        prepare_writer(conn)  # as the consumer's own writer connection
         consumer = StreamConsumer(StreamSettings(ws_url="ws://unused"), url)
         kept: dict[str, list] = {}
         pool = ThreadPoolExecutor(1)
@@ -190,8 +194,9 @@ def latency(url: str, seconds: float, rate: float, markets: int) -> None:
         def on_commit(batch: dict, committed: float) -> None:
             if measuring["on"]:
                 for row in batch.get("ws_price_changes", ()):
-                    samples.append(committed * 1000 - (row[0].timestamp() * 1000 + offset_ms))
-                    in_consumer.append((committed - row[9].timestamp()) * 1000)
+                    # Tick rows hold COPY text: server_ts (0) and received_at (9) are timestamptz strings.
+                    samples.append(committed * 1000 - (_epoch(row[0]) * 1000 + offset_ms))
+                    in_consumer.append((committed - _epoch(row[9])) * 1000)
 
         settings = StreamSettings(ws_url=urls["ws_url"], selection="list", tokens=tuple(tokens))
         consumer = StreamConsumer(settings, url, on_commit=on_commit)
@@ -227,6 +232,10 @@ def latency(url: str, seconds: float, rate: float, markets: int) -> None:
               f"p99 {percentile(in_consumer, 0.99):.0f} ms (the rest is the sim's own sending delay)")
     else:
         print("  no price-change rows were committed while measuring")
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
 
 
 def main(argv: list[str] | None = None) -> int:

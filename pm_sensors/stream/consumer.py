@@ -33,7 +33,7 @@ from .frames import (
     parse_frame,
 )
 from .health import StreamStats, utc
-from .persistence import RowBuffer, last_heartbeat, write_batch
+from .persistence import RowBuffer, last_heartbeat, prepare_writer, received_text, write_batch
 from .selection import selected_tokens
 from .settings import StreamSettings
 
@@ -88,7 +88,7 @@ class StreamConsumer:
         self.stats.unknown_events += parsed.unknown
         if not parsed.events:
             return
-        rec_dt = utc(received)
+        rec_dt = received_text(received)
         if self._pending_gap is not None:
             self._close_gap(received)
         self.stats.last_data_at = received
@@ -165,7 +165,7 @@ class StreamConsumer:
     async def run(self, stop: asyncio.Event | None = None) -> StreamStats:
         stop = stop or asyncio.Event()
         s = self.settings
-        self._conn = await asyncio.to_thread(psycopg.connect, libpq_url(self.database_url))
+        self._conn = await asyncio.to_thread(self._connect_writer)
         prev = await asyncio.to_thread(last_heartbeat, self._conn)
         self._conn.commit()
         if prev and prev[1].get("last_data_at"):
@@ -197,6 +197,11 @@ class StreamConsumer:
     async def _stop_at(stop: asyncio.Event, deadline: float) -> None:
         await asyncio.sleep(max(0.0, deadline - time.monotonic()))
         stop.set()
+
+    def _connect_writer(self) -> psycopg.Connection:
+        conn = psycopg.connect(libpq_url(self.database_url))
+        prepare_writer(conn, self.settings.synchronous_commit)
+        return conn
 
     def _select(self) -> list[str]:
         with psycopg.connect(libpq_url(self.database_url)) as conn:
@@ -325,7 +330,7 @@ class StreamConsumer:
             self.stats.flush_failures_in_a_row += 1
             if self._conn.closed or self._conn.broken:
                 try:
-                    self._conn = await asyncio.to_thread(psycopg.connect, libpq_url(self.database_url))
+                    self._conn = await asyncio.to_thread(self._connect_writer)
                 except psycopg.Error as again:
                     self.log.error("stream: cannot reconnect to the warehouse %s: %s", mask_url(self.database_url),
                                    mask_secrets(str(again)))

@@ -27,11 +27,17 @@ class StreamSettings:
     backoff_max_s: float = 30.0
     stats_interval_s: float = 60.0  # one 'stats' row in stream_health per interval (messages per minute, lag)
     heartbeat_interval_s: float = 2.0
+    # The tick writer's commits: "off" returns before the WAL flush (a database crash may lose the last few
+    # hundred ms of ticks; see persistence.prepare_writer); "on" waits for it.
+    synchronous_commit: str = "off"
     max_runtime_s: float = 0.0  # 0 = until told to stop
 
     def __post_init__(self) -> None:
         if self.selection not in SELECTION_MODES:
             raise ValueError(f"selection must be one of {SELECTION_MODES}, got {self.selection!r}")
+        if self.synchronous_commit not in ("on", "off", "local", "remote_write", "remote_apply"):
+            raise ValueError(f"synchronous_commit must be on/off/local/remote_write/remote_apply, "
+                             f"got {self.synchronous_commit!r}")
         if self.subscribe_batch < 1 or self.ping_interval_s <= 0 or self.stall_timeout_s <= 0:
             raise ValueError("subscribe_batch, ping_interval_s and stall_timeout_s must be positive")
 
