@@ -103,6 +103,8 @@ thresholds.register(
     Threshold("mm_max_net_share", 0.5, "market maker: |buys - sells| / (buys + sells) at most this", minimum=0.0,
               maximum=1.0),
     Threshold("bot_min_trades", 1000, "bot: at least this many trades in the lookback", minimum=1),
+    Threshold("bot_min_trades_per_day", 500.0, "bot: or at least this many trades per day (over the span it traded, "
+              "at least 6 h)", minimum=1.0),
     Threshold("sweeper_min_trades", 3, "settlement sweeper: at least this many trades ...", minimum=1),
     Threshold("sweeper_min_entry_price", 0.95, "... with an average entry price above this", minimum=0.5,
               maximum=1.0),

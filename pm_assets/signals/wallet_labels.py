@@ -1,7 +1,8 @@
 """wallet_behaviour_labels: market makers, bots and settlement sweepers, recognised from how a wallet trades.
 
 - market_maker: many trades in many markets, on both sides of most of them, with little net position;
-- bot: a very high trade count in the lookback;
+- bot: a very high trade count in the lookback, or a very high rate (trades per day over the span it traded in,
+  at least 6 hours so a burst of split buys is not a bot);
 - settlement_sweeper: mostly buys near-certain outcomes (average entry price above sweeper_min_entry_price).
 Insider signals leave labelled wallets out by default (rows kept, suppressed_reason = the label). Labels are
 recomputed for the wallets that traded since the last run, from their last label_lookback_days of trades (capped
@@ -24,6 +25,7 @@ from pm_assets.signals.insider_runs import config_thresholds, trade_window
 TABLE = "wallet_behaviour_labels"
 SIGNAL_TYPE = "wallet_labels"
 TRADES_PER_WALLET = 5000
+MIN_RATE_SPAN_HOURS = 6.0
 
 
 def _default(name: str):
@@ -37,6 +39,7 @@ class WalletLabelConfig(dg.Config):
     mm_min_two_sided_share: float = _default("mm_min_two_sided_share")
     mm_max_net_share: float = _default("mm_max_net_share")
     bot_min_trades: int = _default("bot_min_trades")
+    bot_min_trades_per_day: float = _default("bot_min_trades_per_day")
     sweeper_min_trades: int = _default("sweeper_min_trades")
     sweeper_min_entry_price: float = _default("sweeper_min_entry_price")
     rescan_from: str = ""
@@ -51,6 +54,11 @@ class WalletBehaviour:
     usdc: float
     net_usdc: float  # sum over markets of |exposure to outcome 0 - exposure to outcome 1|
     avg_entry_price: float
+    span_hours: float = 0.0
+
+    @property
+    def trades_per_day(self) -> float:
+        return self.trades / (max(self.span_hours, MIN_RATE_SPAN_HOURS) / 24.0)
 
     @property
     def two_sided_share(self) -> float:
@@ -63,12 +71,13 @@ class WalletBehaviour:
 
 def behaviour_labels(b: WalletBehaviour, t: Mapping) -> dict[str, dict]:
     """label -> evidence (the measures and thresholds that gave it)."""
-    measures = dict(asdict(b), two_sided_share=round(b.two_sided_share, 4), net_share=round(b.net_share, 4))
+    measures = dict(asdict(b), two_sided_share=round(b.two_sided_share, 4), net_share=round(b.net_share, 4),
+                    trades_per_day=round(b.trades_per_day, 1))
     out = {}
     if (b.trades >= t["mm_min_trades"] and b.markets >= t["mm_min_markets"]
             and b.two_sided_share >= t["mm_min_two_sided_share"] and b.net_share <= t["mm_max_net_share"]):
         out["market_maker"] = measures
-    if b.trades >= t["bot_min_trades"]:
+    if b.trades >= t["bot_min_trades"] or b.trades_per_day >= t["bot_min_trades_per_day"]:
         out["bot"] = measures
     if b.trades >= t["sweeper_min_trades"] and b.avg_entry_price > t["sweeper_min_entry_price"]:
         out["settlement_sweeper"] = measures
@@ -81,7 +90,8 @@ with touched as (
     select t.wallet, max(t.traded_at) as upto from trades t where {window} group by t.wallet
 ), recent as (
     select w.wallet, r.* from touched w cross join lateral (
-        select x.condition_id, x.token_id, x.side, x.price, x.usdc_size, coalesce(k.outcome_index, x.outcome_index) oi
+        select x.condition_id, x.token_id, x.side, x.price, x.usdc_size, x.traded_at,
+               coalesce(k.outcome_index, x.outcome_index) oi
           from trades x left join tokens k on k.token_id = x.token_id
          where x.wallet = w.wallet and x.traded_at > w.upto - %s and x.traded_at <= w.upto
          order by x.traded_at desc limit %s) r
@@ -89,11 +99,13 @@ with touched as (
     select wallet, condition_id, count(*) n, sum(usdc_size) usdc,
            abs(sum(case when (side = 'BUY') = (oi = 0) then usdc_size else -usdc_size end)) net,
            (count(distinct side) > 1 or count(distinct token_id) filter (where side = 'BUY') > 1) two_sided,
-           sum(case when side = 'BUY' then price else 1 - price end) entry_sum
+           sum(case when side = 'BUY' then price else 1 - price end) entry_sum,
+           min(traded_at) first_at, max(traded_at) last_at
       from recent group by wallet, condition_id
 )
 select wallet, sum(n)::int, count(*)::int, count(*) filter (where two_sided)::int, coalesce(sum(usdc), 0),
-       coalesce(sum(net), 0), sum(entry_sum) / greatest(sum(n), 1)
+       coalesce(sum(net), 0), sum(entry_sum) / greatest(sum(n), 1),
+       (extract(epoch from max(last_at) - min(first_at)) / 3600.0)::float8
   from per_market group by wallet
 """
 
