@@ -11,23 +11,29 @@ record (the admin API or a raw read), so a shape the SDK silently drops fails he
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from decimal import Decimal
 
 import httpx
 import pytest
-from polymarket import PublicClient
+from polymarket import AsyncPublicClient, PublicClient
 from polymarket._internal.environment import PRODUCTION_CONFIG, with_environment_config
 from polymarket.environments import PRODUCTION
+from polymarket.streams import MarketSpec
 
 from .conftest import pick
 
 
-@pytest.fixture(scope="module")
-def client(sim):
+def sdk_environment(sim):
     cfg = dataclasses.replace(PRODUCTION_CONFIG, gamma_url=sim.gamma_url, clob_url=sim.clob_url,
                               data_url=sim.data_url, clob_market_ws_url=sim.ws_url)
-    with PublicClient(with_environment_config(PRODUCTION, config=cfg)) as c:
+    return with_environment_config(PRODUCTION, config=cfg)
+
+
+@pytest.fixture(scope="module")
+def client(sim):
+    with PublicClient(sdk_environment(sim)) as c:
         yield c
 
 
@@ -77,9 +83,10 @@ def test_gamma_market_and_event_by_id_and_slug(markets, client):
     assert client.get_event(slug=ev.slug).id == ev.id
 
 
-@pytest.mark.parametrize("version", ["v2", "v1"])
-def test_clob_reads_with_position_ids(sim, markets, client, version):
-    m = pick(markets, open=True, has_book=True, version=version)
+@pytest.mark.parametrize("want", [{"version": "v2"}, {"version": "v1"}, {"version": None},
+                                  {"version": "v2", "tick": 0.0025}], ids=["v2", "v1", "unversioned", "tick0.0025"])
+def test_clob_reads_with_position_ids(sim, markets, client, want):
+    m = pick(markets, open=True, has_book=True, **want)
     yes, no = m["token_ids"]
     raw = httpx.get(sim.clob_url + "/book", params={"token_id": yes}).json()
     book = client.get_order_book(token_id=yes)
@@ -189,3 +196,31 @@ def test_data_v2_prices_history_pages(sim, client, busy_market):
     assert {(p.timestamp, p.price) for p in win} <= {(p.timestamp, p.price) for p in pts}
     (exact,), _ = walk(client.list_price_history(asset_id=tok, as_of=mid))
     assert (exact.timestamp, exact.price, exact.resolution_seconds) == (mid, pts[len(pts) // 2].price, 0)
+
+
+async def test_market_stream_books_deltas_and_fills(sim):
+    """The SDK's market-channel stream parses pm_sim's frames into its typed events: the initial books,
+    price changes, fills, and the fresh book that follows an asset's fills."""
+    t = sim.sim.now()
+    busiest = max((m for m in sim.world.markets if m.has_book and m.version == "v2"
+                   and m.created_at <= t and m.close_time > t + 3600), key=lambda m: m.weight)
+    tokens = list(busiest.token_ids)
+    async with AsyncPublicClient(sdk_environment(sim)) as c:
+        handle = await c.subscribe(MarketSpec(token_ids=tokens, custom_feature_enabled=True))
+        try:
+            events = handle.__aiter__()
+            first = [await asyncio.wait_for(events.__anext__(), 60) for _ in tokens]
+            assert {e.type for e in first} == {"book"} and {e.payload.asset_id for e in first} == set(tokens)
+            await asyncio.to_thread(sim.advance, 600)
+            seen, filled = [], set()
+            while len(seen) < 5000:
+                e = await asyncio.wait_for(events.__anext__(), 60)
+                seen.append(e.type)
+                if e.type == "last_trade_price":
+                    filled.add(e.payload.asset_id)
+                elif e.type == "book" and e.payload.asset_id in filled:
+                    assert e.payload.last_trade_price is not None
+                    break
+            assert "price_change" in seen and seen[-1] == "book"
+        finally:
+            await handle.close()
