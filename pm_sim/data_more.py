@@ -217,7 +217,8 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
             start = int(qp.get("start_ts") or qp.get("start") or end - 86400)
             if end - start > 15 * 86400:
                 raise _Bad("window too long: at most 15 days", "start_ts")
-        end = min(end, now)
+        # An explicit end is exclusive (the official SDK documents start/end windows as end-exclusive).
+        last = min(end - 1 if (qp.get("end") or qp.get("end_ts")) and not interval else end, now)
         limit = max(1, min(int(qp.get("limit", 10000)), 10000))
         if qp.get("cursor"):
             limit, anchor, _ = read_cursor("prices_history", qp["cursor"])
@@ -225,7 +226,7 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
         t = max(start, int(m.created_at))
         t = t - t % res + (res if t % res else 0)
         rows = []
-        while t <= end and len(rows) <= limit:
+        while t <= last and len(rows) <= limit:
             p = sim.world.price(m, t)
             rows.append({"timestamp": t, "price": round(p if o == 0 else 1 - p, 4), "resolution_seconds": res})
             t += res

@@ -72,6 +72,20 @@ def test_gamma_keyset_markets_and_events_to_the_end(sim, markets, client, versio
     assert pages > 1 and sorted(e.id for e in evs) == sorted(_open_events(sim, version))
 
 
+def test_closed_markets_and_missing_books(markets, client):
+    """`closed=true` lists exactly the settled markets (Gamma hides them by default, §6.7); their books are
+    the documented 404, which the SDK raises as a rejected request."""
+    from polymarket.errors import RequestRejectedError
+
+    closed = [m for m in markets if not m["open"]]
+    got, _ = walk(client.list_markets(closed=True, version=("v1", "v2"), page_size=2))
+    assert closed and sorted(m.id for m in got) == sorted(m["id"] for m in closed)
+    assert client.get_market(id=closed[0]["id"]).state.closed is True
+    with pytest.raises(RequestRejectedError) as err:
+        client.get_order_book(token_id=closed[0]["token_ids"][0])
+    assert err.value.status == 404
+
+
 def test_gamma_market_and_event_by_id_and_slug(markets, client):
     m = pick(markets, open=True, version="v2")
     by_id = client.get_market(id=m["id"])
@@ -193,6 +207,8 @@ def test_data_v2_prices_history_pages(sim, client, busy_market):
     mid = pts[len(pts) // 2].timestamp
     win, _ = walk(client.list_price_history(asset_id=tok, start=mid, end=pts[-1].timestamp, bucket_seconds=step * 2))
     assert {p.resolution_seconds for p in win} == {step * 2} and win[0].timestamp == mid
+    same, _ = walk(client.list_price_history(asset_id=tok, start=mid, end=pts[-1].timestamp, bucket_seconds=step))
+    assert same[-1].timestamp == pts[-2].timestamp  # end-exclusive, as the SDK documents its windows
     assert {(p.timestamp, p.price) for p in win} <= {(p.timestamp, p.price) for p in pts}
     (exact,), _ = walk(client.list_price_history(asset_id=tok, as_of=mid))
     assert (exact.timestamp, exact.price, exact.resolution_seconds) == (mid, pts[len(pts) // 2].price, 0)
