@@ -20,6 +20,7 @@ import pytest
 from polymarket import AsyncPublicClient, PublicClient
 from polymarket._internal.environment import PRODUCTION_CONFIG, with_environment_config
 from polymarket.environments import PRODUCTION
+from polymarket.errors import RequestRejectedError
 from polymarket.streams import MarketSpec
 
 from .conftest import pick
@@ -75,8 +76,6 @@ def test_gamma_keyset_markets_and_events_to_the_end(sim, markets, client, versio
 def test_closed_markets_and_missing_books(markets, client):
     """`closed=true` lists exactly the settled markets (Gamma hides them by default, §6.7); their books are
     the documented 404, which the SDK raises as a rejected request."""
-    from polymarket.errors import RequestRejectedError
-
     closed = [m for m in markets if not m["open"]]
     got, _ = walk(client.list_markets(closed=True, version=("v1", "v2"), page_size=2))
     assert closed and sorted(m.id for m in got) == sorted(m["id"] for m in closed)
@@ -240,3 +239,23 @@ async def test_market_stream_books_deltas_and_fills(sim):
             assert "price_change" in seen and seen[-1] == "book"
         finally:
             await handle.close()
+
+
+def test_gamma_62_hex_condition_id_on_market_reads(markets, client):
+    """The SDK pads Gamma's 31-byte (62-hex) v2 condition id to the 66-character form for market-keyed
+    reads (resolutions, holders), which is what the contract asks clients to do (§L.1)."""
+    m = pick(markets, open=True, has_book=True, version="v2")
+    (res,) = client.get_resolutions(condition_ids=m["gamma_condition_id"])
+    assert res.condition_id == m["condition_id"]
+    assert {g.asset_id for g in client.list_market_holders(condition_ids=m["gamma_condition_id"]).first_page().items
+            } == set(m["token_ids"])
+
+
+@pytest.mark.xfail(strict=True, raises=RequestRejectedError,
+                   reason="SDK behaviour: list_trades/list_activity use the 'feed' condition grammar "
+                          "(polymarket.models.types.to_condition_id), which accepts Gamma's 31-byte id and sends it "
+                          "unpadded; the contract (polymarket-api.md §L.1) says Data API v2 refuses the 62-hex form "
+                          "with a 400, so pm_sim follows the doc and the SDK call fails.")
+def test_sdk_sends_62_hex_condition_to_the_trade_feed(markets, client):
+    m = pick(markets, open=True, has_book=True, version="v2")
+    assert walk(client.list_trades(condition_id=m["gamma_condition_id"], page_size=50))[0]
