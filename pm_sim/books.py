@@ -7,6 +7,7 @@ time t and the websocket stream (diffs between consecutive epochs) describe the 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 from .book_hash import book_hash
 from .fmt import num_str, price_str
@@ -14,6 +15,9 @@ from .rng import u01
 from .world import Market, World
 
 Ladder = list[tuple[int, float]]  # (price index in ticks, size), best first
+# The ladder draws (level present, size offset, size generation) repeat epoch after epoch: memoised, they stop
+# dominating the websocket step at a few thousand messages/s.
+_u01 = lru_cache(maxsize=1 << 18)(u01)
 
 
 def epoch(m: Market, t: float) -> int:
@@ -62,12 +66,23 @@ def _arb(world: World, m: Market, t: float) -> dict | None:
 
 def _size(world: World, m: Market, level: int, side: int, e: int) -> float:
     # Each level's size lives for several epochs (staggered), so an update touches few levels.
-    gen = (e + int(u01(world.seed, 81, m.idx, level, side) * 7)) // 7
-    z = u01(world.seed, 82, m.idx, level, side, gen)
+    gen = (e + int(_u01(world.seed, 81, m.idx, level, side) * 7)) // 7
+    z = _u01(world.seed, 82, m.idx, level, side, gen)
     return round(5 + math.exp(2.5 + 3.0 * z * z), 2)
 
 
 def yes_ladders(world: World, m: Market, e: int) -> tuple[float, Ladder, Ladder]:
+    # Memoised per world: both outcomes of a market (and every ws connection) read the same epoch's ladder.
+    memo = world.__dict__.setdefault("_yes_ladders_memo", {})
+    hit = memo.get((m.idx, e))
+    if hit is None:
+        if len(memo) > 20_000:
+            memo.clear()
+        hit = memo[(m.idx, e)] = _yes_ladders(world, m, e)
+    return hit[0], list(hit[1]), list(hit[2])
+
+
+def _yes_ladders(world: World, m: Market, e: int) -> tuple[float, Ladder, Ladder]:
     t = epoch_time(m, e)
     tick = world.tick_at(m, t)
     n = nticks(tick)
@@ -77,13 +92,13 @@ def yes_ladders(world: World, m: Market, e: int) -> tuple[float, Ladder, Ladder]
     bids: Ladder = [(bb, _size(world, m, bb, 0, e))]
     lv = bb - 1
     while lv >= 1 and len(bids) < m.depth:
-        if u01(world.seed, 80, m.idx, lv, 0) < 0.75:
+        if _u01(world.seed, 80, m.idx, lv, 0) < 0.75:
             bids.append((lv, _size(world, m, lv, 0, e)))
         lv -= 1
     asks: Ladder = [(ba, _size(world, m, ba, 1, e))]
     lv = ba + 1
     while lv <= n - 1 and len(asks) < m.depth:
-        if u01(world.seed, 80, m.idx, lv, 1) < 0.75:
+        if _u01(world.seed, 80, m.idx, lv, 1) < 0.75:
             asks.append((lv, _size(world, m, lv, 1, e)))
         lv += 1
     arb = _arb(world, m, t)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from bisect import bisect_left
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -105,8 +106,10 @@ class Conn:
         rd = asyncio.create_task(self.reader())
         idle = self.sim.cfg.ws_idle_timeout
         try:
+            spent = 0.0
             while not self.closed:
-                await asyncio.sleep(TICK)
+                # A fixed cadence: a slow step shortens the next wait instead of adding to it.
+                await asyncio.sleep(max(0.0, TICK - spent))
                 now_real = time.monotonic()
                 if now_real - self.last_ping > idle:
                     await self.ws.close(code=1000)
@@ -116,8 +119,10 @@ class Conn:
                     await self.ws.close(code=1011)
                     return
                 if self.stalled():
+                    spent = 0.0
                     continue
                 await self.step()
+                spent = time.monotonic() - now_real
         except (WebSocketDisconnect, RuntimeError, ConnectionError):
             return
         finally:
@@ -233,8 +238,7 @@ class Conn:
         outs = {o for o, _ in mine}
         c0 = sim.flow.bucket(mark[0] / 1000) // CHUNK
         c1 = sim.flow.bucket(t) // CHUNK
-        new = [r for c in range(c0, c1 + 1) for r in sim.flow.market_chunk(m.idx, c)
-               if (r[0], r[1], r[2]) > mark and r[0] <= now_ms]
+        new = [r for c in range(c0, c1 + 1) for r in _newer(sim.flow.market_chunk(m.idx, c), mark, now_ms)]
         new.sort(key=lambda r: (r[0], r[1], r[2]))
         self.trade_mark[m.idx] = (now_ms, 1 << 40, 1 << 40)
         fs = m.fee_schedule
@@ -268,6 +272,14 @@ class Conn:
                     "fees_enabled": bool(m.fee_schedule),
                     "fee_schedule": {"exponent": str(fs["exponent"]), "rate": str(fs["rate"]),
                                      "taker_only": fs["takerOnly"], "rebate_rate": str(fs["rebateRate"])}})
+
+
+def _newer(rows: list[tuple], mark: tuple, now_ms: int) -> list[tuple]:
+    """Rows (newest first, by (ts, market, j)) with a key after `mark` and ts <= now_ms, by bisection: a chunk
+    holds ~1,000+ rows per market and a step only wants the few since the last one."""
+    lo = bisect_left(rows, -now_ms, key=lambda r: -r[0])
+    hi = bisect_left(rows, (-mark[0], -mark[1], -mark[2]), key=lambda r: (-r[0], -r[1], -r[2]))
+    return rows[lo:hi]
 
 
 def _top(side: dict[str, str], bid: bool) -> str:
