@@ -34,7 +34,8 @@ from psycopg.types.json import Jsonb
 
 ARB_KINDS = {"arbitrage_binary", "arbitrage_negrisk"}
 SPIKE_KINDS = {"price_spike", "volume_spike"}
-NOISE_KINDS = {"ghost_book", "incomplete_negrisk_set", "disputed_market"}
+NOISE_KINDS = {"ghost_book", "incomplete_negrisk_set", "disputed_market", "fee_eaten_arbitrage",
+               "untradable_negrisk"}
 
 
 def _records(ground_truth: Mapping[str, Any] | list) -> list[dict[str, Any]]:
@@ -91,7 +92,7 @@ def score_market_signals(conn: psycopg.Connection, ground_truth: Mapping[str, An
     def arb_noise(row, n):
         ids = set(n.get("condition_ids") or [n.get("condition_id")])
         same = row["condition_id"] in ids or (n.get("event_id") and row["event_id"] == n["event_id"]
-                                              and n["kind"] == "incomplete_negrisk_set")
+                                              and n["kind"] in ("incomplete_negrisk_set", "untradable_negrisk"))
         return bool(same) and _overlaps(_ts(row["opened_at"]), _ts(row["closed_at"]), n["start_ts"], n["end_ts"],
                                         slack_s)
 

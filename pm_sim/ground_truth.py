@@ -54,6 +54,9 @@ class Planter:
             return max(found, key=lambda m: m.weight)
         return min(found, key=lambda m: m.weight) if thin else found[0]
 
+    def _span(self) -> float:
+        return self.w.horizon_end - self.w.history_start
+
     def _wallet(self, created: float) -> int:
         wi = self.next_wallet
         self.next_wallet += 1
@@ -153,7 +156,7 @@ class Planter:
     def price_spike(self, i: int) -> None:
         # An hour in, so a detector has the market's own trailing moves to judge the spike against; a traded
         # mid-priced market, so the 1.5-3 logit jump is a move of 15+ points that trades show.
-        t = self._time(30, i, lo_pad=3600)
+        t = self._time(30, i, lo_pad=min(3600, self._span() / 2))
         m = self._market(t, 30, i, binary_only=True, busy=True, mid_price=True)
         if m is None:
             return
@@ -166,12 +169,16 @@ class Planter:
                   price_peak=round(peak, 4), magnitude=round(peak - before, 4))
 
     def volume_spike(self, i: int) -> None:
-        t = self._time(40, i)
+        # Two hours in (when the world is long enough): a volume z-score needs a baseline to stand on.
+        t = self._time(40, i, lo_pad=min(2.25 * 3600, self._span() / 2))
         m = self._market(t, 40, i)
         if m is None:
             return
         rows = []
-        for k in range(40 + int(80 * self._u(41, i))):
+        # A burst several times what the market normally trades in 15 minutes (40-120 fills on a quiet market):
+        # in the busiest markets 40 extra fills would be ordinary flow, not a spike.
+        usual = float(self.f.lam[m.idx]) * 900 / self.f.B
+        for k in range(min(2000, 40 + int(80 * self._u(41, i)) + int(3 * usual))):
             wi = int(self.w.n_wallets * self._u(42, i, k) ** 2) % 1000
             rows.append(self._fill(t + 300 * self._u(43, i, k), m, wi, int(self._u(44, i, k) < 0.3),
                                    int(self._u(45, i, k) < 0.5), 50 + 950 * self._u(46, i, k)))

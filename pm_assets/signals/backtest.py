@@ -52,7 +52,7 @@ def _spikes(conn: psycopg.Connection, values: Mapping[str, Any], start: datetime
     t = SpikeThresholds.from_values(values)
     states, _ = load_markets(conn)
     window = timedelta(minutes=t.window_minutes)
-    prices = load_prices(conn, start - window, end)
+    prices = load_prices(conn, start - window - timedelta(hours=t.vol_hours), end)
     fills, first = load_fills(conn, start - timedelta(hours=t.baseline_hours) - window, end)
     spikes = detect_spikes(prices, fills, first, states, t, evaluate_from=start)
     rows = [{"signal_key": s.signal_key, "condition_id": s.condition_id, "token_id": s.token_id,

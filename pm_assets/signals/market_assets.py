@@ -80,6 +80,11 @@ class SpikeConfig(dg.Config):
     spike_volume_z: float = _d("price_spike", "spike_volume_z")
     spike_baseline_hours: int = _d("price_spike", "spike_baseline_hours")
     spike_min_volume_usdc: float = _d("price_spike", "spike_min_volume_usdc")
+    spike_confirm_prints: int = _d("price_spike", "spike_confirm_prints")
+    spike_move_z: float = _d("price_spike", "spike_move_z")
+    spike_vol_hours: float = _d("price_spike", "spike_vol_hours")
+    spike_volume_min_fills: int = _d("price_spike", "spike_volume_min_fills")
+    spike_volume_fills_z: float = _d("price_spike", "spike_volume_fills_z")
     rescan_from: str | None = None
 
 

@@ -10,7 +10,10 @@ from pm_assets.signals.spikes import SpikeThresholds, price_move_spikes, should_
 
 from .conftest import T0, condition, materialize, token
 
-TH = SpikeThresholds(min_move_points=10, window_minutes=15, volume_z=4, baseline_hours=2, min_volume_usdc=100)
+# The base rules on one-print-per-minute series: persistence and the fill-count gate are off here (a lone last
+# print cannot be confirmed, one fill per bucket is no burst); tests below switch each noise rule on.
+TH = SpikeThresholds(min_move_points=10, window_minutes=15, volume_z=4, baseline_hours=2, min_volume_usdc=100,
+                     confirm_prints=0, volume_min_fills=1, volume_fills_z=0)
 
 
 def _minutes(*prices, start=T0):
