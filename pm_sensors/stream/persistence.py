@@ -81,6 +81,11 @@ HEALTH_UPSERT = """
         messages = excluded.messages, lag_ms_p50 = excluded.lag_ms_p50, lag_ms_p99 = excluded.lag_ms_p99,
         detail = excluded.detail
 """
+HEARTBEAT_UPSERT = """
+    insert into heartbeats (part, last_beat_at, started_at, run_id, detail) values (%s, %s, %s, %s, %s::jsonb)
+    on conflict (part) do update set last_beat_at = excluded.last_beat_at, started_at = excluded.started_at,
+        run_id = excluded.run_id, detail = excluded.detail
+"""
 TICK_TABLES = ("ws_book_snapshots", "ws_price_changes", "ws_last_trades", "ws_best_bid_ask", "ws_tick_size_changes")
 
 
@@ -199,6 +204,9 @@ def write_batch(conn: psycopg.Connection, batch: dict[str, list[tuple]]) -> dict
     """Write one taken buffer in one transaction; returns rows inserted per table."""
     inserted: dict[str, int] = {}
     with conn.transaction():
+        ticks = {t: rows for t, rows in batch.items() if t in TICK_TABLES}
+        if ticks:
+            inserted.update(_append_ticks(conn, ticks))
         for table, rows in batch.items():
             spec = TABLES[table]
             if table == "stream_health":
@@ -206,25 +214,41 @@ def write_batch(conn: psycopg.Connection, batch: dict[str, list[tuple]]) -> dict
                 with conn.cursor() as cur:
                     cur.executemany(HEALTH_UPSERT, rows)
                 inserted[table] = len(rows)
-            elif table in TICK_TABLES:
-                inserted[table] = _append_ticks(conn, table, spec, rows)
-            else:
+            elif table == "heartbeats":
+                # One row every few seconds: one statement, not a staging table's five.
+                conn.execute(HEARTBEAT_UPSERT, rows[-1])
+                inserted[table] = 1
+            elif table not in TICK_TABLES:
                 inserted[table] = copy_upsert(conn, table, spec.columns, rows, key=spec.key,
                                               update=spec.update).inserted
     return inserted
 
 
-def _append_ticks(conn: psycopg.Connection, table: str, spec: TableSpec, rows: list[tuple]) -> int:
-    """Plain COPY into the table; when its key refuses a row, the same rows through staging + ON CONFLICT."""
+def _append_ticks(conn: psycopg.Connection, ticks: dict[str, list[tuple]]) -> dict[str, int]:
+    """Plain COPY of every tick table in one savepoint; when a key refuses a row, table by table again, the
+    refused table's rows through staging + ON CONFLICT."""
     try:
-        with conn.transaction(), conn.cursor() as cur:
-            with cur.copy(_copy_sql(table)) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        return len(rows)
+        with conn.transaction():
+            for table, rows in ticks.items():
+                _copy(conn, table, rows)
+        return {t: len(rows) for t, rows in ticks.items()}
     except psycopg.errors.UniqueViolation:
-        # Rolled back to the savepoint: nothing of this table's COPY is left, the rest of the batch is intact.
-        return copy_upsert(conn, table, spec.columns, rows, key=spec.key).inserted
+        pass  # rolled back to the savepoint: nothing of these COPYs is left, the rest of the batch is intact
+    inserted = {}
+    for table, rows in ticks.items():
+        try:
+            with conn.transaction():
+                _copy(conn, table, rows)
+            inserted[table] = len(rows)
+        except psycopg.errors.UniqueViolation:
+            inserted[table] = copy_upsert(conn, table, TABLES[table].columns, rows, key=TABLES[table].key).inserted
+    return inserted
+
+
+def _copy(conn: psycopg.Connection, table: str, rows: list[tuple]) -> None:
+    with conn.cursor() as cur, cur.copy(_copy_sql(table)) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 @lru_cache(maxsize=16)

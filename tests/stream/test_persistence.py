@@ -64,6 +64,62 @@ def test_every_recorded_frame_lands_once_even_when_written_twice(warehouse_url):
         assert price == ("SELL", 0.514, 21574.08, "bf32b3746fff40c76c98021b7f3f07261169dd26")
 
 
+def trade_frame(i: int, size: str = "10") -> bytes:
+    return orjson.dumps({"event_type": "last_trade_price", "asset_id": "7", "market": "0x" + "e" * 64,
+                         "timestamp": str(1_795_000_000_000 + i), "price": "0.5", "size": size, "side": "BUY",
+                         "transaction_hash": f"0x{i:064x}"})
+
+
+def change_frame(i: int) -> bytes:
+    return orjson.dumps({"event_type": "price_change", "market": "0x" + "e" * 64, "timestamp": str(1_795_000_000_000 + i),
+                         "price_changes": [{"asset_id": "7", "price": "0.5", "size": str(i), "side": "BUY",
+                                            "hash": f"{i:040x}", "best_bid": "0.5", "best_ask": "0.51"}]})
+
+
+def test_restart_replaying_stored_ticks_inserts_only_the_new_ones(warehouse_url):
+    # A restarted consumer has an empty dedupe window: its batch collides with stored rows, so the plain COPY is
+    # refused and that table goes through ON CONFLICT, while the other tables of the same batch still land.
+    first = consumer(warehouse_url)
+    for i in range(5):
+        first.handle_frame(trade_frame(i))
+    with psycopg.connect(warehouse_url) as conn:
+        assert write_batch(conn, first.buffer.take()) == {"ws_last_trades": 5}
+    again = consumer(warehouse_url)
+    for i in range(3, 8):  # 3 and 4 are stored already
+        again.handle_frame(trade_frame(i))
+        again.handle_frame(change_frame(i))
+    with psycopg.connect(warehouse_url) as conn:
+        assert write_batch(conn, again.buffer.take()) == {"ws_last_trades": 3, "ws_price_changes": 5}
+        rows = conn.execute("select server_ts, size, transaction_hash from ws_last_trades order by 1").fetchall()
+    assert [r[2] for r in rows] == [f"0x{i:064x}" for i in range(8)]
+    assert rows[0][0].timestamp() == 1_795_000_000.0 and rows[0][1] == 10.0
+    assert counts(warehouse_url)["ws_price_changes"] == 5
+
+
+def test_one_duplicate_inside_a_batch_is_stored_once(warehouse_url):
+    # The same key twice in one batch (e.g. older than the dedupe window): the COPY is refused, ON CONFLICT keeps one.
+    a, b = consumer(warehouse_url), consumer(warehouse_url)
+    a.handle_frame(trade_frame(1))
+    a.handle_frame(trade_frame(2))
+    b.handle_frame(trade_frame(1))  # b's window has not seen it
+    batch = a.buffer.take()
+    batch["ws_last_trades"] += b.buffer.take()["ws_last_trades"]
+    with psycopg.connect(warehouse_url) as conn:
+        assert write_batch(conn, batch) == {"ws_last_trades": 2}
+    assert counts(warehouse_url)["ws_last_trades"] == 2
+
+
+def test_an_unstorable_number_costs_its_event_not_its_batch(warehouse_url):
+    c = consumer(warehouse_url)
+    c.handle_frame(trade_frame(1))
+    c.handle_frame(trade_frame(2, size="lots"))
+    c.handle_frame(trade_frame(3, size="1_000"))  # Python reads it; stored as the number it means
+    with psycopg.connect(warehouse_url) as conn:
+        assert write_batch(conn, c.buffer.take()) == {"ws_last_trades": 2}
+        sizes = conn.execute("select size from ws_last_trades order by server_ts").fetchall()
+    assert sizes == [(10.0,), (1000.0,)] and c.stats.bad_frames == 1
+
+
 def test_new_market_is_watched_and_resolved_market_dropped():
     c = consumer("postgresql://unused")
     c.tokens = ["31", "32"]
