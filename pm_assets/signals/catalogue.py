@@ -37,8 +37,8 @@ thresholds.register(
     Threshold("spike_min_volume_usdc", 500.0, "least bucket volume for a volume spike", minimum=0.0),
     Threshold("spike_confirm_prints", 1, "prints after the crossing that must stay a full move from the window's "
               "median price (0 = off; a single-trade wick never fires)", minimum=0, maximum=50),
-    Threshold("spike_move_z", 4.0, "least move / the token's usual window-length move (RMS over the trailing "
-              "spike_vol_hours; applied once two windows of history exist)", minimum=0.0),
+    Threshold("spike_move_z", 4.0, "least move / the token's usual window-length move (1.4826 x median absolute "
+              "change over the trailing spike_vol_hours; applied once two windows of history exist)", minimum=0.0),
     Threshold("spike_vol_hours", 6.0, "hours of the token's trailing price changes its usual move is measured over",
               minimum=0.5, maximum=24 * 30),
     Threshold("spike_volume_min_fills", 10, "least fills in a bucket for a volume spike (one whale print is none)",

@@ -8,8 +8,8 @@
     (a steady trend of under 2 × min_move per window never does; one odd print in the window cannot make one);
   * persistence: the `confirm_prints` prints after the crossing stay at least `min_move_points` from that
     median (a single-trade wick, which the next trade undoes, never fires; the row waits for them);
-  * own volatility: the move is at least `move_z` times the root-mean-square `window_minutes` change of the
-    token's price over the trailing `vol_hours` before the window (a market that routinely swings that far
+  * own volatility: the move is at least `move_z` times the typical `window_minutes` change of the token's
+    price (robust: 1.4826 × median absolute change) over the trailing `vol_hours` before the window (a market that routinely swings that far
     is not spiking). Applied once two windows of trailing history exist.
   One spike is one row: after firing, the token is quiet while the move lasts and one window after it
   reverts (back within half a move of the reference) or for four windows if it never does, so the reversal of
@@ -104,15 +104,16 @@ ROW_COLUMNS = ("signal_key", "kind", "condition_id", "token_id", "window_start",
 
 
 class TrailingVolatility:
-    """Root-mean-square `window_minutes` change of one token's price over the trailing `vol_hours`, from a
-    per-minute grid of its last price (carried forward over silent minutes)."""
+    """Typical `window_minutes` change of one token's price over the trailing `vol_hours`: 1.4826 × the median
+    absolute change (a robust standard deviation, so an earlier spike in the baseline does not hide the next
+    one), from a per-minute grid of its last price (carried forward over silent minutes)."""
 
     def __init__(self, points: Sequence[tuple[datetime, float]], th: SpikeThresholds):
         self.w = int(th.window_minutes)
         self.span = int(th.vol_hours * 60)
         self.t0 = points[0][0] if points else None
         if not points:
-            self.cum = np.zeros(1)
+            self.change = np.zeros(0)
             return
         minute = np.array([int((at - self.t0).total_seconds() // 60) for at, _ in points])
         level = np.full(int(minute[-1]) + 1, np.nan)
@@ -120,20 +121,19 @@ class TrailingVolatility:
             level[m] = price  # time order: the minute's last price wins
         filled = np.where(~np.isnan(level), np.arange(len(level)), 0)
         level = level[np.maximum.accumulate(filled)]
-        change = level[self.w:] - level[:-self.w] if len(level) > self.w else np.zeros(0)
-        self.cum = np.concatenate([[0.0], np.cumsum(change * change)])  # cum[j] = sum of squares of change[:j]
+        self.change = np.abs(level[self.w:] - level[:-self.w]) if len(level) > self.w else np.zeros(0)
 
     def before(self, at: datetime) -> tuple[float | None, int]:
-        """(RMS change, minutes of changes it is measured over) for the trailing span ending at `at`; RMS is
-        None with fewer than one window of changes (two windows of history)."""
+        """(typical change, minutes of changes it is measured over) for the trailing span ending at `at`; the
+        change is None with fewer than one window of changes (two windows of history)."""
         if self.t0 is None:
             return None, 0
-        hi = min(int((at - self.t0).total_seconds() // 60) - self.w + 1, len(self.cum) - 1)
+        hi = min(int((at - self.t0).total_seconds() // 60) - self.w + 1, len(self.change))
         lo = max(0, hi - self.span)
         n = hi - lo
         if n < self.w:
             return None, max(n, 0)
-        return math.sqrt(max(self.cum[hi] - self.cum[lo], 0.0) / n), n
+        return 1.4826 * float(np.median(self.change[lo:hi])), n
 
 
 def price_move_spikes(
