@@ -127,8 +127,13 @@ def ladders(world: World, m: Market, outcome: int, e: int) -> tuple[float, Ladde
 def levels(world: World, m: Market, outcome: int, e: int) -> tuple[float, dict[str, str], dict[str, str]]:
     """Book as {price_str: size_str} maps (for ws diffs)."""
     tick, bids, asks = ladders(world, m, outcome, e)
-    return (tick, {price_str(p, tick): num_str(s) for p, s in bids},
-            {price_str(p, tick): num_str(s) for p, s in asks})
+    return (tick, {_price_text(p, tick): _size_text(s) for p, s in bids},
+            {_price_text(p, tick): _size_text(s) for p, s in asks})
+
+
+# Every websocket step formats every level of every changed book; prices and sizes repeat across epochs.
+_price_text = lru_cache(maxsize=1 << 16)(price_str)
+_size_text = lru_cache(maxsize=1 << 16)(num_str)
 
 
 def book_dict(world: World, m: Market, outcome: int, t: float, ltp: str, ws: bool = False) -> dict:
