@@ -43,6 +43,8 @@ def test_book_walk_takes_the_side_it_hit_in_price_order():
     walk = book_walk(fill(1, 0, 125), BIDS, ASKS)  # 250 shares: 100 @ .50, 100 @ .52, 50 @ .55
     assert walk["levels_walked"] == 3 and walk["walk_to_price"] == 0.55 and not walk["exhausts_book"]
     assert walk["depth_share"] == pytest.approx(0.5)
+    as_stored = book_walk(fill(1, 0, 125), [[0.48, 50]], [[0.5, 100], [0.52, 100], [0.55, 300]])  # books asset
+    assert as_stored == walk
     sell = book_walk(fill(2, 0, 48, price=0.48, side="SELL"), BIDS, ASKS)
     assert sell["exhausts_book"] and sell["depth_share"] == pytest.approx(2.0)
 
