@@ -1,0 +1,313 @@
+"""Trade-to-alert latency against pm_sim: upstream trade time -> webhook at a local receiver, p50/p95 per mode.
+
+pm_sim runs at speed 1 with its clock anchored at wall time, so a fill's upstream time and the receiver's clock
+agree. The production pieces run in-process, each on its own thread at its production cadence:
+- trade edge: `trade_live_edge_sensor` every 5 s; in `stream` mode also at once when the websocket consumer
+  (running in a thread) stores a `last_trade_price` tick, because insider signals need the Data API row
+  (the stream tick has no wallet);
+- signals: `wallets` then the insider signal assets (`insider_signals_job`'s assets) after new trades;
+- alerts: `alert_delivery_sensor` every 5 s, posting to a local receiver.
+Latency per delivered alert comes from `alert_deliveries` (upstream_at, ingested_at, signal_at, delivered_at),
+for alerts whose trade happened during the measured window. Baseline, same run: a bare POST of an alert payload
+to the same receiver. Goals: stream p95 < 5 s, polling p95 < 60 s.
+Scratch database on DATABASE_URL's server (or the embedded one), migrated, dropped afterwards.
+Usage: pm-intel bench latency [--modes stream,poll] [--seconds 150] [--markets 60] [--tps 12] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import dagster as dg
+import httpx
+import psycopg
+from psycopg import sql
+
+from pm_assets.storage import migrate
+from pm_assets.storage.database import resolve_urls
+from pm_assets.storage.settings import load_settings
+from pm_assets.storage.urls import libpq_url, with_database
+
+GOALS_S = {"stream": 5.0, "poll": 60.0}
+EDGE_INTERVAL_S = 5.0  # trade_live_edge_sensor's minimum interval
+ALERT_INTERVAL_S = 5.0  # alert_delivery_sensor's minimum interval
+# pm_sim plants its events in [history start + 900 s, horizon end - 900 s]: sized so they fall in the window.
+PLANT_PAD_S = 900.0
+SIGNAL_TYPES = ("fresh_wallet", "size_anomaly", "wallet_cluster")
+WALLETS_CONFIG = {"ops": {"wallets": {"config": {"first_activity_min_trade_usdc": 250.0,
+                                                  "max_first_activity_lookups": 20000}}}}
+
+
+def scratch_database(tag: str) -> tuple[str, str]:
+    server = resolve_urls(load_settings()).warehouse
+    name = f"pm_intel_bench_latency_{tag}_{os.getpid()}"
+    maintenance = libpq_url(with_database(server, "postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    url = libpq_url(with_database(server, name))
+    migrate.upgrade(url)
+    return maintenance, url
+
+
+def drop_database(maintenance: str, url: str) -> None:
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(maintenance, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+class Loop(threading.Thread):
+    """Calls `step` every `interval_s` (or at once when `wake` is set) until stopped; records failures."""
+
+    def __init__(self, name: str, step: Callable[[], None], interval_s: float, stop: threading.Event):
+        super().__init__(name=name, daemon=True)
+        self.step, self.interval_s, self.stop, self.wake = step, interval_s, stop, threading.Event()
+        self.runs, self.errors = 0, []
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.step()
+            except Exception as exc:  # noqa: BLE001 - a bench keeps measuring; the failure is printed
+                self.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+            self.runs += 1
+            self.wake.wait(self.interval_s)
+            self.wake.clear()
+
+
+def _resources(sim, url: str) -> dict:
+    from pm_assets.resources.clob import ClobClient
+    from pm_assets.resources.data_api import DataApiClient
+    from pm_assets.resources.gamma import GammaClient
+    from pm_assets.resources.warehouse import WarehouseResource
+    from pm_sensors.alerts.sensor import AlertDeliveryResource
+
+    return {"warehouse": WarehouseResource(database_url=url), "gamma": GammaClient(base_url=sim.gamma_url),
+            "clob": ClobClient(base_url=sim.clob_url), "data_api": DataApiClient(base_url=sim.data_url),
+            "alert_delivery": AlertDeliveryResource(allow_private_webhooks=True)}
+
+
+def _ok(result) -> None:
+    if not result.success:
+        raise RuntimeError("materialization failed")
+
+
+class Pipeline:
+    def __init__(self, sim, url: str, instance: dg.DagsterInstance):
+        self.sim, self.url, self.instance, self.res = sim, url, instance, _resources(sim, url)
+        self.cursors: dict[str, str | None] = {}
+        self.signals_through: datetime | None = None
+
+    def _sensor(self, sensor, name: str, keys: tuple[str, ...]):
+        ctx = dg.build_sensor_context(instance=self.instance, cursor=self.cursors.get(name), sensor_name=name,
+                                      resources={k: self.res[k] for k in keys})
+        result = sensor(ctx)
+        self.cursors[name] = ctx.cursor
+        return result
+
+    def load_universe(self) -> None:
+        from pm_assets.markets.assets import events, markets_and_tokens
+
+        _ok(dg.materialize([events, markets_and_tokens], resources=self.res, instance=self.instance))
+
+    def edge(self) -> None:
+        from pm_assets.trades.assets import trade_loss_repair_job
+        from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
+
+        result = self._sensor(trade_live_edge_sensor, "trade_live_edge_sensor", ("data_api", "warehouse"))
+        if isinstance(result, dg.RunRequest):  # the daemon would launch the repair run
+            trade_loss_repair_job.execute_in_process(
+                resources={k: self.res[k] for k in ("data_api", "warehouse")}, instance=self.instance)
+
+    def signals(self) -> None:
+        """Wallets and the insider signals, when trades newer than the last run have arrived."""
+        from pm_assets.signals.insider_sensor import ASSETS
+        from pm_assets.wallets.assets import wallets
+
+        with psycopg.connect(self.url) as conn:
+            newest = conn.execute("select max(ingested_at) from trades").fetchone()[0]
+        if newest is None or (self.signals_through is not None and newest <= self.signals_through):
+            return
+        _ok(dg.materialize([wallets], resources=self.res, run_config=WALLETS_CONFIG, instance=self.instance))
+        _ok(dg.materialize(ASSETS, resources={"warehouse": self.res["warehouse"]}, instance=self.instance))
+        self.signals_through = newest
+
+    def alerts(self) -> None:
+        from pm_sensors.alerts.sensor import alert_delivery_sensor
+
+        self._sensor(alert_delivery_sensor, "alert_delivery_sensor", ("warehouse", "alert_delivery"))
+
+
+def newest_stream_trade(url: str) -> datetime | None:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select max(server_ts) from ws_last_trades").fetchone()[0]
+
+
+def run_mode(mode: str, args) -> dict:
+    from pm_sensors.alerts.receiver import running_receiver
+    from pm_sim.testing import running_sim
+
+    maintenance, url = scratch_database(mode)
+    try:
+        with running_sim(markets=args.markets, trades_per_second=args.tps, speed=1.0, start=float(int(time.time())),
+                         history_hours=(PLANT_PAD_S - args.setup_s) / 3600,
+                         horizon_hours=(args.seconds + args.setup_s + PLANT_PAD_S) / 3600, data_v1=False,
+                         seed=args.seed) as sim, \
+                running_receiver() as receiver, dg.instance_for_test() as instance:
+            p = Pipeline(sim, url, instance)
+            p.load_universe()
+            p.edge()
+            p.signals()  # the history the first poll brought in: not measured
+            with psycopg.connect(url) as conn:
+                for signal_type in SIGNAL_TYPES:
+                    conn.execute("insert into alert_rules (name, signal_type, filters, destination_kind, webhook_url) "
+                                 "values (%s, %s, '{}', 'json', %s)", (f"bench {signal_type}", signal_type,
+                                                                       receiver.url(f"/{signal_type}")))
+            p.alerts()
+            window_start = datetime.now(UTC)
+            setup_s = time.time() - sim.sim.cfg.start
+            stop = threading.Event()
+            edge = Loop("edge", p.edge, EDGE_INTERVAL_S, stop)
+            loops = [edge, Loop("signals", p.signals, 1.0, stop), Loop("alerts", p.alerts, ALERT_INTERVAL_S, stop)]
+            consumer = None
+            if mode == "stream":
+                consumer = _start_consumer(sim, url)
+                last_tick: list[datetime | None] = [newest_stream_trade(url)]
+
+                def watch_ticks() -> None:  # a stored last_trade_price tick wakes the trade poll
+                    tick = newest_stream_trade(url)
+                    if tick is not None and (last_tick[0] is None or tick > last_tick[0]):
+                        last_tick[0] = tick
+                        edge.wake.set()
+
+                loops.append(Loop("ticks", watch_ticks, 0.25, stop))
+            for loop in loops:
+                loop.start()
+            # Run until the planted events are over, then give the slowest path time to deliver them.
+            end = sim.sim.cfg.start + args.setup_s + args.seconds + GOALS_S[mode] + 15.0
+            time.sleep(max(0.0, end - time.time()))
+            window_end = datetime.fromtimestamp(sim.sim.cfg.start + args.setup_s + args.seconds, UTC)
+            stop.set()
+            for loop in loops:
+                loop.wake.set()
+                loop.join(timeout=120)
+            if consumer is not None:
+                consumer[1]()
+            baseline = post_baseline(receiver.url("/baseline"), args.baseline_posts)
+            return {"mode": mode, "setup_s": round(setup_s, 1), **measured(url, window_start, window_end), "baseline_post_s": baseline,
+                    "loop_runs": {loop.name: loop.runs for loop in loops},
+                    "loop_errors": {loop.name: loop.errors[:3] for loop in loops if loop.errors}}
+    finally:
+        if not args.keep_db:
+            drop_database(maintenance, url)
+
+
+def _start_consumer(sim, url: str):
+    import asyncio
+
+    from pm_sensors.stream.consumer import StreamConsumer
+    from pm_sensors.stream.settings import StreamSettings
+
+    consumer = StreamConsumer(StreamSettings(ws_url=sim.ws_url, selection="active"), url)
+    state: dict = {}
+
+    def main() -> None:
+        async def go() -> None:
+            state["loop"], state["stop"] = asyncio.get_running_loop(), asyncio.Event()
+            await consumer.run(state["stop"])
+
+        asyncio.run(go())
+
+    thread = threading.Thread(target=main, name="stream", daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        if "loop" in state:
+            state["loop"].call_soon_threadsafe(state["stop"].set)
+        thread.join(timeout=60)
+
+    return thread, stop
+
+
+def measured(url: str, window_start: datetime, window_end: datetime) -> dict:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select signal_table, extract(epoch from delivered_at - upstream_at), "
+            "extract(epoch from ingested_at - upstream_at), extract(epoch from signal_at - ingested_at), "
+            "extract(epoch from delivered_at - signal_at) from alert_deliveries "
+            "where status = 'delivered' and upstream_at >= %s and upstream_at < %s",
+            (window_start, window_end)).fetchall()
+        pending = conn.execute("select count(*) from alert_deliveries where status <> 'delivered' "
+                               "and upstream_at >= %s and upstream_at < %s", (window_start, window_end)).fetchone()[0]
+    total = [float(r[1]) for r in rows]
+
+    def stage(i: int) -> float | None:
+        values = [float(r[i]) for r in rows if r[i] is not None]
+        return round(statistics.median(values), 3) if values else None
+
+    return {"alerts": len(rows), "not_delivered": pending,
+            "by_table": {t: sum(1 for r in rows if r[0] == t) for t in sorted({r[0] for r in rows})},
+            "p50_s": percentile(total, 0.5), "p95_s": percentile(total, 0.95),
+            "median_stage_s": {"upstream_to_ingested": stage(2), "ingested_to_signal": stage(3),
+                               "signal_to_delivered": stage(4)}}
+
+
+def post_baseline(url: str, posts: int) -> dict:
+    payload = {"text": "Fresh wallet trade: wallet first active 3 h before this $48,200 buy of YES at 0.12"}
+    times = []
+    with httpx.Client() as client:
+        for _ in range(posts):
+            t0 = time.perf_counter()
+            client.post(url, json=payload).raise_for_status()
+            times.append(time.perf_counter() - t0)
+    return {"p50": percentile(times, 0.5), "p95": percentile(times, 0.95)}
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="pm-intel bench latency", description=__doc__.splitlines()[0])
+    p.add_argument("--modes", default="stream,poll")
+    p.add_argument("--seconds", type=float, default=150.0, help="window of upstream trade times measured per mode")
+    p.add_argument("--markets", type=int, default=200, help="pm_sim's default world (8 planted events per kind)")
+    p.add_argument("--setup-s", type=float, default=60.0, help="sim seconds before the window (loading)")
+    p.add_argument("--tps", type=float, default=12.0, help="pm_sim trades/s (its default rate is 12)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--baseline-posts", type=int, default=50)
+    p.add_argument("--keep-db", action="store_true")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    logging.disable(logging.WARNING)  # in-process runs log every step; the figures are what this prints
+    os.environ.setdefault("PM_INTEL_ALLOW_PRIVATE_WEBHOOKS", "1")
+    results = [run_mode(mode.strip(), args) for mode in args.modes.split(",") if mode.strip()]
+    if args.json:
+        print(json.dumps(results, default=str))
+        return 0
+    for r in results:
+        goal = GOALS_S[r["mode"]]
+        ratio = "n/a" if r["p95_s"] is None else f"{r['p95_s'] / goal:.2f}x goal"
+        base = r["baseline_post_s"]
+        print(f"{r['mode']:>6}: {r['alerts']} alerts ({r['by_table']}, {r['not_delivered']} not delivered), "
+              f"trade->webhook p50 {_s(r['p50_s'])} p95 {_s(r['p95_s'])} (goal p95 < {goal:.0f} s: {ratio}); "
+              f"median stages {r['median_stage_s']}; baseline bare POST p50 {_s(base['p50'])} "
+              f"p95 {_s(base['p95'])}; loop runs {r['loop_runs']}; setup took {r['setup_s']} s")
+        for name, errors in r["loop_errors"].items():
+            print(f"        {name} errors: {errors}")
+    return 0
+
+
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f} s"
