@@ -176,7 +176,7 @@ def start_sim(markets: int, ws_rate: float) -> tuple[subprocess.Popen, dict]:
     raise RuntimeError(f"pm_sim exited with {proc.wait()}")
 
 
-def latency(url: str, seconds: float, rate: float, markets: int) -> None:
+def latency(url: str, seconds: float, rate: float, markets: int, flush_interval_s: float | None = None) -> None:
     # pm_sim spreads --ws-rate over every market of its world, closed ones included; only open markets with a
     # book stream, so the rate asked for is scaled up by the share of those to deliver `rate` messages/s.
     proc, urls = start_sim(markets, rate)
@@ -206,7 +206,8 @@ def latency(url: str, seconds: float, rate: float, markets: int) -> None:
                     samples.append(committed * 1000 - (_epoch(row[0]) * 1000 + offset_ms))
                     in_consumer.append((committed - _epoch(row[9])) * 1000)
 
-        settings = StreamSettings(ws_url=urls["ws_url"], selection="list", tokens=tuple(tokens))
+        settings = StreamSettings(ws_url=urls["ws_url"], selection="list", tokens=tuple(tokens)).with_overrides(
+            flush_interval_s=flush_interval_s)
         consumer = StreamConsumer(settings, url, on_commit=on_commit)
 
         async def drive() -> tuple[int, float]:
@@ -254,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0, help="latency measuring window")
     ap.add_argument("--rate", type=float, default=2_000.0, help="pm_sim --ws-rate for the latency run")
     ap.add_argument("--markets", type=int, default=200)
+    ap.add_argument("--flush-interval", type=float, default=None, help="consumer flush cadence (s) for the latency run")
     ap.add_argument("--skip-latency", action="store_true")
     args = ap.parse_args(argv)
     url = bench_database()
@@ -262,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_latency:
         with psycopg.connect(url) as conn:
             conn.execute("truncate ws_price_changes, ws_last_trades, ws_book_snapshots, stream_health, heartbeats")
-        latency(url, args.seconds, args.rate, args.markets)
+        latency(url, args.seconds, args.rate, args.markets, args.flush_interval)
     return 0
 
 

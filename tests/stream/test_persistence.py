@@ -120,6 +120,14 @@ def test_an_unstorable_number_costs_its_event_not_its_batch(warehouse_url):
     assert sizes == [(10.0,), (1000.0,)] and c.stats.bad_frames == 1
 
 
+@pytest.mark.parametrize("cid", ["0x" + "E" * 64, "0x" + "e" * 63, "0x" + "e" * 63 + "g", "0X" + "e" * 64,
+                                 "0x" + "e" * 63 + "é", "0x" + "e" * 64 + "\n"])
+def test_tick_tables_still_refuse_a_malformed_condition_id(warehouse_url, cid):
+    with psycopg.connect(warehouse_url) as conn, pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute("insert into ws_price_changes (server_ts, token_id, side, price, condition_id, size, received_at)"
+                     " values (now(), '7', 'BUY', 0.5, %s, 1, now())", (cid,))
+
+
 def test_new_market_is_watched_and_resolved_market_dropped():
     c = consumer("postgresql://unused")
     c.tokens = ["31", "32"]
