@@ -17,7 +17,7 @@ class StreamSettings:
     top_n: int = 100
     tokens: tuple[str, ...] = ()  # the token / position ids for selection "list"
     subscribe_batch: int = 500  # asset ids per subscribe message
-    flush_interval_s: float = 0.1
+    flush_interval_s: float = 0.05  # the wait before a row is written: half of it on average
     flush_rows: int = 20_000  # flush early when this many rows wait
     stall_timeout_s: float = 30.0  # no data for this long on an open socket = a silent stall
     pong_timeout_s: float = 30.0
