@@ -67,7 +67,12 @@ def _arb(world: World, m: Market, t: float) -> dict | None:
 def _size(world: World, m: Market, level: int, side: int, e: int) -> float:
     # Each level's size lives for several epochs (staggered), so an update touches few levels.
     gen = (e + int(_u01(world.seed, 81, m.idx, level, side) * 7)) // 7
-    z = _u01(world.seed, 82, m.idx, level, side, gen)
+    return _size_of_generation(world.seed, m.idx, level, side, gen)
+
+
+@lru_cache(maxsize=1 << 18)
+def _size_of_generation(seed: int, idx: int, level: int, side: int, gen: int) -> float:
+    z = u01(seed, 82, idx, level, side, gen)
     return round(5 + math.exp(2.5 + 3.0 * z * z), 2)
 
 
