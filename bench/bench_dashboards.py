@@ -166,10 +166,10 @@ def _pages(since_30d: datetime, since_24h: datetime, hot_wallet: str, some_k: in
         "wallets": [(q.wallet_ranking(o), {"limit": 100}) for o in ("volume", "novelty", "signals")],
         "wallet drilldown (biggest whale)": [
             (q.WALLET, {"wallet": hot_wallet}), (q.WALLET_TRADES, {"wallet": hot_wallet, "limit": 200}),
-            (q.WALLET_POSITIONS, {"wallet": hot_wallet, "hint": hint}), (q.wallet_scorecard_select(), {"wallet": hot_wallet}),
+            (q.WALLET_POSITIONS, {"wallet": hot_wallet, "limit": 500, "hint": hint}), (q.wallet_scorecard_select(), {"wallet": hot_wallet}),
             *[sig(k.table, since=since_30d - timedelta(days=1800), wallet=hot_wallet, limit=500)
               for k in SIGNAL_TYPES if k.has_wallet]],
-        "signals": [sig(k.table, since=since_30d, limit=2000) for k in SIGNAL_TYPES],
+        "signals": [sig(k.table, since=since_30d, limit=1000) for k in SIGNAL_TYPES],
         "arbitrage": [(q.ARBITRAGE_WINDOWS, {"since": since_30d, "state": "all", "limit": 5000})],
         "alerts": [(q.ALERT_RULES, {}, "editor"), (q.DELIVERIES, {"status": "all", "limit": 200}), (q.OVERRIDES, {})],
         "pipeline": [(q.STREAM_HEALTH, {"since": since_24h}), (q.HEARTBEATS, {}), (q.RATE_LIMITS, {"since": since_24h}),

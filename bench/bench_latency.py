@@ -19,8 +19,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -38,7 +41,8 @@ from pm_assets.storage.urls import libpq_url, with_database
 
 GOALS_S = {"stream": 5.0, "poll": 60.0}
 EDGE_INTERVAL_S = 5.0  # trade_live_edge_sensor's minimum interval
-ALERT_INTERVAL_S = 5.0  # alert_delivery_sensor's minimum interval
+ALERT_INTERVAL_S = 5.0
+TICK_POLL_GAP_S = 1.0  # stream ticks arrive every ~100 ms at 12 trades/s: at most one tick-woken poll a second  # alert_delivery_sensor's minimum interval
 # pm_sim plants its events in [history start + 900 s, horizon end - 900 s]: sized so they fall in the window.
 PLANT_PAD_S = 900.0
 SIGNAL_TYPES = ("fresh_wallet", "size_anomaly", "wallet_cluster")
@@ -74,9 +78,11 @@ def percentile(values: list[float], q: float) -> float | None:
 class Loop(threading.Thread):
     """Calls `step` every `interval_s` (or at once when `wake` is set) until stopped; records failures."""
 
-    def __init__(self, name: str, step: Callable[[], None], interval_s: float, stop: threading.Event):
+    def __init__(self, name: str, step: Callable[[], None], interval_s: float, stop: threading.Event,
+                 min_gap_s: float = 0.0):
         super().__init__(name=name, daemon=True)
         self.step, self.interval_s, self.stop, self.wake = step, interval_s, stop, threading.Event()
+        self.min_gap_s = min_gap_s
         self.runs, self.errors = 0, []
 
     def run(self) -> None:
@@ -86,6 +92,7 @@ class Loop(threading.Thread):
             except Exception as exc:  # noqa: BLE001 - a bench keeps measuring; the failure is printed
                 self.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
             self.runs += 1
+            self.stop.wait(self.min_gap_s)
             self.wake.wait(self.interval_s)
             self.wake.clear()
 
@@ -158,17 +165,34 @@ def newest_stream_trade(url: str) -> datetime | None:
         return conn.execute("select max(server_ts) from ws_last_trades").fetchone()[0]
 
 
+class SimProcess:
+    """pm_sim in its own process (as upstream is): the pipeline's threads do not share its interpreter."""
+
+    def __init__(self, args):
+        self.start = float(int(time.time()))
+        cmd = [sys.executable, "-m", "pm_sim", "--print-json", "--speed", "1", "--start", str(self.start),
+               "--seed", str(args.seed), "--markets", str(args.markets), "--trades-per-second", str(args.tps),
+               "--history-hours", str((PLANT_PAD_S - args.setup_s) / 3600),
+               "--horizon-hours", str((args.seconds + args.setup_s + PLANT_PAD_S) / 3600), "--data-v1", "off"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("pm_sim did not start")
+        for key, value in json.loads(line).items():
+            setattr(self, key, value)
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 def run_mode(mode: str, args) -> dict:
     from pm_sensors.alerts.receiver import running_receiver
-    from pm_sim.testing import running_sim
 
     maintenance, url = scratch_database(mode)
+    sim = SimProcess(args)
     try:
-        with running_sim(markets=args.markets, trades_per_second=args.tps, speed=1.0, start=float(int(time.time())),
-                         history_hours=(PLANT_PAD_S - args.setup_s) / 3600,
-                         horizon_hours=(args.seconds + args.setup_s + PLANT_PAD_S) / 3600, data_v1=False,
-                         seed=args.seed) as sim, \
-                running_receiver() as receiver, dg.instance_for_test() as instance:
+        with running_receiver() as receiver, dg.instance_for_test() as instance:
             p = Pipeline(sim, url, instance)
             p.load_universe()
             p.edge()
@@ -180,9 +204,9 @@ def run_mode(mode: str, args) -> dict:
                                                                        receiver.url(f"/{signal_type}")))
             p.alerts()
             window_start = datetime.now(UTC)
-            setup_s = time.time() - sim.sim.cfg.start
+            setup_s = time.time() - sim.start
             stop = threading.Event()
-            edge = Loop("edge", p.edge, EDGE_INTERVAL_S, stop)
+            edge = Loop("edge", p.edge, EDGE_INTERVAL_S, stop, min_gap_s=TICK_POLL_GAP_S)
             loops = [edge, Loop("signals", p.signals, 1.0, stop), Loop("alerts", p.alerts, ALERT_INTERVAL_S, stop)]
             consumer = None
             if mode == "stream":
@@ -199,9 +223,9 @@ def run_mode(mode: str, args) -> dict:
             for loop in loops:
                 loop.start()
             # Run until the planted events are over, then give the slowest path time to deliver them.
-            end = sim.sim.cfg.start + args.setup_s + args.seconds + GOALS_S[mode] + 15.0
+            end = sim.start + args.setup_s + args.seconds + GOALS_S[mode] + 15.0
             time.sleep(max(0.0, end - time.time()))
-            window_end = datetime.fromtimestamp(sim.sim.cfg.start + args.setup_s + args.seconds, UTC)
+            window_end = datetime.fromtimestamp(sim.start + args.setup_s + args.seconds, UTC)
             stop.set()
             for loop in loops:
                 loop.wake.set()
@@ -213,35 +237,45 @@ def run_mode(mode: str, args) -> dict:
                     "loop_runs": {loop.name: loop.runs for loop in loops},
                     "loop_errors": {loop.name: loop.errors[:3] for loop in loops if loop.errors}}
     finally:
+        sim.close()
         if not args.keep_db:
             drop_database(maintenance, url)
 
 
-def _start_consumer(sim, url: str):
+def _consume(ws_url: str, url: str, stop) -> None:
     import asyncio
 
     from pm_sensors.stream.consumer import StreamConsumer
     from pm_sensors.stream.settings import StreamSettings
 
-    consumer = StreamConsumer(StreamSettings(ws_url=sim.ws_url, selection="active"), url)
-    state: dict = {}
+    async def go() -> None:
+        done = asyncio.Event()
 
-    def main() -> None:
-        async def go() -> None:
-            state["loop"], state["stop"] = asyncio.get_running_loop(), asyncio.Event()
-            await consumer.run(state["stop"])
+        async def watch() -> None:
+            while not stop.is_set():
+                await asyncio.sleep(0.2)
+            done.set()
 
-        asyncio.run(go())
+        watcher = asyncio.create_task(watch())
+        await StreamConsumer(StreamSettings(ws_url=ws_url, selection="active"), url).run(done)
+        watcher.cancel()
 
-    thread = threading.Thread(target=main, name="stream", daemon=True)
-    thread.start()
+    logging.disable(logging.WARNING)
+    asyncio.run(go())
 
-    def stop() -> None:
-        if "loop" in state:
-            state["loop"].call_soon_threadsafe(state["stop"].set)
-        thread.join(timeout=60)
 
-    return thread, stop
+def _start_consumer(sim, url: str):
+    """The consumer in its own process, as the stream_consumer_job run is."""
+    ctx = multiprocessing.get_context("spawn")
+    stop = ctx.Event()
+    proc = ctx.Process(target=_consume, args=(sim.ws_url, url, stop), daemon=True)
+    proc.start()
+
+    def halt() -> None:
+        stop.set()
+        proc.join(timeout=60)
+
+    return proc, halt
 
 
 def measured(url: str, window_start: datetime, window_end: datetime) -> dict:

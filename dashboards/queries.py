@@ -44,10 +44,11 @@ LATEST_RANKINGS = text("""
     where r.ranked_at = (select max(ranked_at) from market_rankings)
     order by r.rank limit :limit""")
 
+# One hash aggregate by wallet (count(distinct) would sort a day of trades, spilling to disk at scale).
 TRADES_24H = text("""
-    select count(*) as trades, coalesce(sum(usdc_size), 0) as volume_usdc, count(distinct wallet) as wallets,
-           count(distinct condition_id) as markets
-    from trades where traded_at >= now() - interval '24 hours'""")
+    select coalesce(sum(n), 0) as trades, coalesce(sum(v), 0) as volume_usdc, count(*) as wallets
+    from (select wallet, count(*) as n, sum(usdc_size) as v from trades
+          where traded_at >= now() - interval '24 hours' group by wallet) w""")
 
 LIVE_ARBITRAGE = text("""
     select a.*, coalesce(m.question, e.title) as market
@@ -360,12 +361,14 @@ WALLET_POSITIONS = text("""
                case when side = 'BUY' then usdc_size else 0 end, case when side = 'SELL' then usdc_size else 0 end,
                1, traded_at
         from trades where wallet = :wallet and ingested_at > (select upto from w)
-              and ingested_at > coalesce(cast(:hint as timestamptz), '-infinity'))
-    select m.question as market, p.outcome, sum(p.net_size) as net_size, sum(p.bought_usdc) as bought_usdc,
-           sum(p.sold_usdc) as sold_usdc, sum(p.trades) as trades, max(p.last_trade_at) as last_trade_at,
-           p.condition_id
-    from parts p left join markets m on m.condition_id = p.condition_id
-    group by p.token_id, p.condition_id, p.outcome, m.question order by bought_usdc desc""")
+              and ingested_at > coalesce(cast(:hint as timestamptz), '-infinity')),
+    top as (
+        select token_id, condition_id, outcome, sum(net_size) as net_size, sum(bought_usdc) as bought_usdc,
+               sum(sold_usdc) as sold_usdc, sum(trades) as trades, max(last_trade_at) as last_trade_at
+        from parts group by token_id, condition_id, outcome order by bought_usdc desc limit :limit)
+    select m.question as market, t.outcome, t.net_size, t.bought_usdc, t.sold_usdc, t.trades, t.last_trade_at,
+           t.condition_id
+    from top t left join markets m on m.condition_id = t.condition_id order by t.bought_usdc desc""")
 
 
 def wallet_scorecard_select():
@@ -397,8 +400,8 @@ def wallet_trades(address: str, limit: int = 200) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=PAGE_TTL, show_spinner=False)
-def wallet_positions(address: str) -> pd.DataFrame:
-    return frame(WALLET_POSITIONS, wallet=address, hint=rollup_watermark())
+def wallet_positions(address: str, limit: int = 500) -> pd.DataFrame:
+    return frame(WALLET_POSITIONS, wallet=address, limit=limit, hint=rollup_watermark())
 
 
 @st.cache_data(ttl=PAGE_TTL, show_spinner=False)
@@ -411,7 +414,7 @@ def wallet_scorecard(address: str) -> pd.DataFrame:
 ARBITRAGE_WINDOWS = text("""
     select a.signal_key, a.kind, coalesce(m.question, e.title) as market, a.opened_at, a.closed_at,
            a.duration_s, a.peak_edge, a.fillable_size, a.profit_after_fees, a.capturable_usdc,
-           a.suppressed_reason, a.evidence, a.condition_id, a.event_id
+           a.suppressed_reason, a.condition_id, a.event_id
     from arbitrage_windows a
     left join markets m on m.condition_id = a.condition_id
     left join events e on e.event_id = a.event_id

@@ -28,7 +28,7 @@ st.subheader("Open windows")
 if open_now.empty:
     st.info("None open.")
 else:
-    st.dataframe(open_now.drop(columns=["evidence"]), hide_index=True, width="stretch")
+    st.dataframe(open_now, hide_index=True, width="stretch")
 
 left, right = st.columns(2)
 closed = windows.dropna(subset=["duration_s"])
@@ -42,5 +42,5 @@ with right:
     st.plotly_chart(px.histogram(windows, x="peak_edge", nbins=30, color="kind"), width="stretch")
 
 st.subheader("All windows")
-st.dataframe(windows.drop(columns=["evidence"]), hide_index=True, width="stretch",
+st.dataframe(windows, hide_index=True, width="stretch",
              column_config={"fillable_size": st.column_config.NumberColumn("fillable ($)", format="dollar")})

@@ -18,7 +18,7 @@ for tab, kind in zip(st.tabs([k.label for k in SIGNAL_TYPES]), SIGNAL_TYPES, str
         suppressed = c2.selectbox("Suppressed", list(SUPPRESSED), format_func=SUPPRESSED.get,
                                   key=f"{kind.table}_suppressed")
         text_filter = c3.text_input("Filter by market or words", key=f"{kind.table}_filter", max_chars=200)
-        rows = queries.signals(kind.table, since=since, suppressed=suppressed, limit=2000)
+        rows = queries.signals(kind.table, since=since, suppressed=suppressed, limit=1000)
         if not rows.empty and text_filter.strip():
             needle = text_filter.strip().lower()
             hay = rows["evidence_words"].str.lower() + " " + rows.get("market", "").fillna("").str.lower()
