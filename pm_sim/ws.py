@@ -138,7 +138,9 @@ class Conn:
             await self.new_markets(self.last_clock, t)
         markets = sorted({sim.world.by_token[a][0] for a in self.assets})
         for mi in markets:
-            await self.update_market(mi, t)
+            # Each market at the clock it is sent at (as upstream stamps each message), not the step's start:
+            # a step over a few hundred markets takes tens of ms.
+            await self.update_market(mi, max(t, sim.now()))
         self.last_clock = t
         self.synced_to = t
 
