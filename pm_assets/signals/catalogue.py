@@ -108,9 +108,9 @@ thresholds.register(
               minimum=1, maximum=365),
     Threshold("mm_min_trades", 200, "market maker: at least this many trades in the lookback", minimum=1),
     Threshold("mm_min_markets", 10, "market maker: in at least this many markets", minimum=1),
-    Threshold("mm_min_two_sided_share", 0.5, "market maker: share of its markets where it both bought and sold",
+    Threshold("mm_min_two_sided_share", 0.5, "market maker: share of its markets where it traded both ways (bought and sold, or bought both outcomes)",
               minimum=0.0, maximum=1.0),
-    Threshold("mm_max_net_share", 0.5, "market maker: |buys - sells| / (buys + sells) at most this", minimum=0.0,
+    Threshold("mm_max_net_share", 0.5, "market maker: net exposure (per market, summed) / traded USDC at most this", minimum=0.0,
               maximum=1.0),
     Threshold("bot_min_trades", 1000, "bot: at least this many trades in the lookback", minimum=1),
     Threshold("bot_min_trades_per_day", 500.0, "bot: or at least this many trades per day (over the span it traded, "
