@@ -260,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-rows", type=int, default=5_000)
     ap.add_argument("--seconds", type=float, default=10.0, help="latency measuring window")
     ap.add_argument("--rate", type=float, default=2_000.0, help="pm_sim --ws-rate for the latency run")
-    ap.add_argument("--markets", type=int, default=200)
+    ap.add_argument("--markets", type=int, default=400, help="pm_sim world size (more markets: each streams less often)")
     ap.add_argument("--flush-interval", type=float, default=None, help="consumer flush cadence (s) for the latency run")
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
