@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from pm_sensors.stream.consumer import StreamConsumer
-from pm_sensors.stream.persistence import write_batch
+from pm_sensors.stream.persistence import prepare_writer, write_batch
 from pm_sensors.stream.settings import StreamSettings, settings_from_env
 from tests.conftest import FIXTURES_DIR
 
@@ -160,3 +160,14 @@ def test_settings_from_env():
         settings_from_env({"PM_INTEL_STREAM_TOP_N": "many"})
     with pytest.raises(ValueError, match="selection"):
         settings_from_env({"PM_INTEL_STREAM_SELECTION": "everything"})
+
+
+def test_tick_writer_commits_asynchronously_unless_configured(warehouse_url):
+    assert settings_from_env({}).synchronous_commit == "off"
+    durable = settings_from_env({"PM_INTEL_STREAM_SYNCHRONOUS_COMMIT": "on"})
+    with pytest.raises(ValueError, match="synchronous_commit"):
+        settings_from_env({"PM_INTEL_STREAM_SYNCHRONOUS_COMMIT": "sometimes"})
+    for wanted in ("off", durable.synchronous_commit):
+        with psycopg.connect(warehouse_url) as conn:
+            prepare_writer(conn, wanted)
+            assert conn.execute("show synchronous_commit").fetchone() == (wanted,)
