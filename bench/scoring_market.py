@@ -14,9 +14,10 @@ rows / matched events; noise_passed = planted noise records (ghost books, incomp
 markets) with an alert row on their market or event overlapping their time; start/end errors are medians of
 |opened − start| and |closed − end| (spikes: window_start/window_end) over each event's first matched row.
 
-`python -m bench.scoring_market [--markets N] [--hours H]` builds a warehouse from a seeded pm_sim world
+`python -m bench.scoring_market [--markets N] [--history-hours H] [--horizon-hours H] [--seed N | --seeds 1,2,3]`
+builds a warehouse from a seeded pm_sim world
 through `load_sim_world` (pm_sim's own pure book/trade functions; no ingestion), runs both signals and prints
-the figures.
+the figures; `--seeds` prints one row per seed and signal and the mean over the seeds.
 """
 
 from __future__ import annotations
@@ -156,15 +157,17 @@ def load_sim_world(conn: psycopg.Connection, sim: Any, *, max_books: int = 400_0
             conn.execute("insert into tokens (token_id, condition_id, outcome, outcome_index, version, has_book)"
                          " values (%s,%s,%s,%s,%s,%s)", (tid, m.condition_id, m.outcomes[k], k, m.version or "v1",
                                                          m.has_book))
-        if closed or m.dispute:
-            status = m.dispute or "resolved"
+        if closed:
+            # As pm_sim's /v2/resolutions reports it at the end of the loaded range (pm_sim.data_more.resolution):
+            # a market in dispute is "active" until it closes, so a dispute only shows from its close on.
+            lag = 7200 if m.dispute in ("disputed", "arbitrated") else (86400 if m.dispute == "extended_review" else 0)
+            status = "resolved" if t1 >= m.close_time + lag else ("disputed" if m.dispute else "proposed")
             conn.execute(
                 "insert into market_resolutions (condition_id, status, winning_token_id, was_disputed, was_arbitrated,"
                 " extended_review, resolved_at, source) values (%s,%s,%s,%s,%s,%s,%s,'pm_sim')",
-                (m.condition_id, status if not closed or m.dispute else "resolved",
-                 m.token_ids[m.winner] if closed and m.winner < len(m.token_ids) else None,
-                 m.dispute == "disputed", m.dispute == "arbitrated", m.dispute == "extended_review",
-                 _dt(m.close_time) if closed else None))
+                (m.condition_id, status, m.token_ids[m.winner] if status == "resolved" else None,
+                 m.dispute in ("disputed", "arbitrated"), m.dispute == "arbitrated", m.dispute == "extended_review",
+                 _dt(m.close_time + lag) if status == "resolved" else None))
     trades = 0
     with conn.cursor().copy("copy trades (traded_at, fill_key, transaction_hash, token_id, condition_id, wallet,"
                             " side, price, size, source) from stdin") as copy:
@@ -216,6 +219,52 @@ def bench_database() -> str:
     return url
 
 
+def run_seed(seed: int, args: argparse.Namespace, *, verbose: bool = True) -> dict[str, dict[str, Any]]:
+    """Build seed's world into a fresh bench database, run both signals at default thresholds, score them."""
+    from pm_assets.signals.arbitrage import ArbitrageThresholds
+    from pm_assets.signals.market_inputs import materialize_arbitrage
+    from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
+    from pm_sim.config import SimConfig
+    from pm_sim.sim import Sim
+
+    sim = Sim(SimConfig(seed=seed, markets=args.markets, history_hours=args.history_hours,
+                        horizon_hours=args.horizon_hours, ws_rate=args.ws_rate, speed=0.0, rate_limits=False))
+    url = bench_database()
+    with psycopg.connect(url) as conn:
+        t = time.perf_counter()
+        loaded = load_sim_world(conn, sim)
+        conn.commit()
+        steps = [f"loaded {loaded} in {time.perf_counter() - t:.1f} s"]
+        t = time.perf_counter()
+        arb = materialize_arbitrage(conn, ArbitrageThresholds())
+        steps.append(f"arbitrage_windows: {arb} in {time.perf_counter() - t:.1f} s")
+        t = time.perf_counter()
+        spk = materialize_spikes(conn, SpikeThresholds())
+        steps.append(f"price_spikes: {spk} in {time.perf_counter() - t:.1f} s")
+        conn.commit()
+        figures = score_market_signals(conn, {"records": sim.truth})
+    if verbose:
+        print("\n".join(steps))
+    return figures
+
+
+ROW_FIGURES = ("precision", "recall", "alerts_per_event", "noise_passed", "rows", "events")
+
+
+def seeds_table(results: Mapping[int, Mapping[str, Mapping[str, Any]]]) -> list[str]:
+    """One line per seed and signal, then each signal's mean over the seeds (None figures left out)."""
+    lines = [f"{'seed':>6} {'signal':<18} " + " ".join(f"{f:>16}" for f in ROW_FIGURES)]
+    for signal in ("arbitrage_windows", "price_spikes"):
+        for seed, figures in results.items():
+            lines.append(f"{seed:>6} {signal:<18} " + " ".join(f"{figures[signal][f]!s:>16}" for f in ROW_FIGURES))
+        means = []
+        for f in ROW_FIGURES:
+            vals = [figures[signal][f] for figures in results.values() if figures[signal][f] is not None]
+            means.append(f"{round(statistics.fmean(vals), 4) if vals else None!s:>16}")
+        lines.append(f"{'mean':>6} {signal:<18} " + " ".join(means))
+    return lines
+
+
 def main(argv: Iterable[str] = ()) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scoring_market")
     parser.add_argument("--markets", type=int, default=60)
@@ -223,30 +272,18 @@ def main(argv: Iterable[str] = ()) -> int:
     parser.add_argument("--horizon-hours", type=float, default=6.0)
     parser.add_argument("--ws-rate", type=float, default=2.0, help="world book updates per second")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=str, default=None,
+                        help="comma-separated seeds (e.g. 1,2,3): one row per seed and the mean")
     args = parser.parse_args(list(argv))
-    from pm_assets.signals.arbitrage import ArbitrageThresholds
-    from pm_assets.signals.market_inputs import materialize_arbitrage
-    from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
-    from pm_sim.config import SimConfig
-    from pm_sim.sim import Sim
-
-    sim = Sim(SimConfig(seed=args.seed, markets=args.markets, history_hours=args.history_hours,
-                        horizon_hours=args.horizon_hours, ws_rate=args.ws_rate, speed=0.0, rate_limits=False))
-    url = bench_database()
-    with psycopg.connect(url) as conn:
-        t = time.perf_counter()
-        loaded = load_sim_world(conn, sim)
-        conn.commit()
-        print(f"loaded {loaded} in {time.perf_counter() - t:.1f} s")
-        t = time.perf_counter()
-        arb = materialize_arbitrage(conn, ArbitrageThresholds())
-        print(f"arbitrage_windows: {arb} in {time.perf_counter() - t:.1f} s")
-        t = time.perf_counter()
-        spk = materialize_spikes(conn, SpikeThresholds())
-        print(f"price_spikes: {spk} in {time.perf_counter() - t:.1f} s")
-        conn.commit()
-        figures = score_market_signals(conn, {"records": sim.truth})
-    for signal, values in figures.items():
+    if args.seeds:
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+        results = {}
+        for seed in seeds:
+            results[seed] = run_seed(seed, args, verbose=False)
+            print(f"seed {seed} done", flush=True)
+        print("\n".join(seeds_table(results)))
+        return 0
+    for signal, values in run_seed(args.seed, args).items():
         print(signal, values)
     return 0
 

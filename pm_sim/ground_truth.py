@@ -32,18 +32,20 @@ class Planter:
         return lo + self._u(*keys) * (hi - lo)
 
     def _market(self, t: float, *keys: int, thin: bool = False, binary_only: bool = False,
-                busy: bool = False, mid_price: bool = False) -> Market | None:
+                busy: bool = False, mid_price: bool = False, undisputed: bool = False) -> Market | None:
         """A random market open around t (sampled, so planting stays cheap at 50k markets).
 
         thin: the quietest of 8 candidates; busy: the most traded of 8; mid_price: YES between 0.2 and 0.8
-        and not yet converging to its winner (so a planted move is a clear move in points).
+        and not yet converging to its winner (so a planted move is a clear move in points); undisputed: a market
+        whose resolution will not be disputed (signals on a disputed market are held back by design, so a true
+        alertable event planted there would be one no detector should alert).
         """
         ms = self.w.markets
         found: list[Market] = []
         for k in range(400):
             m = ms[h(self.s, 301, *keys, k) % len(ms)]
             if (m.has_book and not m.ghost and m.created_at < t - 3600 and m.close_time > t + 3 * 3600
-                    and (not binary_only or not m.neg_risk)
+                    and (not binary_only or not m.neg_risk) and not (undisputed and m.dispute)
                     and (not mid_price or (m.close_time > t + RAMP + 3600 and 0.2 <= self.w.price(m, t) <= 0.8))):
                 found.append(m)
                 if len(found) >= (8 if thin or busy else 1):
@@ -157,7 +159,7 @@ class Planter:
         # An hour in, so a detector has the market's own trailing moves to judge the spike against; a traded
         # mid-priced market, so the 1.5-3 logit jump is a move of 15+ points that trades show.
         t = self._time(30, i, lo_pad=min(3600, self._span() / 2))
-        m = self._market(t, 30, i, binary_only=True, busy=True, mid_price=True)
+        m = self._market(t, 30, i, binary_only=True, busy=True, mid_price=True, undisputed=True)
         if m is None:
             return
         dur = 300 + 900 * self._u(31, i)
@@ -171,7 +173,7 @@ class Planter:
     def volume_spike(self, i: int) -> None:
         # Two hours in (when the world is long enough): a volume z-score needs a baseline to stand on.
         t = self._time(40, i, lo_pad=min(2.25 * 3600, self._span() / 2))
-        m = self._market(t, 40, i)
+        m = self._market(t, 40, i, undisputed=True)
         if m is None:
             return
         rows = []
@@ -186,7 +188,7 @@ class Planter:
 
     def binary_arb(self, i: int) -> None:
         t = self._time(50, i)
-        m = self._market(t, 50, i, binary_only=True)
+        m = self._market(t, 50, i, binary_only=True, undisputed=True)
         if m is None:
             return
         dur = 120 + 480 * self._u(51, i)
@@ -220,7 +222,7 @@ class Planter:
         t = self._time(60, i)
         evs = [e for e in self.w.events if e.neg_risk and not e.augmented
                and all(self.w.markets[j].created_at < t - 3600 and self.w.markets[j].close_time > t + 3 * 3600
-                       for j in e.markets)]
+                       and not self.w.markets[j].dispute for j in e.markets)]
         if not evs:
             return
         ev = evs[h(self.s, 61, i) % len(evs)]

@@ -174,7 +174,8 @@ def evaluate_set(
             if reason is None and leg.token_id in books:
                 bids, asks = books[leg.token_id]
                 reason = ghost_book_reason(bids, asks, ref_prices.get(leg.token_id), extreme=th.ghost_extreme,
-                                           min_usdc=th.ghost_min_usdc, max_deviation=th.ghost_max_deviation)
+                                           min_usdc=th.ghost_min_usdc, max_deviation=th.ghost_max_deviation,
+                                           side=side)
         fill = fill_walk(known, ladders, side)
         capture = fill_walk(known, ladders, side, max_cost=th.max_stake_usdc)
         out[kind] = Evaluation(kind, round(edges[0], 6), round(edges[1], 6), fill, capture, reason,

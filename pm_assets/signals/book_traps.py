@@ -99,8 +99,13 @@ def ghost_book_reason(
     extreme: float,
     min_usdc: float,
     max_deviation: float,
+    side: str | None = None,
 ) -> str | None:
     """Why a book should not be trusted as it stands (None: it looks real).
+
+    `side` "ask" (a set bought at the asks) or "bid" (sold at the bids) checks only the extreme quote on that
+    side: a longshot's 0.001 bid with cents behind it says nothing about its real ask, which is what buying
+    pays. None checks both sides.
 
     `extreme` is how close to 0 or 1 a top must be to count as an extreme quote (0.01 means ≥ 0.99 / ≤ 0.01);
     such a top needs `min_usdc` of notional (price × size) behind it: 20 shares bid at 0.01 are 20 cents;
@@ -108,9 +113,9 @@ def ghost_book_reason(
     """
     top_ask = asks[0] if asks else None
     top_bid = bids[0] if bids else None
-    if top_ask is not None and top_ask[0] >= 1 - extreme and top_ask[0] * top_ask[1] < min_usdc:
+    if side != "bid" and top_ask is not None and top_ask[0] >= 1 - extreme and top_ask[0] * top_ask[1] < min_usdc:
         return f"ghost_book: top ask {top_ask[0]:g} with only ${top_ask[0] * top_ask[1]:.2f} behind it"
-    if top_bid is not None and top_bid[0] <= extreme and top_bid[0] * top_bid[1] < min_usdc:
+    if side != "ask" and top_bid is not None and top_bid[0] <= extreme and top_bid[0] * top_bid[1] < min_usdc:
         return f"ghost_book: top bid {top_bid[0]:g} with only ${top_bid[0] * top_bid[1]:.2f} behind it"
     if reference_price is not None and top_ask is not None and top_bid is not None:
         mid = (top_ask[0] + top_bid[0]) / 2

@@ -14,9 +14,11 @@
   One spike is one row: after firing, the token is quiet while the move lasts and one window after it
   reverts (back within half a move of the reference) or for four windows if it never does, so the reversal of
   a spike is part of the spike.
-- `volume_z`: a market's traded USDC in one `window_minutes` bucket has a z-score of at least `volume_z`
-  against its own trailing `baseline_hours` of buckets (empty buckets count as zero; the standard deviation
-  is floored at 10% of the baseline mean plus 1 USDC so a silent market's first trade is no spike), and at
+- `volume_z`: a market's traded USDC in one `window_minutes` bucket has a robust z-score of at least
+  `volume_z` against its own trailing `baseline_hours` of buckets: (bucket − median) / (1.4826 × median absolute
+  deviation), so one whale print in the baseline does not hide the next burst (empty buckets count as zero;
+  the spread is floored at 10% of the baseline median plus 1 USDC so a silent market's first trade is no
+  spike), and at
   least `min_volume_usdc`, once the market has 8 trailing buckets (buckets that fired are left out of the
   baseline); the bucket's fill COUNT must also reach `volume_min_fills` and a z-score of
   `volume_fills_z` against the trailing counts (std floored at the square root of the mean, as for Poisson
@@ -269,8 +271,10 @@ def volume_spikes(
         if len(history) < MIN_BASELINE_BUCKETS or b["usdc"] < th.min_volume_usdc or b["n"] < th.volume_min_fills:
             continue
         usdc = [v["usdc"] for v in history]
-        mean = sum(usdc) / len(usdc)
-        std = math.sqrt(sum((v - mean) ** 2 for v in usdc) / len(usdc))
+        # Robust centre and spread (median, 1.4826 × median absolute deviation): one whale print in the
+        # baseline would otherwise inflate a plain standard deviation enough to hide the next real burst.
+        mean = statistics.median(usdc)
+        std = 1.4826 * statistics.median(abs(v - mean) for v in usdc)
         floor = 0.1 * mean + 1.0
         z = (b["usdc"] - mean) / max(std, floor)
         counts = [v["n"] for v in history]
@@ -291,10 +295,10 @@ def volume_spikes(
         reason = held_reason(market, end) if market is not None else None
         evidence = {
             "summary": (f"${b['usdc']:,.0f} traded in {th.window_minutes} min, z = {z:.1f} against a "
-                        f"${mean:,.0f} baseline over {len(history)} buckets; {b['n']} fills, z = {n_z:.1f}"
+                        f"${mean:,.0f} median baseline over {len(history)} buckets; {b['n']} fills, z = {n_z:.1f}"
                         + (f"; held back: {reason}" if reason else "")),
             "kind": "volume_z", "volume_usdc": round(b["usdc"], 4), "volume_z": round(z, 4),
-            "baseline_mean": round(mean, 4), "baseline_std": round(std, 4), "std_floor": round(floor, 4),
+            "baseline_median": round(mean, 4), "baseline_robust_std": round(std, 4), "std_floor": round(floor, 4),
             "baseline_buckets": len(history), "fills": b["n"], "fills_z": round(n_z, 4),
             "baseline_fills_mean": round(n_mean, 4), "thresholds": th.as_dict(),
         }

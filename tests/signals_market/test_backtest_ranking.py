@@ -42,13 +42,13 @@ def test_market_rankings_asset_writes_one_ranked_set_per_run(world):
 def test_backtest_compares_current_and_proposed_thresholds(world):
     now = datetime.now(UTC).replace(microsecond=0)
     world.market(1)
-    # +7 points in 6 minutes (fires at 5 points only), then +11 in 3 minutes half an hour later (fires at both).
-    for minute, p in ((0, 0.40), (3, 0.41), (6, 0.47), (30, 0.47), (33, 0.58)):
+    # +7 points in 6 minutes (fires at 5 points only), then +11 in 3 minutes half an hour later (fires at both);
+    # each move is confirmed by the print after it, so the default persistence rule holds for both sets.
+    for minute, p in ((0, 0.40), (3, 0.41), (6, 0.47), (30, 0.47), (33, 0.58), (36, 0.58)):
         world.trade(1, 0, now - timedelta(hours=2) + timedelta(minutes=minute), p, 100)
     with psycopg.connect(world.url) as conn:
-        # The series ends on its crossing print, so persistence (confirming prints) is off for both sets.
-        result = backtest(conn, "price_spike", {"spike_min_move_points": 10, "spike_confirm_prints": 0},
-                          {"spike_min_move_points": 5, "spike_confirm_prints": 0}, 1, now=now)
+        result = backtest(conn, "price_spike", {"spike_min_move_points": 10}, {"spike_min_move_points": 5}, 1,
+                          now=now)
         assert result["changed"] == ["spike_min_move_points"]
         assert result["current"]["fired"] == 1 and result["proposed"]["fired"] == 2
         assert result["proposed"]["figures"]["1h"]["alerts"] == 2

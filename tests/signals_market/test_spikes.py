@@ -10,10 +10,9 @@ from pm_assets.signals.spikes import SpikeThresholds, price_move_spikes, should_
 
 from .conftest import T0, condition, materialize, token
 
-# The base rules on one-print-per-minute series: persistence and the fill-count gate are off here (a lone last
-# print cannot be confirmed, one fill per bucket is no burst); tests below switch each noise rule on.
-TH = SpikeThresholds(min_move_points=10, window_minutes=15, volume_z=4, baseline_hours=2, min_volume_usdc=100,
-                     confirm_prints=0, volume_min_fills=1, volume_fills_z=0)
+# Default rules (persistence, own volatility, fill-count burst) on; only the scale is smaller than production's
+# (a 2 h volume baseline, 100 USDC least bucket) so the series stay short.
+TH = SpikeThresholds(min_move_points=10, window_minutes=15, volume_z=4, baseline_hours=2, min_volume_usdc=100)
 
 
 def _minutes(*prices, start=T0):
@@ -31,22 +30,33 @@ def test_price_move_fires_once_per_move_with_its_reference():
 def test_slow_drift_is_no_spike_and_falls_fire_too():
     drift = [(T0 + timedelta(minutes=10 * i), 0.30 + 0.02 * i) for i in range(10)]
     assert price_move_spikes("c", "t", drift, TH) == []
-    [fall] = price_move_spikes("c", "t", _minutes(0.70, 0.69, 0.55), TH)
+    [fall] = price_move_spikes("c", "t", _minutes(0.70, 0.69, 0.55, 0.56), TH)
     assert fall.move_points == pytest.approx(-15)
 
 
 def test_disputed_market_spike_is_held_back():
-    [spike] = price_move_spikes("c", "t", _minutes(0.5, 0.7), TH, markets={"c": MarketState("c", was_disputed=True)})
+    [spike] = price_move_spikes("c", "t", _minutes(0.5, 0.7, 0.7), TH,
+                                markets={"c": MarketState("c", was_disputed=True)})
     assert spike.suppressed_reason == "market_disputed" and "held back" in spike.evidence["summary"]
 
 
+def _quiet_buckets(n=8, usdc=100.0):
+    """One small fill per 15-minute bucket: the market's usual flow."""
+    return [(T0 + timedelta(minutes=15 * k, seconds=1), "t", 0.5, usdc + 5 * (k % 3)) for k in range(n)]
+
+
+def _burst(bucket, fills=12, usdc=3000.0, price=0.55):
+    start = T0 + timedelta(minutes=15 * bucket, seconds=30)
+    return [(start + timedelta(seconds=20 * i), "t", price, usdc / fills) for i in range(fills)]
+
+
 def test_volume_z_against_trailing_baseline():
-    fills = [(T0 + timedelta(minutes=15 * k, seconds=1), "t", 0.5, 100.0 + 5 * (k % 3)) for k in range(8)]
-    fills.append((T0 + timedelta(minutes=15 * 8, seconds=30), "t", 0.55, 3000.0))
+    fills = _quiet_buckets() + _burst(8)
     [spike] = volume_spikes("c", fills, TH)
     assert spike.kind == "volume_z" and spike.window_start == T0 + timedelta(minutes=120)
     assert spike.volume_usdc == pytest.approx(3000) and spike.volume_z > 4 and should_fire(spike.evidence)
-    assert volume_spikes("c", fills[:-1], TH) == []
+    assert spike.evidence["fills"] == 12 and spike.evidence["fills_z"] >= 4
+    assert volume_spikes("c", _quiet_buckets(), TH) == []
 
 
 def test_price_spikes_asset_is_incremental_and_never_duplicates(world):
