@@ -24,6 +24,7 @@ page = st.navigation(
         "Operations": [
             st.Page(PAGES / "alerts.py", title="Alerts and thresholds", url_path="alerts"),
             st.Page(PAGES / "pipeline.py", title="Pipeline health", url_path="pipeline"),
+            st.Page(PAGES / "status.py", title="Status", url_path="status"),
         ],
     }
 )

@@ -123,6 +123,7 @@ def run_up(args: argparse.Namespace) -> int:
                     str(BIN / "streamlit"), "run", str(PROJECT_DIR / "dashboards" / "streamlit_app.py"),
                     "--server.address", args.host, "--server.port", str(args.streamlit_port),
                     "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                    "--client.toolbarMode", "viewer",
                 ],
                 env=env, cwd=PROJECT_DIR,
             ),
