@@ -7,11 +7,11 @@ Create Date: 2026-11-25
 Two rollups keep the market and wallet pages fast at tens of millions of trades:
 - `market_volume_daily`: trades and USDC volume per market and UTC day;
 - `wallet_positions`: net position, USDC bought/sold and trade count per wallet and outcome token.
-`pm_refresh_dashboard_rollups()` brings both up to date incrementally (it recomputes every (market, day) and
-(wallet, token) pair touched by trades ingested since its last watermark, minus an overlap so a slow ingest
-transaction is picked up next time) and records the watermark in `rollup_watermarks`. A Dagster asset calls it
-after trades land; the dashboards add the trades ingested after the watermark on the fly, so the figures are
-exact even when the refresh lags (and still correct, only slower, if it never ran).
+`pm_refresh_dashboard_rollups()` brings both up to date incrementally: it adds the sums of the trades ingested
+since its watermark (trades are insert-only, so each is counted once; the watermark stops before the oldest open
+transaction, so a slow ingest is picked up next time) and records the new watermark in `rollup_watermarks`.
+A Dagster asset calls it after trades land; the dashboards add the trades ingested after the watermark on the fly,
+so the figures are exact even when the refresh lags (and still correct, only slower, if it never ran).
 """
 
 from alembic import op
@@ -58,73 +58,48 @@ create index markets_volume_idx on markets (volume desc nulls last);
 -- it costs one more index entry per trade written.
 create index trades_recent_cover_idx on trades (traded_at) include (usdc_size, wallet);
 
-create or replace function pm_refresh_dashboard_rollups(overlap interval default interval '1 hour')
+create or replace function pm_refresh_dashboard_rollups()
 returns table (rollup text, pairs bigint) language plpgsql as $$
 declare
     previous timestamptz;
-    upto timestamptz := now();
-    since timestamptz;
+    upto timestamptz;
     n_days bigint;
     n_positions bigint;
 begin
-    -- One refresh at a time; a second caller waits rather than double-computing.
+    -- One refresh at a time; a second caller waits rather than double-counting.
     perform pg_advisory_xact_lock(hashtext('pm_refresh_dashboard_rollups'));
+    -- trades.ingested_at is its writer's transaction start. Stop just before the oldest transaction still open
+    -- here, so every trade at or before `upto` is committed and visible now: each trade is added exactly once.
+    select least(now(), min(xact_start) - interval '1 microsecond') into upto
+        from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
+        and xact_start is not null;
+    upto := coalesce(upto, now());
     select complete_through into previous from rollup_watermarks where name = 'dashboard_rollups';
-    if previous is null then
-        -- First build: one pass over trades beats recomputing millions of pairs one by one.
-        delete from market_volume_daily;
-        insert into market_volume_daily (condition_id, day, trades, volume_usdc)
-            select condition_id, (traded_at at time zone 'UTC')::date, count(*), coalesce(sum(usdc_size), 0)
-            from trades where ingested_at <= upto group by 1, 2;
-        get diagnostics n_days = row_count;
-        delete from wallet_positions;
-        insert into wallet_positions (wallet, token_id, condition_id, outcome, net_size, bought_usdc, sold_usdc,
-                                      trades, last_trade_at)
-            select wallet, token_id, min(condition_id), min(outcome),
-                   sum(case when side = 'BUY' then size else -size end),
-                   coalesce(sum(usdc_size) filter (where side = 'BUY'), 0),
-                   coalesce(sum(usdc_size) filter (where side = 'SELL'), 0),
-                   count(*), max(traded_at)
-            from trades where ingested_at <= upto group by wallet, token_id;
-        get diagnostics n_positions = row_count;
-        insert into rollup_watermarks (name, complete_through, refreshed_at, pairs_recomputed)
-            values ('dashboard_rollups', upto, clock_timestamp(), n_days + n_positions);
-        return query values ('market_volume_daily', n_days), ('wallet_positions', n_positions);
+    if previous is not null and upto <= previous then
+        return query values ('market_volume_daily', 0::bigint), ('wallet_positions', 0::bigint);
         return;
     end if;
-    since := previous - overlap;
-
-    create temp table _touched_days on commit drop as
-        select distinct condition_id, (traded_at at time zone 'UTC')::date as day
-        from trades where ingested_at > since and ingested_at <= upto;
-    delete from market_volume_daily d using _touched_days t
-        where d.condition_id = t.condition_id and d.day = t.day;
-    insert into market_volume_daily (condition_id, day, trades, volume_usdc)
-        select t.condition_id, t.day, count(*), coalesce(sum(tr.usdc_size), 0)
-        from _touched_days t
-        join trades tr on tr.condition_id = t.condition_id
-            and tr.traded_at >= (t.day::timestamp at time zone 'UTC')
-            and tr.traded_at < ((t.day + 1)::timestamp at time zone 'UTC')
-            and tr.ingested_at <= upto
-        group by t.condition_id, t.day;
+    previous := coalesce(previous, '-infinity');
+    -- Trades are insert-only (ON CONFLICT DO NOTHING), so the rollups grow by the new trades' sums.
+    insert into market_volume_daily as d (condition_id, day, trades, volume_usdc)
+        select condition_id, (traded_at at time zone 'UTC')::date, count(*), coalesce(sum(usdc_size), 0)
+        from trades where ingested_at > previous and ingested_at <= upto group by 1, 2
+        on conflict (condition_id, day) do update
+        set trades = d.trades + excluded.trades, volume_usdc = d.volume_usdc + excluded.volume_usdc;
     get diagnostics n_days = row_count;
-
-    create temp table _touched_positions on commit drop as
-        select distinct wallet, token_id from trades where ingested_at > since and ingested_at <= upto;
-    delete from wallet_positions p using _touched_positions t
-        where p.wallet = t.wallet and p.token_id = t.token_id;
-    insert into wallet_positions (wallet, token_id, condition_id, outcome, net_size, bought_usdc, sold_usdc,
-                                  trades, last_trade_at)
-        select tr.wallet, tr.token_id, min(tr.condition_id), min(tr.outcome),
-               sum(case when tr.side = 'BUY' then tr.size else -tr.size end),
-               coalesce(sum(tr.usdc_size) filter (where tr.side = 'BUY'), 0),
-               coalesce(sum(tr.usdc_size) filter (where tr.side = 'SELL'), 0),
-               count(*), max(tr.traded_at)
-        from _touched_positions t
-        join trades tr on tr.wallet = t.wallet and tr.token_id = t.token_id and tr.ingested_at <= upto
-        group by tr.wallet, tr.token_id;
+    insert into wallet_positions as p (wallet, token_id, condition_id, outcome, net_size, bought_usdc, sold_usdc,
+                                       trades, last_trade_at)
+        select wallet, token_id, min(condition_id), min(outcome),
+               sum(case when side = 'BUY' then size else -size end),
+               coalesce(sum(usdc_size) filter (where side = 'BUY'), 0),
+               coalesce(sum(usdc_size) filter (where side = 'SELL'), 0),
+               count(*), max(traded_at)
+        from trades where ingested_at > previous and ingested_at <= upto group by wallet, token_id
+        on conflict (wallet, token_id) do update
+        set net_size = p.net_size + excluded.net_size, bought_usdc = p.bought_usdc + excluded.bought_usdc,
+            sold_usdc = p.sold_usdc + excluded.sold_usdc, trades = p.trades + excluded.trades,
+            last_trade_at = greatest(p.last_trade_at, excluded.last_trade_at);
     get diagnostics n_positions = row_count;
-
     insert into rollup_watermarks (name, complete_through, refreshed_at, pairs_recomputed)
         values ('dashboard_rollups', upto, clock_timestamp(), n_days + n_positions)
         on conflict (name) do update set complete_through = excluded.complete_through,
@@ -136,7 +111,7 @@ grant select on market_volume_daily, wallet_positions, rollup_watermarks to pm_i
 """
 
 DOWNGRADE = """
-drop function if exists pm_refresh_dashboard_rollups(interval);
+drop function if exists pm_refresh_dashboard_rollups();
 drop index if exists trades_recent_cover_idx;
 drop index if exists markets_volume_idx;
 drop table if exists rollup_watermarks;
