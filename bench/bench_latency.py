@@ -11,7 +11,8 @@ Latency per delivered alert comes from `alert_deliveries` (upstream_at, ingested
 for alerts whose trade happened during the measured window. Baseline, same run: a bare POST of an alert payload
 to the same receiver. Goals: stream p95 < 5 s, polling p95 < 60 s.
 Scratch database on DATABASE_URL's server (or the embedded one), migrated, dropped afterwards.
-Usage: pm-intel bench latency [--modes stream,poll] [--seconds 150] [--markets 60] [--tps 12] [--json]
+Usage: pm-intel bench latency [--modes stream,poll] [--seconds 150] [--markets 200] [--tps 12]
+       [--signals-interval 1] [--setup-s 60] [--json] [--keep-db]
 """
 
 from __future__ import annotations
@@ -207,7 +208,7 @@ def run_mode(mode: str, args) -> dict:
             setup_s = time.time() - sim.start
             stop = threading.Event()
             edge = Loop("edge", p.edge, EDGE_INTERVAL_S, stop, min_gap_s=TICK_POLL_GAP_S)
-            loops = [edge, Loop("signals", p.signals, 1.0, stop), Loop("alerts", p.alerts, ALERT_INTERVAL_S, stop)]
+            loops = [edge, Loop("signals", p.signals, args.signals_interval, stop), Loop("alerts", p.alerts, ALERT_INTERVAL_S, stop)]
             consumer = None
             if mode == "stream":
                 consumer = _start_consumer(sim, url)
@@ -320,6 +321,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--setup-s", type=float, default=60.0, help="sim seconds before the window (loading)")
     p.add_argument("--tps", type=float, default=12.0, help="pm_sim trades/s (its default rate is 12)")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--signals-interval", type=float, default=1.0,
+                   help="how often the signals loop looks for new trades (insider_signals_sensor: 60 s minimum)")
     p.add_argument("--baseline-posts", type=int, default=50)
     p.add_argument("--keep-db", action="store_true")
     p.add_argument("--json", action="store_true")
