@@ -17,7 +17,12 @@ import pm_sensors.alerts.registry as alerts
 import pm_sensors.ingestion.registry as ingestion_sensors
 import pm_sensors.stream.registry as stream
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.warehouse_maintenance import warehouse_partitions, warehouse_partitions_schedule
+from pm_assets.warehouse_maintenance import (
+    dashboard_rollups,
+    dashboard_rollups_schedule,
+    warehouse_partitions,
+    warehouse_partitions_schedule,
+)
 
 DOMAINS = [
     markets, trades, wallets, books, prices, signals, coverage,
@@ -39,10 +44,10 @@ def _resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=[warehouse_partitions, *_collect("assets")],
+    assets=[warehouse_partitions, dashboard_rollups, *_collect("assets")],
     asset_checks=_collect("asset_checks"),
     jobs=_collect("jobs"),
-    schedules=[warehouse_partitions_schedule, *_collect("schedules")],
+    schedules=[warehouse_partitions_schedule, dashboard_rollups_schedule, *_collect("schedules")],
     sensors=_collect("sensors"),
     resources=_resources(),
 )
