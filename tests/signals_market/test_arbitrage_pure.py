@@ -149,6 +149,23 @@ def test_ghost_books():
     assert ghost_book_reason([(0.58, 100.0)], [(0.60, 100.0)], 0.60, **kw) is None
 
 
+def test_a_longshot_legs_tiny_bid_does_not_hold_back_buying_the_set():
+    # Seed 1's missed negRisk window: a 0.002 leg on a 0.001 tick has a 0.001 bid with cents behind it. Buying
+    # the set pays that leg's ask, which is real; only an extreme quote on the side the set trades is a ghost.
+    kw = {"extreme": 0.01, "min_usdc": 25.0, "max_deviation": 0.15}
+    longshot_bids, longshot_asks = [(0.001, 40.0)], [(0.002, 300.0), (0.003, 500.0)]
+    assert ghost_book_reason(longshot_bids, longshot_asks, None, **kw).startswith("ghost_book: top bid")
+    assert ghost_book_reason(longshot_bids, longshot_asks, None, side="ask", **kw) is None
+    assert ghost_book_reason(longshot_bids, longshot_asks, None, side="bid", **kw).startswith("ghost_book: top bid")
+    assert ghost_book_reason([(0.5, 100.0)], [(0.995, 3.0)], None, side="ask", **kw).startswith("ghost_book: top ask")
+    legs = (Leg("1", "0x" + "1" * 64), Leg("2", "0x" + "2" * 64), Leg("3", "0x" + "3" * 64))
+    arb = ArbSet("e", "negrisk", legs, event_id="e")
+    ticks = [_book(T0, "1", [(0.001, 40)], [(0.002, 300)]), _book(T0, "2", [(0.47, 400)], [(0.48, 400)]),
+             _book(T0, "3", [(0.49, 400)], [(0.50, 400)])]
+    [w] = replay_windows([arb], ticks, {}, ArbitrageThresholds())
+    assert w.kind == "negrisk_ask" and w.suppressed_reason is None and w.peak.gross_edge == pytest.approx(0.018)
+
+
 def test_ghost_leg_suppresses_the_window():
     th = ArbitrageThresholds(min_edge=0.005)
     arb = ArbSet("c", "binary", (YES, NO), condition_id="c")

@@ -87,8 +87,8 @@ def test_volume_needs_a_fill_count_burst_not_one_whale_print():
 
 
 def test_a_whale_print_in_the_baseline_does_not_hide_the_next_burst():
-    # One $40k print two buckets back would make a plain standard deviation about $13k; the burst's z is
-    # taken against the baseline's median and median absolute deviation instead.
+    # One $40k print two buckets back would make the baseline's standard deviation about $12k and the burst's
+    # z under 2; the z is taken against the baseline's median and median absolute deviation instead.
     fills = _quiet(10) + _burst(8, 1, 40_000.0) + _burst(10, 60, 20_000.0)
     [spike] = volume_spikes("c", sorted(fills), VOL)
     assert spike.window_start == T0 + timedelta(minutes=150) and spike.volume_z >= VOL.volume_z
