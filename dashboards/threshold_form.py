@@ -1,16 +1,22 @@
-"""The thresholds section of the alerts page: the catalogue, its overrides, and validated edits."""
+"""The thresholds section of the alerts page: the catalogue, its overrides, validated edits, and a backtest of
+an edit (current vs proposed over the last N days, scored) before it is saved."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
 import pm_assets.signals.catalogue  # noqa: F401 - importing it registers every signal's thresholds
-from dashboards import queries
+from dashboards import queries, scorecards
 from pm_assets.signals import thresholds
+
+BACKTEST = "threshold_backtest"
+FLASH = "threshold_flash"
 
 
 def catalogue_frame(overrides: pd.DataFrame) -> pd.DataFrame:
@@ -25,7 +31,53 @@ def catalogue_frame(overrides: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def saved_overrides(overrides: pd.DataFrame, signal_type: str) -> dict[str, Any]:
+    """The overrides the next run applies for this signal (the catalogue's names only), as stored."""
+    known = thresholds.catalogue().get(signal_type, {})
+    return {r.name: r.value for r in overrides.itertuples() if r.signal_type == signal_type and r.name in known}
+
+
+def _run_backtest(overrides: pd.DataFrame, signal_type: str, name: str, raw: str, days: int) -> None:
+    state = st.session_state
+    state.pop(BACKTEST, None)
+    try:
+        value = thresholds.validate(signal_type, name, raw.strip())
+    except thresholds.ThresholdError as exc:
+        st.error(f"Not backtested: {exc}")
+        return
+    if signal_type not in scorecards.backtest_types():
+        st.info(f"{signal_type} has no backtest yet (available for {', '.join(scorecards.backtest_types())}); "
+                f"you can still save {name} = {value}.")
+        return
+    current = saved_overrides(overrides, signal_type)
+    try:
+        result = scorecards.backtest(signal_type, current, {**current, name: value}, int(days))
+    except thresholds.ThresholdError as exc:  # a stored override no longer valid
+        st.error(f"Not backtested: {exc}")
+        return
+    state[BACKTEST] = {"key": f"{signal_type}.{name}", "raw": raw.strip(), "result": result}
+
+
+def render_backtest(result: Mapping[str, Any]) -> None:
+    st.markdown(f"**Backtest of {result['signal_type']}, last {result['days']} days** "
+                f"({result['from'][:16].replace('T', ' ')} to {result['to'][:16].replace('T', ' ')} UTC)")
+    left, right = st.columns(2)
+    for column, side, title in ((left, "current", "Current thresholds"), (right, "proposed", "Proposed")):
+        figures = result[side]
+        with column.container(border=True):
+            st.markdown(f"**{title}**")
+            a, b, c = st.columns(3)
+            a.metric(f"{title}: alerts", f"{figures['alerts']:,}")
+            b.metric(f"{title}: markets", f"{figures['markets']:,}")
+            c.metric(f"{title}: suppressed", f"{figures['suppressed']:,}")
+            st.caption(figures["headline"])
+    st.dataframe(scorecards.comparison_frame(result), hide_index=True, width="stretch")
+
+
 def render_thresholds() -> None:
+    state = st.session_state
+    if state.get(FLASH):
+        st.success(state.pop(FLASH))
     overrides = queries.threshold_overrides()
     table = catalogue_frame(overrides)
     if table.empty:
@@ -38,10 +90,17 @@ def render_thresholds() -> None:
     with st.form("threshold_form"):
         key = st.selectbox("Threshold", keys)
         raw = st.text_input("New value")
-        save, reset = st.columns(2)
+        days = st.number_input("Backtest over the last N days", min_value=1, max_value=90, value=7, step=1)
+        test, save, reset = st.columns(3)
+        tested = test.form_submit_button("Backtest")
         saved = save.form_submit_button("Save override")
         removed = reset.form_submit_button("Remove override (back to default)")
     signal_type, name = key.split(".", 1)
+    if tested:
+        _run_backtest(overrides, signal_type, name, raw, int(days))
+    shown = state.get(BACKTEST)
+    if shown and shown["key"] == key and shown["raw"] == raw.strip():
+        render_backtest(shown["result"])
     if saved:
         try:
             value = thresholds.validate(signal_type, name, raw.strip())
@@ -49,9 +108,11 @@ def render_thresholds() -> None:
             st.error(f"Not saved: {exc}")
         else:
             queries.save_override(signal_type, name, json.dumps(value), "dashboard")
-            st.success(f"{key} is now {value}; the next run of {signal_type} uses it.")
+            state.pop(BACKTEST, None)
+            state[FLASH] = f"{key} is now {value}; the next run of {signal_type} uses it."
             st.rerun()
     if removed:
         queries.delete_override(signal_type, name)
-        st.success(f"{key} is back to its default.")
+        state.pop(BACKTEST, None)
+        state[FLASH] = f"{key} is back to its default."
         st.rerun()

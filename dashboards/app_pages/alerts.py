@@ -1,4 +1,5 @@
-"""Alerts and thresholds: alert rules (webhooks validated, shown masked), threshold overrides, deliveries.
+"""Alerts and thresholds: alert rules (webhooks validated, shown masked) with their scorecard, threshold
+overrides backtested before saving, deliveries with their signal's scorecard.
 
 The only page that writes, through the editor role (alert_rules and threshold_overrides only).
 """
@@ -9,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
-from dashboards import queries
+from dashboards import queries, scorecards
 from dashboards.rule_form import RuleError, rule_params
 from dashboards.threshold_form import render_thresholds
 from dashboards.webhook_targets import WebhookTargetError, mask_webhook_url, test_send
@@ -26,8 +27,14 @@ st.subheader("Alert rules")
 if rules.empty:
     st.info("No alert rules yet.")
 else:
-    shown = rules.assign(webhook=[mask_webhook_url(u) for u in rules["webhook_url"]]).drop(columns=["webhook_url"])
-    st.dataframe(shown, hide_index=True, width="stretch")
+    headlines = scorecards.rule_headlines()
+    shown = rules.assign(webhook=[mask_webhook_url(u) for u in rules["webhook_url"]],
+                         scorecard=[headlines.get(int(r), "not scored") for r in rules["rule_id"]])
+    shown = shown.drop(columns=["webhook_url"])
+    first = ["name", "scorecard"]
+    st.dataframe(shown[first + [c for c in shown.columns if c not in first]], hide_index=True, width="stretch",
+                 column_config={"scorecard": st.column_config.TextColumn(
+                     "Scorecard (what it would have sent, at 24 h)", width="large")})
 
 NEW = "(new rule)"
 names = [NEW] + rules["name"].tolist()
@@ -73,7 +80,11 @@ status = st.selectbox("Status", ["all", "failed", "delivered", "pending", "over_
 history = queries.deliveries(status)
 failed = int((history["status"] == "failed").sum()) if not history.empty else 0
 st.caption(f"{len(history)} deliveries shown, {failed} failed")
-st.dataframe(history, hide_index=True, width="stretch")
+if not history.empty:
+    history = history.assign(signal_scorecard=[scorecards.signal_headline(t) or "not scored"
+                                               for t in history["signal_table"]])
+st.dataframe(history, hide_index=True, width="stretch",
+             column_config={"signal_scorecard": st.column_config.TextColumn("Its signal's scorecard (24 h)")})
 
 st.subheader("Signal thresholds")
 render_thresholds()

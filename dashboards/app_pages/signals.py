@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboards import queries
+from dashboards import queries, scorecards
 from dashboards.components import since_selector
 from dashboards.signal_types import SIGNAL_TYPES
 
@@ -24,6 +24,9 @@ for tab, kind in zip(st.tabs([k.label for k in SIGNAL_TYPES]), SIGNAL_TYPES, str
             hay = rows["evidence_words"].str.lower() + " " + rows.get("market", "").fillna("").str.lower()
             rows = rows[hay.str.contains(needle, regex=False)]
         st.caption(f"{len(rows):,} {kind.label.lower()}")
+        scored = scorecards.signal_headline(kind.table)
+        if scored:
+            st.caption(f"Scorecard of {kind.label.lower()}: {scored}")
         if rows.empty:
             st.info("Nothing matches.")
             continue

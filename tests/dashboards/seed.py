@@ -258,10 +258,12 @@ def _seed_signals(conn: psycopg.Connection, world: SeedWorld, fresh_fill: str, f
          world.wallets[3:6]),
     )
     conn.execute(
+        # The scorecard's fixed stake (100 USDC) bought YES at 0.35 and lost it when the market resolved NO.
         """insert into signal_scorecard (signal_table, signal_key, horizon, condition_id, direction_token_id,
-               price_at_signal, price_at_horizon, move_in_direction, correct, paper_profit)
-           values ('fresh_wallet_trades', 'fw-2', 'settlement', %s, %s, 0.35, 0.0, -0.35, false, -15500)""",
-        (world.resolved_market, world.tokens[world.resolved_market][0]),
+               price_at_signal, price_at_horizon, move_in_direction, correct, paper_profit, evidence)
+           values ('fresh_wallet_trades', 'fw-2', 'settlement', %s, %s, 0.35, 0.0, -0.35, false, -100, %s)""",
+        (world.resolved_market, world.tokens[world.resolved_market][0],
+         json.dumps({"stake": 100, "suppressed": False, "signal_at": (now - timedelta(hours=30)).isoformat()})),
     )
     for offset, run in ((timedelta(hours=1), 0), (timedelta(minutes=10), 1)):
         ranked = sorted(world.markets.values(), key=lambda c: (c == world.resolved_market, c))

@@ -33,7 +33,7 @@ def test_wallet_drilldown(world):
 def test_wallet_scorecard_after_resolution(world):
     at = open_page("wallets", wallet=world.wallets[10])
     assert "0 of 1 scored signals were right." in texts(at)
-    assert frame_with(at, "paper_profit").iloc[0]["paper_profit"] == -15500
+    assert frame_with(at, "paper_profit").iloc[0]["paper_profit"] == -100
 
 
 def test_bad_address_is_refused(world):
