@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+import httpx
 import psycopg
 
 from pm_assets.coverage.ledger import floor_minute
@@ -30,6 +31,12 @@ THRESHOLDS = StatusThresholds(parts=("trade_poll",), heartbeat_stale_s={"trade_p
 CAP = 300
 
 
+def newest_emitted(sim) -> list[int]:
+    """Timestamps of every fill pm_sim has emitted so far, newest first (the order the feed pages in)."""
+    rows = httpx.get(sim.admin_url + "/emitted/trades", params={"rows": 1}).json()["rows"]
+    return [int(line.split("|")[6]) for line in rows]
+
+
 def test_feed_cap_burst_is_a_true_gap_then_repaired_to_everything_emitted(warehouse_url):
     start = float(int(time.time()))  # sim time starts at wall time: heartbeats (wall) and trades line up
     with running_sim(markets=20, trades_per_second=2.0, data_v1=False, start=start) as sim, \
@@ -38,6 +45,8 @@ def test_feed_cap_burst_is_a_true_gap_then_repaired_to_everything_emitted(wareho
         p = Pipeline(warehouse_url, sim, instance, THRESHOLDS)
         assert isinstance(p.tick_trade_edge(), dg.SkipReason)
         assert p.deadman() == []
+        emitted_before = newest_emitted(sim)
+        seen_before = emitted_before[0]  # the newest fill when the poll went away
         with psycopg.connect(warehouse_url) as conn:
             first_proof = conn.execute("select min(interval_start) from coverage_proofs "
                                        "where source = 'trade_feed'").fetchone()[0]
@@ -54,13 +63,16 @@ def test_feed_cap_burst_is_a_true_gap_then_repaired_to_everything_emitted(wareho
         assert [(t.part, t.kind) for t in silent] == [("trade_poll", "silent")]
         assert p.deadman() == []  # still silent: no second alert
 
+        burst = newest_emitted(sim)
+        reached = burst[CAP - 1]  # the oldest fill the capped feed lets a client page back to
         before_repair = stored_fills(warehouse_url)
         assert isinstance(p.tick_trade_edge(), dg.RunRequest)
         assert [(t.part, t.kind) for t in p.deadman()] == [("trade_poll", "recovered")]
         missing = emitted_fills(sim, start=first_proof.timestamp()) - stored_fills(warehouse_url)
         assert missing and not (before_repair - emitted_fills(sim, start=first_proof.timestamp()))
-        true_start = min(int(f[6]) for f in missing)
-        true_end = max(int(f[6]) for f in missing)
+        # The true blind interval: from the last fill seen before the burst to the oldest the feed still served.
+        true_start, true_end = seen_before, reached
+        assert all(true_start <= int(f[6]) <= true_end for f in missing)
 
         now = sim_now(sim) + timedelta(minutes=2)
         ledger = p.ledger("trade_feed", now)
@@ -88,3 +100,4 @@ def test_feed_cap_burst_is_a_true_gap_then_repaired_to_everything_emitted(wareho
     with psycopg.connect(warehouse_url) as conn:
         assert conn.execute("select count(*) from trade_loss_events where repaired_at is null").fetchone()[0] == 0
     assert first_proof <= datetime.fromtimestamp(true_start, UTC)
+    assert sum(1 for t in burst if t > seen_before) > CAP  # the burst was deeper than the feed pages back
