@@ -7,7 +7,6 @@ Each `tick_*` is what the daemon would do on one evaluation of that sensor; a te
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -75,7 +74,6 @@ class Pipeline:
                                                     allow_private_webhooks=True),
         }
         self.cursors: dict[str, str | None] = {}
-        self.lock = threading.Lock()
 
     def _tick(self, sensor, name: str, keys: tuple[str, ...]):
         context = dg.build_sensor_context(instance=self.instance, cursor=self.cursors.get(name), sensor_name=name,
@@ -85,9 +83,8 @@ class Pipeline:
         return result
 
     def tick_trade_edge(self):
-        """One evaluation of trade_live_edge_sensor; a RunRequest launches the repair job, as the daemon would."""
-        result = self._tick(trade_live_edge_sensor, "trade_live_edge_sensor", ("data_api", "warehouse"))
-        return result
+        """One evaluation of trade_live_edge_sensor (a RunRequest asks for `run_repair`, as the daemon would run)."""
+        return self._tick(trade_live_edge_sensor, "trade_live_edge_sensor", ("data_api", "warehouse"))
 
     def run_repair(self) -> dg.ExecuteInProcessResult:
         return trade_loss_repair_job.execute_in_process(
