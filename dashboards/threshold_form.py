@@ -62,16 +62,18 @@ def render_backtest(result: Mapping[str, Any]) -> None:
     st.markdown(f"**Backtest of {result['signal_type']}, last {result['days']} days** "
                 f"({result['from'][:16].replace('T', ' ')} to {result['to'][:16].replace('T', ' ')} UTC)")
     left, right = st.columns(2)
-    for column, side, title in ((left, "current", "Current thresholds"), (right, "proposed", "Proposed")):
+    now = result["current"]
+    for column, side, title in ((left, "current", "Current thresholds"), (right, "proposed", "Proposed thresholds")):
         figures = result[side]
         with column.container(border=True):
             st.markdown(f"**{title}**")
-            a, b, c = st.columns(3)
-            a.metric(f"{title}: alerts", f"{figures['alerts']:,}")
-            b.metric(f"{title}: markets", f"{figures['markets']:,}")
-            c.metric(f"{title}: suppressed", f"{figures['suppressed']:,}")
-            st.caption(figures["headline"])
-    st.dataframe(scorecards.comparison_frame(result), hide_index=True, width="stretch")
+            for box, (label, field) in zip(st.columns([1, 1, 1.4]), (("Alerts", "alerts"), ("Markets", "markets"),
+                                                            ("Suppressed", "suppressed")), strict=True):
+                delta = None if side == "current" else figures[field] - now[field]
+                box.metric(f"{label} ({side})", f"{figures[field]:,}", delta=delta, delta_color="off")
+            st.caption(f"Scorecard of the scored alerts: {figures['headline']}")
+    comparison = scorecards.comparison_frame(result)
+    st.dataframe(comparison, hide_index=True, width="stretch", height=35 * (len(comparison) + 1) + 3)
 
 
 def render_thresholds() -> None:

@@ -81,8 +81,8 @@ history = queries.deliveries(status)
 failed = int((history["status"] == "failed").sum()) if not history.empty else 0
 st.caption(f"{len(history)} deliveries shown, {failed} failed")
 if not history.empty:
-    history = history.assign(signal_scorecard=[scorecards.signal_headline(t) or "not scored"
-                                               for t in history["signal_table"]])
+    history.insert(history.columns.get_loc("signal_key") + 1, "signal_scorecard",
+                   [scorecards.signal_headline(t) or "not scored" for t in history["signal_table"]])
 st.dataframe(history, hide_index=True, width="stretch",
              column_config={"signal_scorecard": st.column_config.TextColumn("Its signal's scorecard (24 h)")})
 

@@ -69,9 +69,11 @@ def test_backtest_then_save_and_the_next_run_uses_it(world):
     with psycopg.connect(world.url) as conn:
         direct = backtest(conn, "price_spike", {}, {"spike_min_move_points": 5.0}, 7)
     metrics = {m.label: m.value for m in at.metric}
-    for side, title in (("current", "Current thresholds"), ("proposed", "Proposed")):
-        assert metrics[f"{title}: alerts"] == f"{direct[side]['alerts']:,}"
-        assert metrics[f"{title}: markets"] == f"{direct[side]['markets']:,}"
+    for side in ("current", "proposed"):
+        assert metrics[f"Alerts ({side})"] == f"{direct[side]['alerts']:,}"
+        assert metrics[f"Markets ({side})"] == f"{direct[side]['markets']:,}"
+    proposed = next(m for m in at.metric if m.label == "Alerts (proposed)")
+    assert proposed.delta == str(direct['proposed']['alerts'] - direct['current']['alerts'])
     # A 5-point move fires on everything a 10-point one does, and more, on the seed's prints.
     assert direct["proposed"]["alerts"] > direct["current"]["alerts"] > 0
     comparison = frame_with(at, "measure").set_index("measure")
@@ -84,7 +86,7 @@ def test_backtest_then_save_and_the_next_run_uses_it(world):
     _button(at, "Save override").click().run()
     assert "price_spike.spike_min_move_points is now 5.0; the next run of price_spike uses it." in texts(at)
     assert _overrides(world.url, "price_spike") == {"spike_min_move_points": 5.0}
-    assert not [m for m in at.metric if m.label.startswith("Proposed")], "the saved edit's backtest is gone"
+    assert not [m for m in at.metric if m.label.endswith("(proposed)")], "the saved edit's backtest is gone"
     assert _next_run_config(world.url)["price_spikes"]["config"]["spike_min_move_points"] == 5.0
 
 
