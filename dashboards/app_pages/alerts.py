@@ -40,6 +40,9 @@ NEW = "(new rule)"
 names = [NEW] + rules["name"].tolist()
 picked = st.selectbox("Create or edit", names, key="rule_pick")
 current = None if picked == NEW else rules[rules["name"] == picked].iloc[0].to_dict()
+if current is not None:
+    st.caption(f"Scorecard of {current['name']!r} (what its filters would have sent, at 24 h): "
+               f"{scorecards.rule_headlines().get(int(current['rule_id']), 'not scored')}")
 with st.form(f"rule_form_{state.rule_form_gen}"):
     name = st.text_input("Name", value="" if current is None else current["name"], max_chars=100)
     types = signal_types()

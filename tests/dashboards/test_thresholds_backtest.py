@@ -39,6 +39,9 @@ def test_each_rule_shows_its_scorecard_headline(world):
     with psycopg.connect(world.url) as conn:
         expected = {r["name"]: r["headline"] for r in scorecard_summary(conn)["by_rule"]}
     assert rules.to_dict() == expected
+    widget(at, "selectbox", "Create or edit").set_value("Fresh wallets over $10k").run()
+    assert ("Scorecard of 'Fresh wallets over $10k' (what its filters would have sent, at 24 h): "
+            + expected["Fresh wallets over $10k"]) in texts(at)
 
 
 def test_each_delivery_shows_its_signals_scorecard(world):
