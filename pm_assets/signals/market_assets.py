@@ -57,7 +57,8 @@ class ArbitrageConfig(dg.Config):
     rescan_from: str | None = None
 
 
-@dg.asset(key="arbitrage_windows", group_name="signals", kinds={"postgres"})
+@dg.asset(key="arbitrage_windows", group_name="signals", kinds={"postgres"},
+          deps=["order_book_snapshots", "markets", "market_resolutions"])
 def arbitrage_windows(
     context: dg.AssetExecutionContext, config: ArbitrageConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -88,7 +89,8 @@ class SpikeConfig(dg.Config):
     rescan_from: str | None = None
 
 
-@dg.asset(key="price_spikes", group_name="signals", kinds={"postgres"})
+@dg.asset(key="price_spikes", group_name="signals", kinds={"postgres"},
+          deps=["trades", "price_points", "markets", "market_resolutions"])
 def price_spikes(
     context: dg.AssetExecutionContext, config: SpikeConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -105,7 +107,7 @@ def price_spikes(
 
 
 @dg.asset(key="market_rankings", group_name="signals", kinds={"postgres"},
-          deps=["arbitrage_windows", "price_spikes"])
+          deps=["arbitrage_windows", "price_spikes", "markets", "trades"])
 def market_rankings(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Market rankings: every open market's score (volume, liquidity, spread, 24 h price movement and signal
     activity as percentile ranks, weights in pm_assets/signals/ranking.py) with its components, one ranked_at
@@ -122,7 +124,8 @@ class ScorecardConfig(dg.Config):
 
 
 @dg.asset(key="signal_scorecard", group_name="signals", kinds={"postgres"},
-          deps=["arbitrage_windows", "price_spikes", "fresh_wallet_trades", "size_anomalies", "wallet_clusters"])
+          deps=["arbitrage_windows", "price_spikes", "fresh_wallet_trades", "size_anomalies", "wallet_clusters",
+                "price_points", "market_resolutions"])
 def signal_scorecard(
     context: dg.AssetExecutionContext, config: ScorecardConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
