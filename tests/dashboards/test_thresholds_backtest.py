@@ -131,3 +131,18 @@ def test_signal_without_a_backtest_says_so_and_still_saves(world):
     assert not at.metric
     _button(at, "Save override").click().run()
     assert _overrides(world.url, "scorecard") == {"scorecard_stake_usdc": 250.0}
+
+
+def test_arbitrage_backtest_renders_both_sides(world):
+    at = open_page("alerts")
+    widget(at, "selectbox", "Threshold").set_value("arbitrage.arbitrage_min_edge")
+    widget(at, "text_input", "New value").input("0.01")
+    _button(at, "Backtest").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    with psycopg.connect(world.url) as conn:
+        direct = backtest(conn, "arbitrage", {}, {"arbitrage_min_edge": 0.01}, 7)
+    metrics = {m.label: m.value for m in at.metric}
+    assert [metrics[f"Alerts ({s})"] for s in ("current", "proposed")] == \
+        [f"{direct[s]['alerts']:,}" for s in ("current", "proposed")]
+    comparison = frame_with(at, "measure").set_index("measure")
+    assert comparison.loc["threshold arbitrage_min_edge"].tolist() == ["0.002", "0.01"]
