@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import bisect
 import math
-import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+
+import numpy as np
 
 from pm_assets.markets.fees import taker_fee
 
@@ -198,12 +199,16 @@ def bootstrap_mean_by_market(pairs: Iterable[tuple[str, float]], *, samples: int
     keys = sorted(clusters)
     if len(keys) < 2:
         return {"mean": mean, "low": None, "high": None, "n": int(n), "markets": len(keys)}
-    rng = random.Random(seed)
-    stats = []
-    for _ in range(samples):
-        pick = [clusters[keys[rng.randrange(len(keys))]] for _ in keys]
-        stats.append(sum(c[0] for c in pick) / sum(c[1] for c in pick))
-    stats.sort()
+    # Vectorised (numpy): at thousands of markets a pure-Python resample loop took seconds per aggregate.
+    sums = np.array([clusters[k][0] for k in keys])
+    counts = np.array([clusters[k][1] for k in keys])
+    rng = np.random.default_rng(seed)
+    chunk = max(1, 400_000 // len(keys))
+    parts = []
+    for start in range(0, samples, chunk):
+        idx = rng.integers(0, len(keys), (min(chunk, samples - start), len(keys)))
+        parts.append(sums[idx].sum(axis=1) / counts[idx].sum(axis=1))
+    stats = np.sort(np.concatenate(parts)).tolist()
     return {"mean": mean, "low": stats[int(0.025 * samples)], "high": stats[int(0.975 * samples) - 1],
             "n": int(n), "markets": len(keys)}
 
