@@ -34,6 +34,7 @@ from pm_assets.storage.settings import load_settings
 from pm_assets.storage.urls import libpq_url, with_database
 
 MARKET_TABLES = ("arbitrage_windows", "price_spikes")
+MARKET_ERRORS: dict[str, str] = {}  # market asset -> why its run failed in this bench
 
 
 def scratch_database() -> tuple[str, str]:
@@ -117,8 +118,15 @@ def run_signals(url: str, sim) -> float:
     _ok(dg.materialize(ASSETS, resources={"warehouse": res["warehouse"]}))
     market = _market_assets()
     if market:
-        with contextlib.suppress(Exception):  # the other workstream's assets: scored only if they run
-            dg.materialize(market, resources=res)
+        try:  # the other workstream's assets: their failure is reported with their scores, not raised
+            result = dg.materialize(market, resources=res, raise_on_error=False)
+            for e in result.all_events:
+                if e.is_step_failure:
+                    cause = e.event_specific_data.error.cause or e.event_specific_data.error
+                    MARKET_ERRORS[e.step_key] = cause.message.strip().splitlines()[-1][:200]
+        except Exception as exc:  # noqa: BLE001
+            for table in MARKET_TABLES:
+                MARKET_ERRORS[table] = str(exc)[:200]
     return time.perf_counter() - t0
 
 
@@ -165,6 +173,8 @@ def evaluate_world(sim, url: str, live_steps: int, step_s: float) -> dict:
     with psycopg.connect(url) as conn:
         scores = score_insider_signals(conn, truth)
         scores.update(market_scores(conn, truth))
+        for table, error in MARKET_ERRORS.items():
+            scores.setdefault(table, {})["run_error"] = error
         latencies = detection_latencies(conn, truth, visible_at)
         ingest_latencies = ingest_to_signal(conn, truth)
         truth_path = os.environ.get("PM_INTEL_BENCH_TRUTH_OUT")
@@ -224,7 +234,7 @@ def main(argv: list[str]) -> int:
     for table, s in out["signals"].items():
         def f(v):
             return "—" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
-        extra = s.get("status") or (f"{s.get('alerts')} alerts, {s.get('detected_events')}/{s.get('target_events')}"
+        extra = s.get("status") or (f"asset run failed: {s['run_error']}" if s.get("run_error") else None) or (f"{s.get('alerts')} alerts, {s.get('detected_events')}/{s.get('target_events')}"
                                     f" events {s.get('recall_by_kind', '')}")
         print(f"{table:22} {f(s['precision']):>9} {f(s['recall']):>7} {f(s['alerts_per_event']):>12} "
               f"{f(s['noise_passed']):>6}  {extra}")
