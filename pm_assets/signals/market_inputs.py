@@ -107,7 +107,12 @@ def replay_start(conn: psycopg.Connection, tokens: Sequence[str], start: datetim
 
 
 def _levels(raw: Any) -> tuple:
-    return tuple({"price": x["price"], "size": x["size"]} for x in raw or ())
+    """Ladder levels from either stored shape: the stream's `{"price","size"}` objects or the REST
+    snapshots' compact `[price, size]` pairs."""
+    return tuple(
+        {"price": x[0], "size": x[1]} if isinstance(x, list | tuple) else {"price": x["price"], "size": x["size"]}
+        for x in raw or ()
+    )
 
 
 def load_ticks(conn: psycopg.Connection, tokens: Sequence[str], start: datetime, end: datetime) -> list[Tick]:

@@ -68,9 +68,12 @@ class World:
         )
 
     def rest_book(self, n: int, outcome: int, at: datetime, bids, asks) -> None:
+        """Stored as the books asset stores them: compact [price, size] pairs, best first (numbers)."""
         self.conn.execute(
             "insert into order_book_snapshots (captured_at, token_id, condition_id, bids, asks) values (%s,%s,%s,%s,%s)",
-            (at, token(n, outcome), condition(n), _levels(bids), _levels(asks)),
+            (at, token(n, outcome), condition(n),
+             Jsonb([[float(p), float(q)] for p, q in sorted(bids, key=lambda level: -float(level[0]))]),
+             Jsonb([[float(p), float(q)] for p, q in sorted(asks, key=lambda level: float(level[0]))])),
         )
 
     def change(self, n: int, outcome: int, at: datetime, side: str, price: float, size: float) -> None:
