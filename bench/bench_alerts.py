@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import statistics
 import threading
 import time
@@ -18,35 +17,17 @@ from datetime import UTC, datetime
 
 import httpx
 import psycopg
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from pm_assets.storage import migrate
-from pm_assets.storage.database import resolve_urls
-from pm_assets.storage.settings import load_settings
-from pm_assets.storage.urls import libpq_url, with_database
+from bench.scratch import drop_database, scratch_database
 from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
 from pm_sensors.alerts.receiver import running_receiver
 
 MARKET = "0x" + "c3" * 32
 
 
-def scratch_database() -> tuple[str, str]:
-    server = resolve_urls(load_settings()).warehouse
-    name = f"pm_intel_bench_alerts_{os.getpid()}"
-    maintenance = libpq_url(with_database(server, "postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = libpq_url(with_database(server, name))
-    migrate.upgrade(url)
-    return maintenance, url
 
 
-def drop_database(maintenance: str, url: str) -> None:
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def insert_signals(conn: psycopg.Connection, count: int) -> list[str]:
@@ -89,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    maintenance, url = scratch_database()
+    maintenance, url = scratch_database("alerts")
     try:
         with running_receiver() as receiver, psycopg.connect(url, autocommit=True) as conn:
             base_rate, base_lat = baseline_posts(receiver.url("/baseline"), args.signals)

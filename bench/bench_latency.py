@@ -33,12 +33,8 @@ from datetime import UTC, datetime
 import dagster as dg
 import httpx
 import psycopg
-from psycopg import sql
 
-from pm_assets.storage import migrate
-from pm_assets.storage.database import resolve_urls
-from pm_assets.storage.settings import load_settings
-from pm_assets.storage.urls import libpq_url, with_database
+from bench.scratch import drop_database, scratch_database
 
 GOALS_S = {"stream": 5.0, "poll": 60.0}
 EDGE_INTERVAL_S = 5.0  # trade_live_edge_sensor's minimum interval
@@ -51,22 +47,8 @@ WALLETS_CONFIG = {"ops": {"wallets": {"config": {"first_activity_min_trade_usdc"
                                                   "max_first_activity_lookups": 20000}}}}
 
 
-def scratch_database(tag: str) -> tuple[str, str]:
-    server = resolve_urls(load_settings()).warehouse
-    name = f"pm_intel_bench_latency_{tag}_{os.getpid()}"
-    maintenance = libpq_url(with_database(server, "postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = libpq_url(with_database(server, name))
-    migrate.upgrade(url)
-    return maintenance, url
 
 
-def drop_database(maintenance: str, url: str) -> None:
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -190,7 +172,7 @@ class SimProcess:
 def run_mode(mode: str, args) -> dict:
     from pm_sensors.alerts.receiver import running_receiver
 
-    maintenance, url = scratch_database(mode)
+    maintenance, url = scratch_database(f"latency_{mode}")
     sim = SimProcess(args)
     try:
         with running_receiver() as receiver, dg.instance_for_test() as instance:

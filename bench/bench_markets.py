@@ -13,40 +13,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import time
 
 import dagster as dg
 import httpx
-import psycopg
-from psycopg import sql
 
+from bench.scratch import drop_database, scratch_database
 from pm_assets.markets.assets import markets_and_tokens
 from pm_assets.resources.gamma import GENERATIONS, GammaClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.storage import migrate
-from pm_assets.storage.database import resolve_urls
-from pm_assets.storage.settings import load_settings
-from pm_assets.storage.urls import libpq_url, with_database
 from pm_sim.testing import running_sim
-
-
-def scratch_database() -> tuple[str, str]:
-    server = resolve_urls(load_settings()).warehouse
-    name = f"pm_intel_bench_markets_{os.getpid()}"
-    maintenance = libpq_url(with_database(server, "postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = libpq_url(with_database(server, name))
-    migrate.upgrade(url)
-    return maintenance, url
-
-
-def drop_database(maintenance: str, url: str) -> None:
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 async def bare_crawl(gamma_url: str) -> int:
@@ -86,7 +62,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rate-limit-scale", type=float, default=1.0, help="pm_sim's published limits × this")
     args = parser.parse_args(argv)
     logging.getLogger("dagster").setLevel(logging.WARNING)
-    maintenance, url = scratch_database()
+    maintenance, url = scratch_database("markets")
     try:
         with running_sim(markets=args.markets, seed=args.seed, rate_limits=True,
                          extra={"rate_limit_scale": args.rate_limit_scale}) as sim:

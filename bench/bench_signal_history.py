@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import statistics
 import sys
 import time
@@ -22,11 +21,7 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
-from bench.bench_signals import drop_database
-from pm_assets.storage import migrate
-from pm_assets.storage.database import resolve_urls
-from pm_assets.storage.settings import load_settings
-from pm_assets.storage.urls import libpq_url, with_database
+from bench.scratch import drop_database, scratch_database
 
 MARKETS = 500
 WALLETS = 200_000
@@ -80,16 +75,6 @@ CURSORS = ["signal:wallet_behaviour_labels", "signal:fresh_wallet_trades", "sign
            "signal:wallet_clusters", "signal:trade_risk_scores"]
 
 
-def scratch_database() -> tuple[str, str]:
-    server = resolve_urls(load_settings()).warehouse
-    name = f"pm_intel_bench_history_{os.getpid()}"
-    maintenance = libpq_url(with_database(server, "postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = libpq_url(with_database(server, name))
-    migrate.upgrade(url)
-    return maintenance, url
 
 
 def grow_history(url: str, lo: int, hi: int, per_day: int) -> float:
@@ -145,7 +130,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--keep-db", action="store_true")
     args = p.parse_args(argv)
     logging.getLogger("dagster").setLevel(logging.ERROR)
-    maintenance, url = scratch_database()
+    maintenance, url = scratch_database("history")
     try:
         with psycopg.connect(url, autocommit=True) as conn:
             for statement in UNIVERSE_SQL.split(";\n"):

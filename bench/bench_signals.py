@@ -28,31 +28,14 @@ import psycopg
 from psycopg import sql
 
 from bench.scoring_insider import detection_latencies, ingest_to_signal, score_insider_signals
-from pm_assets.storage import migrate
-from pm_assets.storage.database import resolve_urls
-from pm_assets.storage.settings import load_settings
-from pm_assets.storage.urls import libpq_url, with_database
+from bench.scratch import drop_database, scratch_database
 
 MARKET_TABLES = ("arbitrage_windows", "price_spikes")
 MARKET_ERRORS: dict[str, str] = {}  # market asset -> why its run failed in this bench
 
 
-def scratch_database() -> tuple[str, str]:
-    server = resolve_urls(load_settings()).warehouse
-    name = f"pm_intel_bench_signals_{os.getpid()}"
-    maintenance = libpq_url(with_database(server, "postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    url = libpq_url(with_database(server, name))
-    migrate.upgrade(url)
-    return maintenance, url
 
 
-def drop_database(maintenance: str, url: str) -> None:
-    name = url.rsplit("/", 1)[1].split("?")[0]
-    with psycopg.connect(maintenance, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def _resources(sim, url: str) -> dict:
@@ -196,7 +179,7 @@ def sim_options(seed: int, markets: int, history_hours: float, tps: float, live_
 def run(args) -> dict:
     from pm_sim.testing import running_sim
 
-    maintenance, url = scratch_database()
+    maintenance, url = scratch_database("signals")
     step_s = args.step_minutes * 60
     try:
         with running_sim(**sim_options(args.seed, args.markets, args.history_hours, args.tps,
