@@ -186,9 +186,13 @@ def _signal_requests(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
         return []
     last_tick = datetime.fromtimestamp(last_ms / 1000, UTC)
     since = datetime.fromisoformat(cursor.signals_through) if cursor.signals_through else None
+    from pm_assets.signals.market_assets import market_run_config
+
     with warehouse.connect() as conn:
         buckets, through = complete_buckets(conn, since=since, last_tick=last_tick, step_s=SIGNAL_BUCKET_S,
                                             max_buckets=MAX_SIGNAL_BUCKETS)
+        # The dashboard's saved threshold overrides apply to stream-triggered runs as to scheduled ones.
+        op_configs = market_run_config(conn)["ops"] if buckets else {}
     cursor.signals_through = through.isoformat() if through else cursor.signals_through
     out = []
     for b in buckets:
@@ -197,6 +201,7 @@ def _signal_requests(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
         key = dg.AssetKey(b.asset)
         out.append(dg.RunRequest(
             run_key=b.run_key, job_name=job_name, asset_selection=[key],
+            run_config={"ops": {b.asset: op_configs[b.asset]}} if b.asset in op_configs else {},
             partition_key=b.start.strftime("%Y-%m-%d") if _is_partitioned(context, key) else None,
             tags={"pm-intel/stream-bucket-start": b.start.isoformat(), "pm-intel/stream-bucket-end": b.end.isoformat(),
                   "pm-intel/stream-ticks": str(b.ticks)}))

@@ -111,13 +111,19 @@ def test_signal_run_requests_per_tick_bucket_never_fire_twice(instance, warehous
     req = next(r for r in first.run_requests if r.run_key == keys[0])
     assert req.asset_selection == [dg.AssetKey("arbitrage_windows")]
     assert req.tags["pm-intel/stream-bucket-end"] == (base + timedelta(minutes=1)).isoformat()
+    assert req.run_config["ops"]["arbitrage_windows"]["config"]["arbitrage_min_edge"] == 0.002
     again = evaluate(instance, warehouse_url, cursor=first.cursor)
     assert not again.run_requests
     _ticks(warehouse_url, [4], base)
     beat(warehouse_url, run_id, age_s=1, last_tick_ms=int((base + timedelta(minutes=4, seconds=10)).timestamp() * 1000))
+    with psycopg.connect(warehouse_url) as conn:  # an override saved from the dashboard reaches the next run
+        conn.execute("insert into threshold_overrides (signal_type, name, value) values "
+                     "('price_spike', 'spike_min_move_points', '7')")
     later = evaluate(instance, warehouse_url, cursor=first.cursor)
     assert sorted(r.run_key for r in later.run_requests) == sorted(
         f"{a}:{(base + timedelta(minutes=3)).isoformat()}" for a in ("arbitrage_windows", "price_spikes"))
+    spikes = next(r for r in later.run_requests if r.asset_selection == [dg.AssetKey("price_spikes")])
+    assert spikes.run_config["ops"]["price_spikes"]["config"]["spike_min_move_points"] == 7.0
 
 
 def test_supervised_restart_leaves_a_short_recorded_gap(instance, warehouse_url):
