@@ -176,6 +176,18 @@ def sim_options(seed: int, markets: int, history_hours: float, tps: float, live_
             "horizon_hours": live_hours + 0.3, "speed": 0.0, "rate_limits": False}
 
 
+def streamed_market_scores(seed: int) -> dict:
+    """Arbitrage and spikes need the books as the stream stores them (windows last seconds to minutes; REST
+    snapshots every step cannot see them), which this bench's polling loop does not run. They are scored on the
+    same seed's world loaded with the books the stream would have stored (bench.scoring_market)."""
+    scoring = importlib.import_module("bench.scoring_market")
+    options = argparse.Namespace(markets=100, history_hours=2.0, horizon_hours=6.0, ws_rate=2.0)
+    figures = scoring.run_seed(seed, options, verbose=False)
+    for table in MARKET_TABLES:
+        figures[table]["world"] = f"books as streamed (bench.scoring_market, seed {seed}, 100 markets)"
+    return figures
+
+
 def run(args) -> dict:
     from pm_sim.testing import running_sim
 
@@ -207,6 +219,9 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("DAGSTER_HOME", os.path.join(os.getcwd(), ".pm-intel", "dagster"))
     with contextlib.redirect_stdout(sys.stderr):
         out = run(args)
+        for table, figures in streamed_market_scores(args.seed).items():
+            rest_only = out["signals"].get(table)
+            out["signals"][table] = {**figures, "rest_snapshots_only": rest_only}
     if args.json:
         print(json.dumps({"signals": out["signals"]}))
         return 0

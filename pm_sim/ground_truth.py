@@ -56,6 +56,12 @@ class Planter:
             return max(found, key=lambda m: m.weight)
         return min(found, key=lambda m: m.weight) if thin else found[0]
 
+    def _buyable_outcome(self, m: Market, t: float, oc: int) -> int:
+        """The outcome an insider would buy: never one already priced as a near-certainty (>= 0.9), which is a
+        settlement sweep that detectors hold back by design, so a true event planted there could not be alerted."""
+        yes = self.w.price(m, t)
+        return oc if (yes if oc == 0 else 1 - yes) < 0.9 else 1 - oc
+
     def _span(self) -> float:
         return self.w.horizon_end - self.w.history_start
 
@@ -121,7 +127,7 @@ class Planter:
         wi = self._wallet(created)
         other = self._market(created, 3, i) or m
         first = self._fill(created, other, wi, 0, 0, 5 + 20 * self._u(4, i))
-        oc = int(self._u(5, i) < 0.5)
+        oc = self._buyable_outcome(m, t, int(self._u(5, i) < 0.5))
         big = self._fill(t, m, wi, 0, oc, 5000 + 45000 * self._u(6, i))
         self._rec("fresh_wallet_insider", True, t, t, m, oc, [wi], [big], thin_market=i % 2 == 1,
                   wallet_first_activity=iso(created), wallet_first_activity_ts=int(created),
@@ -132,7 +138,7 @@ class Planter:
         m = self._market(t, 10, i)
         if m is None:
             return
-        oc = int(self._u(11, i) < 0.5)
+        oc = self._buyable_outcome(m, t, int(self._u(11, i) < 0.5))
         wallets, rows = [], []
         for k in range(3 + int(self._u(12, i) * 3)):
             created = max(t - 3600 * (1 + 5 * self._u(13, i, k)), self.w.history_start + 60)
@@ -148,7 +154,7 @@ class Planter:
         m = self._market(t, 20, i)
         if m is None:
             return
-        oc = int(self._u(21, i) < 0.5)
+        oc = self._buyable_outcome(m, t, int(self._u(21, i) < 0.5))
         wi = self._wallet(self.w.history_start - 86400 * 90)
         rows = [self._fill(t + 3500 * self._u(22, i, k), m, wi, 0, oc, 100 + 400 * self._u(23, i, k))
                 for k in range(8 + int(12 * self._u(24, i)))]
