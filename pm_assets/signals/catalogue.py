@@ -80,7 +80,7 @@ thresholds.register(
 thresholds.register(
     "size_anomaly",
     Threshold("size_min_usdc", 1000.0, "least USDC position that can be a size anomaly", minimum=0.0),
-    Threshold("size_volume_share", 0.05, "position as a share of the market's 24 h volume that fires",
+    Threshold("size_volume_share", 0.10, "position as a share of the market's 24 h volume that fires",
               minimum=0.0, maximum=1.0),
     Threshold("size_depth_share", 1.0, "largest fill as a share of the visible depth on the side it hit that fires",
               minimum=0.0),

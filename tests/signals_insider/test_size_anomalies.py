@@ -50,15 +50,15 @@ def test_book_walk_takes_the_side_it_hit_in_price_order():
 
 
 def test_share_of_daily_volume_fires_and_small_shares_do_not():
-    [row] = rows_for([fill(1, 0, 60_000)])  # 6% of $1M
-    assert row["suppressed_reason"] is None and row["volume_share"] == pytest.approx(0.06)
-    assert "6.0% of the market's 24 h volume" in row["evidence"]["summary"]
-    assert rows_for([fill(1, 0, 30_000)]) == []
+    [row] = rows_for([fill(1, 0, 120_000)])  # 12% of $1M (default share 10%)
+    assert row["suppressed_reason"] is None and row["volume_share"] == pytest.approx(0.12)
+    assert "12% of the market's 24 h volume" in row["evidence"]["summary"]
+    assert rows_for([fill(1, 0, 60_000)]) == []
 
 
 def test_niche_markets_weight_the_score_up():
-    assert rows_for([fill(1, 0, 1_500)], volume=40_000) != []  # 3.75% x 1.5 in a niche market
-    assert rows_for([fill(1, 0, 3_000)], volume=80_000) == []  # 3.75% in a liquid one
+    assert rows_for([fill(1, 0, 3_000)], volume=40_000) != []  # 7.5% x 1.5 in a niche market
+    assert rows_for([fill(1, 0, 6_000)], volume=80_000) == []  # 7.5% in a liquid one
 
 
 def test_book_depth_fires_when_a_fill_takes_the_whole_side():
@@ -69,9 +69,9 @@ def test_book_depth_fires_when_a_fill_takes_the_whole_side():
 def test_split_buys_accumulate_and_sweeps_and_market_makers_are_kept_suppressed():
     rows = rows_for([fill(i, i * 4, 400) for i in range(15)], volume=40_000)
     assert len(rows) == 1 and rows[0]["fill_count"] == 15 and rows[0]["usdc_size"] == pytest.approx(6_000)
-    [sweep] = rows_for([fill(1, 0, 90_000, price=0.97)])
+    [sweep] = rows_for([fill(1, 0, 150_000, price=0.97)])
     assert sweep["suppressed_reason"] == "settlement_sweep" and verdict(sweep["evidence"]) == "settlement_sweep"
-    [mm] = rows_for([fill(1, 0, 90_000)], labels=["bot"])
+    [mm] = rows_for([fill(1, 0, 150_000)], labels=["bot"])
     assert mm["suppressed_reason"] == "bot" and not should_fire(mm["evidence"])
 
 
