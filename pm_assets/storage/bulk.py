@@ -59,6 +59,7 @@ def copy_upsert(
         src = sql.SQL("select distinct on ({keys}) {cols} from {stage} order by {keys}").format(
             keys=keys, cols=cols, stage=stage
         )
+        action: sql.Composable
         if update:
             # Counted before the upsert: `returning (xmax = 0)` cannot tell inserts from updates on
             # partitioned tables ("cannot retrieve a system column in this context").

@@ -64,6 +64,8 @@ def ensure_database(url: str) -> bool:
     from sqlalchemy.engine import make_url
 
     target = make_url(url).database
+    if not target:
+        raise DatabaseUnreachable(f"the URL {mask_url(url)} names no database")
     maintenance = libpq_url(with_database(url, "postgres"))
     try:
         with psycopg.connect(maintenance, autocommit=True, connect_timeout=5) as conn:

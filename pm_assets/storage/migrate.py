@@ -53,7 +53,8 @@ def ensure_partitions(url: str, months_ahead: int = 6) -> int:
             exists = conn.execute(text("select to_regprocedure('pm_ensure_all_partitions(integer)')")).scalar()
             if exists is None:
                 return 0
-            return int(conn.execute(text("select pm_ensure_all_partitions(:m)"), {"m": months_ahead}).scalar())
+            created = conn.execute(text("select pm_ensure_all_partitions(:m)"), {"m": months_ahead}).scalar()
+            return int(created or 0)
     finally:
         engine.dispose()
 
