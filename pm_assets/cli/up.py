@@ -13,11 +13,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg
+
 from pm_assets.cli.db import prepare_databases
 from pm_assets.cli.errors import CliError
 from pm_assets.storage import postgres_server
 from pm_assets.storage.settings import load_settings
-from pm_assets.storage.urls import dagster_storage_url, mask_url
+from pm_assets.storage.urls import dagster_storage_url, libpq_url, mask_url
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -81,6 +83,23 @@ def wait_http(url: str, timeout_s: float, proc: subprocess.Popen, name: str) -> 
     raise CliError(f"{name} did not answer at {url} within {timeout_s:.0f} s")
 
 
+def launch_first_crawl(warehouse: str, workspace: str, env: dict[str, str]) -> None:
+    """On an empty warehouse, queue the universe crawl now instead of waiting for its 15-minute schedule:
+    nothing else (trades, books, the stream) has markets to work on until it has run once."""
+    with psycopg.connect(libpq_url(warehouse)) as conn:
+        row = conn.execute("select exists (select 1 from markets)").fetchone()
+    if row and row[0]:
+        return
+    result = subprocess.run(
+        [str(BIN / "dagster"), "job", "launch", "-j", "universe_refresh_job", "-w", workspace],
+        env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+    )
+    if result.returncode == 0:
+        print("queued the first universe crawl (universe_refresh_job); watch it in the Dagster UI")
+    else:
+        print(f"could not queue the first universe crawl: {result.stderr.strip().splitlines()[-1:]}")
+
+
 def run_up(args: argparse.Namespace) -> int:
     settings = load_settings()
     ensure_port_free(args.host, args.dagster_port, "Dagster UI", "--dagster-port")
@@ -132,6 +151,7 @@ def run_up(args: argparse.Namespace) -> int:
         streamlit_url = f"http://{args.host}:{args.streamlit_port}"
         wait_http(f"{dagster_url}/server_info", 180, children[-3][1], "dagster-webserver")
         wait_http(f"{streamlit_url}/_stcore/health", 120, children[-1][1], "streamlit")
+        launch_first_crawl(urls.warehouse, workspace, env)
         print(f"\npm-intel is up.\n  Dagster UI:  {dagster_url}\n  Dashboards:  {streamlit_url}\nCtrl-C stops everything.\n")
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while True:
