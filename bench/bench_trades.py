@@ -27,9 +27,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql as pgsql
 
-from pm_assets.storage import migrate, postgres_server
+from bench.scratch import drop_database, scratch_database
 from pm_assets.storage.raw_payloads import RawPayloadBuffer
-from pm_assets.storage.urls import libpq_url, with_database
 from pm_assets.trades import sql
 from pm_assets.trades.fill_key import TimestampGroups
 from pm_assets.trades.models import Trade
@@ -37,7 +36,6 @@ from pm_assets.trades.writer import TradeBatchWriter
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 DAY_START = 1_795_651_200  # 2026-11-25 00:00 UTC
-SCRATCH_DB = "pm_intel_bench_trades"
 
 
 def generated_pages(n: int, page_size: int = 1000, seed: int = 7) -> Iterator[list[Trade]]:
@@ -82,19 +80,6 @@ def write_day(conn: psycopg.Connection, n: int, batch: int) -> TradeBatchWriter:
     writer.flush()
     return writer
 
-
-def _scratch_url() -> tuple[str, str]:
-    base = os.environ.get("DATABASE_URL")
-    server = libpq_url(base) if base else postgres_server.start(
-        Path(os.environ.get("PM_INTEL_PG_DATA", PROJECT_DIR / ".pm-intel" / "pg"))
-    )
-    admin = libpq_url(with_database(server, "postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(pgsql.SQL("drop database if exists {} with (force)").format(pgsql.Identifier(SCRATCH_DB)))
-        conn.execute(pgsql.SQL("create database {}").format(pgsql.Identifier(SCRATCH_DB)))
-    url = libpq_url(with_database(server, SCRATCH_DB))
-    migrate.upgrade(url)
-    return admin, url
 
 
 def _throughput(url: str, rows: int, batch: int) -> None:
@@ -181,13 +166,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.memory_child:
         _memory_child(os.environ["PM_INTEL_BENCH_URL"], args.memory_child, args.batch)
         return 0
-    admin, url = _scratch_url()
+    admin, url = scratch_database("trades")
     try:
         _throughput(url, args.rows, args.batch)
         _memory(url, args.day, args.batch)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(pgsql.SQL("drop database if exists {} with (force)").format(pgsql.Identifier(SCRATCH_DB)))
+        drop_database(admin, url)
     return 0
 
 
