@@ -13,9 +13,10 @@ precision = matched rows / rows; recall = matched planted events / planted event
 rows / matched events; noise_passed = planted noise records (ghost books, incomplete negRisk sets, disputed
 markets) with an alert row on their market or event overlapping their time; start/end errors are medians of
 |opened − start| and |closed − end| (spikes: window_start/window_end) over each event's first matched row.
-Spikes also count their unmatched rows by kind, those coinciding with another plant, and those inside a market's
-resolution ramp (pm_sim converges a market to its winner over its last 6 h: a real move its ground truth does not
-list); these explain precision, they do not change it.
+Spikes also count their unmatched rows by kind and those coinciding with another plant; these explain precision,
+they do not change it. A market converging to its winner over its last 6 h is a real move that pm_sim's ground truth
+lists (`resolution_ramp`): a row inside one is a correct alert (it counts for precision, as `resolution_moves`), but
+ramps are not recall targets, since not every convergence is steep enough to be a spike.
 
 `python -m bench.scoring_market [--markets N] [--history-hours H] [--horizon-hours H] [--seed N | --seeds 1,2,3]`
 builds a warehouse from a seeded pm_sim world
@@ -35,8 +36,6 @@ from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-
-from pm_sim.world import RAMP as RAMP_S
 
 ARB_KINDS = {"arbitrage_binary", "arbitrage_negrisk"}
 SPIKE_KINDS = {"price_spike", "volume_spike"}
@@ -119,21 +118,24 @@ def score_market_signals(conn: psycopg.Connection, ground_truth: Mapping[str, An
     arb["planted_positive_after_fees"] = len(positive)
     planted_spikes = [r for r in records if r["kind"] in SPIKE_KINDS]
     spk = _figures(spikes, planted_spikes, noise, spike_match, spike_noise, "window_start", "window_end")
+    spk["unmatched"] = sum(1 for row in spikes if not any(spike_match(row, ev) for ev in planted_spikes))
     # Other plants (insider buys, coordinated entries, split buys, sweeps) move volume too: unmatched spike rows
     # that coincide with one are counted apart, so precision can be read against them.
     others = [r for r in records if r["kind"] not in SPIKE_KINDS | NOISE_KINDS and r.get("condition_id")]
     spk["unmatched_explained_by_other_plants"] = sum(
         1 for row in spikes if not any(spike_match(row, ev) for ev in planted_spikes)
         and any(spike_match(row, ev) for ev in others))
-    unmatched = [row for row in spikes if not any(spike_match(row, ev) for ev in planted_spikes)]
+    # A market's convergence to its winner (pm_sim README, "Ground truth": resolution_ramp) is a real move: rows
+    # inside one are right, though ramps are no recall target (not every convergence is steep enough to spike).
+    ramps = [r for r in records if r["kind"] == "resolution_ramp"]
+    in_ramp = [row for row in spikes if not any(spike_match(row, ev) for ev in planted_spikes)
+               and any(spike_match(row, ev) for ev in ramps)]
+    spk["resolution_moves"] = len(in_ramp)
+    if spikes:
+        spk["precision"] = round((spk["rows"] - spk["unmatched"] + len(in_ramp)) / len(spikes), 4)
+    unmatched = [row for row in spikes if not any(spike_match(row, ev) for ev in planted_spikes + ramps)]
     for kind in ("price_move", "volume_z"):
         spk[f"unmatched_{kind}"] = sum(1 for row in unmatched if row["kind"] == kind)
-    # pm_sim converges a market to its winner over the last RAMP_S before close (its README, "Prices"): a real
-    # move its ground truth does not list. Unmatched rows inside that ramp are counted apart (not forgiven).
-    closes = dict(conn.execute("select condition_id, closed_time from markets where closed_time is not null"))
-    spk["unmatched_in_resolution_ramp"] = sum(
-        1 for row in unmatched if row["condition_id"] in closes
-        and 0 <= _ts(closes[row["condition_id"]]) - _ts(row["window_end"]) <= RAMP_S)
     return {"arbitrage_windows": arb, "price_spikes": spk}
 
 
@@ -265,14 +267,14 @@ def run_seed(seed: int, args: argparse.Namespace, *, verbose: bool = True) -> di
 ROW_FIGURES = (("precision", "precision"), ("recall", "recall"), ("per_event", "alerts_per_event"),
                ("noise", "noise_passed"), ("rows", "rows"), ("events", "events"),
                ("odd_moves", "unmatched_price_move"), ("odd_volume", "unmatched_volume_z"),
-               ("in_ramp", "unmatched_in_resolution_ramp"))
+               ("in_ramp", "resolution_moves"))
 
 
 def seeds_table(results: Mapping[int, Mapping[str, Mapping[str, Any]]]) -> list[str]:
     """One line per seed and signal, then each signal's mean over the seeds (None figures left out).
 
-    odd_moves / odd_volume: unmatched price_move / volume_z rows; in_ramp: of those, inside a market's last
-    RAMP_S before its close (price_spikes only)."""
+    odd_moves / odd_volume: price_move / volume_z rows matching neither a planted spike nor a resolution ramp;
+    in_ramp: rows inside a listed resolution ramp (correct alerts; price_spikes only)."""
     lines = [f"{'seed':>6} {'signal':<18} " + " ".join(f"{h:>10}" for h, _ in ROW_FIGURES)]
     for signal in ("arbitrage_windows", "price_spikes"):
         for seed, figures in results.items():

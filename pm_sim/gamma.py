@@ -22,7 +22,7 @@ IMG = "https://polymarket-upload.s3.us-east-2.amazonaws.com/sim-{}.png"
 
 
 def _vol(sim: Sim, m: Market) -> float:
-    return round(m.weight / sim.world.total_weight * sim.cfg.trades_per_second * 86400 * 40 * 30, 6)
+    return round(sim.world.daily_volume_usdc(m) * 30, 6)
 
 
 def market_json(sim: Sim, m: Market, t: float, with_events: bool = True) -> dict:

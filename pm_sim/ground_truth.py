@@ -113,6 +113,7 @@ class Planter:
         for i in range(max(2, n // 2)):
             self.negrisk_arb(i)
         self.settlement_sweeps()
+        self.resolution_ramps()
         self.static_noise()
         self.records.sort(key=lambda r: (r["start_ts"], r["kind"]))
         return self.records
@@ -151,7 +152,9 @@ class Planter:
 
     def split_buy(self, i: int) -> None:
         t = self._time(20, i)
-        m = self._market(t, 20, i)
+        # The busiest of a few markets: splitting a buy is meant not to stand out, and 8-20 buys in an hour on a
+        # quiet market would be a real volume burst, which the ground truth does not list as a volume spike.
+        m = self._market(t, 20, i, busy=True)
         if m is None:
             return
         oc = self._buyable_outcome(m, t, int(self._u(21, i) < 0.5))
@@ -186,8 +189,11 @@ class Planter:
         # A burst several times what the market normally trades in 15 minutes (40-120 fills on a quiet market):
         # in the busiest markets 40 extra fills would be ordinary flow, not a spike.
         usual = float(self.f.lam[m.idx]) * 900 / self.f.B
+        # Many ordinary (old) wallets, each fill its own wallet while they last: a burst of trading, not one
+        # wallet building a position (that would be a size anomaly the ground truth does not list).
+        first = h(self.s, 42, i) % 970
         for k in range(min(2000, 40 + int(80 * self._u(41, i)) + int(3 * usual))):
-            wi = int(self.w.n_wallets * self._u(42, i, k) ** 2) % 1000
+            wi = 30 + (first + 3 * k) % 970
             rows.append(self._fill(t + 300 * self._u(43, i, k), m, wi, int(self._u(44, i, k) < 0.3),
                                    int(self._u(45, i, k) < 0.5), 50 + 950 * self._u(46, i, k)))
         self._rec("volume_spike", True, t, t + 300, m, None, None, rows, n_fills=len(rows))
@@ -282,6 +288,21 @@ class Planter:
             k += 1
             if k >= max(3, len(self.w.markets) // 20):
                 break
+
+    def resolution_ramps(self) -> None:
+        """A market converging to its winner over its last RAMP before close is the outcome becoming known: a
+        real move, as on Polymarket, where prices run to 0/1 while the news lands, before the end date. Listed
+        so a detector alerting inside it is right; `max_move_15m` says how steep it gets (not every ramp is a
+        spike). Disputed markets are left out: they are `disputed_market` noise, held back by design."""
+        w = self.w
+        for m in w.markets:
+            start, end = max(m.close_time - RAMP, m.created_at), m.close_time
+            if not m.has_book or m.ghost or m.dispute or end <= w.history_start or start >= w.horizon_end:
+                continue
+            px = [w.price(m, start + 60 * k) for k in range(int((end - start) // 60))]
+            move = max((abs(px[k + 15] - px[k]) for k in range(len(px) - 15)), default=0.0)
+            self._rec("resolution_ramp", True, start, end, m, 0, winner=m.token_ids[m.winner],
+                      price_at_start=round(px[0], 4) if px else None, max_move_15m=round(move, 4))
 
     def static_noise(self) -> None:
         w = self.w

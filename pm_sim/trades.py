@@ -16,11 +16,13 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .books import nticks, yes_tops
+from .books import min_side_depth, nticks, yes_tops
 from .rng import hex_id, vh, vu01
 from .world import World
 
 N_MM = 10  # market-maker wallets: idx 20..29
+VOLUME_CAP = 0.01  # a background fill is at most this share of its market's reported 24 h volume
+DEPTH_CAP = 0.5  # ... and at most this share of the least visible shares the book side it hits can hold
 CHUNK = 256  # buckets per per-market generation chunk
 WBLOCK = 64  # buckets per block of the lazy per-wallet index
 
@@ -37,6 +39,7 @@ class TradeFlow:
         self.created = np.array([m.created_at for m in world.markets])
         self.closes = np.array([m.close_time for m in world.markets])
         self.midx = np.arange(n, dtype=np.int64)
+        self.day_usd = [world.daily_volume_usdc(m) for m in world.markets]
         self.planted: dict[int, list[tuple]] = {}  # bucket -> planted row tuples
         self.planted_by_wallet: dict[int, list[tuple]] = {}
         self._gcache: OrderedDict = OrderedDict()
@@ -57,10 +60,19 @@ class TradeFlow:
 
     # ------------------------------------------------------------ generation
     def _counts(self, b, m) -> np.ndarray:
-        """Fills of market(s) m in bucket(s) b (broadcast): the one formula every view shares."""
+        """Fills of market(s) m in bucket(s) b (broadcast): the one formula every view shares.
+
+        Poisson-like arrivals (mean lam, variance about lam: a gamma draw of shape lam by the Wilson-Hilferty
+        transform; exponential below one fill per bucket): unplanted flow has no bursts of its own, so a volume
+        spike exists only where one is planted. (Exponential counts, variance lam squared, made busy markets
+        burst past the default volume-spike thresholds by chance.)"""
         s = self.w.seed
         lam = self.lam[m]
-        return np.floor(lam * -np.log(np.maximum(vu01(s, 90, b, m), 1e-12)) + vu01(s, 91, b, m))
+        k = np.maximum(lam, 1.0)
+        g = _vgauss(s, 92, b, m)
+        poisson_like = k * np.maximum(0.0, 1 - 1 / (9 * k) + g / np.sqrt(9 * k)) ** 3
+        sparse = lam * -np.log(np.maximum(vu01(s, 90, b, m), 1e-12))
+        return np.floor(np.where(lam >= 1.0, poisson_like, sparse) + vu01(s, 91, b, m))
 
     def _draw(self, b: np.ndarray, m: np.ndarray, counts: np.ndarray) -> dict | None:
         """Every per-fill draw of (bucket, market, count) triples, vectorised; None when there are no fills."""
@@ -130,12 +142,19 @@ class TradeFlow:
             else:
                 pidx = n - bidx if sd == 0 else n - aidx
             price = pidx * tick
+            # Shares the fill may take: BUY YES / SELL NO hit the YES asks (NO bids mirror them), the rest the bids.
+            yes_side = 1 if (o == 0) == (sd == 0) else 0
+            depth = min_side_depth(self.w, mk, aidx if yes_side else bidx, yes_side, tick)
             if walk[i] < 0.12:  # a fill that walked a level: average price off the tick grid
                 price = price + (tick if sd == 0 else -tick) * float(walk[i]) * 4
                 price = min(max(price, tick), 1 - tick)
             else:
                 price = round(price, 4)
-            size = round(max(float(usd[i]) / max(price, 0.01), 0.01), 2)
+            # Bounded against the market itself: a background fill stays a small share of the day's volume and
+            # of the visible book on the side it hits (soft caps: no pile-up at the bound), so ordinary flow never
+            # looks like a size anomaly; only planted fills are large for their market.
+            cash = _soft_cap(float(usd[i]), VOLUME_CAP * self.day_usd[mi])
+            size = round(max(_soft_cap(cash / max(price, 0.01), DEPTH_CAP * depth), 0.01), 2)
             rows.append((int(ts[i]), mi, int(j[i]) * 2, int(widx[i]), sd, o, size, price, int(txk[i]),
                          int(maker[i])))
         return rows
@@ -314,6 +333,11 @@ class TradeFlow:
 
 def _key(r: tuple) -> tuple:
     return (r[0], r[1], r[2])
+
+
+def _soft_cap(x: float, cap: float) -> float:
+    """x below the cap, saturating smoothly towards it (x for x << cap, never above cap)."""
+    return cap * -math.expm1(-x / cap) if cap > 0 else 0.0
 
 
 def _vgauss(*keys) -> np.ndarray:

@@ -16,6 +16,7 @@ from .rng import h, hex_id, u01
 V2_LAUNCH = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
 VERSIONLESS_BEFORE = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
 RAMP = 6 * 3600.0  # prices converge to the winner over the last hours before close
+USD_PER_FILL = 15.0  # a market's reported daily volume: its expected fills per day x this (about the mean fill)
 WORDS = ("alpha", "bravo", "delta", "echo", "nova", "orbit", "pulse", "quartz", "raven", "solar", "terra",
          "vortex", "zephyr", "ember", "falcon", "glacier", "harbor", "ion", "jade", "krypton")
 TOPICS = ("Bitcoin above {k}k on Dec 31?", "Will {w} win the {y} election?", "Fed cuts rates in {m}?",
@@ -286,6 +287,10 @@ class World:
         if widx >= 1000 and u01(self.seed, 71, widx) < 0.05:
             return self.history_start + u01(self.seed, 72, widx) * (self.horizon_end - self.history_start)
         return self.history_start - 86400 * (1 + 400 * u01(self.seed, 73, widx))
+
+    def daily_volume_usdc(self, m: Market) -> float:
+        """The market's reported 24 h volume (Gamma `volume24hr`); background fills are bounded against it."""
+        return m.weight / self.total_weight * self.cfg.trades_per_second * 86400 * USD_PER_FILL
 
     def open_markets(self, t: float) -> list[Market]:
         return [m for m in self.markets if self.is_open(m, t) and m.has_book]
