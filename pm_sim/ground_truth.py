@@ -103,15 +103,18 @@ class Planter:
     # ------------------------------------------------------------ plants
     def plant_all(self) -> list[dict]:
         n = max(3, min(len(self.w.markets) // 25, 150))
+        # Price paths and pinned books first: a planted fill is priced from the book at its time, so one planted
+        # inside a later-planted spike would print the pre-spike price (a stale print no real book allows).
+        for i in range(n):
+            self.price_spike(i)
+        for i in range(max(2, n // 2)):
+            self.negrisk_arb(i)
         for i in range(n):
             self.fresh_insider(i)
             self.coordinated(i)
             self.split_buy(i)
-            self.price_spike(i)
             self.volume_spike(i)
             self.binary_arb(i)
-        for i in range(max(2, n // 2)):
-            self.negrisk_arb(i)
         self.settlement_sweeps()
         self.resolution_ramps()
         self.static_noise()

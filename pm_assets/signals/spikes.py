@@ -12,8 +12,9 @@
     price (robust: 1.4826 × median absolute change) over the trailing `vol_hours` before the window (a market that routinely swings that far
     is not spiking). Applied once two windows of trailing history exist.
   One spike is one row: after firing, the token is quiet while the move lasts and one window after it
-  reverts (back within half a move of the reference) or for four windows if it never does, so the reversal of
-  a spike is part of the spike.
+  reverts (back within half a move of the reference, and still back at the `confirm_prints` prints after: one
+  odd print does not end a spike) or for four windows if it never does, so the reversal of a spike is part of
+  the spike.
 - `volume_z`: a market's traded USDC in one `window_minutes` bucket has a robust z-score of at least
   `volume_z` against its own trailing `baseline_hours` of buckets: (bucket − median) / (1.4826 × median absolute
   deviation), so one whale print in the baseline does not hide the next burst (empty buckets count as zero;
@@ -179,7 +180,11 @@ def price_move_spikes(
             count.popleft()
         if episode is not None:
             med0, sign0, fired = episode
-            if sign0 * (price - med0) <= need / 2 or at >= fired + 4 * window:
+            # Back only when the confirm_prints after it are back too: one odd print mid-spike (a stale quote hit)
+            # must not end the spike, or its real reversal later would alert as a second spike.
+            back = [price, *prices[i + 1:i + 1 + th.confirm_prints]]
+            if (len(back) > th.confirm_prints and all(sign0 * (q - med0) <= need / 2 for q in back)) \
+                    or at >= fired + 4 * window:
                 # The move reverted (or settled): its reversal is part of it, and stays quiet one more window
                 # so the window holding the spike is no reference for a move back.
                 episode, reverse_quiet = None, (-sign0, at + window)

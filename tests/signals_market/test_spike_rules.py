@@ -65,6 +65,17 @@ def test_reversal_of_a_spike_is_the_same_spike():
     assert [round(s.move_points) for s in spikes] == [20, -20]
 
 
+def test_one_odd_print_inside_a_spike_does_not_end_it():
+    # After two calm hours, up 20 points for 30 minutes with one stale print at the old price 5 minutes in, then back: still one spike
+    # (the odd print is not its reversal, so the real reversal 25 minutes later is no second spike).
+    odd = _minutes(*([0.50] * 120), *([0.70] * 5), 0.50, *([0.70] * 24), *([0.50] * 10))
+    [spike] = price_move_spikes("c", "t", odd, DEFAULT)
+    assert spike.move_points == pytest.approx(20)
+    # Without the confirmation rule the stale print would count as the reversal, and the real one as a new fall.
+    assert [round(s.move_points) for s in price_move_spikes("c", "t", odd, replace(DEFAULT, confirm_prints=0))] \
+        == [20, -20]
+
+
 def _quiet(n=8):
     """A few small fills per 15-minute bucket: the market's usual flow."""
     return [(T0 + timedelta(minutes=15 * k, seconds=60 * i + 1), "t", 0.5, 40.0 + 5 * ((k + i) % 3))

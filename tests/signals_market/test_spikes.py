@@ -40,6 +40,22 @@ def test_disputed_market_spike_is_held_back():
     assert spike.suppressed_reason == "market_disputed" and "held back" in spike.evidence["summary"]
 
 
+def test_spikes_past_end_date_or_not_accepting_orders_are_held_back_with_the_reason():
+    """Issue 11: a move after the market's end date, or while it accepts no orders, is stored held back; the same
+    move before its end date alerts (a market converging to its winner before then is a real move)."""
+    points = _minutes(0.5, 0.7, 0.7)
+    [late] = price_move_spikes("c", "t", points, TH, markets={"c": MarketState("c", end_date=T0)})
+    assert late.suppressed_reason == "market_past_end_date" and "held back" in late.evidence["summary"]
+    [shut] = price_move_spikes("c", "t", points, TH, markets={"c": MarketState("c", accepting_orders=False)})
+    assert shut.suppressed_reason == "market_not_accepting_orders"
+    [live] = price_move_spikes("c", "t", points, TH,
+                               markets={"c": MarketState("c", end_date=T0 + timedelta(hours=1))})
+    assert live.suppressed_reason is None
+    burst = [*_quiet_buckets(), *[(T0 + timedelta(minutes=120, seconds=i), "t", 0.5, 300.0) for i in range(40)]]
+    [vol] = volume_spikes("c", burst, TH, markets={"c": MarketState("c", end_date=T0 + timedelta(minutes=60))})
+    assert vol.suppressed_reason == "market_past_end_date"
+
+
 def _quiet_buckets(n=8, usdc=100.0):
     """One small fill per 15-minute bucket: the market's usual flow."""
     return [(T0 + timedelta(minutes=15 * k, seconds=1), "t", 0.5, usdc + 5 * (k % 3)) for k in range(n)]

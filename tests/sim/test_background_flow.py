@@ -97,3 +97,22 @@ def test_resolution_ramps_are_listed_as_real_moves(world):
     for r in ramps:
         m = w.markets[w.by_condition[r["condition_id"]]]
         assert r["true_event"] and r["end_ts"] == int(m.close_time) and 0 <= r["max_move_15m"] <= 1
+
+
+def test_fills_inside_a_planted_spike_print_the_spiked_price():
+    """Every fill (planted ones too) inside a planted price spike trades at the spiked book: no stale print at
+    the pre-spike price that would look like the spike ending early."""
+    sim = Sim(SimConfig(seed=5, markets=100, history_hours=2.0, horizon_hours=6.0, trades_per_second=12.0,
+                        speed=0.0, rate_limits=False))
+    w = sim.world
+    spikes = [r for r in sim.truth if r["kind"] == "price_spike"]
+    assert spikes
+    checked = 0
+    for rec in spikes:
+        mi = w.by_condition[rec["condition_id"]]
+        before, peak = rec["price_before"], rec["price_peak"]
+        for r in sim.flow.iter_rows(rec["end_ts"] * 1000 - 1000, rec["start_ts"] * 1000 + 1000, markets=[mi]):
+            yes = r[7] if r[5] == 0 else 1 - r[7]
+            assert abs(yes - peak) < abs(yes - before), (rec["start"], r)
+            checked += 1
+    assert checked > 50
