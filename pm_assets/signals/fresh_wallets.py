@@ -173,10 +173,16 @@ def fresh_wallet_trades(
     fresh_min_usdc in one market. One alert per wallet and market, then escalations (2x, 5x). Suppressed rows
     (sweeps, market makers, unknown age) are kept with suppressed_reason. Refreshes after new trades arrive
     (insider signal sensor); reads only trades ingested since its last run."""
+    return evaluate(context.log, warehouse, config)
+
+
+def evaluate(log, warehouse: WarehouseResource, config: FreshWalletConfig,
+             overlap: timedelta | None = None) -> dg.MaterializeResult:
+    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     from pm_assets.signals.insider_runs import run_position_signal
 
-    return run_position_signal(context, warehouse, TABLE, SIGNAL_TYPE, config, build_rows=_rows_for_pairs,
-                               candidate=_may_be_fresh)
+    return run_position_signal(log, warehouse, TABLE, SIGNAL_TYPE, config, build_rows=_rows_for_pairs,
+                               candidate=_may_be_fresh, overlap=overlap)
 
 
 def _may_be_fresh(pair, wallet: WalletFacts, t: Mapping) -> bool:

@@ -42,7 +42,14 @@ def _at(value: str, label: str) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def trade_window(conn: psycopg.Connection, table: str, config: dg.Config) -> incremental.TradeWindow:
+def trade_window(conn: psycopg.Connection, table: str, config: dg.Config,
+                 overlap: timedelta | None = None) -> incremental.TradeWindow:
+    """The run's trades. Takes the table's transaction lock first: the scheduled run and the stream's fast lane
+    may evaluate the same table at once, and each must read the watermark the other committed.
+
+    `overlap` (default incremental.DEFAULT_OVERLAP): how far before the watermark to re-read for late commits. The
+    fast lane, running every second, re-reads a few seconds; the scheduled runs' longer overlap stays the net."""
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"pm_intel:signal:{table}",))
     if getattr(config, "rescan_from", ""):
         start = _at(config.rescan_from, "rescan_from")
         end = _at(config.rescan_to, "rescan_to") if config.rescan_to else datetime.now(UTC)
@@ -50,7 +57,7 @@ def trade_window(conn: psycopg.Connection, table: str, config: dg.Config) -> inc
             return incremental.rescan_window(table, start, end)
         except ValueError as exc:
             raise dg.Failure(description=str(exc)) from exc
-    return incremental.incremental_window(conn, table)
+    return incremental.incremental_window(conn, table, overlap=overlap or incremental.DEFAULT_OVERLAP)
 
 
 def write_signal_rows(conn: psycopg.Connection, table: str, rows: list[dict]) -> None:
@@ -89,7 +96,7 @@ def merged_pairs(pairs: list[Pair]) -> list[Pair]:
 
 
 def run_position_signal(
-    context: dg.AssetExecutionContext,
+    log,
     warehouse,
     table: str,
     signal_type: str,
@@ -97,11 +104,12 @@ def run_position_signal(
     *,
     build_rows: Callable[..., list[dict]],
     candidate: Callable[[Pair, WalletFacts, dict], bool] = lambda p, w, t: True,
+    overlap: timedelta | None = None,
 ) -> dg.MaterializeResult:
     t = config_thresholds(signal_type, config)
     window_len = timedelta(minutes=t["accumulation_window_minutes"])
     with warehouse.connect() as conn:
-        window = trade_window(conn, table, config)
+        window = trade_window(conn, table, config, overlap)
         count, first, last = incremental.new_trade_span(conn, window)
         pairs = merged_pairs(insider_inputs.touched_pairs(conn, window) + insider_inputs.waiting_pairs(conn, table))
         wallets = insider_inputs.wallet_facts(conn, sorted({p.wallet for p in pairs}))
@@ -115,7 +123,7 @@ def run_position_signal(
         write_signal_rows(conn, table, rows)
         incremental.advance_watermark(conn, window, detail={"new_trades": count, "rows": len(rows)})
     reasons = Counter(r["suppressed_reason"] or "alert" for r in rows)
-    context.log.info(f"{table}: {count} new trades, {len(pairs)} candidate positions, {len(rows)} rows {dict(reasons)}")
+    log.info(f"{table}: {count} new trades, {len(pairs)} candidate positions, {len(rows)} rows {dict(reasons)}")
     return dg.MaterializeResult(metadata={
         "new_trades": count,
         "window": "rescan" if window.is_rescan else "incremental",

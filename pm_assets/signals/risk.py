@@ -151,10 +151,15 @@ def trade_risk_scores(context: dg.AssetExecutionContext, warehouse: WarehouseRes
     """Composite risk per alert trade (trade_risk_scores) and per wallet (wallet_risk_scores): fresh wallet,
     share of daily volume, book depth, niche market and cluster membership with documented weights, and the
     reason in words. Re-scores only positions whose signal rows changed since the last run."""
+    return evaluate(context.log, warehouse)
+
+
+def evaluate(log, warehouse: WarehouseResource, overlap: timedelta | None = None) -> dg.MaterializeResult:
+    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     cursor = "signal:trade_risk_scores"
     with warehouse.connect() as conn:
         row = conn.execute("select complete_through from ingestion_cursors where name = %s", (cursor,)).fetchone()
-        since = (row[0] - timedelta(minutes=5)) if row and row[0] else None
+        since = (row[0] - (overlap or timedelta(minutes=5))) if row and row[0] else None
         upto = conn.execute("select now()").fetchone()[0]
         rows = conn.execute(SIGNAL_ROWS_SQL, {"since": since or upto.replace(year=1970)}).fetchall()
         by_position: dict[tuple[str, str], list] = {}
@@ -176,7 +181,7 @@ def trade_risk_scores(context: dg.AssetExecutionContext, warehouse: WarehouseRes
         conn.execute(
             "insert into ingestion_cursors (name, complete_through) values (%s, %s) on conflict (name) do update"
             " set complete_through = excluded.complete_through, updated_at = now()", (cursor, upto))
-    context.log.info(f"re-scored {len(by_position)} positions, {len(trades)} trades, {len(wallets)} wallets")
+    log.info(f"re-scored {len(by_position)} positions, {len(trades)} trades, {len(wallets)} wallets")
     return dg.MaterializeResult(metadata={"positions": len(by_position), "trades": len(trades),
                                           "wallets": len(wallets)})
 

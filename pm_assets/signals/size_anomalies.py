@@ -251,9 +251,16 @@ def size_anomalies(
     """Positions large against their own market: a share of its 24 h volume or of the book depth they hit,
     weighted up in niche markets. One alert per wallet and market, then escalations; sweeps and labelled wallets
     kept as suppressed. Refreshes after new trades arrive (insider signal sensor); reads only new trades."""
+    return evaluate(context.log, warehouse, config)
+
+
+def evaluate(log, warehouse: WarehouseResource, config: SizeAnomalyConfig,
+             overlap: timedelta | None = None) -> dg.MaterializeResult:
+    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     from pm_assets.signals.insider_runs import run_position_signal
 
-    return run_position_signal(context, warehouse, TABLE, SIGNAL_TYPE, config, build_rows=_rows_for_pairs)
+    return run_position_signal(log, warehouse, TABLE, SIGNAL_TYPE, config, build_rows=_rows_for_pairs,
+                               overlap=overlap)
 
 
 def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:

@@ -185,14 +185,20 @@ def wallet_clusters(
     """Coordinated entries: several fresh wallets entering the same outcome of one market within minutes, with
     member wallets, their ages, sizes and timing in evidence. Refreshes after new trades arrive (insider signal
     sensor); reads only the new trades' outcomes around their times."""
+    return evaluate(context.log, warehouse, config)
+
+
+def evaluate(log, warehouse: WarehouseResource, config: WalletClusterConfig,
+             overlap: timedelta | None = None) -> dg.MaterializeResult:
+    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     t = config_thresholds(SIGNAL_TYPE, config)
     with warehouse.connect() as conn:
-        window = trade_window(conn, TABLE, config)
+        window = trade_window(conn, TABLE, config, overlap)
         entries = read_entries(conn, window, t)
         rows = [cluster_row(c, t) for c in chains(entries, t)]
         replaced = write_clusters(conn, rows)
         incremental.advance_watermark(conn, window, detail={"clusters": len(rows)})
     alerts = sum(1 for r in rows if r["suppressed_reason"] is None)
-    context.log.info(f"{len(entries)} fresh entries, {len(rows)} clusters ({alerts} alerts), {replaced} replaced")
+    log.info(f"{len(entries)} fresh entries, {len(rows)} clusters ({alerts} alerts), {replaced} replaced")
     return dg.MaterializeResult(metadata={"fresh_entries": len(entries), "clusters": len(rows), "alerts": alerts,
                                           "replaced": replaced})

@@ -123,9 +123,15 @@ def wallet_behaviour_labels(
     """Behaviour labels (market_maker, bot, settlement_sweeper) of the wallets that traded since the last run,
     with the measures that gave them; insider signals suppress labelled wallets by default. Refreshes after new
     trades arrive (insider signal sensor)."""
+    return evaluate(context.log, warehouse, config)
+
+
+def evaluate(log, warehouse: WarehouseResource, config: WalletLabelConfig,
+             overlap: timedelta | None = None) -> dg.MaterializeResult:
+    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     t = config_thresholds(SIGNAL_TYPE, config)
     with warehouse.connect() as conn:
-        window = trade_window(conn, TABLE, config)
+        window = trade_window(conn, TABLE, config, overlap)
         behaviour = wallet_behaviour(conn, window, timedelta(days=t["label_lookback_days"]))
         labels = [(w, label, Jsonb(ev)) for w, b in behaviour.items() for label, ev in behaviour_labels(b, t).items()]
         conn.execute("delete from wallet_behaviour_labels where wallet = any(%s)", (list(behaviour),))
@@ -136,5 +142,5 @@ def wallet_behaviour_labels(
     counts: dict[str, int] = {}
     for _, label, _ in labels:
         counts[label] = counts.get(label, 0) + 1
-    context.log.info(f"labelled {len(labels)} of {len(behaviour)} wallets: {counts}")
+    log.info(f"labelled {len(labels)} of {len(behaviour)} wallets: {counts}")
     return dg.MaterializeResult(metadata={"wallets_evaluated": len(behaviour), "labels": counts})
