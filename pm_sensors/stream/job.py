@@ -14,10 +14,13 @@ import time
 import dagster as dg
 from pydantic import Field
 
+from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage.urls import mask_secrets
+from pm_sensors.alerts.sensor import AlertDeliveryResource
 
 from .consumer import StreamConsumer
+from .insider_fast_lane import InsiderFastLane
 from .settings import DEFAULT_WS_URL, StreamSettings, settings_from_env
 
 SINGLETON_TAGS = {"pm-intel/singleton": "stream"}
@@ -44,6 +47,9 @@ class StreamConsumerConfig(dg.Config):
     stall_timeout_s: float | None = Field(default=None, description="seconds without data before reconnecting")
     ping_interval_s: float | None = Field(default=None, description="seconds between text PINGs")
     max_runtime_s: float | None = Field(default=None, description="stop after this long (0: run until stopped)")
+    insider_fast_lane: bool | None = Field(
+        default=None, description="on each trade tick, poll the trade feed, evaluate insider signals and deliver "
+        "their alerts in this run (seconds instead of the sensors' tens of seconds)")
 
     def settings(self, ws_url: str) -> StreamSettings:
         overrides = self.model_dump()
@@ -53,7 +59,7 @@ class StreamConsumerConfig(dg.Config):
 
 
 def run_until_stopped(settings: StreamSettings, database_url: str, run_id: str | None,
-                      logger, stop: threading.Event | None = None) -> StreamConsumer:
+                      logger, stop: threading.Event | None = None, on_commit=None) -> StreamConsumer:
     """Run consumers back to back (one at a time) until max_runtime_s passes or `stop` is set."""
     deadline = time.monotonic() + settings.max_runtime_s if settings.max_runtime_s > 0 else None
     while True:
@@ -61,7 +67,7 @@ def run_until_stopped(settings: StreamSettings, database_url: str, run_id: str |
         if deadline is not None and remaining <= 0:
             break
         consumer = StreamConsumer(settings.with_overrides(max_runtime_s=remaining), database_url, run_id=run_id,
-                                  logger=logger)
+                                  logger=logger, on_commit=on_commit)
         try:
             asyncio.run(_run_with_external_stop(consumer, stop))
         except Exception as exc:  # noqa: BLE001 - a bug must not end the stream; it is logged and restarted
@@ -89,14 +95,28 @@ async def _run_with_external_stop(consumer: StreamConsumer, stop: threading.Even
 
 @dg.op(tags=SINGLETON_TAGS)
 def run_stream_consumer(context: dg.OpExecutionContext, config: StreamConsumerConfig,
-                        warehouse: WarehouseResource, stream_settings: StreamSettingsResource) -> dg.Output:
-    """Consume the CLOB market channel into the ws tick tables until the run is terminated."""
+                        warehouse: WarehouseResource, stream_settings: StreamSettingsResource,
+                        data_api: DataApiClient, alert_delivery: AlertDeliveryResource) -> dg.Output:
+    """Consume the CLOB market channel into the ws tick tables until the run is terminated; with the insider
+    fast lane on, each trade tick also brings its fill, signals and alerts in within seconds."""
     settings = config.settings(stream_settings.resolved_ws_url())
     context.log.info(f"stream consumer: selection={settings.selection} url={settings.ws_url} "
                      f"flush={settings.flush_interval_s}s stall={settings.stall_timeout_s}s "
-                     f"warehouse={warehouse.masked_url}")
-    consumer = run_until_stopped(settings, warehouse.database_url, context.run_id, context.log)
+                     f"insider_fast_lane={settings.insider_fast_lane} warehouse={warehouse.masked_url}")
+    lane = None
+    if settings.insider_fast_lane:
+        lane = InsiderFastLane(warehouse, data_api, alert_delivery.settings(), run_id=context.run_id,
+                               logger=context.log)
+        lane.start()
+    try:
+        consumer = run_until_stopped(settings, warehouse.database_url, context.run_id, context.log,
+                                     on_commit=lane.on_commit if lane else None)
+    finally:
+        if lane is not None:
+            lane.halt()
     summary = consumer.stats.summary()
+    if lane is not None:
+        summary.update({"fast_lane_passes": lane.passes, "fast_lane_failures": lane.failures})
     return dg.Output(None, metadata={k: v for k, v in summary.items() if v is not None})
 
 

@@ -31,6 +31,9 @@ class StreamSettings:
     # hundred ms of ticks; see persistence.prepare_writer); "on" waits for it.
     synchronous_commit: str = "off"
     max_runtime_s: float = 0.0  # 0 = until told to stop
+    # Poll the trade feed, evaluate the insider signals and deliver their alerts on each trade tick, in this
+    # process (insider_fast_lane.py); off: only the scheduled sensors do, tens of seconds later.
+    insider_fast_lane: bool = True
 
     def __post_init__(self) -> None:
         if self.selection not in SELECTION_MODES:
@@ -50,6 +53,10 @@ def _parse(name: str, kind: type, raw: str) -> object:
         return tuple(t.strip() for t in raw.split(",") if t.strip())
     if kind in (int, float):
         return kind(raw)
+    if kind is bool:
+        if raw.strip().lower() not in ("1", "true", "on", "yes", "0", "false", "off", "no"):
+            raise ValueError(raw)
+        return raw.strip().lower() in ("1", "true", "on", "yes")
     return raw
 
 
@@ -59,7 +66,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StreamSettings:
     values: dict[str, object] = {}
     if env.get("POLYMARKET_WS_URL"):
         values["ws_url"] = env["POLYMARKET_WS_URL"]
-    types = {"tokens": tuple, "top_n": int, "subscribe_batch": int, "flush_rows": int}
+    types = {"tokens": tuple, "top_n": int, "subscribe_batch": int, "flush_rows": int, "insider_fast_lane": bool}
     for f in fields(StreamSettings):
         raw = env.get(f"PM_INTEL_STREAM_{f.name.upper()}")
         if raw is None or f.name == "ws_url":

@@ -20,7 +20,9 @@ import dagster as dg
 import psycopg
 
 from pm_assets.coverage.assets import coverage_ledger
+from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_sensors.alerts.sensor import AlertDeliveryResource
 from pm_sensors.stream.job import SINGLETON_TAGS, StreamSettingsResource, stream_consumer_job
 from pm_sensors.stream.supervisor import build_stream_supervisor
 from pm_sim.testing import running_sim
@@ -75,7 +77,9 @@ def test_status_red_when_the_consumer_stops_and_green_after_the_supervisor_resta
         monkeypatch.setenv("PM_INTEL_STREAM_SELECTION", "list")
         monkeypatch.setenv("PM_INTEL_STREAM_TOKENS", ",".join(live_tokens(sim, 6)))
         warehouse = WarehouseResource(database_url=warehouse_url)
-        launcher = Launcher(instance, {"warehouse": warehouse, "stream_settings": StreamSettingsResource(ws_url=sim.ws_url)})
+        launcher = Launcher(instance, {"warehouse": warehouse, "stream_settings": StreamSettingsResource(ws_url=sim.ws_url),
+                                       "data_api": DataApiClient(base_url=sim.data_url),
+                                       "alert_delivery": AlertDeliveryResource()})
         supervisor = build_stream_supervisor()
         cursor: list[str | None] = [None]
 

@@ -11,7 +11,9 @@ import psycopg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
+from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_sensors.alerts.sensor import AlertDeliveryResource
 from pm_sensors.stream.job import SINGLETON_TAGS, StreamSettingsResource, stream_consumer_job
 from pm_sensors.stream.settings import StreamSettings
 from pm_sensors.stream.supervisor import build_stream_supervisor
@@ -138,7 +140,8 @@ def test_supervised_restart_leaves_a_short_recorded_gap(instance, warehouse_url)
             run_config={"ops": {"run_stream_consumer": {"config": {
                 "selection": "list", "tokens": tokens, "max_runtime_s": 1.5, "flush_interval_s": 0.1}}}},
             resources={"warehouse": WarehouseResource(database_url=warehouse_url),
-                       "stream_settings": StreamSettingsResource(ws_url=sim.ws_url)},
+                       "stream_settings": StreamSettingsResource(ws_url=sim.ws_url),
+                       "data_api": DataApiClient(base_url=sim.data_url), "alert_delivery": AlertDeliveryResource()},
             instance=instance, tags=req.tags)
     assert result.success
     with psycopg.connect(warehouse_url) as conn:
