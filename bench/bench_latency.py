@@ -1,18 +1,21 @@
 """Trade-to-alert latency against pm_sim: upstream trade time -> webhook at a local receiver, p50/p95 per mode.
 
 pm_sim runs at speed 1 with its clock anchored at wall time, so a fill's upstream time and the receiver's clock
-agree. The production pieces run in-process, each on its own thread at its production cadence:
-- trade edge: `trade_live_edge_sensor` every 5 s; in `stream` mode also at once when the websocket consumer
-  (running in a thread) stores a `last_trade_price` tick, because insider signals need the Data API row
-  (the stream tick has no wallet);
-- signals: `wallets` then the insider signal assets (`insider_signals_job`'s assets) after new trades;
-- alerts: `alert_delivery_sensor` every 5 s, posting to a local receiver.
+agree. The production pieces run at their production cadence:
+- trade edge: `trade_live_edge_sensor` every 5 s (a thread here);
+- signals: `insider_signals_sensor` every 30 s, launching `insider_signals_job` (wallet ages, then the insider
+  signal assets) in process when trades are newer than the signals' watermarks;
+- alerts: `alert_delivery_sensor` every 5 s, posting to a local receiver;
+- `stream` mode adds `stream_consumer_job` in its own process, as the supervisor launches it, with its insider
+  fast lane: each stored `last_trade_price` tick polls the feed, evaluates the insider signals and delivers
+  their alerts in that process.
+Not included: the daemon's launch of a run in a fresh process (seconds) on the polling path.
 Latency per delivered alert comes from `alert_deliveries` (upstream_at, ingested_at, signal_at, delivered_at),
 for alerts whose trade happened during the measured window. Baseline, same run: a bare POST of an alert payload
 to the same receiver. Goals: stream p95 < 5 s, polling p95 < 60 s.
 Scratch database on DATABASE_URL's server (or the embedded one), migrated, dropped afterwards.
 Usage: pm-intel bench latency [--modes stream,poll] [--seconds 150] [--markets 200] [--tps 12]
-       [--signals-interval 1] [--setup-s 60] [--json] [--keep-db]
+       [--signals-interval 30] [--setup-s 60] [--json] [--keep-db]
 """
 
 from __future__ import annotations
@@ -35,20 +38,14 @@ import httpx
 import psycopg
 
 from bench.scratch import drop_database, scratch_database
+from pm_assets.signals.insider_sensor import SENSOR_INTERVAL_S
 
 GOALS_S = {"stream": 5.0, "poll": 60.0}
 EDGE_INTERVAL_S = 5.0  # trade_live_edge_sensor's minimum interval
-ALERT_INTERVAL_S = 5.0
-TICK_POLL_GAP_S = 1.0  # stream ticks arrive every ~100 ms at 12 trades/s: at most one tick-woken poll a second  # alert_delivery_sensor's minimum interval
+ALERT_INTERVAL_S = 5.0  # alert_delivery_sensor's minimum interval
 # pm_sim plants its events in [history start + 900 s, horizon end - 900 s]: sized so they fall in the window.
 PLANT_PAD_S = 900.0
 SIGNAL_TYPES = ("fresh_wallet", "size_anomaly", "wallet_cluster")
-WALLETS_CONFIG = {"ops": {"wallets": {"config": {"first_activity_min_trade_usdc": 250.0,
-                                                  "max_first_activity_lookups": 20000}}}}
-
-
-
-
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -101,7 +98,6 @@ class Pipeline:
     def __init__(self, sim, url: str, instance: dg.DagsterInstance):
         self.sim, self.url, self.instance, self.res = sim, url, instance, _resources(sim, url)
         self.cursors: dict[str, str | None] = {}
-        self.signals_through: datetime | None = None
 
     def _sensor(self, sensor, name: str, keys: tuple[str, ...]):
         ctx = dg.build_sensor_context(instance=self.instance, cursor=self.cursors.get(name), sensor_name=name,
@@ -125,27 +121,20 @@ class Pipeline:
                 resources={k: self.res[k] for k in ("data_api", "warehouse")}, instance=self.instance)
 
     def signals(self) -> None:
-        """Wallets and the insider signals, when trades newer than the last run have arrived."""
-        from pm_assets.signals.insider_sensor import ASSETS
+        """The insider signal sensor; its run request runs in process (the daemon would launch
+        insider_signals_job: the same assets, wallets first, with the request's run config)."""
+        from pm_assets.signals.insider_sensor import ASSETS, insider_signals_sensor
         from pm_assets.wallets.assets import wallets
 
-        with psycopg.connect(self.url) as conn:
-            newest = conn.execute("select max(ingested_at) from trades").fetchone()[0]
-        if newest is None or (self.signals_through is not None and newest <= self.signals_through):
-            return
-        _ok(dg.materialize([wallets], resources=self.res, run_config=WALLETS_CONFIG, instance=self.instance))
-        _ok(dg.materialize(ASSETS, resources={"warehouse": self.res["warehouse"]}, instance=self.instance))
-        self.signals_through = newest
+        request = self._sensor(insider_signals_sensor, "insider_signals_sensor", ("warehouse",))
+        if isinstance(request, dg.RunRequest):
+            _ok(dg.materialize([wallets, *ASSETS], run_config=request.run_config, instance=self.instance,
+                               resources={k: self.res[k] for k in ("warehouse", "data_api")}))
 
     def alerts(self) -> None:
         from pm_sensors.alerts.sensor import alert_delivery_sensor
 
         self._sensor(alert_delivery_sensor, "alert_delivery_sensor", ("warehouse", "alert_delivery"))
-
-
-def newest_stream_trade(url: str) -> datetime | None:
-    with psycopg.connect(url) as conn:
-        return conn.execute("select max(server_ts) from ws_last_trades").fetchone()[0]
 
 
 class SimProcess:
@@ -189,24 +178,13 @@ def run_mode(mode: str, args) -> dict:
             window_start = datetime.now(UTC)
             setup_s = time.time() - sim.start
             stop = threading.Event()
-            edge = Loop("edge", p.edge, EDGE_INTERVAL_S, stop, min_gap_s=TICK_POLL_GAP_S)
-            loops = [edge, Loop("signals", p.signals, args.signals_interval, stop), Loop("alerts", p.alerts, ALERT_INTERVAL_S, stop)]
-            consumer = None
-            if mode == "stream":
-                consumer = _start_consumer(sim, url)
-                last_tick: list[datetime | None] = [newest_stream_trade(url)]
-
-                def watch_ticks() -> None:  # a stored last_trade_price tick wakes the trade poll
-                    tick = newest_stream_trade(url)
-                    if tick is not None and (last_tick[0] is None or tick > last_tick[0]):
-                        last_tick[0] = tick
-                        edge.wake.set()
-
-                loops.append(Loop("ticks", watch_ticks, 0.25, stop))
+            loops = [Loop("edge", p.edge, EDGE_INTERVAL_S, stop), Loop("signals", p.signals, args.signals_interval, stop),
+                     Loop("alerts", p.alerts, ALERT_INTERVAL_S, stop)]
+            # Run until the planted events are over, then give the slowest path time to deliver them.
+            end = sim.start + args.setup_s + args.seconds + max(GOALS_S[mode], args.signals_interval + EDGE_INTERVAL_S + ALERT_INTERVAL_S) + 15.0
+            consumer = _start_consumer(sim, url, end - time.time()) if mode == "stream" else None
             for loop in loops:
                 loop.start()
-            # Run until the planted events are over, then give the slowest path time to deliver them.
-            end = sim.start + args.setup_s + args.seconds + GOALS_S[mode] + 15.0
             time.sleep(max(0.0, end - time.time()))
             window_end = datetime.fromtimestamp(sim.start + args.setup_s + args.seconds, UTC)
             stop.set()
@@ -225,38 +203,35 @@ def run_mode(mode: str, args) -> dict:
             drop_database(maintenance, url)
 
 
-def _consume(ws_url: str, url: str, stop) -> None:
-    import asyncio
-
-    from pm_sensors.stream.consumer import StreamConsumer
-    from pm_sensors.stream.settings import StreamSettings
-
-    async def go() -> None:
-        done = asyncio.Event()
-
-        async def watch() -> None:
-            while not stop.is_set():
-                await asyncio.sleep(0.2)
-            done.set()
-
-        watcher = asyncio.create_task(watch())
-        await StreamConsumer(StreamSettings(ws_url=ws_url, selection="active"), url).run(done)
-        watcher.cancel()
+def _consume(ws_url: str, data_url: str, url: str, seconds: float) -> None:
+    """`stream_consumer_job` as the supervisor launches it (with the insider fast lane), for `seconds`."""
+    from pm_assets.resources.data_api import DataApiClient
+    from pm_assets.resources.warehouse import WarehouseResource
+    from pm_sensors.alerts.sensor import AlertDeliveryResource
+    from pm_sensors.stream.job import StreamSettingsResource, stream_consumer_job
 
     logging.disable(logging.WARNING)
-    asyncio.run(go())
+    with dg.instance_for_test() as instance:
+        stream_consumer_job.execute_in_process(
+            instance=instance,
+            run_config={"ops": {"run_stream_consumer": {"config": {
+                "selection": "active", "max_runtime_s": seconds, "insider_fast_lane": True}}}},
+            resources={"warehouse": WarehouseResource(database_url=url),
+                       "stream_settings": StreamSettingsResource(ws_url=ws_url),
+                       "data_api": DataApiClient(base_url=data_url),
+                       "alert_delivery": AlertDeliveryResource(allow_private_webhooks=True)})
 
 
-def _start_consumer(sim, url: str):
-    """The consumer in its own process, as the stream_consumer_job run is."""
+def _start_consumer(sim, url: str, seconds: float):
+    """The stream run in its own process, as the daemon launches it."""
     ctx = multiprocessing.get_context("spawn")
-    stop = ctx.Event()
-    proc = ctx.Process(target=_consume, args=(sim.ws_url, url, stop), daemon=True)
+    proc = ctx.Process(target=_consume, args=(sim.ws_url, sim.data_url, url, seconds), daemon=True)
     proc.start()
 
     def halt() -> None:
-        stop.set()
-        proc.join(timeout=60)
+        proc.join(timeout=120)
+        if proc.is_alive():
+            proc.terminate()
 
     return proc, halt
 
@@ -303,8 +278,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("--setup-s", type=float, default=60.0, help="sim seconds before the window (loading)")
     p.add_argument("--tps", type=float, default=12.0, help="pm_sim trades/s (its default rate is 12)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--signals-interval", type=float, default=1.0,
-                   help="how often the signals loop looks for new trades (insider_signals_sensor: 60 s minimum)")
+    p.add_argument("--signals-interval", type=float, default=float(SENSOR_INTERVAL_S),
+                   help="how often the insider signal sensor ticks (its production minimum interval by default)")
     p.add_argument("--baseline-posts", type=int, default=50)
     p.add_argument("--keep-db", action="store_true")
     p.add_argument("--json", action="store_true")
