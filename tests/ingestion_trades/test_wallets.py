@@ -13,7 +13,8 @@ from pm_sim.data_api import _wallet
 from pm_sim.testing import running_sim
 from tests.ingestion_trades.conftest import SIM_DAY_BEFORE, resources, seed_universe
 
-CONFIG = {"ops": {"wallets": {"config": {"first_activity_min_trade_usdc": 400.0, "max_first_activity_lookups": 8}}}}
+# pm_sim bounds background fills by their market's volume (tens of USDC in this small world): a low bar.
+CONFIG = {"ops": {"wallets": {"config": {"first_activity_min_trade_usdc": 50.0, "max_first_activity_lookups": 8}}}}
 
 
 def _born(sim, wallet: str) -> datetime:
