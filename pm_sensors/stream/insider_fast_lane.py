@@ -108,6 +108,7 @@ class InsiderFastLane(threading.Thread):
         self.join(timeout=60)
 
     def run(self) -> None:
+        failing = 0  # consecutive failed passes: they back off (0.5 s doubling to 30 s) and log once per doubling
         while not self.stop.is_set():
             self.wake.wait()
             if self.stop.is_set():
@@ -117,11 +118,19 @@ class InsiderFastLane(threading.Thread):
             try:
                 self.recent.append(self.pass_once())
                 self.passes += 1
-            except Exception as exc:  # noqa: BLE001 - a failed pass must not end the lane; the next tick retries
+                if failing:
+                    self.log.info(f"insider fast lane: recovered after {failing} failed pass(es)")
+                failing = 0
+            except Exception as exc:  # noqa: BLE001 - a failed pass must not end the lane; a later tick retries
                 self.failures += 1
+                failing += 1
                 reason = mask_secrets(mask_urls_in_text(f"{type(exc).__name__}: {exc}"))[:500]
-                self.log.warning(f"insider fast lane: pass failed, retrying at the next tick: {reason}")
-                self._beat({"ok": False, "error": reason})
+                pause = min(30.0, 0.5 * 2 ** (failing - 1))
+                if failing & (failing - 1) == 0:  # 1st, 2nd, 4th, 8th ... failure in a row
+                    self.log.warning(f"insider fast lane: pass failed ({failing} in a row), retrying in "
+                                     f"{pause:.1f} s; the sensors cover the gap meanwhile: {reason}")
+                self._beat({"ok": False, "error": reason, "failed_in_a_row": failing})
+                self.stop.wait(pause)
             self.stop.wait(max(0.0, self.settings.min_gap_s - (time.monotonic() - started)))
 
     # -- one pass ------------------------------------------------------------------------------------

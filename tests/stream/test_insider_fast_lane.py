@@ -114,3 +114,36 @@ def test_fast_lane_is_a_stream_setting():
     assert settings_from_env({"PM_INTEL_STREAM_INSIDER_FAST_LANE": "off"}).insider_fast_lane is False
     with pytest.raises(ValueError, match="PM_INTEL_STREAM_INSIDER_FAST_LANE='maybe'"):
         settings_from_env({"PM_INTEL_STREAM_INSIDER_FAST_LANE": "maybe"})
+
+
+def test_a_failing_feed_backs_off_says_why_and_recovers(warehouse_url):
+    with running_sim(speed=0.0, **SIM) as sim:
+        seed_universe(warehouse_url, sim)
+        warehouse = WarehouseResource(database_url=warehouse_url)
+        lane = InsiderFastLane(warehouse, DataApiClient(base_url=sim.data_url, max_attempts=2,
+                                                                  max_backoff_s=0.5),
+                               DeliverySettings(allow_private=True), FastLaneSettings(min_gap_s=0.0, feed_retries=0))
+        tick = {"ws_last_trades": [("2026-11-20 00:00:00.000+00",)]}
+
+        def beat() -> dict:
+            with psycopg.connect(warehouse_url) as conn:
+                row = conn.execute("select detail from heartbeats where part = 'insider_fast_lane'").fetchone()
+            return row[0] if row else {}
+
+        sim.set_faults(**{"5xx": 1.0, "only": "/data"})
+        lane.start()
+        try:
+            lane.on_commit(tick, 0.0)
+            wait_until(lambda: lane.failures >= 1, "a failed pass")
+            failed = beat()
+            assert failed["ok"] is False and "50" in failed["error"] and failed["failed_in_a_row"] >= 1
+            with psycopg.connect(warehouse_url) as conn:
+                assert conn.execute("select count(*) from trades").fetchone()[0] == 0
+            sim.set_faults()
+            wait_until(lambda: lane.passes >= 1, "a pass after recovery", step=lambda: lane.on_commit(tick, 0.0),
+                       attempts=1200)
+        finally:
+            lane.halt()
+        assert beat()["ok"] is True
+        with psycopg.connect(warehouse_url) as conn:
+            assert conn.execute("select count(*) from trades").fetchone()[0] > 0
