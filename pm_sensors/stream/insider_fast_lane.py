@@ -19,10 +19,12 @@ import logging
 import statistics
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import dagster as dg
 
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
@@ -35,6 +37,7 @@ from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
 from pm_sensors.alerts.targets import mask_urls_in_text
 
 HEARTBEAT_PART = "insider_fast_lane"
+REPORT_EVERY_S = 60.0
 log = logging.getLogger(__name__)
 
 
@@ -81,7 +84,8 @@ class InsiderFastLane(threading.Thread):
 
     def __init__(self, warehouse: WarehouseResource, data_api: DataApiClient, delivery: DeliverySettings,
                  settings: FastLaneSettings | None = None, *, run_id: str | None = None,
-                 logger: logging.Logger | logging.LoggerAdapter | Any | None = None):
+                 logger: logging.Logger | logging.LoggerAdapter | Any | None = None,
+                 instance: dg.DagsterInstance | None = None):
         super().__init__(name="insider-fast-lane", daemon=True)
         self.warehouse, self.data_api = warehouse, data_api
         self.settings = settings or FastLaneSettings()
@@ -93,6 +97,11 @@ class InsiderFastLane(threading.Thread):
         self.newest_tick_s = 0
         self.passes, self.failures = 0, 0
         self.recent: deque[PassReport] = deque(maxlen=200)
+        # What the lane materialized since it last told Dagster (asset name -> summed counts), so the assets'
+        # pages in the UI show the lane's work as runless materializations, at most one per asset a minute.
+        self.instance = instance
+        self.tally: dict[str, Counter] = {}
+        self._reported_at = time.monotonic()
 
     def on_commit(self, batch: dict[str, list[tuple]], committed_at: float) -> None:
         ticks = batch.get("ws_last_trades")
@@ -106,6 +115,24 @@ class InsiderFastLane(threading.Thread):
         self.stop.set()
         self.wake.set()
         self.join(timeout=60)
+        self.report_materializations(force=True)
+
+    def report_materializations(self, force: bool = False) -> int:
+        """One runless AssetMaterialization per asset the lane evaluated new trades for since the last report."""
+        if self.instance is None or not (force or time.monotonic() - self._reported_at >= REPORT_EVERY_S):
+            return 0
+        tally, self.tally, self._reported_at = self.tally, {}, time.monotonic()
+        reported = 0
+        for name, counts in tally.items():
+            if not any(v for k, v in counts.items() if k != "passes"):
+                continue  # evaluated, found nothing new: no materialization to show
+            metadata = {"source": "stream insider fast lane", "stream_run_id": self.run_id or "", **dict(counts)}
+            try:
+                self.instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=name, metadata=metadata))
+                reported += 1
+            except Exception as exc:  # noqa: BLE001 - the UI record must not stop the lane
+                self.log.warning(f"insider fast lane: could not record {name}'s materialization: {exc}")
+        return reported
 
     def run(self) -> None:
         failing = 0  # consecutive failed passes: they back off (0.5 s doubling to 30 s) and log once per doubling
@@ -118,6 +145,7 @@ class InsiderFastLane(threading.Thread):
             try:
                 self.recent.append(self.pass_once())
                 self.passes += 1
+                self.report_materializations()
                 if failing:
                     self.log.info(f"insider fast lane: recovered after {failing} failed pass(es)")
                 failing = 0
@@ -150,6 +178,7 @@ class InsiderFastLane(threading.Thread):
         if report.fills:
             wallets = refresh_wallets(self.data_api, self.warehouse.connect, self.settings.wallets, self.run_id)
             report.wallet_ages = wallets["first_activity_written"]
+            self._count("wallets", wallets)
             lap("wallets")
             report.signal_rows = self._evaluate_signals()
             lap("signals")
@@ -202,8 +231,17 @@ class InsiderFastLane(threading.Thread):
             if config_class is not None:
                 kwargs["config"] = config_class(**config[name]["config"])
             meta = evaluate(_QUIET, self.warehouse, **kwargs).metadata or {}
+            self._count(name, meta)
             rows += int(_value(meta.get("rows_written", meta.get("clusters", 0))))
         return rows
+
+    def _count(self, name: str, metadata: dict) -> None:
+        counts = self.tally.setdefault(name, Counter({"passes": 0}))
+        counts["passes"] += 1
+        for key, value in metadata.items():
+            value = _value(value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                counts[key] += value
 
     def _beat(self, detail: dict) -> None:
         try:

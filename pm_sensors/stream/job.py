@@ -106,7 +106,7 @@ def run_stream_consumer(context: dg.OpExecutionContext, config: StreamConsumerCo
     lane = None
     if settings.insider_fast_lane:
         lane = InsiderFastLane(warehouse, data_api, alert_delivery.settings(), run_id=context.run_id,
-                               logger=context.log)
+                               logger=context.log, instance=context.instance)
         lane.start()
     try:
         consumer = run_until_stopped(settings, warehouse.database_url, context.run_id, context.log,

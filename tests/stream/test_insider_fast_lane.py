@@ -3,6 +3,8 @@ no scheduled sensor running; the scheduled path afterwards changes nothing (no d
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import dagster as dg
 import httpx
 import psycopg
@@ -56,14 +58,15 @@ def _delivery_times(url: str, wallet: str) -> tuple:
 
 
 def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
-    with running_sim(speed=0.0, **SIM) as sim, running_receiver() as receiver:
+    with ExitStack() as stack, running_sim(speed=0.0, **SIM) as sim, running_receiver() as receiver:
         planted = _planted_future_insider(sim)
         seed_universe(warehouse_url, sim)
         add_rule(warehouse_url, "fresh wallets", "fresh_wallet", receiver.url("/fresh"))
         warehouse = WarehouseResource(database_url=warehouse_url)
         data_api = DataApiClient(base_url=sim.data_url, page_limit=100)
+        instance = stack.enter_context(dg.instance_for_test())
         lane = InsiderFastLane(warehouse, data_api, DeliverySettings(allow_private=True),
-                               FastLaneSettings(min_gap_s=0.2, max_pages=20))
+                               FastLaneSettings(min_gap_s=0.2, max_pages=20), run_id="stream-run", instance=instance)
         settings = StreamSettings(ws_url=sim.ws_url, selection="active")
         ct = ConsumerThread(settings, warehouse_url)
         ct.consumer.on_commit = lane.on_commit
@@ -80,6 +83,13 @@ def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
         finally:
             lane.halt()
         assert lane.failures == 0 and lane.passes > 0
+        # The UI shows the lane's work: a runless materialization of each asset it evaluated, from that stream run.
+        for asset in ("wallets", "fresh_wallet_trades", "size_anomalies", "trade_risk_scores"):
+            event = instance.get_latest_materialization_event(dg.AssetKey(asset))
+            assert event is not None and event.run_id == "", asset
+            metadata = event.asset_materialization.metadata
+            assert metadata["source"].value == "stream insider fast lane"
+            assert metadata["stream_run_id"].value == "stream-run" and metadata["passes"].value >= 1
 
         upstream_at, ingested_at, signal_at, delivered_at = _delivery_times(warehouse_url, planted["wallet"])
         assert int(upstream_at.timestamp()) in range(planted["start_ts"], planted["end_ts"] + 1)
