@@ -38,6 +38,7 @@ from pm_sensors.alerts.targets import mask_urls_in_text
 
 HEARTBEAT_PART = "insider_fast_lane"
 REPORT_EVERY_S = 60.0
+_SUMMED_NAMES = {"new_trades": "trades_evaluated"}
 log = logging.getLogger(__name__)
 
 
@@ -241,7 +242,8 @@ class InsiderFastLane(threading.Thread):
         for key, value in metadata.items():
             value = _value(value)
             if isinstance(value, int) and not isinstance(value, bool):
-                counts[key] += value
+                # Summed over passes that each re-read the overlap: trades evaluated, not distinct new trades.
+                counts[_SUMMED_NAMES.get(key, key)] += value
 
     def _beat(self, detail: dict) -> None:
         try:

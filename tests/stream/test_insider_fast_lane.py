@@ -144,8 +144,7 @@ def test_a_failing_feed_backs_off_says_why_and_recovers(warehouse_url):
         lane.start()
         try:
             lane.on_commit(tick, 0.0)
-            wait_until(lambda: lane.failures >= 1, "a failed pass")
-            failed = beat()
+            failed = wait_until(lambda: beat().get("ok") is False and beat(), "a failed pass's heartbeat")
             assert failed["ok"] is False and "50" in failed["error"] and failed["failed_in_a_row"] >= 1
             with psycopg.connect(warehouse_url) as conn:
                 assert conn.execute("select count(*) from trades").fetchone()[0] == 0
