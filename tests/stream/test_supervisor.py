@@ -15,6 +15,7 @@ from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_sensors.alerts.sensor import AlertDeliveryResource
 from pm_sensors.stream.job import SINGLETON_TAGS, StreamSettingsResource, stream_consumer_job
+from pm_sensors.stream.persistence import TICK_TABLES
 from pm_sensors.stream.settings import StreamSettings
 from pm_sensors.stream.supervisor import build_stream_supervisor
 from pm_sim.testing import running_sim
@@ -147,10 +148,16 @@ def test_supervised_restart_leaves_a_short_recorded_gap(instance, warehouse_url)
     with psycopg.connect(warehouse_url) as conn:
         gaps = conn.execute("select started_at, ended_at, detail from stream_health where event = 'gap'").fetchall()
         hb_run = conn.execute("select run_id from heartbeats where part = 'stream_consumer'").fetchone()[0]
+        arrivals = sorted(r[0] for r in conn.execute(" union all ".join(
+            f"select received_at from {t}" for t in TICK_TABLES)))  # noqa: S608 - fixed table names
     [(start, end, detail)] = gaps
     assert detail["reason"] == "consumer restart"
     print(f"supervised restart gap: {(end - start).total_seconds():.2f}s")
-    assert 0 < (end - start).total_seconds() < 5
+    # The gap is exactly the silence in what was stored: from the dead consumer's last tick to the new run's first.
+    ms = timedelta(milliseconds=1)
+    assert 0 < (end - start).total_seconds()
+    assert abs(max(a for a in arrivals if a <= start + ms) - start) <= ms
+    assert abs(min(a for a in arrivals if a > start + ms) - end) <= ms
     assert hb_run == result.run_id
     assert result.output_for_node("run_stream_consumer") is None
 
