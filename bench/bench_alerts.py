@@ -26,10 +26,6 @@ from pm_sensors.alerts.receiver import running_receiver
 MARKET = "0x" + "c3" * 32
 
 
-
-
-
-
 def insert_signals(conn: psycopg.Connection, count: int) -> list[str]:
     keys = [uuid.uuid4().hex for _ in range(count)]
     now = datetime.now(UTC)
@@ -37,15 +33,28 @@ def insert_signals(conn: psycopg.Connection, count: int) -> list[str]:
         cur.executemany(
             "insert into fresh_wallet_trades (signal_key, fill_key, traded_at, wallet, condition_id, token_id, side, "
             "price, usdc_size, wallet_age_hours, evidence) values (%s, %s, %s, %s, %s, '1', 'BUY', 0.12, 48200, 3, %s)",
-            [(k, k, now, "0x" + k[:40].ljust(40, "0"), MARKET,
-              Jsonb({"summary": "wallet first active 3 h before this $48,200 buy of YES at 0.12"})) for k in keys],
+            [
+                (
+                    k,
+                    k,
+                    now,
+                    "0x" + k[:40].ljust(40, "0"),
+                    MARKET,
+                    Jsonb({"summary": "wallet first active 3 h before this $48,200 buy of YES at 0.12"}),
+                )
+                for k in keys
+            ],
         )
     return keys
 
 
 def baseline_posts(url: str, count: int) -> tuple[float, list[float]]:
-    payload = {"kind": "signal", "summary": "wallet first active 3 h before this $48,200 buy of YES at 0.12",
-               "signal_key": "x" * 32, "fields": {"size (USDC)": "48,200"}}
+    payload = {
+        "kind": "signal",
+        "summary": "wallet first active 3 h before this $48,200 buy of YES at 0.12",
+        "signal_key": "x" * 32,
+        "fields": {"size (USDC)": "48,200"},
+    }
     latencies = []
     with httpx.Client() as client:
         start = time.perf_counter()
@@ -58,15 +67,23 @@ def baseline_posts(url: str, count: int) -> tuple[float, list[float]]:
 
 
 def quantile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
+        if len(values) > 1
+        else values[0]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pm-intel bench alerts", description=__doc__.splitlines()[0])
     parser.add_argument("--signals", type=int, default=1000, help="backlog size for the throughput run")
-    parser.add_argument("--live", type=int, default=200, help="signals committed one by one for the latency run")
+    parser.add_argument(
+        "--live", type=int, default=200, help="signals committed one by one for the latency run"
+    )
     parser.add_argument("--rate", type=float, default=40.0, help="live signals committed per second")
-    parser.add_argument("--interval", type=float, default=0.2, help="seconds between delivery ticks (the sensor: 5)")
+    parser.add_argument(
+        "--interval", type=float, default=0.2, help="seconds between delivery ticks (the sensor: 5)"
+    )
     args = parser.parse_args(argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
@@ -80,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
                 (receiver.url("/alerts"),),
             )
             client = httpx.Client()
-            deliverer = AlertDeliverer(lambda: psycopg.connect(url, autocommit=True),
-                                       DeliverySettings(allow_private=True), client=client)
+            deliverer = AlertDeliverer(
+                lambda: psycopg.connect(url, autocommit=True),
+                DeliverySettings(allow_private=True),
+                client=client,
+            )
             cursor = deliverer.tick(None).cursor
 
             insert_signals(conn, args.signals)
@@ -118,14 +138,20 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         drop_database(maintenance, url)
 
-    print(f"baseline bare httpx POST loop: {base_rate:8.1f} posts/s   "
-          f"latency p50 {quantile(base_lat, .5) * 1e3:.2f} ms  p95 {quantile(base_lat, .95) * 1e3:.2f} ms")
-    print(f"alert delivery (backlog of {args.signals}, {ticks} ticks): {rate:8.1f} deliveries/s   "
-          f"ratio to baseline {rate / base_rate:.2f}")
+    print(
+        f"baseline bare httpx POST loop: {base_rate:8.1f} posts/s   "
+        f"latency p50 {quantile(base_lat, 0.5) * 1e3:.2f} ms  p95 {quantile(base_lat, 0.95) * 1e3:.2f} ms"
+    )
+    print(
+        f"alert delivery (backlog of {args.signals}, {ticks} ticks): {rate:8.1f} deliveries/s   "
+        f"ratio to baseline {rate / base_rate:.2f}"
+    )
     if latencies:
-        print(f"commit -> receiver latency ({len(latencies)}/{args.live} live signals at {args.rate:g}/s, "
-              f"tick every {args.interval:g} s): p50 {quantile(latencies, .5) * 1e3:.1f} ms  "
-              f"p95 {quantile(latencies, .95) * 1e3:.1f} ms")
+        print(
+            f"commit -> receiver latency ({len(latencies)}/{args.live} live signals at {args.rate:g}/s, "
+            f"tick every {args.interval:g} s): p50 {quantile(latencies, 0.5) * 1e3:.1f} ms  "
+            f"p95 {quantile(latencies, 0.95) * 1e3:.1f} ms"
+        )
     else:
         print("commit -> receiver latency: no live signal arrived")
     return 0

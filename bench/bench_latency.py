@@ -58,8 +58,14 @@ def percentile(values: list[float], q: float) -> float | None:
 class Loop(threading.Thread):
     """Calls `step` every `interval_s` (or at once when `wake` is set) until stopped; records failures."""
 
-    def __init__(self, name: str, step: Callable[[], None], interval_s: float, stop: threading.Event,
-                 min_gap_s: float = 0.0):
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], None],
+        interval_s: float,
+        stop: threading.Event,
+        min_gap_s: float = 0.0,
+    ):
         super().__init__(name=name, daemon=True)
         self.step, self.interval_s, self.stop, self.wake = step, interval_s, stop, threading.Event()
         self.min_gap_s = min_gap_s
@@ -84,9 +90,13 @@ def _resources(sim, url: str) -> dict:
     from pm_assets.resources.warehouse import WarehouseResource
     from pm_sensors.alerts.sensor import AlertDeliveryResource
 
-    return {"warehouse": WarehouseResource(database_url=url), "gamma": GammaClient(base_url=sim.gamma_url),
-            "clob": ClobClient(base_url=sim.clob_url), "data_api": DataApiClient(base_url=sim.data_url),
-            "alert_delivery": AlertDeliveryResource(allow_private_webhooks=True)}
+    return {
+        "warehouse": WarehouseResource(database_url=url),
+        "gamma": GammaClient(base_url=sim.gamma_url),
+        "clob": ClobClient(base_url=sim.clob_url),
+        "data_api": DataApiClient(base_url=sim.data_url),
+        "alert_delivery": AlertDeliveryResource(allow_private_webhooks=True),
+    }
 
 
 def _ok(result) -> None:
@@ -100,8 +110,12 @@ class Pipeline:
         self.cursors: dict[str, str | None] = {}
 
     def _sensor(self, sensor, name: str, keys: tuple[str, ...]):
-        ctx = dg.build_sensor_context(instance=self.instance, cursor=self.cursors.get(name), sensor_name=name,
-                                      resources={k: self.res[k] for k in keys})
+        ctx = dg.build_sensor_context(
+            instance=self.instance,
+            cursor=self.cursors.get(name),
+            sensor_name=name,
+            resources={k: self.res[k] for k in keys},
+        )
         result = sensor(ctx)
         self.cursors[name] = ctx.cursor
         return result
@@ -118,7 +132,8 @@ class Pipeline:
         result = self._sensor(trade_live_edge_sensor, "trade_live_edge_sensor", ("data_api", "warehouse"))
         if isinstance(result, dg.RunRequest):  # the daemon would launch the repair run
             trade_loss_repair_job.execute_in_process(
-                resources={k: self.res[k] for k in ("data_api", "warehouse")}, instance=self.instance)
+                resources={k: self.res[k] for k in ("data_api", "warehouse")}, instance=self.instance
+            )
 
     def signals(self) -> None:
         """The insider signal sensor; its run request runs in process (the daemon would launch
@@ -128,8 +143,14 @@ class Pipeline:
 
         request = self._sensor(insider_signals_sensor, "insider_signals_sensor", ("warehouse",))
         if isinstance(request, dg.RunRequest):
-            _ok(dg.materialize([wallets, *ASSETS], run_config=request.run_config, instance=self.instance,
-                               resources={k: self.res[k] for k in ("warehouse", "data_api")}))
+            _ok(
+                dg.materialize(
+                    [wallets, *ASSETS],
+                    run_config=request.run_config,
+                    instance=self.instance,
+                    resources={k: self.res[k] for k in ("warehouse", "data_api")},
+                )
+            )
 
     def alerts(self) -> None:
         from pm_sensors.alerts.sensor import alert_delivery_sensor
@@ -142,10 +163,28 @@ class SimProcess:
 
     def __init__(self, args):
         self.start = float(int(time.time()))
-        cmd = [sys.executable, "-m", "pm_sim", "--print-json", "--speed", "1", "--start", str(self.start),
-               "--seed", str(args.seed), "--markets", str(args.markets), "--trades-per-second", str(args.tps),
-               "--history-hours", str((PLANT_PAD_S - args.setup_s) / 3600),
-               "--horizon-hours", str((args.seconds + args.setup_s + PLANT_PAD_S) / 3600), "--data-v1", "off"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pm_sim",
+            "--print-json",
+            "--speed",
+            "1",
+            "--start",
+            str(self.start),
+            "--seed",
+            str(args.seed),
+            "--markets",
+            str(args.markets),
+            "--trades-per-second",
+            str(args.tps),
+            "--history-hours",
+            str((PLANT_PAD_S - args.setup_s) / 3600),
+            "--horizon-hours",
+            str((args.seconds + args.setup_s + PLANT_PAD_S) / 3600),
+            "--data-v1",
+            "off",
+        ]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         line = self.proc.stdout.readline()
         if not line:
@@ -171,17 +210,28 @@ def run_mode(mode: str, args) -> dict:
             p.signals()  # the history the first poll brought in: not measured
             with psycopg.connect(url) as conn:
                 for signal_type in SIGNAL_TYPES:
-                    conn.execute("insert into alert_rules (name, signal_type, filters, destination_kind, webhook_url) "
-                                 "values (%s, %s, '{}', 'json', %s)", (f"bench {signal_type}", signal_type,
-                                                                       receiver.url(f"/{signal_type}")))
+                    conn.execute(
+                        "insert into alert_rules (name, signal_type, filters, destination_kind, webhook_url) "
+                        "values (%s, %s, '{}', 'json', %s)",
+                        (f"bench {signal_type}", signal_type, receiver.url(f"/{signal_type}")),
+                    )
             p.alerts()
             window_start = datetime.now(UTC)
             setup_s = time.time() - sim.start
             stop = threading.Event()
-            loops = [Loop("edge", p.edge, EDGE_INTERVAL_S, stop), Loop("signals", p.signals, args.signals_interval, stop),
-                     Loop("alerts", p.alerts, ALERT_INTERVAL_S, stop)]
+            loops = [
+                Loop("edge", p.edge, EDGE_INTERVAL_S, stop),
+                Loop("signals", p.signals, args.signals_interval, stop),
+                Loop("alerts", p.alerts, ALERT_INTERVAL_S, stop),
+            ]
             # Run until the planted events are over, then give the slowest path time to deliver them.
-            end = sim.start + args.setup_s + args.seconds + max(GOALS_S[mode], args.signals_interval + EDGE_INTERVAL_S + ALERT_INTERVAL_S) + 15.0
+            end = (
+                sim.start
+                + args.setup_s
+                + args.seconds
+                + max(GOALS_S[mode], args.signals_interval + EDGE_INTERVAL_S + ALERT_INTERVAL_S)
+                + 15.0
+            )
             consumer = _start_consumer(sim, url, end - time.time()) if mode == "stream" else None
             for loop in loops:
                 loop.start()
@@ -194,9 +244,14 @@ def run_mode(mode: str, args) -> dict:
             if consumer is not None:
                 consumer[1]()
             baseline = post_baseline(receiver.url("/baseline"), args.baseline_posts)
-            return {"mode": mode, "setup_s": round(setup_s, 1), **measured(url, window_start, window_end), "baseline_post_s": baseline,
-                    "loop_runs": {loop.name: loop.runs for loop in loops},
-                    "loop_errors": {loop.name: loop.errors[:3] for loop in loops if loop.errors}}
+            return {
+                "mode": mode,
+                "setup_s": round(setup_s, 1),
+                **measured(url, window_start, window_end),
+                "baseline_post_s": baseline,
+                "loop_runs": {loop.name: loop.runs for loop in loops},
+                "loop_errors": {loop.name: loop.errors[:3] for loop in loops if loop.errors},
+            }
     finally:
         sim.close()
         if not args.keep_db:
@@ -214,12 +269,20 @@ def _consume(ws_url: str, data_url: str, url: str, seconds: float) -> None:
     with dg.instance_for_test() as instance:
         stream_consumer_job.execute_in_process(
             instance=instance,
-            run_config={"ops": {"run_stream_consumer": {"config": {
-                "selection": "active", "max_runtime_s": seconds, "insider_fast_lane": True}}}},
-            resources={"warehouse": WarehouseResource(database_url=url),
-                       "stream_settings": StreamSettingsResource(ws_url=ws_url),
-                       "data_api": DataApiClient(base_url=data_url),
-                       "alert_delivery": AlertDeliveryResource(allow_private_webhooks=True)})
+            run_config={
+                "ops": {
+                    "run_stream_consumer": {
+                        "config": {"selection": "active", "max_runtime_s": seconds, "insider_fast_lane": True}
+                    }
+                }
+            },
+            resources={
+                "warehouse": WarehouseResource(database_url=url),
+                "stream_settings": StreamSettingsResource(ws_url=ws_url),
+                "data_api": DataApiClient(base_url=data_url),
+                "alert_delivery": AlertDeliveryResource(allow_private_webhooks=True),
+            },
+        )
 
 
 def _start_consumer(sim, url: str, seconds: float):
@@ -243,20 +306,31 @@ def measured(url: str, window_start: datetime, window_end: datetime) -> dict:
             "extract(epoch from ingested_at - upstream_at), extract(epoch from signal_at - ingested_at), "
             "extract(epoch from delivered_at - signal_at) from alert_deliveries "
             "where status = 'delivered' and upstream_at >= %s and upstream_at < %s",
-            (window_start, window_end)).fetchall()
-        pending = conn.execute("select count(*) from alert_deliveries where status <> 'delivered' "
-                               "and upstream_at >= %s and upstream_at < %s", (window_start, window_end)).fetchone()[0]
+            (window_start, window_end),
+        ).fetchall()
+        pending = conn.execute(
+            "select count(*) from alert_deliveries where status <> 'delivered' "
+            "and upstream_at >= %s and upstream_at < %s",
+            (window_start, window_end),
+        ).fetchone()[0]
     total = [float(r[1]) for r in rows]
 
     def stage(i: int) -> float | None:
         values = [float(r[i]) for r in rows if r[i] is not None]
         return round(statistics.median(values), 3) if values else None
 
-    return {"alerts": len(rows), "not_delivered": pending,
-            "by_table": {t: sum(1 for r in rows if r[0] == t) for t in sorted({r[0] for r in rows})},
-            "p50_s": percentile(total, 0.5), "p95_s": percentile(total, 0.95),
-            "median_stage_s": {"upstream_to_ingested": stage(2), "ingested_to_signal": stage(3),
-                               "signal_to_delivered": stage(4)}}
+    return {
+        "alerts": len(rows),
+        "not_delivered": pending,
+        "by_table": {t: sum(1 for r in rows if r[0] == t) for t in sorted({r[0] for r in rows})},
+        "p50_s": percentile(total, 0.5),
+        "p95_s": percentile(total, 0.95),
+        "median_stage_s": {
+            "upstream_to_ingested": stage(2),
+            "ingested_to_signal": stage(3),
+            "signal_to_delivered": stage(4),
+        },
+    }
 
 
 def post_baseline(url: str, posts: int) -> dict:
@@ -273,13 +347,21 @@ def post_baseline(url: str, posts: int) -> dict:
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="pm-intel bench latency", description=__doc__.splitlines()[0])
     p.add_argument("--modes", default="stream,poll")
-    p.add_argument("--seconds", type=float, default=150.0, help="window of upstream trade times measured per mode")
-    p.add_argument("--markets", type=int, default=200, help="pm_sim's default world (8 planted events per kind)")
+    p.add_argument(
+        "--seconds", type=float, default=150.0, help="window of upstream trade times measured per mode"
+    )
+    p.add_argument(
+        "--markets", type=int, default=200, help="pm_sim's default world (8 planted events per kind)"
+    )
     p.add_argument("--setup-s", type=float, default=60.0, help="sim seconds before the window (loading)")
     p.add_argument("--tps", type=float, default=12.0, help="pm_sim trades/s (its default rate is 12)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--signals-interval", type=float, default=float(SENSOR_INTERVAL_S),
-                   help="how often the insider signal sensor ticks (its production minimum interval by default)")
+    p.add_argument(
+        "--signals-interval",
+        type=float,
+        default=float(SENSOR_INTERVAL_S),
+        help="how often the insider signal sensor ticks (its production minimum interval by default)",
+    )
     p.add_argument("--baseline-posts", type=int, default=50)
     p.add_argument("--keep-db", action="store_true")
     p.add_argument("--json", action="store_true")
@@ -294,10 +376,12 @@ def main(argv: list[str]) -> int:
         goal = GOALS_S[r["mode"]]
         ratio = "n/a" if r["p95_s"] is None else f"{r['p95_s'] / goal:.2f}x goal"
         base = r["baseline_post_s"]
-        print(f"{r['mode']:>6}: {r['alerts']} alerts ({r['by_table']}, {r['not_delivered']} not delivered), "
-              f"trade->webhook p50 {_s(r['p50_s'])} p95 {_s(r['p95_s'])} (goal p95 < {goal:.0f} s: {ratio}); "
-              f"median stages {r['median_stage_s']}; baseline bare POST p50 {_s(base['p50'])} "
-              f"p95 {_s(base['p95'])}; loop runs {r['loop_runs']}; setup took {r['setup_s']} s")
+        print(
+            f"{r['mode']:>6}: {r['alerts']} alerts ({r['by_table']}, {r['not_delivered']} not delivered), "
+            f"trade->webhook p50 {_s(r['p50_s'])} p95 {_s(r['p95_s'])} (goal p95 < {goal:.0f} s: {ratio}); "
+            f"median stages {r['median_stage_s']}; baseline bare POST p50 {_s(base['p50'])} "
+            f"p95 {_s(base['p95'])}; loop runs {r['loop_runs']}; setup took {r['setup_s']} s"
+        )
         for name, errors in r["loop_errors"].items():
             print(f"        {name} errors: {errors}")
     return 0

@@ -50,8 +50,11 @@ def synced(url: str, gamma_url: str) -> tuple[float, dict]:
     start = time.perf_counter()
     result = dg.materialize([markets_and_tokens], resources=resources, selection=["markets", "tokens"])
     elapsed = time.perf_counter() - start
-    [meta] = [{k: v.value for k, v in e.materialization.metadata.items()}
-              for e in result.get_asset_materialization_events() if e.asset_key.path[-1] == "markets"]
+    [meta] = [
+        {k: v.value for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.path[-1] == "markets"
+    ]
     return elapsed, meta
 
 
@@ -59,13 +62,19 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="pm-intel bench markets")
     parser.add_argument("--markets", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--rate-limit-scale", type=float, default=1.0, help="pm_sim's published limits × this")
+    parser.add_argument(
+        "--rate-limit-scale", type=float, default=1.0, help="pm_sim's published limits × this"
+    )
     args = parser.parse_args(argv)
     logging.getLogger("dagster").setLevel(logging.WARNING)
     maintenance, url = scratch_database("markets")
     try:
-        with running_sim(markets=args.markets, seed=args.seed, rate_limits=True,
-                         extra={"rate_limit_scale": args.rate_limit_scale}) as sim:
+        with running_sim(
+            markets=args.markets,
+            seed=args.seed,
+            rate_limits=True,
+            extra={"rate_limit_scale": args.rate_limit_scale},
+        ) as sim:
             asyncio.run(bare_crawl(sim.gamma_url))  # warm-up: pm_sim computes its trade flow lazily
             start = time.perf_counter()
             bare = asyncio.run(bare_crawl(sim.gamma_url))
@@ -75,11 +84,20 @@ def main(argv: list[str]) -> int:
     finally:
         drop_database(maintenance, url)
     base_rate = bare / bare_s
-    print(f"pm_sim: {args.markets} markets (seed {args.seed}), published rate limits x {args.rate_limit_scale}")
-    print(f"baseline  bare keyset crawl (no parse/write): {bare} markets in {bare_s:.2f} s = {base_rate:,.0f} markets/s")
-    for label, secs, meta in (("sync      empty warehouse", first_s, first), ("re-sync   unchanged data", again_s, again)):
+    print(
+        f"pm_sim: {args.markets} markets (seed {args.seed}), published rate limits x {args.rate_limit_scale}"
+    )
+    print(
+        f"baseline  bare keyset crawl (no parse/write): {bare} markets in {bare_s:.2f} s = {base_rate:,.0f} markets/s"
+    )
+    for label, secs, meta in (
+        ("sync      empty warehouse", first_s, first),
+        ("re-sync   unchanged data", again_s, again),
+    ):
         rate = meta["rows_fetched"] / secs
-        print(f"{label}: {meta['rows_fetched']} markets in {secs:.2f} s = {rate:,.0f} markets/s "
-              f"({rate / base_rate:.2f} x baseline; inserted {meta['rows_inserted']}, updated {meta['rows_updated']}, "
-              f"requests {meta['requests']}, 429s {meta['http_429']}, rate-limit wait {meta['rate_limit_wait_s']} s)")
+        print(
+            f"{label}: {meta['rows_fetched']} markets in {secs:.2f} s = {rate:,.0f} markets/s "
+            f"({rate / base_rate:.2f} x baseline; inserted {meta['rows_inserted']}, updated {meta['rows_updated']}, "
+            f"requests {meta['requests']}, 429s {meta['http_429']}, rate-limit wait {meta['rate_limit_wait_s']} s)"
+        )
     return 0

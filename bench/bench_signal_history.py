@@ -71,10 +71,13 @@ select ts, md5('n' || g), '0x' || md5('nt' || g), (m * 2 + o)::text, '0x' || lpa
           from generate_series(1, %(new)s) g) x
 """
 
-CURSORS = ["signal:wallet_behaviour_labels", "signal:fresh_wallet_trades", "signal:size_anomalies",
-           "signal:wallet_clusters", "signal:trade_risk_scores"]
-
-
+CURSORS = [
+    "signal:wallet_behaviour_labels",
+    "signal:fresh_wallet_trades",
+    "signal:size_anomalies",
+    "signal:wallet_clusters",
+    "signal:trade_risk_scores",
+]
 
 
 def grow_history(url: str, lo: int, hi: int, per_day: int) -> float:
@@ -82,8 +85,17 @@ def grow_history(url: str, lo: int, hi: int, per_day: int) -> float:
     step = 1_000_000
     with psycopg.connect(url, autocommit=True) as conn:
         for a in range(lo, hi, step):
-            conn.execute(HISTORY_SQL, {"lo": a, "hi": min(hi, a + step), "per_day": per_day, "now": NOW,
-                                       "markets": MARKETS, "wallets": WALLETS})
+            conn.execute(
+                HISTORY_SQL,
+                {
+                    "lo": a,
+                    "hi": min(hi, a + step),
+                    "per_day": per_day,
+                    "now": NOW,
+                    "markets": MARKETS,
+                    "wallets": WALLETS,
+                },
+            )
         # Hint bits and the visibility map set once, so neither measurement pays the bulk insert's aftermath.
         conn.execute("vacuum (analyze) trades")
     return time.perf_counter() - t0
@@ -92,14 +104,26 @@ def grow_history(url: str, lo: int, hi: int, per_day: int) -> float:
 def reset_and_add_new(url: str, new: int) -> None:
     """Drop the previous new trades and signal rows; watermarks at the end of history; insert the new trades."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("delete from trades where source = 'bench' and fill_key in "
-                     "(select md5('n' || g) from generate_series(1, %s) g)", (new,))
-        for table in ("fresh_wallet_trades", "size_anomalies", "wallet_clusters", "wallet_behaviour_labels",
-                      "trade_risk_scores", "wallet_risk_scores"):
+        conn.execute(
+            "delete from trades where source = 'bench' and fill_key in "
+            "(select md5('n' || g) from generate_series(1, %s) g)",
+            (new,),
+        )
+        for table in (
+            "fresh_wallet_trades",
+            "size_anomalies",
+            "wallet_clusters",
+            "wallet_behaviour_labels",
+            "trade_risk_scores",
+            "wallet_risk_scores",
+        ):
             conn.execute(sql.SQL("delete from {}").format(sql.Identifier(table)))
         conn.execute("delete from ingestion_cursors where name = any(%s)", (CURSORS,))
-        conn.execute("insert into ingestion_cursors (name, complete_through) select c, max(ingested_at) from trades,"
-                     " unnest(%s::text[]) c group by c", (CURSORS,))
+        conn.execute(
+            "insert into ingestion_cursors (name, complete_through) select c, max(ingested_at) from trades,"
+            " unnest(%s::text[]) c group by c",
+            (CURSORS,),
+        )
         conn.execute("select setseed(0.42)")
         conn.execute(NEW_SQL, {"now": NOW, "new": new, "markets": MARKETS, "wallets": WALLETS})
         conn.execute("analyze trades")
@@ -115,8 +139,10 @@ def evaluate(url: str) -> tuple[float, dict]:
     if not result.success:
         raise RuntimeError("signal run failed")
     with psycopg.connect(url) as conn:
-        rows = {t: conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(t))).fetchone()[0]
-                for t in ("fresh_wallet_trades", "size_anomalies", "wallet_clusters", "trade_risk_scores")}
+        rows = {
+            t: conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(t))).fetchone()[0]
+            for t in ("fresh_wallet_trades", "size_anomalies", "wallet_clusters", "trade_risk_scores")
+        }
     return elapsed, rows
 
 
@@ -151,8 +177,10 @@ def main(argv: list[str]) -> int:
             elapsed = statistics.median(r[0] for r in runs)
             rows = runs[-1][1]
             results.append((size, elapsed, rows))
-            print(f"history {size:>11,} trades (generated in {built:.0f} s): {args.new:,} new trades evaluated in "
-                  f"{elapsed:.2f} s (median of {args.repeat}: {', '.join(f'{r[0]:.2f}' for r in runs)}); rows {rows}")
+            print(
+                f"history {size:>11,} trades (generated in {built:.0f} s): {args.new:,} new trades evaluated in "
+                f"{elapsed:.2f} s (median of {args.repeat}: {', '.join(f'{r[0]:.2f}' for r in runs)}); rows {rows}"
+            )
         ratio = results[1][1] / results[0][1]
         print(f"ratio {args.large:,} / {args.small:,} history: {ratio:.2f} (goal < 1.5)")
     finally:

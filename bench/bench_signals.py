@@ -34,22 +34,25 @@ MARKET_TABLES = ("arbitrage_windows", "price_spikes")
 MARKET_ERRORS: dict[str, str] = {}  # market asset -> why its run failed in this bench
 
 
-
-
-
-
 def _resources(sim, url: str) -> dict:
     from pm_assets.resources.clob import ClobClient
     from pm_assets.resources.data_api import DataApiClient
     from pm_assets.resources.gamma import GammaClient
     from pm_assets.resources.warehouse import WarehouseResource
 
-    return {"warehouse": WarehouseResource(database_url=url), "gamma": GammaClient(base_url=sim.gamma_url),
-            "clob": ClobClient(base_url=sim.clob_url), "data_api": DataApiClient(base_url=sim.data_url)}
+    return {
+        "warehouse": WarehouseResource(database_url=url),
+        "gamma": GammaClient(base_url=sim.gamma_url),
+        "clob": ClobClient(base_url=sim.clob_url),
+        "data_api": DataApiClient(base_url=sim.data_url),
+    }
 
 
-WALLETS_CONFIG = {"ops": {"wallets": {"config": {"first_activity_min_trade_usdc": 250.0,
-                                                  "max_first_activity_lookups": 20000}}}}
+WALLETS_CONFIG = {
+    "ops": {
+        "wallets": {"config": {"first_activity_min_trade_usdc": 250.0, "max_first_activity_lookups": 20000}}
+    }
+}
 
 
 def load_history(sim, url: str) -> dict:
@@ -86,8 +89,10 @@ def live_step(sim, url: str) -> None:
     from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
 
     res = _resources(sim, url)
-    with dg.build_sensor_context(resources={"data_api": res["data_api"], "warehouse": res["warehouse"]},
-                                 sensor_name="trade_live_edge_sensor") as ctx:
+    with dg.build_sensor_context(
+        resources={"data_api": res["data_api"], "warehouse": res["warehouse"]},
+        sensor_name="trade_live_edge_sensor",
+    ) as ctx:
         trade_live_edge_sensor(ctx)
     _ok(dg.materialize([order_book_snapshots], resources=res))
     _ok(dg.materialize([wallets], resources=res, run_config=WALLETS_CONFIG))
@@ -130,8 +135,16 @@ def market_scores(conn: psycopg.Connection, truth: list[dict]) -> dict:
     try:
         scoring = importlib.import_module("bench.scoring_market")
     except ImportError:
-        return {t: {"status": "not built", "precision": None, "recall": None, "alerts_per_event": None,
-                    "noise_passed": None} for t in MARKET_TABLES}
+        return {
+            t: {
+                "status": "not built",
+                "precision": None,
+                "recall": None,
+                "alerts_per_event": None,
+                "noise_passed": None,
+            }
+            for t in MARKET_TABLES
+        }
     return scoring.score_market_signals(conn, truth)
 
 
@@ -164,16 +177,31 @@ def evaluate_world(sim, url: str, live_steps: int, step_s: float) -> dict:
         if truth_path:
             with open(truth_path, "w") as fh:
                 json.dump(truth, fh)
-        counts = {t: conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(t))).fetchone()[0]
-                  for t in ("trades", "wallets", "fresh_wallet_trades", "size_anomalies", "wallet_clusters")}
-    return {"signals": scores, "latencies": latencies, "ingest_latencies": ingest_latencies, "timings": timings, "step_times": step_times,
-            "counts": counts, "truth": {k: sum(1 for r in truth if r["kind"] == k)
-                                        for k in sorted({r["kind"] for r in truth})}}
+        counts = {
+            t: conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(t))).fetchone()[0]
+            for t in ("trades", "wallets", "fresh_wallet_trades", "size_anomalies", "wallet_clusters")
+        }
+    return {
+        "signals": scores,
+        "latencies": latencies,
+        "ingest_latencies": ingest_latencies,
+        "timings": timings,
+        "step_times": step_times,
+        "counts": counts,
+        "truth": {k: sum(1 for r in truth if r["kind"] == k) for k in sorted({r["kind"] for r in truth})},
+    }
 
 
 def sim_options(seed: int, markets: int, history_hours: float, tps: float, live_hours: float) -> dict:
-    return {"seed": seed, "markets": markets, "history_hours": history_hours, "trades_per_second": tps,
-            "horizon_hours": live_hours + 0.3, "speed": 0.0, "rate_limits": False}
+    return {
+        "seed": seed,
+        "markets": markets,
+        "history_hours": history_hours,
+        "trades_per_second": tps,
+        "horizon_hours": live_hours + 0.3,
+        "speed": 0.0,
+        "rate_limits": False,
+    }
 
 
 def streamed_market_scores(seed: int) -> dict:
@@ -194,8 +222,11 @@ def run(args) -> dict:
     maintenance, url = scratch_database("signals")
     step_s = args.step_minutes * 60
     try:
-        with running_sim(**sim_options(args.seed, args.markets, args.history_hours, args.tps,
-                                       args.live_steps * step_s / 3600)) as sim:
+        with running_sim(
+            **sim_options(
+                args.seed, args.markets, args.history_hours, args.tps, args.live_steps * step_s / 3600
+            )
+        ) as sim:
             return evaluate_world(sim, url, args.live_steps, step_s)
     finally:
         if args.keep_db:
@@ -225,29 +256,50 @@ def main(argv: list[str]) -> int:
     if args.json:
         print(json.dumps({"signals": out["signals"]}))
         return 0
-    print(f"world: seed {args.seed}, {args.markets} markets, {args.history_hours} h history + "
-          f"{args.live_steps} live steps of {args.step_minutes} min; rows {out['counts']}")
+    print(
+        f"world: seed {args.seed}, {args.markets} markets, {args.history_hours} h history + "
+        f"{args.live_steps} live steps of {args.step_minutes} min; rows {out['counts']}"
+    )
     print(f"planted: {out['truth']}")
     print(f"{'signal':22} {'precision':>9} {'recall':>7} {'alerts/event':>12} {'noise':>6}  detail")
     for table, s in out["signals"].items():
+
         def f(v):
             return "—" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
-        extra = s.get("status") or (f"asset run failed: {s['run_error']}" if s.get("run_error") else None) or (f"{s.get('alerts')} alerts, {s.get('detected_events')}/{s.get('target_events')}"
-                                    f" events {s.get('recall_by_kind', '')}")
-        print(f"{table:22} {f(s['precision']):>9} {f(s['recall']):>7} {f(s['alerts_per_event']):>12} "
-              f"{f(s['noise_passed']):>6}  {extra}")
+
+        extra = (
+            s.get("status")
+            or (f"asset run failed: {s['run_error']}" if s.get("run_error") else None)
+            or (
+                f"{s.get('alerts')} alerts, {s.get('detected_events')}/{s.get('target_events')}"
+                f" events {s.get('recall_by_kind', '')}"
+            )
+        )
+        print(
+            f"{table:22} {f(s['precision']):>9} {f(s['recall']):>7} {f(s['alerts_per_event']):>12} "
+            f"{f(s['noise_passed']):>6}  {extra}"
+        )
     lat = out["latencies"]
     if lat:
-        print(f"planted trade visible -> signal row: median {statistics.median(lat):.1f} s, max {max(lat):.1f} s "
-              f"over {len(lat)} live events (one live step = live-edge poll + wallets + books + signals)")
+        print(
+            f"planted trade visible -> signal row: median {statistics.median(lat):.1f} s, max {max(lat):.1f} s "
+            f"over {len(lat)} live events (one live step = live-edge poll + wallets + books + signals)"
+        )
     else:
         print("planted trade visible -> signal row: no planted event fell in the live steps")
     ing = out["ingest_latencies"]
     if ing:
-        print(f"planted trade ingested -> signal row: median {statistics.median(ing):.1f} s, max {max(ing):.1f} s "
-              f"over {len(ing)} detected events (history events include the bulk load's queue)")
-    print("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in out["timings"].items())
-          + f"; live step median {statistics.median(out['step_times']):.1f} s" if out["step_times"] else "")
+        print(
+            f"planted trade ingested -> signal row: median {statistics.median(ing):.1f} s, max {max(ing):.1f} s "
+            f"over {len(ing)} detected events (history events include the bulk load's queue)"
+        )
+    print(
+        "timings: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in out["timings"].items())
+        + f"; live step median {statistics.median(out['step_times']):.1f} s"
+        if out["step_times"]
+        else ""
+    )
     return 0
 
 

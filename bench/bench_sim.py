@@ -17,13 +17,18 @@ import httpx
 
 
 def start_server(args: list[str]) -> tuple[subprocess.Popen, dict]:
-    proc = subprocess.Popen([sys.executable, "-m", "pm_sim", "--print-json", "--port", "0", *args],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pm_sim", "--print-json", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     urls = json.loads(proc.stdout.readline())
     return proc, urls
 
 
-def http_rate(url: str, params_list: list[dict], seconds: float, max_requests: int, workers: int = 4) -> float:
+def http_rate(
+    url: str, params_list: list[dict], seconds: float, max_requests: int, workers: int = 4
+) -> float:
     deadline = time.monotonic() + seconds
     counts = [0] * workers
 
@@ -35,6 +40,7 @@ def http_rate(url: str, params_list: list[dict], seconds: float, max_requests: i
                 r.raise_for_status()
                 counts[w] += 1
                 i += workers
+
     t0 = time.monotonic()
     with ThreadPoolExecutor(workers) as ex:
         list(ex.map(run, range(workers)))
@@ -69,18 +75,36 @@ def main() -> None:
     ap.add_argument("--markets", type=int, default=2000)
     ap.add_argument("--max-requests", type=int, default=20000)
     a = ap.parse_args()
-    proc, u = start_server(["--markets", str(a.markets), "--speed", "1", "--no-rate-limits",
-                            "--trades-per-second", "12", "--ws-rate", "5000", "--history-hours", "2"])
+    proc, u = start_server(
+        [
+            "--markets",
+            str(a.markets),
+            "--speed",
+            "1",
+            "--no-rate-limits",
+            "--trades-per-second",
+            "12",
+            "--ws-rate",
+            "5000",
+            "--history-hours",
+            "2",
+        ]
+    )
     try:
         lst = httpx.get(u["admin_url"] + "/markets", params={"list": 1}, timeout=60).json()["list"]
         live = [m for m in lst if m["open"] and m["has_book"]]
         toks = [{"token_id": t} for m in live[:200] for t in m["token_ids"]]
         book = http_rate(u["clob_url"] + "/book", toks, a.seconds, a.max_requests)
         trades = http_rate(u["data_url"] + "/v2/trades", [{"limit": 100}], a.seconds, a.max_requests)
-        wsr = ws_rate(u["ws_url"], [t["token_id"] for t in toks] + [t for m in live[200:] for t in m["token_ids"]],
-                      a.seconds)
-        print(f"markets={a.markets}  /clob/book: {book:.0f} req/s  /data/v2/trades?limit=100: {trades:.0f} req/s  "
-              f"ws: {wsr:.0f} msg/s (one subscriber, {len(live)} live markets)")
+        wsr = ws_rate(
+            u["ws_url"],
+            [t["token_id"] for t in toks] + [t for m in live[200:] for t in m["token_ids"]],
+            a.seconds,
+        )
+        print(
+            f"markets={a.markets}  /clob/book: {book:.0f} req/s  /data/v2/trades?limit=100: {trades:.0f} req/s  "
+            f"ws: {wsr:.0f} msg/s (one subscriber, {len(live)} live markets)"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

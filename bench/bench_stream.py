@@ -41,7 +41,9 @@ BENCH_DB = "pm_intel_bench_stream"
 def bench_database() -> str:
     """A fresh migrated database beside DATABASE_URL's (or on the embedded server)."""
     # A server of its own by default: other work on the shared embedded server must not see (or drop) it.
-    base = os.environ.get("DATABASE_URL") or postgres_server.start(PROJECT_DIR / ".pm-intel" / "bench-stream-pg")
+    base = os.environ.get("DATABASE_URL") or postgres_server.start(
+        PROJECT_DIR / ".pm-intel" / "bench-stream-pg"
+    )
     admin = libpq_url(with_database(base, "postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DB)))
@@ -54,8 +56,10 @@ def bench_database() -> str:
 def synthetic_frames(n_messages: int, seed: int = 1) -> list[bytes]:
     """Frames shaped like the live channel: mirrored price_changes[], trades, occasional full books."""
     rng = random.Random(seed)
-    markets = [("0x" + f"{rng.getrandbits(256):064x}", str(rng.getrandbits(250)), str(rng.getrandbits(250)))
-               for _ in range(100)]
+    markets = [
+        ("0x" + f"{rng.getrandbits(256):064x}", str(rng.getrandbits(250)), str(rng.getrandbits(250)))
+        for _ in range(100)
+    ]
     ts = 1_795_000_000_000
     frames = []
     for i in range(n_messages):
@@ -65,20 +69,55 @@ def synthetic_frames(n_messages: int, seed: int = 1) -> list[bytes]:
         p = rng.randint(1, 99)
         if r < 0.85:
             size = f"{rng.uniform(5, 5000):.2f}" if rng.random() > 0.2 else "0"
-            ev = {"market": cid, "timestamp": str(ts), "event_type": "price_change", "price_changes": [
-                {"asset_id": yes, "price": f"{p / 100:g}", "size": size, "side": "BUY", "hash": f"{i:040x}",
-                 "best_bid": f"{p / 100:g}", "best_ask": f"{(p + 1) / 100:g}"},
-                {"asset_id": no, "price": f"{(100 - p) / 100:g}", "size": size, "side": "SELL",
-                 "hash": f"{i + 1:040x}", "best_bid": f"{(99 - p) / 100:g}", "best_ask": f"{(100 - p) / 100:g}"}]}
+            ev = {
+                "market": cid,
+                "timestamp": str(ts),
+                "event_type": "price_change",
+                "price_changes": [
+                    {
+                        "asset_id": yes,
+                        "price": f"{p / 100:g}",
+                        "size": size,
+                        "side": "BUY",
+                        "hash": f"{i:040x}",
+                        "best_bid": f"{p / 100:g}",
+                        "best_ask": f"{(p + 1) / 100:g}",
+                    },
+                    {
+                        "asset_id": no,
+                        "price": f"{(100 - p) / 100:g}",
+                        "size": size,
+                        "side": "SELL",
+                        "hash": f"{i + 1:040x}",
+                        "best_bid": f"{(99 - p) / 100:g}",
+                        "best_ask": f"{(100 - p) / 100:g}",
+                    },
+                ],
+            }
         elif r < 0.95:
-            ev = {"asset_id": yes, "event_type": "last_trade_price", "fee_rate_bps": "0", "market": cid,
-                  "price": f"{p / 100:g}", "side": "BUY", "size": f"{rng.uniform(1, 500):.2f}", "timestamp": str(ts),
-                  "transaction_hash": f"0x{i:064x}"}
+            ev = {
+                "asset_id": yes,
+                "event_type": "last_trade_price",
+                "fee_rate_bps": "0",
+                "market": cid,
+                "price": f"{p / 100:g}",
+                "side": "BUY",
+                "size": f"{rng.uniform(1, 500):.2f}",
+                "timestamp": str(ts),
+                "transaction_hash": f"0x{i:064x}",
+            }
         else:
-            ev = {"market": cid, "asset_id": yes, "timestamp": str(ts), "hash": f"{i:040x}", "event_type": "book",
-                  "bids": [{"price": f"{q / 100:g}", "size": "100"} for q in range(max(1, p - 10), p)],
-                  "asks": [{"price": f"{q / 100:g}", "size": "100"} for q in range(min(99, p + 10), p, -1)],
-                  "tick_size": "0.01", "last_trade_price": f"{p / 100:g}"}
+            ev = {
+                "market": cid,
+                "asset_id": yes,
+                "timestamp": str(ts),
+                "hash": f"{i:040x}",
+                "event_type": "book",
+                "bids": [{"price": f"{q / 100:g}", "size": "100"} for q in range(max(1, p - 10), p)],
+                "asks": [{"price": f"{q / 100:g}", "size": "100"} for q in range(min(99, p + 10), p, -1)],
+                "tick_size": "0.01",
+                "last_trade_price": f"{p / 100:g}",
+            }
         frames.append(orjson.dumps(ev))
     return frames
 
@@ -110,26 +149,42 @@ def throughput(url: str, n: int, batch_rows: int) -> None:
         for table, rows in kept.items():
             cols = sql.SQL(", ").join(map(sql.Identifier, TABLES[table].columns))
             for i in range(0, len(rows), batch_rows):
-                with conn.transaction(), conn.cursor().copy(
-                        sql.SQL("copy {} ({}) from stdin").format(sql.Identifier(table), cols)) as copy:
-                    for row in rows[i:i + batch_rows]:
+                with (
+                    conn.transaction(),
+                    conn.cursor().copy(
+                        sql.SQL("copy {} ({}) from stdin").format(sql.Identifier(table), cols)
+                    ) as copy,
+                ):
+                    for row in rows[i : i + batch_rows]:
                         copy.write_row(row)
         copy_s = time.perf_counter() - t0
     msgs = consumer.stats.messages
-    print(f"throughput ({n:,} pre-generated frames, one thread, batches of {batch_rows:,} rows, "
-          f"{rows_total:,} rows written):")
-    print(f"  parse + apply + persist : {msgs / full_s:>10,.0f} msg/s   (goal >= 20,000; writes on a worker "
-          "thread, as in the consumer)")
+    print(
+        f"throughput ({n:,} pre-generated frames, one thread, batches of {batch_rows:,} rows, "
+        f"{rows_total:,} rows written):"
+    )
+    print(
+        f"  parse + apply + persist : {msgs / full_s:>10,.0f} msg/s   (goal >= 20,000; writes on a worker "
+        "thread, as in the consumer)"
+    )
     print(f"  same, writes inline     : {msgs / serial_s:>10,.0f} msg/s")
     print(f"  parse + apply + rows, no database: {dry.stats.messages / dry_s:,.0f} msg/s")
-    print(f"  baseline orjson.loads   : {n / loads_s:>10,.0f} msg/s   ratio {(msgs / full_s) / (n / loads_s):.3f}")
-    print(f"  baseline bare COPY      : {rows_total / copy_s:>10,.0f} rows/s  ratio (rows/s of the full path) "
-          f"{(rows_total / full_s) / (rows_total / copy_s):.3f}")
-    print(f"  books held {len(consumer.books.books)}, duplicates {consumer.stats.duplicates}, "
-          f"stale {consumer.stats.stale}")
+    print(
+        f"  baseline orjson.loads   : {n / loads_s:>10,.0f} msg/s   ratio {(msgs / full_s) / (n / loads_s):.3f}"
+    )
+    print(
+        f"  baseline bare COPY      : {rows_total / copy_s:>10,.0f} rows/s  ratio (rows/s of the full path) "
+        f"{(rows_total / full_s) / (rows_total / copy_s):.3f}"
+    )
+    print(
+        f"  books held {len(consumer.books.books)}, duplicates {consumer.stats.duplicates}, "
+        f"stale {consumer.stats.stale}"
+    )
 
 
-def _consume(url: str, frames: list[bytes], batch_rows: int, pipelined: bool) -> tuple[float, StreamConsumer, dict]:
+def _consume(
+    url: str, frames: list[bytes], batch_rows: int, pipelined: bool
+) -> tuple[float, StreamConsumer, dict]:
     """Feed frames through the consumer's frame path; returns (seconds until all rows committed, consumer, rows)."""
     with psycopg.connect(url) as conn:
         conn.execute("truncate ws_price_changes, ws_last_trades, ws_book_snapshots")
@@ -165,10 +220,32 @@ def _consume(url: str, frames: list[bytes], batch_rows: int, pipelined: bool) ->
 
 
 def start_sim(markets: int, ws_rate: float) -> tuple[subprocess.Popen, dict]:
-    proc = subprocess.Popen([sys.executable, "-m", "pm_sim", "--port", "0", "--print-json", "--speed", "1",
-                             "--start", str(time.time()), "--markets", str(markets), "--ws-rate", str(ws_rate),
-                             "--trades-per-second", "20", "--no-rate-limits", "--ws-idle-timeout", "60"],
-                            stdout=subprocess.PIPE, text=True, cwd=PROJECT_DIR)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pm_sim",
+            "--port",
+            "0",
+            "--print-json",
+            "--speed",
+            "1",
+            "--start",
+            str(time.time()),
+            "--markets",
+            str(markets),
+            "--ws-rate",
+            str(ws_rate),
+            "--trades-per-second",
+            "20",
+            "--no-rate-limits",
+            "--ws-idle-timeout",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_DIR,
+    )
     assert proc.stdout is not None
     for line in proc.stdout:
         if line.strip().startswith("{"):
@@ -176,7 +253,9 @@ def start_sim(markets: int, ws_rate: float) -> tuple[subprocess.Popen, dict]:
     raise RuntimeError(f"pm_sim exited with {proc.wait()}")
 
 
-def latency(url: str, seconds: float, rate: float, markets: int, flush_interval_s: float | None = None) -> None:
+def latency(
+    url: str, seconds: float, rate: float, markets: int, flush_interval_s: float | None = None
+) -> None:
     # pm_sim spreads --ws-rate over every market of its world, closed ones included; only open markets with a
     # book stream, so the rate asked for is scaled up by the share of those to deliver `rate` messages/s.
     proc, urls = start_sim(markets, rate)
@@ -206,8 +285,9 @@ def latency(url: str, seconds: float, rate: float, markets: int, flush_interval_
                     samples.append(committed * 1000 - (_epoch(row[0]) * 1000 + offset_ms))
                     in_consumer.append((committed - _epoch(row[9])) * 1000)
 
-        settings = StreamSettings(ws_url=urls["ws_url"], selection="list", tokens=tuple(tokens)).with_overrides(
-            flush_interval_s=flush_interval_s)
+        settings = StreamSettings(
+            ws_url=urls["ws_url"], selection="list", tokens=tuple(tokens)
+        ).with_overrides(flush_interval_s=flush_interval_s)
         consumer = StreamConsumer(settings, url, on_commit=on_commit)
 
         async def drive() -> tuple[int, float]:
@@ -232,20 +312,33 @@ def latency(url: str, seconds: float, rate: float, markets: int, flush_interval_
         proc.terminate()
         proc.wait(timeout=10)
     p50, p99 = percentile(samples, 0.5), percentile(samples, 0.99)
-    print(f"end-to-end latency (target {rate:,.0f} msg/s: pm_sim --ws-rate {ws_rate:,.0f} over {len(listing)} markets, "
-          f"{streaming} streaming, {len(tokens)} assets, {seconds:g}s measured, "
-          f"flush every {settings.flush_interval_s}s):")
-    print(f"  messages received       : {msgs / elapsed:>10,.0f} msg/s ({msgs:,} events)"
-          + ("" if msgs / elapsed >= 0.95 * rate else f"   (below the {rate:,.0f} target: pm_sim could not send faster "
-                                                       "on this machine)"))
+    print(
+        f"end-to-end latency (target {rate:,.0f} msg/s: pm_sim --ws-rate {ws_rate:,.0f} over {len(listing)} markets, "
+        f"{streaming} streaming, {len(tokens)} assets, {seconds:g}s measured, "
+        f"flush every {settings.flush_interval_s}s):"
+    )
+    print(
+        f"  messages received       : {msgs / elapsed:>10,.0f} msg/s ({msgs:,} events)"
+        + (
+            ""
+            if msgs / elapsed >= 0.95 * rate
+            else f"   (below the {rate:,.0f} target: pm_sim could not send faster on this machine)"
+        )
+    )
     if samples:
-        print(f"  sim send -> row committed: p50 {p50:.0f} ms, p99 {p99:.0f} ms over {len(samples):,} rows "
-              "(goal p99 < 250 ms)")
+        print(
+            f"  sim send -> row committed: p50 {p50:.0f} ms, p99 {p99:.0f} ms over {len(samples):,} rows "
+            "(goal p99 < 250 ms)"
+        )
         st = consumer.stats
-        print(f"    flushes: {st.flushes}, mean {st.flush_ms_total / max(st.flushes, 1):.0f} ms, max {st.flush_ms_max:.0f} ms,"
-              f" largest {st.flush_rows_max:,} rows")
-        print(f"    of which received -> committed: p50 {percentile(in_consumer, 0.5):.0f} ms, "
-              f"p99 {percentile(in_consumer, 0.99):.0f} ms (the rest is the sim's own sending delay)")
+        print(
+            f"    flushes: {st.flushes}, mean {st.flush_ms_total / max(st.flushes, 1):.0f} ms, max {st.flush_ms_max:.0f} ms,"
+            f" largest {st.flush_rows_max:,} rows"
+        )
+        print(
+            f"    of which received -> committed: p50 {percentile(in_consumer, 0.5):.0f} ms, "
+            f"p99 {percentile(in_consumer, 0.99):.0f} ms (the rest is the sim's own sending delay)"
+        )
     else:
         print("  no price-change rows were committed while measuring")
 
@@ -256,12 +349,18 @@ def _epoch(text: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="pm-intel bench stream", description=__doc__.splitlines()[0])
-    ap.add_argument("--messages", type=int, default=100_000, help="pre-generated frames for the throughput run")
+    ap.add_argument(
+        "--messages", type=int, default=100_000, help="pre-generated frames for the throughput run"
+    )
     ap.add_argument("--batch-rows", type=int, default=5_000)
     ap.add_argument("--seconds", type=float, default=10.0, help="latency measuring window")
     ap.add_argument("--rate", type=float, default=2_000.0, help="pm_sim --ws-rate for the latency run")
-    ap.add_argument("--markets", type=int, default=400, help="pm_sim world size (more markets: each streams less often)")
-    ap.add_argument("--flush-interval", type=float, default=None, help="consumer flush cadence (s) for the latency run")
+    ap.add_argument(
+        "--markets", type=int, default=400, help="pm_sim world size (more markets: each streams less often)"
+    )
+    ap.add_argument(
+        "--flush-interval", type=float, default=None, help="consumer flush cadence (s) for the latency run"
+    )
     ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--skip-throughput", action="store_true")
     args = ap.parse_args(argv)
@@ -271,7 +370,9 @@ def main(argv: list[str] | None = None) -> int:
         throughput(url, args.messages, args.batch_rows)
     if not args.skip_latency:
         with psycopg.connect(url) as conn:
-            conn.execute("truncate ws_price_changes, ws_last_trades, ws_book_snapshots, stream_health, heartbeats")
+            conn.execute(
+                "truncate ws_price_changes, ws_last_trades, ws_book_snapshots, stream_health, heartbeats"
+            )
         latency(url, args.seconds, args.rate, args.markets, args.flush_interval)
     return 0
 

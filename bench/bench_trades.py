@@ -52,11 +52,21 @@ def generated_pages(n: int, page_size: int = 1000, seed: int = 7) -> Iterator[li
         if i == 0 or h[0] > 50:  # ~20% of fills share the previous fill's transaction
             tx = "0x" + hashlib.sha256(h).hexdigest()
         twin = h[1] < 8 and page and page[-1].transaction_hash == tx
-        trade = page[-1] if twin else Trade.model_construct(
-            proxy_wallet="0x" + h[2:12].hex() + "0" * 20, side="BUY" if h[12] & 1 else "SELL",
-            token_id=str(int.from_bytes(h, "big")), condition_id="0x" + h.hex() * 2,
-            size=round(1 + h[13] * 3.7, 2), price=round((h[14] % 99 + 1) / 100, 2), timestamp=second,
-            transaction_hash=tx, outcome="Yes", outcome_index=h[15] & 1,
+        trade = (
+            page[-1]
+            if twin
+            else Trade.model_construct(
+                proxy_wallet="0x" + h[2:12].hex() + "0" * 20,
+                side="BUY" if h[12] & 1 else "SELL",
+                token_id=str(int.from_bytes(h, "big")),
+                condition_id="0x" + h.hex() * 2,
+                size=round(1 + h[13] * 3.7, 2),
+                price=round((h[14] % 99 + 1) / 100, 2),
+                timestamp=second,
+                transaction_hash=tx,
+                outcome="Yes",
+                outcome_index=h[15] & 1,
+            )
         )
         if twin:
             trade = trade.model_copy(update={"timestamp": second})
@@ -79,7 +89,6 @@ def write_day(conn: psycopg.Connection, n: int, batch: int) -> TradeBatchWriter:
         writer.add(kt)
     writer.flush()
     return writer
-
 
 
 def _throughput(url: str, rows: int, batch: int) -> None:
@@ -108,18 +117,28 @@ def _throughput(url: str, rows: int, batch: int) -> None:
         conn.execute("truncate trades")
         conn.commit()
         started = time.perf_counter()
-        with conn.cursor() as cur, cur.copy(
-            pgsql.SQL("copy trades ({}) from stdin").format(
-                pgsql.SQL(", ").join(map(pgsql.Identifier, sql.TRADE_COLUMNS)))
-        ) as copy:
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                pgsql.SQL("copy trades ({}) from stdin").format(
+                    pgsql.SQL(", ").join(map(pgsql.Identifier, sql.TRADE_COLUMNS))
+                )
+            ) as copy,
+        ):
             for row in tuples:
                 copy.write_row(row)
         conn.commit()
         bare = time.perf_counter() - started
-    print(f"write path : {inserted:,} fills in {ours:.2f} s = {inserted / ours:,.0f} fills/s "
-          f"(batches of {batch}, one transaction each)")
-    print(f"re-run     : {again.stats.duplicates:,} duplicates skipped in {rerun:.2f} s = {rows / rerun:,.0f} fills/s")
-    print(f"bare COPY  : {len(tuples):,} rows in {bare:.2f} s = {len(tuples) / bare:,.0f} rows/s (same table, same run)")
+    print(
+        f"write path : {inserted:,} fills in {ours:.2f} s = {inserted / ours:,.0f} fills/s "
+        f"(batches of {batch}, one transaction each)"
+    )
+    print(
+        f"re-run     : {again.stats.duplicates:,} duplicates skipped in {rerun:.2f} s = {rows / rerun:,.0f} fills/s"
+    )
+    print(
+        f"bare COPY  : {len(tuples):,} rows in {bare:.2f} s = {len(tuples) / bare:,.0f} rows/s (same table, same run)"
+    )
     print(f"ratio      : write path / bare COPY = {bare / ours:.2f} (goal >= 0.5)")
 
 
@@ -146,14 +165,23 @@ def _memory_child(url: str, n: int, batch: int) -> None:
 
 def _memory(url: str, day: int, batch: int) -> None:
     for n in (day // 10, day):
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.bench_trades", "--memory-child", str(n), "--batch", str(batch)],
-            cwd=PROJECT_DIR, env={**os.environ, "PM_INTEL_BENCH_URL": url}, capture_output=True, text=True,
-            check=True,
-        ).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [sys.executable, "-m", "bench.bench_trades", "--memory-child", str(n), "--batch", str(batch)],
+                cwd=PROJECT_DIR,
+                env={**os.environ, "PM_INTEL_BENCH_URL": url},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         fills, inserted, heap, rss, elapsed = out.split(",")
-        print(f"day of {int(fills):>9,} fills: {int(inserted):,} stored in {elapsed} s (traced); peak Python heap "
-              f"{heap} MiB (tracemalloc), process peak RSS {rss} MiB")
+        print(
+            f"day of {int(fills):>9,} fills: {int(inserted):,} stored in {elapsed} s (traced); peak Python heap "
+            f"{heap} MiB (tracemalloc), process peak RSS {rss} MiB"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,9 @@ def main(argv: Sequence[str]) -> int:
         return 0
     name, rest = argv[0], argv[1:]
     if name not in available():
-        print(f"pm-intel: error: no benchmark {name!r}; choose from {', '.join(available())}", file=sys.stderr)
+        print(
+            f"pm-intel: error: no benchmark {name!r}; choose from {', '.join(available())}", file=sys.stderr
+        )
         return 2
     module = importlib.import_module(f"bench.bench_{name}")
     return int(module.main(rest) or 0)

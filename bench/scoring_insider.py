@@ -61,11 +61,17 @@ def score_table(conn: psycopg.Connection, table: str, truth: Sequence[Mapping]) 
         "recall": round(detected / len(targets), 4) if targets else None,
         "alerts_per_event": round(sum(per_target) / detected, 4) if detected else None,
         "noise_passed": noise_passed,
-        "alerts": len(alerts), "true_positives": tp, "target_events": len(targets), "detected_events": detected,
+        "alerts": len(alerts),
+        "true_positives": tp,
+        "target_events": len(targets),
+        "detected_events": detected,
         "target_kinds": list(TARGETS[table]),
         "recall_by_kind": {
-            kind: round(sum(1 for r, n in zip(targets, per_target, strict=True) if r["kind"] == kind and n)
-                        / max(1, sum(1 for r in targets if r["kind"] == kind)), 4)
+            kind: round(
+                sum(1 for r, n in zip(targets, per_target, strict=True) if r["kind"] == kind and n)
+                / max(1, sum(1 for r in targets if r["kind"] == kind)),
+                4,
+            )
             for kind in TARGETS[table]
         },
     }
@@ -75,8 +81,11 @@ def score_insider_signals(conn: psycopg.Connection, truth: Sequence[Mapping]) ->
     return {table: score_table(conn, table, truth) for table in TARGETS}
 
 
-def detection_latencies(conn: psycopg.Connection, truth: Sequence[Mapping], visible_at: Mapping[int, float],
-                        ) -> list[float]:
+def detection_latencies(
+    conn: psycopg.Connection,
+    truth: Sequence[Mapping],
+    visible_at: Mapping[int, float],
+) -> list[float]:
     """Seconds from the moment a planted event's trade became visible upstream (wall clock, from the bench's
     clock steps: visible_at[start_ts]) to its first alert row's detected_at."""
     out = []

@@ -39,8 +39,13 @@ from psycopg.types.json import Jsonb
 
 ARB_KINDS = {"arbitrage_binary", "arbitrage_negrisk"}
 SPIKE_KINDS = {"price_spike", "volume_spike"}
-NOISE_KINDS = {"ghost_book", "incomplete_negrisk_set", "disputed_market", "fee_eaten_arbitrage",
-               "untradable_negrisk"}
+NOISE_KINDS = {
+    "ghost_book",
+    "incomplete_negrisk_set",
+    "disputed_market",
+    "fee_eaten_arbitrage",
+    "untradable_negrisk",
+}
 
 
 def _records(ground_truth: Mapping[str, Any] | list) -> list[dict[str, Any]]:
@@ -55,8 +60,9 @@ def _overlaps(a0: float, a1: float | None, b0: float, b1: float, slack: float) -
     return a0 <= b1 + slack and (a1 if a1 is not None else float("inf")) >= b0 - slack
 
 
-def _figures(rows: list[dict], events: list[dict], noise: list[dict], match, noise_match, start_col: str,
-             end_col: str) -> dict[str, Any]:
+def _figures(
+    rows: list[dict], events: list[dict], noise: list[dict], match, noise_match, start_col: str, end_col: str
+) -> dict[str, Any]:
     matched_rows = 0
     first: dict[int, dict] = {}
     for row in rows:
@@ -75,12 +81,15 @@ def _figures(rows: list[dict], events: list[dict], noise: list[dict], match, noi
         "noise_passed": sum(1 for n in noise if any(noise_match(r, n) for r in rows)),
         "start_error_s_p50": round(statistics.median(start_err), 1) if start_err else None,
         "end_error_s_p50": round(statistics.median(end_err), 1) if end_err else None,
-        "rows": len(rows), "events": len(events), "noise_records": len(noise),
+        "rows": len(rows),
+        "events": len(events),
+        "noise_records": len(noise),
     }
 
 
-def score_market_signals(conn: psycopg.Connection, ground_truth: Mapping[str, Any] | list, *,
-                         slack_s: float = 120.0) -> dict[str, dict[str, Any]]:
+def score_market_signals(
+    conn: psycopg.Connection, ground_truth: Mapping[str, Any] | list, *, slack_s: float = 120.0
+) -> dict[str, dict[str, Any]]:
     """Precision, recall, alerts per event, noise passed and timing errors of both market signals."""
     records = _records(ground_truth)
     noise = [r for r in records if r["kind"] in NOISE_KINDS]
@@ -89,21 +98,30 @@ def score_market_signals(conn: psycopg.Connection, ground_truth: Mapping[str, An
         spikes = cur.execute("select * from price_spikes where suppressed_reason is null").fetchall()
 
     def arb_match(row, ev):
-        same = (row["event_id"] == ev.get("event_id") if ev["kind"] == "arbitrage_negrisk"
-                else row["condition_id"] == ev["condition_id"] and row["kind"].startswith("binary"))
-        return same and _overlaps(_ts(row["opened_at"]), _ts(row["closed_at"]), ev["start_ts"], ev["end_ts"],
-                                  slack_s)
+        same = (
+            row["event_id"] == ev.get("event_id")
+            if ev["kind"] == "arbitrage_negrisk"
+            else row["condition_id"] == ev["condition_id"] and row["kind"].startswith("binary")
+        )
+        return same and _overlaps(
+            _ts(row["opened_at"]), _ts(row["closed_at"]), ev["start_ts"], ev["end_ts"], slack_s
+        )
 
     def arb_noise(row, n):
         ids = set(n.get("condition_ids") or [n.get("condition_id")])
-        same = row["condition_id"] in ids or (n.get("event_id") and row["event_id"] == n["event_id"]
-                                              and n["kind"] in ("incomplete_negrisk_set", "untradable_negrisk"))
-        return bool(same) and _overlaps(_ts(row["opened_at"]), _ts(row["closed_at"]), n["start_ts"], n["end_ts"],
-                                        slack_s)
+        same = row["condition_id"] in ids or (
+            n.get("event_id")
+            and row["event_id"] == n["event_id"]
+            and n["kind"] in ("incomplete_negrisk_set", "untradable_negrisk")
+        )
+        return bool(same) and _overlaps(
+            _ts(row["opened_at"]), _ts(row["closed_at"]), n["start_ts"], n["end_ts"], slack_s
+        )
 
     def spike_match(row, ev):
         return row["condition_id"] == ev["condition_id"] and _overlaps(
-            _ts(row["window_start"]), _ts(row["window_end"]), ev["start_ts"], ev["end_ts"], slack_s)
+            _ts(row["window_start"]), _ts(row["window_end"]), ev["start_ts"], ev["end_ts"], slack_s
+        )
 
     def spike_noise(row, n):
         return n["kind"] == "disputed_market" and spike_match(row, n)
@@ -123,13 +141,20 @@ def score_market_signals(conn: psycopg.Connection, ground_truth: Mapping[str, An
     # that coincide with one are counted apart, so precision can be read against them.
     others = [r for r in records if r["kind"] not in SPIKE_KINDS | NOISE_KINDS and r.get("condition_id")]
     spk["unmatched_explained_by_other_plants"] = sum(
-        1 for row in spikes if not any(spike_match(row, ev) for ev in planted_spikes)
-        and any(spike_match(row, ev) for ev in others))
+        1
+        for row in spikes
+        if not any(spike_match(row, ev) for ev in planted_spikes)
+        and any(spike_match(row, ev) for ev in others)
+    )
     # A market's convergence to its winner (pm_sim README, "Ground truth": resolution_ramp) is a real move: rows
     # inside one are right, though ramps are no recall target (not every convergence is steep enough to spike).
     ramps = [r for r in records if r["kind"] == "resolution_ramp"]
-    in_ramp = [row for row in spikes if not any(spike_match(row, ev) for ev in planted_spikes)
-               and any(spike_match(row, ev) for ev in ramps)]
+    in_ramp = [
+        row
+        for row in spikes
+        if not any(spike_match(row, ev) for ev in planted_spikes)
+        and any(spike_match(row, ev) for ev in ramps)
+    ]
     spk["resolution_moves"] = len(in_ramp)
     if spikes:
         spk["precision"] = round((spk["rows"] - spk["unmatched"] + len(in_ramp)) / len(spikes), 4)
@@ -140,6 +165,7 @@ def score_market_signals(conn: psycopg.Connection, ground_truth: Mapping[str, An
 
 
 # --- a warehouse from a pm_sim world (pm_sim's pure functions, no ingestion) ------------------------------------
+
 
 def _dt(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
@@ -157,45 +183,91 @@ def load_sim_world(conn: psycopg.Connection, sim: Any, *, max_books: int = 400_0
     w = sim.world
     t0, t1 = w.history_start, w.horizon_end
     for ev in w.events:
-        conn.execute("insert into events (event_id, title, neg_risk, neg_risk_market_id, neg_risk_augmented)"
-                     " values (%s,%s,%s,%s,%s)", (ev.id, ev.title, ev.neg_risk, ev.neg_risk_market_id, ev.augmented))
+        conn.execute(
+            "insert into events (event_id, title, neg_risk, neg_risk_market_id, neg_risk_augmented)"
+            " values (%s,%s,%s,%s,%s)",
+            (ev.id, ev.title, ev.neg_risk, ev.neg_risk_market_id, ev.augmented),
+        )
     for m in w.markets:
         closed = m.close_time <= t1
         conn.execute(
             "insert into markets (condition_id, market_id, event_id, question, neg_risk, neg_risk_market_id,"
             " neg_risk_other, accepting_orders, closed, closed_time, end_date, tick_size, fees_enabled, fee_schedule,"
             " volume_24h, liquidity) values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
-            (m.condition_id, m.id, w.events[m.event_idx].id, m.question, m.neg_risk, m.neg_risk_market_id,
-             m.neg_risk_other, not closed, closed, _dt(m.close_time) if closed else None, _dt(m.end_date), m.tick,
-             m.fee_schedule is not None, Jsonb(m.fee_schedule) if m.fee_schedule else None,
-             1000 * m.weight, 500 * m.weight))
+            (
+                m.condition_id,
+                m.id,
+                w.events[m.event_idx].id,
+                m.question,
+                m.neg_risk,
+                m.neg_risk_market_id,
+                m.neg_risk_other,
+                not closed,
+                closed,
+                _dt(m.close_time) if closed else None,
+                _dt(m.end_date),
+                m.tick,
+                m.fee_schedule is not None,
+                Jsonb(m.fee_schedule) if m.fee_schedule else None,
+                1000 * m.weight,
+                500 * m.weight,
+            ),
+        )
         for k, tid in enumerate(m.token_ids):
-            conn.execute("insert into tokens (token_id, condition_id, outcome, outcome_index, version, has_book)"
-                         " values (%s,%s,%s,%s,%s,%s)", (tid, m.condition_id, m.outcomes[k], k, m.version or "v1",
-                                                         m.has_book))
+            conn.execute(
+                "insert into tokens (token_id, condition_id, outcome, outcome_index, version, has_book)"
+                " values (%s,%s,%s,%s,%s,%s)",
+                (tid, m.condition_id, m.outcomes[k], k, m.version or "v1", m.has_book),
+            )
         if closed:
             # As pm_sim's /v2/resolutions reports it at the end of the loaded range (pm_sim.data_more.resolution):
             # a market in dispute is "active" until it closes, so a dispute only shows from its close on.
-            lag = 7200 if m.dispute in ("disputed", "arbitrated") else (86400 if m.dispute == "extended_review" else 0)
+            lag = (
+                7200
+                if m.dispute in ("disputed", "arbitrated")
+                else (86400 if m.dispute == "extended_review" else 0)
+            )
             status = "resolved" if t1 >= m.close_time + lag else ("disputed" if m.dispute else "proposed")
             conn.execute(
                 "insert into market_resolutions (condition_id, status, winning_token_id, was_disputed, was_arbitrated,"
                 " extended_review, resolved_at, source) values (%s,%s,%s,%s,%s,%s,%s,'pm_sim')",
-                (m.condition_id, status, m.token_ids[m.winner] if status == "resolved" else None,
-                 m.dispute in ("disputed", "arbitrated"), m.dispute == "arbitrated", m.dispute == "extended_review",
-                 _dt(m.close_time + lag) if status == "resolved" else None))
+                (
+                    m.condition_id,
+                    status,
+                    m.token_ids[m.winner] if status == "resolved" else None,
+                    m.dispute in ("disputed", "arbitrated"),
+                    m.dispute == "arbitrated",
+                    m.dispute == "extended_review",
+                    _dt(m.close_time + lag) if status == "resolved" else None,
+                ),
+            )
     trades = 0
-    with conn.cursor().copy("copy trades (traded_at, fill_key, transaction_hash, token_id, condition_id, wallet,"
-                            " side, price, size, source) from stdin") as copy:
+    with conn.cursor().copy(
+        "copy trades (traded_at, fill_key, transaction_hash, token_id, condition_id, wallet,"
+        " side, price, size, source) from stdin"
+    ) as copy:
         for r in sim.flow.iter_rows(int(t1 * 1000), int(t0 * 1000)):
             m = w.markets[r[1]]
-            copy.write_row((_dt(r[0] / 1000), f"{r[0]}-{r[1]}-{r[2]}", f"0x{r[8]:x}", m.token_ids[r[5]],
-                            m.condition_id, w.wallet_address(r[3]), "BUY" if r[4] == 0 else "SELL", r[7], r[6],
-                            "pm_sim"))
+            copy.write_row(
+                (
+                    _dt(r[0] / 1000),
+                    f"{r[0]}-{r[1]}-{r[2]}",
+                    f"0x{r[8]:x}",
+                    m.token_ids[r[5]],
+                    m.condition_id,
+                    w.wallet_address(r[3]),
+                    "BUY" if r[4] == 0 else "SELL",
+                    r[7],
+                    r[6],
+                    "pm_sim",
+                )
+            )
             trades += 1
     books = 0
-    with conn.cursor().copy("copy ws_book_snapshots (server_ts, token_id, book_hash, condition_id, received_at,"
-                            " bids, asks) from stdin") as copy:
+    with conn.cursor().copy(
+        "copy ws_book_snapshots (server_ts, token_id, book_hash, condition_id, received_at,"
+        " bids, asks) from stdin"
+    ) as copy:
         for m in w.markets:
             if not m.has_book:
                 continue
@@ -204,11 +276,22 @@ def load_sim_world(conn: psycopg.Connection, sim: Any, *, max_books: int = 400_0
                 at = max(epoch_time(m, e), lo)
                 for k, tid in enumerate(m.token_ids):
                     tick, bids, asks = ladders(w, m, k, e)
-                    copy.write_row((_dt(at), tid, f"{e}", m.condition_id, _dt(at), _levels(bids, tick),
-                                    _levels(asks, tick)))
+                    copy.write_row(
+                        (
+                            _dt(at),
+                            tid,
+                            f"{e}",
+                            m.condition_id,
+                            _dt(at),
+                            _levels(bids, tick),
+                            _levels(asks, tick),
+                        )
+                    )
                     books += 1
                 if books > max_books:
-                    raise RuntimeError(f"more than {max_books} book snapshots: lower ws_rate or the time span")
+                    raise RuntimeError(
+                        f"more than {max_books} book snapshots: lower ws_rate or the time span"
+                    )
     return {"trades": trades, "books": books, "markets": len(w.markets)}
 
 
@@ -225,8 +308,9 @@ def bench_database() -> str:
     from pm_assets.storage import migrate, postgres_server
     from pm_assets.storage.urls import libpq_url, with_database
 
-    base = os.environ.get("DATABASE_URL") or postgres_server.start(Path(__file__).resolve().parents[1]
-                                                                   / ".pm-intel" / "pg")
+    base = os.environ.get("DATABASE_URL") or postgres_server.start(
+        Path(__file__).resolve().parents[1] / ".pm-intel" / "pg"
+    )
     with psycopg.connect(libpq_url(with_database(base, "postgres")), autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(BENCH_DB)))
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(BENCH_DB)))
@@ -243,8 +327,17 @@ def run_seed(seed: int, args: argparse.Namespace, *, verbose: bool = True) -> di
     from pm_sim.config import SimConfig
     from pm_sim.sim import Sim
 
-    sim = Sim(SimConfig(seed=seed, markets=args.markets, history_hours=args.history_hours,
-                        horizon_hours=args.horizon_hours, ws_rate=args.ws_rate, speed=0.0, rate_limits=False))
+    sim = Sim(
+        SimConfig(
+            seed=seed,
+            markets=args.markets,
+            history_hours=args.history_hours,
+            horizon_hours=args.horizon_hours,
+            ws_rate=args.ws_rate,
+            speed=0.0,
+            rate_limits=False,
+        )
+    )
     url = bench_database()
     with psycopg.connect(url) as conn:
         t = time.perf_counter()
@@ -264,10 +357,17 @@ def run_seed(seed: int, args: argparse.Namespace, *, verbose: bool = True) -> di
     return figures
 
 
-ROW_FIGURES = (("precision", "precision"), ("recall", "recall"), ("per_event", "alerts_per_event"),
-               ("noise", "noise_passed"), ("rows", "rows"), ("events", "events"),
-               ("odd_moves", "unmatched_price_move"), ("odd_volume", "unmatched_volume_z"),
-               ("in_ramp", "resolution_moves"))
+ROW_FIGURES = (
+    ("precision", "precision"),
+    ("recall", "recall"),
+    ("per_event", "alerts_per_event"),
+    ("noise", "noise_passed"),
+    ("rows", "rows"),
+    ("events", "events"),
+    ("odd_moves", "unmatched_price_move"),
+    ("odd_volume", "unmatched_volume_z"),
+    ("in_ramp", "resolution_moves"),
+)
 
 
 def seeds_table(results: Mapping[int, Mapping[str, Mapping[str, Any]]]) -> list[str]:
@@ -278,11 +378,15 @@ def seeds_table(results: Mapping[int, Mapping[str, Mapping[str, Any]]]) -> list[
     lines = [f"{'seed':>6} {'signal':<18} " + " ".join(f"{h:>10}" for h, _ in ROW_FIGURES)]
     for signal in ("arbitrage_windows", "price_spikes"):
         for seed, figures in results.items():
-            lines.append(f"{seed:>6} {signal:<18} "
-                         + " ".join(f"{figures[signal].get(k)!s:>10}" for _, k in ROW_FIGURES))
+            lines.append(
+                f"{seed:>6} {signal:<18} "
+                + " ".join(f"{figures[signal].get(k)!s:>10}" for _, k in ROW_FIGURES)
+            )
         means = []
         for _, k in ROW_FIGURES:
-            vals = [figures[signal].get(k) for figures in results.values() if figures[signal].get(k) is not None]
+            vals = [
+                figures[signal].get(k) for figures in results.values() if figures[signal].get(k) is not None
+            ]
             means.append(f"{round(statistics.fmean(vals), 4) if vals else None!s:>10}")
         lines.append(f"{'mean':>6} {signal:<18} " + " ".join(means))
     return lines
@@ -295,8 +399,12 @@ def main(argv: Iterable[str] = ()) -> int:
     parser.add_argument("--horizon-hours", type=float, default=6.0)
     parser.add_argument("--ws-rate", type=float, default=2.0, help="world book updates per second")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--seeds", type=str, default=None,
-                        help="comma-separated seeds (e.g. 1,2,3): one row per seed and the mean")
+    parser.add_argument(
+        "--seeds",
+        type=str,
+        default=None,
+        help="comma-separated seeds (e.g. 1,2,3): one row per seed and the mean",
+    )
     args = parser.parse_args(list(argv))
     if args.seeds:
         seeds = [int(x) for x in args.seeds.split(",") if x.strip()]

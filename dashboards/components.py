@@ -9,8 +9,13 @@ import streamlit as st
 
 from dashboards import db
 
-WINDOWS = {"1 hour": timedelta(hours=1), "24 hours": timedelta(days=1), "7 days": timedelta(days=7),
-           "30 days": timedelta(days=30), "1 year": timedelta(days=365)}
+WINDOWS = {
+    "1 hour": timedelta(hours=1),
+    "24 hours": timedelta(days=1),
+    "7 days": timedelta(days=7),
+    "30 days": timedelta(days=30),
+    "1 year": timedelta(days=365),
+}
 
 
 def since_selector(label: str = "Window", default: str = "7 days", key: str | None = None) -> datetime:

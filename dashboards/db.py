@@ -35,8 +35,9 @@ def dagster_url() -> str | None:
 
 @st.cache_resource(show_spinner=False)
 def _engine(url: str, role: str | None, read_only: bool) -> Engine:
-    return make_engine(url, role=role, read_only=read_only, pool_size=4, max_overflow=2,
-                       connect_args={"connect_timeout": 5})
+    return make_engine(
+        url, role=role, read_only=read_only, pool_size=4, max_overflow=2, connect_args={"connect_timeout": 5}
+    )
 
 
 def reader() -> Engine:

@@ -26,12 +26,29 @@ def depth_figure(book: dict) -> go.Figure:
     bids = ladder(book["bids"]).sort_values("price", ascending=False)
     asks = ladder(book["asks"]).sort_values("price")
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=bids["price"], y=bids["size"].cumsum(), name="bids", line_shape="hv",
-                             fill="tozeroy", line_color="#2e7d32"))
-    fig.add_trace(go.Scatter(x=asks["price"], y=asks["size"].cumsum(), name="asks", line_shape="hv",
-                             fill="tozeroy", line_color="#c62828"))
-    fig.update_layout(xaxis_title="price", yaxis_title="cumulative size (shares)", height=320,
-                      margin={"t": 10, "b": 10})
+    fig.add_trace(
+        go.Scatter(
+            x=bids["price"],
+            y=bids["size"].cumsum(),
+            name="bids",
+            line_shape="hv",
+            fill="tozeroy",
+            line_color="#2e7d32",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=asks["price"],
+            y=asks["size"].cumsum(),
+            name="asks",
+            line_shape="hv",
+            fill="tozeroy",
+            line_color="#c62828",
+        )
+    )
+    fig.update_layout(
+        xaxis_title="price", yaxis_title="cumulative size (shares)", height=320, margin={"t": 10, "b": 10}
+    )
     return fig
 
 
@@ -42,10 +59,20 @@ def price_figure(prices: pd.DataFrame, marks: list[tuple[str, pd.DataFrame, str]
             continue
         at = pd.to_datetime(rows[time_col])
         # Mark each signal on the price curve at its time (nearest earlier price point).
-        y = pd.merge_asof(pd.DataFrame({"ts": at}).sort_values("ts"), prices.sort_values("ts"), on="ts")["price"]
-        fig.add_trace(go.Scatter(x=at.sort_values(), y=y, mode="markers", name=label,
-                                 marker={"size": 12, "symbol": "diamond"},
-                                 text=rows["evidence_words"], hoverinfo="text+x"))
+        y = pd.merge_asof(pd.DataFrame({"ts": at}).sort_values("ts"), prices.sort_values("ts"), on="ts")[
+            "price"
+        ]
+        fig.add_trace(
+            go.Scatter(
+                x=at.sort_values(),
+                y=y,
+                mode="markers",
+                name=label,
+                marker={"size": 12, "symbol": "diamond"},
+                text=rows["evidence_words"],
+                hoverinfo="text+x",
+            )
+        )
     fig.update_layout(yaxis_title="price", yaxis_range=[0, 1], height=360, margin={"t": 10, "b": 10})
     return fig
 
@@ -58,10 +85,14 @@ def render_market(condition_id: str) -> None:
     st.header(market["question"] or condition_id)
     url = polymarket_url(market.get("event_slug"))
     status = "closed" if market.get("closed") else "active" if market.get("active") else "inactive"
-    st.markdown(f"{market.get('event_title') or ''} · {market['version']} · {status}"
-                + (f" · [open on Polymarket]({url})" if url else ""))
-    links = " · ".join(f"[{key}]({dagster_asset_url(key)})"
-                       for key in ("markets", "trades", "order_book_snapshots", "price_points"))
+    st.markdown(
+        f"{market.get('event_title') or ''} · {market['version']} · {status}"
+        + (f" · [open on Polymarket]({url})" if url else "")
+    )
+    links = " · ".join(
+        f"[{key}]({dagster_asset_url(key)})"
+        for key in ("markets", "trades", "order_book_snapshots", "price_points")
+    )
     st.caption(f"condition id `{condition_id}` · in Dagster: {links}")
     c = st.columns(4)
     c[0].metric("Volume", money(market.get("volume")))
@@ -78,8 +109,11 @@ def render_market(condition_id: str) -> None:
     token_id = tokens.loc[tokens["outcome"] == outcome, "token_id"].iloc[0]
 
     since = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=30)
-    signals = {k.table: queries.signals(k.table, since=since - timedelta(days=335), condition_id=condition_id)
-               for k in SIGNAL_TYPES if k.has_market}
+    signals = {
+        k.table: queries.signals(k.table, since=since - timedelta(days=335), condition_id=condition_id)
+        for k in SIGNAL_TYPES
+        if k.has_market
+    }
     prices = queries.price_history(token_id, since)
     st.subheader("Price, last 30 days")
     if prices.empty:

@@ -106,7 +106,9 @@ def freshness() -> tuple[str, pd.DataFrame]:
             assets = frame(DAGSTER_ASSETS, engine)
             assets["asset"] = assets["asset_key"].str.strip('[]"').str.replace('", "', "/")
             # Dagster stores naive UTC timestamps.
-            assets["last_update"] = pd.to_datetime(assets.pop("last_materialization_timestamp")).dt.tz_localize(UTC)
+            assets["last_update"] = pd.to_datetime(
+                assets.pop("last_materialization_timestamp")
+            ).dt.tz_localize(UTC)
             return "dagster", assets[["asset", "last_update", "last_run_id"]]
         except sa.exc.SQLAlchemyError:
             pass
@@ -125,6 +127,7 @@ def dagster_runs(limit: int = 50) -> pd.DataFrame | None:
 
 
 # ---- signals (table-driven: one SignalType line adds a table everywhere) --------------------------------
+
 
 def signal_select(table: str, *, market: bool, wallet: bool, suppressed: str):
     kind = BY_TABLE[table]
@@ -158,18 +161,31 @@ def signal_select(table: str, *, market: bool, wallet: bool, suppressed: str):
     elif suppressed == "only":
         stmt = stmt.where(sig.c.suppressed_reason.is_not(None))
     time_col = sig.c[kind.time_column]
-    return (stmt.select_from(source).where(time_col >= sa.bindparam("since"))
-            .order_by(time_col.desc()).limit(sa.bindparam("limit")))
+    return (
+        stmt.select_from(source)
+        .where(time_col >= sa.bindparam("since"))
+        .order_by(time_col.desc())
+        .limit(sa.bindparam("limit"))
+    )
 
 
 @st.cache_data(ttl=LIVE_TTL, show_spinner=False)
-def signals(table: str, *, since: datetime, condition_id: str | None = None, wallet: str | None = None,
-            suppressed: str = "show", limit: int = 500) -> pd.DataFrame:
+def signals(
+    table: str,
+    *,
+    since: datetime,
+    condition_id: str | None = None,
+    wallet: str | None = None,
+    suppressed: str = "show",
+    limit: int = 500,
+) -> pd.DataFrame:
     """Rows of one signal table, newest first, with an `evidence_words` column a person reads."""
     kind = BY_TABLE[table]
     if wallet is not None and not kind.has_wallet or condition_id is not None and not kind.has_market:
         return pd.DataFrame()
-    stmt = signal_select(table, market=condition_id is not None, wallet=wallet is not None, suppressed=suppressed)
+    stmt = signal_select(
+        table, market=condition_id is not None, wallet=wallet is not None, suppressed=suppressed
+    )
     params = {"since": since, "limit": limit}
     params.update({"condition_id": condition_id} if condition_id is not None else {})
     params.update({"wallet": wallet} if wallet is not None else {})
@@ -180,8 +196,13 @@ def signals(table: str, *, since: datetime, condition_id: str | None = None, wal
 
 
 def _wallet_signal_keys():
-    parts = [sa.select(sa.literal(t.table).label("signal_table"), sa.column("signal_key"), sa.column("wallet"))
-             .select_from(sa.table(t.table)) for t in SIGNAL_TYPES if t.has_wallet]
+    parts = [
+        sa.select(
+            sa.literal(t.table).label("signal_table"), sa.column("signal_key"), sa.column("wallet")
+        ).select_from(sa.table(t.table))
+        for t in SIGNAL_TYPES
+        if t.has_wallet
+    ]
     return sa.union_all(*parts).subquery("ws")
 
 
@@ -212,8 +233,10 @@ MARKET = text("""
     select m.*, e.title as event_title, e.slug as event_slug from markets m
     left join events e on e.event_id = m.event_id where m.condition_id = :condition_id""")
 
-MARKET_TOKENS = text("select token_id, outcome, outcome_index, winner from tokens"
-                     " where condition_id = :condition_id order by outcome_index")
+MARKET_TOKENS = text(
+    "select token_id, outcome, outcome_index, winner from tokens"
+    " where condition_id = :condition_id order by outcome_index"
+)
 
 PRICE_HISTORY = text("""
     select ts, price from price_points where token_id = :token_id and ts >= :since order by ts""")
@@ -229,7 +252,9 @@ MARKET_TRADES = text("""
 # Rollup (trades ingested up to the watermark) plus the trades ingested since: exact without waiting.
 # `hint` is a recently read watermark (it only grows, so the subquery stays the exact bound): a literal lets
 # the planner see the tail is small and read it through trades_ingested_idx instead of a hot market's history.
-WATERMARK = text("select max(complete_through) as upto from rollup_watermarks where name = 'dashboard_rollups'")
+WATERMARK = text(
+    "select max(complete_through) as upto from rollup_watermarks where name = 'dashboard_rollups'"
+)
 # Exact top-N without aggregating a hot market's every position: a holder either has no tail trades (then its
 # rollup row is its position, and it is among the rollup's top limit + |tail| by the holders index) or it is in
 # the tail; only those candidates are merged.
@@ -269,13 +294,29 @@ MARKET_DAILY_VOLUME = text("""
 
 
 @st.cache_data(ttl=PAGE_TTL, show_spinner=False)
-def search_markets(term: str = "", event: str = "", tag: str | None = None, status: str = "all",
-                   min_volume: float = 0, min_liquidity: float = 0, max_spread: float | None = None,
-                   limit: int = 300) -> pd.DataFrame:
+def search_markets(
+    term: str = "",
+    event: str = "",
+    tag: str | None = None,
+    status: str = "all",
+    min_volume: float = 0,
+    min_liquidity: float = 0,
+    max_spread: float | None = None,
+    limit: int = 300,
+) -> pd.DataFrame:
     term, event = term.strip(), event.strip()
-    return frame(SEARCH_MARKETS, pattern=like_pattern(term) if term else None, term=term,
-                 event_pattern=like_pattern(event) if event else None, tag=tag, status=status,
-                 min_volume=min_volume, min_liquidity=min_liquidity, max_spread=max_spread, limit=limit)
+    return frame(
+        SEARCH_MARKETS,
+        pattern=like_pattern(term) if term else None,
+        term=term,
+        event_pattern=like_pattern(event) if event else None,
+        tag=tag,
+        status=status,
+        min_volume=min_volume,
+        min_liquidity=min_liquidity,
+        max_spread=max_spread,
+        limit=limit,
+    )
 
 
 @st.cache_data(ttl=PAGE_TTL * 10, show_spinner=False)
@@ -328,17 +369,32 @@ def market_daily_volume(condition_id: str) -> pd.DataFrame:
 
 # ---- wallets --------------------------------------------------------------------------------------------
 
+
 def wallet_ranking(order: str):
     counts = _wallet_signal_keys()
-    w = sa.table("wallets", sa.column("wallet"), sa.column("first_activity_at"), sa.column("trade_count"),
-                 sa.column("volume_usdc"), sa.column("last_seen_at")).alias("w")
+    w = sa.table(
+        "wallets",
+        sa.column("wallet"),
+        sa.column("first_activity_at"),
+        sa.column("trade_count"),
+        sa.column("volume_usdc"),
+        sa.column("last_seen_at"),
+    ).alias("w")
     cols = [w.c.wallet, w.c.first_activity_at, w.c.trade_count, w.c.volume_usdc, w.c.last_seen_at]
     if order == "signals":
-        top = (sa.select(counts.c.wallet, sa.func.count().label("signals")).group_by(counts.c.wallet)
-               .order_by(sa.text("signals desc")).limit(sa.bindparam("limit")).subquery("top"))
-        return (sa.select(*cols, top.c.signals).select_from(top.join(w, w.c.wallet == top.c.wallet))
-                .order_by(top.c.signals.desc(), w.c.volume_usdc.desc()))
-    n = (sa.select(sa.func.count()).select_from(counts).where(counts.c.wallet == w.c.wallet).scalar_subquery())
+        top = (
+            sa.select(counts.c.wallet, sa.func.count().label("signals"))
+            .group_by(counts.c.wallet)
+            .order_by(sa.text("signals desc"))
+            .limit(sa.bindparam("limit"))
+            .subquery("top")
+        )
+        return (
+            sa.select(*cols, top.c.signals)
+            .select_from(top.join(w, w.c.wallet == top.c.wallet))
+            .order_by(top.c.signals.desc(), w.c.volume_usdc.desc())
+        )
+    n = sa.select(sa.func.count()).select_from(counts).where(counts.c.wallet == w.c.wallet).scalar_subquery()
     key = w.c.volume_usdc.desc() if order == "volume" else w.c.first_activity_at.desc().nulls_last()
     return sa.select(*cols, n.label("signals")).order_by(key).limit(sa.bindparam("limit"))
 
@@ -373,12 +429,34 @@ WALLET_POSITIONS = text("""
 
 def wallet_scorecard_select():
     keys = _wallet_signal_keys()
-    sc = sa.table("signal_scorecard", *(sa.column(c) for c in (
-        "signal_table", "signal_key", "horizon", "condition_id", "price_at_signal", "price_at_horizon",
-        "move_in_direction", "correct", "paper_profit", "scored_at")))
-    return (sa.select(sc).select_from(sc.join(keys, sa.and_(keys.c.signal_table == sc.c.signal_table,
-                                                              keys.c.signal_key == sc.c.signal_key)))
-            .where(keys.c.wallet == sa.bindparam("wallet")).order_by(sc.c.scored_at.desc()))
+    sc = sa.table(
+        "signal_scorecard",
+        *(
+            sa.column(c)
+            for c in (
+                "signal_table",
+                "signal_key",
+                "horizon",
+                "condition_id",
+                "price_at_signal",
+                "price_at_horizon",
+                "move_in_direction",
+                "correct",
+                "paper_profit",
+                "scored_at",
+            )
+        ),
+    )
+    return (
+        sa.select(sc)
+        .select_from(
+            sc.join(
+                keys, sa.and_(keys.c.signal_table == sc.c.signal_table, keys.c.signal_key == sc.c.signal_key)
+            )
+        )
+        .where(keys.c.wallet == sa.bindparam("wallet"))
+        .order_by(sc.c.scored_at.desc())
+    )
 
 
 @st.cache_data(ttl=PAGE_TTL, show_spinner=False)
@@ -452,8 +530,10 @@ DELIVERIES = text("""
     from alert_deliveries d join alert_rules r on r.rule_id = d.rule_id
     where (:status = 'all' or d.status = :status) order by d.created_at desc limit :limit""")
 
-OVERRIDES = text("select signal_type, name, value, updated_at, updated_by from threshold_overrides"
-                 " order by signal_type, name")
+OVERRIDES = text(
+    "select signal_type, name, value, updated_at, updated_by from threshold_overrides"
+    " order by signal_type, name"
+)
 
 UPSERT_OVERRIDE = text("""
     insert into threshold_overrides (signal_type, name, value, updated_at, updated_by)
@@ -494,8 +574,10 @@ def threshold_overrides() -> pd.DataFrame:
 
 def save_override(signal_type: str, name: str, value_json: str, updated_by: str) -> None:
     with db.editor().begin() as conn:
-        conn.execute(UPSERT_OVERRIDE, {"signal_type": signal_type, "name": name, "value": value_json,
-                                       "updated_by": updated_by})
+        conn.execute(
+            UPSERT_OVERRIDE,
+            {"signal_type": signal_type, "name": name, "value": value_json, "updated_by": updated_by},
+        )
 
 
 def delete_override(signal_type: str, name: str) -> None:

@@ -14,8 +14,17 @@ class RuleError(ValueError):
     pass
 
 
-def rule_params(*, rule_id: int | None, name: str, signal_type: str, destination_kind: str, webhook_url: str,
-                filters: str, daily_budget: int, enabled: bool) -> dict:
+def rule_params(
+    *,
+    rule_id: int | None,
+    name: str,
+    signal_type: str,
+    destination_kind: str,
+    webhook_url: str,
+    filters: str,
+    daily_budget: int,
+    enabled: bool,
+) -> dict:
     name = name.strip()
     if not name:
         raise RuleError("the rule needs a name")
@@ -32,7 +41,14 @@ def rule_params(*, rule_id: int | None, name: str, signal_type: str, destination
     except json.JSONDecodeError as exc:
         raise RuleError(f"filters are not valid JSON ({exc.msg} at character {exc.pos})") from None
     if not isinstance(parsed, dict):
-        raise RuleError("filters must be a JSON object, e.g. {\"min_usdc\": 10000}")
-    return {"rule_id": rule_id, "name": name, "signal_type": signal_type, "destination_kind": destination_kind,
-            "webhook_url": stored_url, "filters": json.dumps(parsed), "enabled": bool(enabled),
-            "daily_budget": int(daily_budget) or None}
+        raise RuleError('filters must be a JSON object, e.g. {"min_usdc": 10000}')
+    return {
+        "rule_id": rule_id,
+        "name": name,
+        "signal_type": signal_type,
+        "destination_kind": destination_kind,
+        "webhook_url": stored_url,
+        "filters": json.dumps(parsed),
+        "enabled": bool(enabled),
+        "daily_budget": int(daily_budget) or None,
+    }

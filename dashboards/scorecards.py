@@ -40,7 +40,9 @@ def backtest_types() -> list[str]:
 
 
 @st.cache_data(ttl=60, show_spinner="Replaying the last days with both threshold sets…")
-def backtest(signal_type: str, current: Mapping[str, Any], proposed: Mapping[str, Any], days: int) -> dict[str, Any]:
+def backtest(
+    signal_type: str, current: Mapping[str, Any], proposed: Mapping[str, Any], days: int
+) -> dict[str, Any]:
     """bt.backtest over the reader (nothing is written); ThresholdError names a bad value or type."""
     with db.reader().connect() as c:
         return bt.backtest(c.connection.driver_connection, signal_type, dict(current), dict(proposed), days)
@@ -76,9 +78,13 @@ def comparison_frame(result: Mapping[str, Any]) -> pd.DataFrame:
     add("markets alerted", lambda s: str(s["markets"]))
     for horizon, label in (("1h", "1 h"), ("24h", "24 h"), ("settlement", "settlement")):
         add(f"scored at {label}", lambda s, h=horizon: str((s["figures"].get(h) or {}).get("alerts", 0)))
-        add(f"moved their way at {label}",
-            lambda s, h=horizon: _rate((s["figures"].get(h) or {}).get("moved_in_direction")))
-        add(f"profit per alert at {label} after fees",
-            lambda s, h=horizon: _profit((s["figures"].get(h) or {}).get("profit_pct_per_alert")))
+        add(
+            f"moved their way at {label}",
+            lambda s, h=horizon: _rate((s["figures"].get(h) or {}).get("moved_in_direction")),
+        )
+        add(
+            f"profit per alert at {label} after fees",
+            lambda s, h=horizon: _profit((s["figures"].get(h) or {}).get("profit_pct_per_alert")),
+        )
     add("right once resolved", lambda s: _rate((s["figures"].get("settlement") or {}).get("hit_rate")))
     return pd.DataFrame(rows)

@@ -76,8 +76,10 @@ def describe_price_spike(row: Mapping[str, Any]) -> str:
     minutes = (row["window_end"] - row["window_start"]).total_seconds() / 60
     span = f"{minutes:.0f} min to {_clock(row['window_end'])}"
     if row.get("kind") == "volume_z" or not _present(row.get("price_before")):
-        return (f"{_money(float(row.get('volume_usdc') or 0))} traded in the {span}, "
-                f"{float(row.get('volume_z') or 0):.1f} standard deviations above the market's baseline")
+        return (
+            f"{_money(float(row.get('volume_usdc') or 0))} traded in the {span}, "
+            f"{float(row.get('volume_z') or 0):.1f} standard deviations above the market's baseline"
+        )
     before, after = float(row["price_before"]), float(row["price_after"])
     return f"price moved from {before:.2f} to {after:.2f} ({(after - before) * 100:+.1f} pts) in the {span}"
 
@@ -95,8 +97,10 @@ def describe_size_anomaly(row: Mapping[str, Any]) -> str:
 def describe_wallet_cluster(row: Mapping[str, Any]) -> str:
     outcome = row.get("outcome") if _present(row.get("outcome")) else "one outcome"
     minutes = (row["ended_at"] - row["started_at"]).total_seconds() / 60
-    return (f"{int(row['wallet_count'])} wallets put {_money(float(row['total_usdc']))} on {outcome} "
-            f"within {duration_words(minutes / 60)}")
+    return (
+        f"{int(row['wallet_count'])} wallets put {_money(float(row['total_usdc']))} on {outcome} "
+        f"within {duration_words(minutes / 60)}"
+    )
 
 
 def describe_generic(row: Mapping[str, Any]) -> str:
@@ -127,12 +131,26 @@ class SignalType:
 
 
 SIGNAL_TYPES: tuple[SignalType, ...] = (
-    SignalType("fresh_wallet_trades", "Fresh-wallet trades", "traded_at", describe_fresh_wallet_trade,
-               has_token=True, has_wallet=True),
-    SignalType("arbitrage_windows", "Arbitrage windows", "opened_at", describe_arbitrage_window, has_event=True),
+    SignalType(
+        "fresh_wallet_trades",
+        "Fresh-wallet trades",
+        "traded_at",
+        describe_fresh_wallet_trade,
+        has_token=True,
+        has_wallet=True,
+    ),
+    SignalType(
+        "arbitrage_windows", "Arbitrage windows", "opened_at", describe_arbitrage_window, has_event=True
+    ),
     SignalType("price_spikes", "Price and volume spikes", "window_end", describe_price_spike, has_token=True),
-    SignalType("size_anomalies", "Size anomalies", "traded_at", describe_size_anomaly, has_token=True,
-               has_wallet=True),
+    SignalType(
+        "size_anomalies",
+        "Size anomalies",
+        "traded_at",
+        describe_size_anomaly,
+        has_token=True,
+        has_wallet=True,
+    ),
     SignalType("wallet_clusters", "Wallet clusters", "started_at", describe_wallet_cluster, has_token=True),
 )
 

@@ -24,17 +24,26 @@ def catalogue_frame(overrides: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for signal_type, table in sorted(thresholds.catalogue().items()):
         for name, t in sorted(table.items()):
-            rows.append({"signal": signal_type, "threshold": name, "default": t.default,
-                         "environment": os.environ.get(t.env_var), "override": saved.get((signal_type, name)),
-                         "range": f"{'' if t.minimum is None else t.minimum} … {'' if t.maximum is None else t.maximum}",
-                         "meaning": t.doc})
+            rows.append(
+                {
+                    "signal": signal_type,
+                    "threshold": name,
+                    "default": t.default,
+                    "environment": os.environ.get(t.env_var),
+                    "override": saved.get((signal_type, name)),
+                    "range": f"{'' if t.minimum is None else t.minimum} … {'' if t.maximum is None else t.maximum}",
+                    "meaning": t.doc,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def saved_overrides(overrides: pd.DataFrame, signal_type: str) -> dict[str, Any]:
     """The overrides the next run applies for this signal (the catalogue's names only), as stored."""
     known = thresholds.catalogue().get(signal_type, {})
-    return {r.name: r.value for r in overrides.itertuples() if r.signal_type == signal_type and r.name in known}
+    return {
+        r.name: r.value for r in overrides.itertuples() if r.signal_type == signal_type and r.name in known
+    }
 
 
 def _run_backtest(overrides: pd.DataFrame, signal_type: str, name: str, raw: str, days: int) -> None:
@@ -46,8 +55,10 @@ def _run_backtest(overrides: pd.DataFrame, signal_type: str, name: str, raw: str
         st.error(f"Not backtested: {exc}")
         return
     if signal_type not in scorecards.backtest_types():
-        st.info(f"{signal_type} has no backtest yet (available for {', '.join(scorecards.backtest_types())}); "
-                f"you can still save {name} = {value}.")
+        st.info(
+            f"{signal_type} has no backtest yet (available for {', '.join(scorecards.backtest_types())}); "
+            f"you can still save {name} = {value}."
+        )
         return
     current = saved_overrides(overrides, signal_type)
     try:
@@ -59,16 +70,24 @@ def _run_backtest(overrides: pd.DataFrame, signal_type: str, name: str, raw: str
 
 
 def render_backtest(result: Mapping[str, Any]) -> None:
-    st.markdown(f"**Backtest of {result['signal_type']}, last {result['days']} days** "
-                f"({result['from'][:16].replace('T', ' ')} to {result['to'][:16].replace('T', ' ')} UTC)")
+    st.markdown(
+        f"**Backtest of {result['signal_type']}, last {result['days']} days** "
+        f"({result['from'][:16].replace('T', ' ')} to {result['to'][:16].replace('T', ' ')} UTC)"
+    )
     left, right = st.columns(2)
     now = result["current"]
-    for column, side, title in ((left, "current", "Current thresholds"), (right, "proposed", "Proposed thresholds")):
+    for column, side, title in (
+        (left, "current", "Current thresholds"),
+        (right, "proposed", "Proposed thresholds"),
+    ):
         figures = result[side]
         with column.container(border=True):
             st.markdown(f"**{title}**")
-            for box, (label, field) in zip(st.columns([1, 1, 1.4]), (("Alerts", "alerts"), ("Markets", "markets"),
-                                                            ("Suppressed", "suppressed")), strict=True):
+            for box, (label, field) in zip(
+                st.columns([1, 1, 1.4]),
+                (("Alerts", "alerts"), ("Markets", "markets"), ("Suppressed", "suppressed")),
+                strict=True,
+            ):
                 delta = None if side == "current" else figures[field] - now[field]
                 box.metric(f"{label} ({side})", f"{figures[field]:,}", delta=delta, delta_color="off")
             st.caption(f"Scorecard of the scored alerts: {figures['headline']}")

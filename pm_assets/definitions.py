@@ -25,8 +25,16 @@ from pm_assets.warehouse_maintenance import (
 )
 
 DOMAINS = [
-    markets, trades, wallets, books, prices, signals, coverage,
-    ingestion_sensors, stream, alerts,
+    markets,
+    trades,
+    wallets,
+    books,
+    prices,
+    signals,
+    coverage,
+    ingestion_sensors,
+    stream,
+    alerts,
 ]
 
 

@@ -19,7 +19,9 @@ def warehouse_partitions(
     Refreshed daily; rows older than the first partition land in each table's default partition.
     """
     with warehouse.engine().begin() as conn:
-        created = conn.execute(text("select pm_ensure_all_partitions(:m)"), {"m": config.months_ahead}).scalar()
+        created = conn.execute(
+            text("select pm_ensure_all_partitions(:m)"), {"m": config.months_ahead}
+        ).scalar()
     context.log.info("created %s partitions", created)
     return dg.MaterializeResult(metadata={"partitions_created": dg.MetadataValue.int(int(created or 0))})
 
@@ -34,11 +36,18 @@ warehouse_partitions_schedule = dg.ScheduleDefinition(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(key, group_name="warehouse", kinds={"postgres"}, deps=[dg.AssetKey("trades")],
-                     description=doc)
+        dg.AssetSpec(
+            key, group_name="warehouse", kinds={"postgres"}, deps=[dg.AssetKey("trades")], description=doc
+        )
         for key, doc in (
-            ("market_volume_daily", "Per-market daily traded USDC and fills, for the dashboards' market pages."),
-            ("wallet_positions", "Per-wallet, per-token net position and volume, for the dashboards' wallet pages."),
+            (
+                "market_volume_daily",
+                "Per-market daily traded USDC and fills, for the dashboards' market pages.",
+            ),
+            (
+                "wallet_positions",
+                "Per-wallet, per-token net position and volume, for the dashboards' wallet pages.",
+            ),
         )
     ],
 )
@@ -48,7 +57,9 @@ def dashboard_rollups(warehouse: WarehouseResource):
     with warehouse.engine().begin() as conn:
         rows = dict(conn.execute(text("select rollup, pairs from pm_refresh_dashboard_rollups()")).all())
     for key in ("market_volume_daily", "wallet_positions"):
-        yield dg.MaterializeResult(asset_key=key, metadata={"rows_upserted": dg.MetadataValue.int(int(rows.get(key, 0)))})
+        yield dg.MaterializeResult(
+            asset_key=key, metadata={"rows_upserted": dg.MetadataValue.int(int(rows.get(key, 0)))}
+        )
 
 
 dashboard_rollups_schedule = dg.ScheduleDefinition(

@@ -9,8 +9,18 @@ from __future__ import annotations
 import hashlib
 import json
 
-_KEYS = ("market", "asset_id", "timestamp", "hash", "bids", "asks", "min_order_size", "tick_size",
-         "neg_risk", "last_trade_price")
+_KEYS = (
+    "market",
+    "asset_id",
+    "timestamp",
+    "hash",
+    "bids",
+    "asks",
+    "min_order_size",
+    "tick_size",
+    "neg_risk",
+    "last_trade_price",
+)
 
 
 def book_hash(book: dict, min_order_size: str | None = None, neg_risk: bool | None = None) -> str:

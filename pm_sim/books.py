@@ -156,8 +156,11 @@ def ladders(world: World, m: Market, outcome: int, e: int) -> tuple[float, Ladde
 def levels(world: World, m: Market, outcome: int, e: int) -> tuple[float, dict[str, str], dict[str, str]]:
     """Book as {price_str: size_str} maps (for ws diffs)."""
     tick, bids, asks = ladders(world, m, outcome, e)
-    return (tick, {_price_text(p, tick): _size_text(s) for p, s in bids},
-            {_price_text(p, tick): _size_text(s) for p, s in asks})
+    return (
+        tick,
+        {_price_text(p, tick): _size_text(s) for p, s in bids},
+        {_price_text(p, tick): _size_text(s) for p, s in asks},
+    )
 
 
 # Every websocket step formats every level of every changed book; prices and sizes repeat across epochs.
@@ -174,17 +177,37 @@ def book_dict(world: World, m: Market, outcome: int, t: float, ltp: str, ws: boo
     return assemble(m, m.token_ids[outcome], int(t * 1000), b, a, tick_str(tick), ltp, ws)
 
 
-def assemble(m: Market, asset: str, ts_ms: int, bids: list, asks: list, tick: str, ltp: str, ws: bool) -> dict:
-    rest = {"market": m.condition_id, "asset_id": asset, "timestamp": str(ts_ms), "hash": "", "bids": bids,
-            "asks": asks, "min_order_size": "5", "tick_size": tick, "neg_risk": m.neg_risk,
-            "last_trade_price": ltp}
+def assemble(
+    m: Market, asset: str, ts_ms: int, bids: list, asks: list, tick: str, ltp: str, ws: bool
+) -> dict:
+    rest = {
+        "market": m.condition_id,
+        "asset_id": asset,
+        "timestamp": str(ts_ms),
+        "hash": "",
+        "bids": bids,
+        "asks": asks,
+        "min_order_size": "5",
+        "tick_size": tick,
+        "neg_risk": m.neg_risk,
+        "last_trade_price": ltp,
+    }
     if m.version == "v2":
         rest["version"] = "v2"
     rest["hash"] = book_hash(rest)
     if not ws:
         return rest
-    out = {"market": m.condition_id, "asset_id": asset, "timestamp": rest["timestamp"], "hash": rest["hash"],
-           "bids": bids, "asks": asks, "tick_size": tick, "event_type": "book", "last_trade_price": ltp}
+    out = {
+        "market": m.condition_id,
+        "asset_id": asset,
+        "timestamp": rest["timestamp"],
+        "hash": rest["hash"],
+        "bids": bids,
+        "asks": asks,
+        "tick_size": tick,
+        "event_type": "book",
+        "last_trade_price": ltp,
+    }
     if m.version == "v2":
         out["version"] = "v2"
     return out

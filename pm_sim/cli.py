@@ -36,22 +36,42 @@ def parser() -> argparse.ArgumentParser:
 
 
 def config_from(ns: argparse.Namespace) -> SimConfig:
-    cfg = SimConfig(seed=ns.seed, markets=min(ns.markets, 50_000), trades_per_second=ns.trades_per_second,
-                    ws_rate=ns.ws_rate, speed=ns.speed, history_hours=ns.history_hours,
-                    horizon_hours=ns.horizon_hours, v2_fraction=ns.v2_fraction, era=ns.era,
-                    data_v1=ns.data_v1 == "on", gamma_version_default=ns.gamma_version_default,
-                    faults=ns.faults, ws_idle_timeout=ns.ws_idle_timeout, rate_limits=not ns.no_rate_limits,
-                    ground_truth_path=ns.ground_truth)
+    cfg = SimConfig(
+        seed=ns.seed,
+        markets=min(ns.markets, 50_000),
+        trades_per_second=ns.trades_per_second,
+        ws_rate=ns.ws_rate,
+        speed=ns.speed,
+        history_hours=ns.history_hours,
+        horizon_hours=ns.horizon_hours,
+        v2_fraction=ns.v2_fraction,
+        era=ns.era,
+        data_v1=ns.data_v1 == "on",
+        gamma_version_default=ns.gamma_version_default,
+        faults=ns.faults,
+        ws_idle_timeout=ns.ws_idle_timeout,
+        rate_limits=not ns.no_rate_limits,
+        ground_truth_path=ns.ground_truth,
+    )
     if ns.start:
-        cfg.start = float(ns.start) if ns.start.replace(".", "").isdigit() else \
-            datetime.fromisoformat(ns.start.replace("Z", "+00:00")).timestamp()
+        cfg.start = (
+            float(ns.start)
+            if ns.start.replace(".", "").isdigit()
+            else datetime.fromisoformat(ns.start.replace("Z", "+00:00")).timestamp()
+        )
     return cfg
 
 
 def urls(host: str, port: int) -> dict:
     base = f"http://{host}:{port}"
-    return {"base_url": base, "gamma_url": base + "/gamma", "clob_url": base + "/clob", "data_url": base + "/data",
-            "ws_url": f"ws://{host}:{port}/ws/market", "admin_url": base + "/admin"}
+    return {
+        "base_url": base,
+        "gamma_url": base + "/gamma",
+        "clob_url": base + "/clob",
+        "data_url": base + "/data",
+        "ws_url": f"ws://{host}:{port}/ws/market",
+        "admin_url": base + "/admin",
+    }
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -65,9 +85,15 @@ def bind(host: str, port: int) -> socket.socket:
 def make_server(app, sock: socket.socket):
     import uvicorn
 
-    config = uvicorn.Config(app, log_level="warning", ws="websockets-sansio", lifespan="off",
-                            ws_ping_interval=None, access_log=False,
-                            timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        ws="websockets-sansio",
+        lifespan="off",
+        ws_ping_interval=None,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
     return uvicorn.Server(config)
 
 

@@ -74,27 +74,52 @@ def clob_market(sim: Sim, m: Market, t: float) -> dict:
     p = w.price(m, t)
     winners = [closed and m.winner == 0, closed and m.winner == 1]
     return {
-        "enable_order_book": m.has_book, "active": True, "closed": closed, "archived": False,
-        "accepting_orders": m.has_book and not closed, "accepting_order_timestamp": iso(m.created_at + 60, False),
-        "minimum_order_size": 5, "minimum_tick_size": w.tick_at(m, t), "condition_id": m.condition_id,
-        "question_id": m.question_id, "question": m.question, "description": f"This market resolves Yes if: {m.question}",
-        "market_slug": m.slug, "end_date_iso": iso(m.end_date, False), "game_start_time": None, "seconds_delay": 0,
-        "fpmm": "", "maker_base_fee": 0, "taker_base_fee": 1000 if m.fee_schedule else 0,
-        "notifications_enabled": True, "neg_risk": m.neg_risk, "neg_risk_market_id": m.neg_risk_market_id or "",
+        "enable_order_book": m.has_book,
+        "active": True,
+        "closed": closed,
+        "archived": False,
+        "accepting_orders": m.has_book and not closed,
+        "accepting_order_timestamp": iso(m.created_at + 60, False),
+        "minimum_order_size": 5,
+        "minimum_tick_size": w.tick_at(m, t),
+        "condition_id": m.condition_id,
+        "question_id": m.question_id,
+        "question": m.question,
+        "description": f"This market resolves Yes if: {m.question}",
+        "market_slug": m.slug,
+        "end_date_iso": iso(m.end_date, False),
+        "game_start_time": None,
+        "seconds_delay": 0,
+        "fpmm": "",
+        "maker_base_fee": 0,
+        "taker_base_fee": 1000 if m.fee_schedule else 0,
+        "notifications_enabled": True,
+        "neg_risk": m.neg_risk,
+        "neg_risk_market_id": m.neg_risk_market_id or "",
         "neg_risk_request_id": ("0x" + m.question_id[2:][::-1]) if m.neg_risk else "",
         "icon": f"https://polymarket-upload.s3.us-east-2.amazonaws.com/sim-{m.idx}.png",
         "image": f"https://polymarket-upload.s3.us-east-2.amazonaws.com/sim-{m.idx}.png",
-        "rewards": {"rates": None, "min_size": 0, "max_spread": 0}, "is_50_50_outcome": False,
-        "tokens": [{"token_id": tok, "outcome": m.outcomes[i], "price": round(p if i == 0 else 1 - p, 4),
-                    "winner": winners[i]} for i, tok in enumerate(m.token_ids)],
+        "rewards": {"rates": None, "min_size": 0, "max_spread": 0},
+        "is_50_50_outcome": False,
+        "tokens": [
+            {
+                "token_id": tok,
+                "outcome": m.outcomes[i],
+                "price": round(p if i == 0 else 1 - p, 4),
+                "winner": winners[i],
+            }
+            for i, tok in enumerate(m.token_ids)
+        ],
         "tags": [m.tag[1]],
     }
 
 
 def simplified(sim: Sim, m: Market, t: float) -> dict:
     d = clob_market(sim, m, t)
-    return {k: d[k] for k in ("condition_id", "rewards", "tokens", "active", "closed", "archived",
-                              "accepting_orders")}
+    return {
+        k: d[k]
+        for k in ("condition_id", "rewards", "tokens", "active", "closed", "archived", "accepting_orders")
+    }
 
 
 def _page(rows_fn, cursor: str | None) -> dict:
@@ -105,7 +130,7 @@ def _page(rows_fn, cursor: str | None) -> dict:
     if start < 0:
         return {"limit": PAGE, "count": 0, "next_cursor": "LTE=", "data": []}
     rows = rows_fn()
-    data = rows[start: start + PAGE]
+    data = rows[start : start + PAGE]
     nxt = start + PAGE
     cur = base64.b64encode(str(nxt).encode()).decode() if nxt < len(rows) else "LTE="
     return {"limit": PAGE, "count": len(data), "next_cursor": cur, "data": data}
@@ -122,6 +147,7 @@ def routes(sim: Sim) -> list[Route]:
                 return clob_error(e.status, e.msg)
             except (orjson.JSONDecodeError, TypeError, KeyError, AttributeError):
                 return clob_error(400, "Invalid payload")
+
         return handler
 
     async def body_list(request: Request, cap: int = 500) -> list:
@@ -168,24 +194,33 @@ def routes(sim: Sim) -> list[Route]:
         return js({"mid": mid_for(sim, request.query_params.get("token_id"))})
 
     async def midpoints(request):
-        toks = ([str(x["token_id"]) for x in await body_list(request)] if request.method == "POST"
-                else qlist(request.query_params, "token_ids"))
+        toks = (
+            [str(x["token_id"]) for x in await body_list(request)]
+            if request.method == "POST"
+            else qlist(request.query_params, "token_ids")
+        )
         return js({t: mid_for(sim, t) for t in toks})
 
     async def spread(request):
         return js({"spread": spread_for(sim, request.query_params.get("token_id"))})
 
     async def spreads(request):
-        toks = ([str(x["token_id"]) for x in await body_list(request)] if request.method == "POST"
-                else qlist(request.query_params, "token_ids"))
+        toks = (
+            [str(x["token_id"]) for x in await body_list(request)]
+            if request.method == "POST"
+            else qlist(request.query_params, "token_ids")
+        )
         return js({t: spread_for(sim, t) for t in toks})
 
     async def ltp(request):
         return js(last_trade(sim, request.query_params.get("token_id")))
 
     async def ltps(request):
-        toks = ([str(x["token_id"]) for x in await body_list(request)] if request.method == "POST"
-                else qlist(request.query_params, "token_ids"))
+        toks = (
+            [str(x["token_id"]) for x in await body_list(request)]
+            if request.method == "POST"
+            else qlist(request.query_params, "token_ids")
+        )
         return js([{"token_id": t, **last_trade(sim, t)} for t in toks])
 
     async def prices_history(request):
@@ -220,12 +255,17 @@ def routes(sim: Sim) -> list[Route]:
             t = sim.now()
 
             def rows():
-                ms = w.markets if "sampling" not in kind else [m for m in w.markets if m.has_book
-                                                              and m.created_at <= t < m.close_time]
+                ms = (
+                    w.markets
+                    if "sampling" not in kind
+                    else [m for m in w.markets if m.has_book and m.created_at <= t < m.close_time]
+                )
                 ms = [m for m in ms if m.created_at <= t]
                 fn = simplified if "simplified" in kind else clob_market
                 return [fn(sim, m, t) for m in ms]
+
             return js(_page(rows, request.query_params.get("next_cursor")))
+
         return handler
 
     async def market(request):
@@ -241,19 +281,31 @@ def routes(sim: Sim) -> list[Route]:
         m = w.markets[idx]
         t = sim.now()
         fs = m.fee_schedule
-        return js({"gst": None, "r": {"min_size": 0, "max_spread": 0}, "t": [{"t": tok, "o": m.outcomes[i]} for i, tok in
-                                                                          enumerate(m.token_ids)],
-                   "mos": 5, "mts": w.tick_at(m, t), "mbf": 0, "tbf": 1000 if fs else 0, "rfqe": False,
-                   "itode": False, "ibce": False,
-                   "fd": {"r": fs["rate"], "e": fs["exponent"], "to": fs["takerOnly"]} if fs else None,
-                   "oas": iso(m.created_at + 60, False)})
+        return js(
+            {
+                "gst": None,
+                "r": {"min_size": 0, "max_spread": 0},
+                "t": [{"t": tok, "o": m.outcomes[i]} for i, tok in enumerate(m.token_ids)],
+                "mos": 5,
+                "mts": w.tick_at(m, t),
+                "mbf": 0,
+                "tbf": 1000 if fs else 0,
+                "rfqe": False,
+                "itode": False,
+                "ibce": False,
+                "fd": {"r": fs["rate"], "e": fs["exponent"], "to": fs["takerOnly"]} if fs else None,
+                "oas": iso(m.created_at + 60, False),
+            }
+        )
 
     async def tick_size(request):
         tok = request.path_params.get("tok") or request.query_params.get("token_id")
         try:
             m, _ = _lookup(sim, tok, need_book=False)
         except _Err as e:
-            raise _Err(e.status if e.status == 400 else 404, e.msg if e.status == 400 else "market not found") from e
+            raise _Err(
+                e.status if e.status == 400 else 404, e.msg if e.status == 400 else "market not found"
+            ) from e
         return js({"minimum_tick_size": w.tick_at(m, sim.now())})
 
     async def neg_risk(request):
@@ -266,24 +318,39 @@ def routes(sim: Sim) -> list[Route]:
 
     async def by_token(request):
         m, _ = _lookup(sim, request.path_params["tok"], need_book=False)
-        return js({"condition_id": m.condition_id, "primary_token_id": m.token_ids[0],
-                   "secondary_token_id": m.token_ids[1]})
+        return js(
+            {
+                "condition_id": m.condition_id,
+                "primary_token_id": m.token_ids[0],
+                "secondary_token_id": m.token_ids[1],
+            }
+        )
 
     r = [
-        ("/", ok, ["GET"]), ("/ok", ok, ["GET"]), ("/time", server_time, ["GET"]), ("/book", book, ["GET"]),
-        ("/books", books, ["POST"]), ("/price", price, ["GET"]), ("/prices", prices, ["GET", "POST"]),
-        ("/midpoint", midpoint, ["GET"]), ("/midpoints", midpoints, ["GET", "POST"]),
-        ("/spread", spread, ["GET"]), ("/spreads", spreads, ["GET", "POST"]),
-        ("/last-trade-price", ltp, ["GET"]), ("/last-trades-prices", ltps, ["GET", "POST"]),
+        ("/", ok, ["GET"]),
+        ("/ok", ok, ["GET"]),
+        ("/time", server_time, ["GET"]),
+        ("/book", book, ["GET"]),
+        ("/books", books, ["POST"]),
+        ("/price", price, ["GET"]),
+        ("/prices", prices, ["GET", "POST"]),
+        ("/midpoint", midpoint, ["GET"]),
+        ("/midpoints", midpoints, ["GET", "POST"]),
+        ("/spread", spread, ["GET"]),
+        ("/spreads", spreads, ["GET", "POST"]),
+        ("/last-trade-price", ltp, ["GET"]),
+        ("/last-trades-prices", ltps, ["GET", "POST"]),
         ("/prices-history", prices_history, ["GET"]),
-        ("/markets", listing("markets"), ["GET"]), ("/sampling-markets", listing("sampling-markets"), ["GET"]),
+        ("/markets", listing("markets"), ["GET"]),
+        ("/sampling-markets", listing("sampling-markets"), ["GET"]),
         ("/simplified-markets", listing("simplified-markets"), ["GET"]),
         ("/sampling-simplified-markets", listing("sampling-simplified-markets"), ["GET"]),
-        ("/markets/{cid}", market, ["GET"]), ("/clob-markets/{cid}", clob_markets, ["GET"]),
-        ("/tick-size", tick_size, ["GET"]), ("/tick-size/{tok}", tick_size, ["GET"]),
-        ("/neg-risk", neg_risk, ["GET"]), ("/fee-rate", fee_rate, ["GET"]),
+        ("/markets/{cid}", market, ["GET"]),
+        ("/clob-markets/{cid}", clob_markets, ["GET"]),
+        ("/tick-size", tick_size, ["GET"]),
+        ("/tick-size/{tok}", tick_size, ["GET"]),
+        ("/neg-risk", neg_risk, ["GET"]),
+        ("/fee-rate", fee_rate, ["GET"]),
         ("/markets-by-token/{tok}", by_token, ["GET"]),
     ]
     return [Route(p, guard(f), methods=ms) for p, f, ms in r]
-
-

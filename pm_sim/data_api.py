@@ -20,7 +20,7 @@ CID = re.compile(r"^0x[0-9a-fA-F]{64}$")
 ADJ = ("Comfortable", "Grumpy", "Absolute", "Quiet", "Brave", "Lucky", "Swift", "Clever", "Gentle", "Bold")
 NOUN = ("Insulation", "Pipeline", "Raise", "Harbor", "Falcon", "Ledger", "Summit", "Comet", "Anchor", "Maple")
 SECRET = b"pm-sim-cursor"
-SQ = 10 ** 7
+SQ = 10**7
 
 
 class _Bad(Exception):
@@ -31,11 +31,13 @@ class _Bad(Exception):
 # ------------------------------------------------------------------ cursors
 def make_cursor(kind: str, limit: int, key: tuple, depth: int) -> str:
     ts_ms, m, jj = key
-    sq = (ts_ms % 1000) * 10 ** 15 + m * SQ + jj
+    sq = (ts_ms % 1000) * 10**15 + m * SQ + jj
     data = {"type": kind, "params": {"l": limit, "ts": ts_ms // 1000, "sq": str(sq), "d": depth}}
     raw = orjson.dumps(data)
     sig = hashlib.md5(SECRET + raw).hexdigest()  # noqa: S324 - an opaque tag, not security
-    return base64.urlsafe_b64encode(b'{"data":' + raw + b',"sig":"' + sig.encode() + b'"}').decode().rstrip("=")
+    return (
+        base64.urlsafe_b64encode(b'{"data":' + raw + b',"sig":"' + sig.encode() + b'"}').decode().rstrip("=")
+    )
 
 
 def read_cursor(kind: str, cur: str) -> tuple[int, tuple, int]:
@@ -46,7 +48,7 @@ def read_cursor(kind: str, cur: str) -> tuple[int, tuple, int]:
             raise ValueError
         p = data["params"]
         sq = int(p["sq"])
-        key = (p["ts"] * 1000 + sq // 10 ** 15, (sq % 10 ** 15) // SQ, sq % SQ)
+        key = (p["ts"] * 1000 + sq // 10**15, (sq % 10**15) // SQ, sq % SQ)
         return int(p["l"]), key, int(p["d"])
     except (ValueError, KeyError, TypeError) as exc:
         raise _Bad("invalid cursor", "cursor") from exc
@@ -57,8 +59,15 @@ def profile(sim: Sim, widx: int) -> dict:
     s = sim.cfg.seed
     addr = sim.world.wallet_address(widx)
     r = u01(s, 500, widx)
-    name = "" if r < 0.4 else (f"{addr}-{1760000000000 + h(s, 501, widx) % 10 ** 10}" if r < 0.7
-                               else f"{ADJ[h(s, 502, widx) % 10].lower()}{h(s, 503, widx) % 1000}")
+    name = (
+        ""
+        if r < 0.4
+        else (
+            f"{addr}-{1760000000000 + h(s, 501, widx) % 10**10}"
+            if r < 0.7
+            else f"{ADJ[h(s, 502, widx) % 10].lower()}{h(s, 503, widx) % 1000}"
+        )
+    )
     return {"name": name, "pseudonym": f"{ADJ[h(s, 504, widx) % 10]}-{NOUN[h(s, 505, widx) % 10]}"}
 
 
@@ -76,19 +85,40 @@ def trade_v2(sim: Sim, r: tuple) -> dict:
     ev = w.events[m.event_idx]
     odd = m.idx % 97 == 13  # a few real rows carry outcome_index 999 and an empty event_slug
     p = profile(sim, r[3])
-    return {"proxy_wallet": w.wallet_address(r[3]), "side": "BUY" if r[4] == 0 else "SELL",
-            "token_id": m.token_ids[r[5]], "condition_id": m.condition_id, "size": r[6], "price": r[7],
-            "timestamp": r[0] // 1000, "title": m.question, "slug": m.slug,
-            "icon": f"https://polymarket-upload.s3.us-east-2.amazonaws.com/sim-{m.idx}.png",
-            "event_slug": "" if odd else ev.slug, "outcome": m.outcomes[r[5]], "outcome_index": 999 if odd else r[5],
-            "name": p["name"], "pseudonym": p["pseudonym"], "bio": "", "profile_image": "",
-            "profile_image_optimized": "", "transaction_hash": tx_hash(sim.cfg.seed, r[8])}
+    return {
+        "proxy_wallet": w.wallet_address(r[3]),
+        "side": "BUY" if r[4] == 0 else "SELL",
+        "token_id": m.token_ids[r[5]],
+        "condition_id": m.condition_id,
+        "size": r[6],
+        "price": r[7],
+        "timestamp": r[0] // 1000,
+        "title": m.question,
+        "slug": m.slug,
+        "icon": f"https://polymarket-upload.s3.us-east-2.amazonaws.com/sim-{m.idx}.png",
+        "event_slug": "" if odd else ev.slug,
+        "outcome": m.outcomes[r[5]],
+        "outcome_index": 999 if odd else r[5],
+        "name": p["name"],
+        "pseudonym": p["pseudonym"],
+        "bio": "",
+        "profile_image": "",
+        "profile_image_optimized": "",
+        "transaction_hash": tx_hash(sim.cfg.seed, r[8]),
+    }
 
 
-V1_KEYS = {"proxy_wallet": "proxyWallet", "token_id": "asset", "condition_id": "conditionId",
-           "event_slug": "eventSlug", "outcome_index": "outcomeIndex", "profile_image": "profileImage",
-           "profile_image_optimized": "profileImageOptimized", "transaction_hash": "transactionHash",
-           "usdc_size": "usdcSize"}
+V1_KEYS = {
+    "proxy_wallet": "proxyWallet",
+    "token_id": "asset",
+    "condition_id": "conditionId",
+    "event_slug": "eventSlug",
+    "outcome_index": "outcomeIndex",
+    "profile_image": "profileImage",
+    "profile_image_optimized": "profileImageOptimized",
+    "transaction_hash": "transactionHash",
+    "usdc_size": "usdcSize",
+}
 
 
 def to_v1(d: dict) -> dict:
@@ -143,7 +173,9 @@ def _month_floor(t: float) -> float:
     return datetime(y, mth, 1, tzinfo=UTC).timestamp()
 
 
-def query_trades(sim: Sim, qp, want: int, anchor: tuple | None, v1: bool = False) -> tuple[list[tuple], bool, bool]:
+def query_trades(
+    sim: Sim, qp, want: int, anchor: tuple | None, v1: bool = False
+) -> tuple[list[tuple], bool, bool]:
     """Rows newest first (taker rows, plus makers when taker_only=false). Returns (rows, more, global)."""
     now_ms = sim.clock.now_ms()
     markets = _conditions(sim, qp)
@@ -192,6 +224,7 @@ def routes(sim: Sim) -> list[Route]:
                 return v2_error(e.status, e.msg, e.param)
             except ValueError as e:
                 return v2_error(400, f"invalid parameter: {e}", "query")
+
         return handler
 
     async def trades_v2(request: Request):
@@ -206,8 +239,12 @@ def routes(sim: Sim) -> list[Route]:
         if glob and cap and depth >= int(cap):
             more = False  # the burst is deeper than the unfiltered feed pages back
         nxt = make_cursor("trades", limit, rows[-1][:3], depth) if more and rows else None
-        return js({"data": [trade_v2(sim, r) for r in rows],
-                   "pagination": {"limit": limit, "offset": 0, "has_more": nxt is not None, "next_cursor": nxt}})
+        return js(
+            {
+                "data": [trade_v2(sim, r) for r in rows],
+                "pagination": {"limit": limit, "offset": 0, "has_more": nxt is not None, "next_cursor": nxt},
+            }
+        )
 
     def v1(fn):
         async def handler(request: Request):
@@ -219,6 +256,7 @@ def routes(sim: Sim) -> list[Route]:
                 return data_error(e.status, e.msg)
             except ValueError as e:
                 return data_error(400, str(e))
+
         return handler
 
     async def trades_v1(request: Request):
@@ -228,7 +266,6 @@ def routes(sim: Sim) -> list[Route]:
         if off > v1_offset_cap(sim):
             return data_error(400, f"max historical activity offset of {v1_offset_cap(sim)} exceeded")
         rows, _, _ = query_trades(sim, qp, off + limit, None, v1=True)
-        return js([to_v1(trade_v2(sim, r)) for r in rows[off: off + limit]])
+        return js([to_v1(trade_v2(sim, r)) for r in rows[off : off + limit]])
 
-    return ([Route("/v2/trades", v2(trades_v2)), Route("/trades", v1(trades_v1))]
-            + more_routes(sim, v2, v1))
+    return [Route("/v2/trades", v2(trades_v2)), Route("/trades", v1(trades_v1))] + more_routes(sim, v2, v1)

@@ -34,23 +34,50 @@ from .rng import h
 from .sim import Sim
 from .trades import tx_hash
 
-INTERVALS = {"1h": 3600, "6h": 6 * 3600, "1d": 86400, "1w": 7 * 86400, "1m": 30 * 86400, "max": None, "all": None}
+INTERVALS = {
+    "1h": 3600,
+    "6h": 6 * 3600,
+    "1d": 86400,
+    "1w": 7 * 86400,
+    "1m": 30 * 86400,
+    "max": None,
+    "all": None,
+}
 
 
 def _env(data, limit: int, nxt: str | None) -> dict:
-    return {"data": data, "pagination": {"limit": limit, "offset": 0, "has_more": nxt is not None,
-                                         "next_cursor": nxt}}
+    return {
+        "data": data,
+        "pagination": {"limit": limit, "offset": 0, "has_more": nxt is not None, "next_cursor": nxt},
+    }
 
 
 def _activity_trade(sim: Sim, r: tuple) -> dict:
     d = trade_v2(sim, r)
-    return {"proxy_wallet": d["proxy_wallet"], "timestamp": d["timestamp"], "condition_id": d["condition_id"],
-            "type": "TRADE", "size": r[6], "usdc_size": round(r[6] * r[7], 6),
-            "transaction_hash": d["transaction_hash"], "price": r[7], "token_id": d["token_id"],
-            "side": d["side"], "outcome_index": d["outcome_index"], "title": d["title"], "slug": d["slug"],
-            "icon": d["icon"], "event_slug": d["event_slug"], "outcome": d["outcome"], "name": d["name"],
-            "pseudonym": d["pseudonym"], "bio": "", "profile_image": "", "profile_image_optimized": "",
-            "_key": r[:3]}
+    return {
+        "proxy_wallet": d["proxy_wallet"],
+        "timestamp": d["timestamp"],
+        "condition_id": d["condition_id"],
+        "type": "TRADE",
+        "size": r[6],
+        "usdc_size": round(r[6] * r[7], 6),
+        "transaction_hash": d["transaction_hash"],
+        "price": r[7],
+        "token_id": d["token_id"],
+        "side": d["side"],
+        "outcome_index": d["outcome_index"],
+        "title": d["title"],
+        "slug": d["slug"],
+        "icon": d["icon"],
+        "event_slug": d["event_slug"],
+        "outcome": d["outcome"],
+        "name": d["name"],
+        "pseudonym": d["pseudonym"],
+        "bio": "",
+        "profile_image": "",
+        "profile_image_optimized": "",
+        "_key": r[:3],
+    }
 
 
 def _split_row(sim: Sim, addr: str, widx: int) -> dict | None:
@@ -66,12 +93,30 @@ def _split_row(sim: Sim, addr: str, widx: int) -> dict | None:
             break
         m = w.markets[h(sim.cfg.seed, widx, 76, k) % n]
     p = profile(sim, widx)
-    return {"proxy_wallet": addr.lower(), "timestamp": int(born), "condition_id": m.condition_id, "type": "SPLIT",
-            "size": 10.0, "usdc_size": 10.0, "transaction_hash": tx_hash(sim.cfg.seed, h(widx, 77)),
-            "price": 0, "token_id": "", "side": "", "outcome_index": 999, "title": m.question, "slug": m.slug,
-            "icon": "", "event_slug": w.events[m.event_idx].slug, "outcome": "", "name": p["name"],
-            "pseudonym": p["pseudonym"], "bio": "", "profile_image": "", "profile_image_optimized": "",
-            "_key": (int(born * 1000), 0, 0)}
+    return {
+        "proxy_wallet": addr.lower(),
+        "timestamp": int(born),
+        "condition_id": m.condition_id,
+        "type": "SPLIT",
+        "size": 10.0,
+        "usdc_size": 10.0,
+        "transaction_hash": tx_hash(sim.cfg.seed, h(widx, 77)),
+        "price": 0,
+        "token_id": "",
+        "side": "",
+        "outcome_index": 999,
+        "title": m.question,
+        "slug": m.slug,
+        "icon": "",
+        "event_slug": w.events[m.event_idx].slug,
+        "outcome": "",
+        "name": p["name"],
+        "pseudonym": p["pseudonym"],
+        "bio": "",
+        "profile_image": "",
+        "profile_image_optimized": "",
+        "_key": (int(born * 1000), 0, 0),
+    }
 
 
 def activity_page(sim: Sim, qp, limit: int, anchor: tuple | None) -> tuple[list[dict], bool]:
@@ -91,8 +136,12 @@ def activity_page(sim: Sim, qp, limit: int, anchor: tuple | None) -> tuple[list[
     if not more and (not types or "SPLIT" in types):
         sp = _split_row(sim, addr, widx)
         cids = {c.lower() for c in qlist(qp, "condition", "condition_id", "conditionId", "market")}
-        if (sp and (anchor is None or sp["_key"] < anchor) and (not cids or sp["condition_id"] in cids)
-                and sp["timestamp"] >= int(float(qp.get("start") or 0))):
+        if (
+            sp
+            and (anchor is None or sp["_key"] < anchor)
+            and (not cids or sp["condition_id"] in cids)
+            and sp["timestamp"] >= int(float(qp.get("start") or 0))
+        ):
             rows.append(sp)
     return rows[:limit], more or len(rows) > limit
 
@@ -105,24 +154,36 @@ def resolution(sim: Sim, cid: str) -> dict | None:
     m = w.markets[idx]
     t = sim.now()
     done = t >= m.close_time
-    lag = 7200 if m.dispute in ("disputed", "arbitrated") else (86400 if m.dispute == "extended_review" else 0)
+    lag = (
+        7200 if m.dispute in ("disputed", "arbitrated") else (86400 if m.dispute == "extended_review" else 0)
+    )
     status = "active"
     if done:
         status = "resolved" if t >= m.close_time + lag else ("disputed" if m.dispute else "proposed")
     d = {"condition_id": m.condition_id, "status": status}
     if status == "resolved":
         d["payouts"] = [1000000, 0] if m.winner == 0 else [0, 1000000]
-    d.update({"was_disputed": done and m.dispute in ("disputed", "arbitrated"),
-              "was_arbitrated": done and m.dispute == "arbitrated",
-              "extended_review": done and m.dispute == "extended_review",
-              "reporter": "CHAINLINK" if "Bitcoin" in m.question else "UMA_OO"})
+    d.update(
+        {
+            "was_disputed": done and m.dispute in ("disputed", "arbitrated"),
+            "was_arbitrated": done and m.dispute == "arbitrated",
+            "extended_review": done and m.dispute == "extended_review",
+            "reporter": "CHAINLINK" if "Bitcoin" in m.question else "UMA_OO",
+        }
+    )
     if status == "resolved":
         d["resolution_source"] = "reported"  # live rows: "reported" | "derived"; absent while pending
-    d.update({"resolved_at": iso(m.close_time + lag) if status == "resolved" else None,
-              "resolved_block": 80_000_000 + int(m.close_time + lag) // 2 if status == "resolved" else None,
-              "market_type": "BINARY", "last_update_timestamp": int(min(t, m.close_time + lag)),
-              "transaction_hash": tx_hash(sim.cfg.seed, h(m.idx, 78)) if done else None,
-              "log_index": h(m.idx, 79) % 300 if done else None, "new_version_q": m.version == "v2"})
+    d.update(
+        {
+            "resolved_at": iso(m.close_time + lag) if status == "resolved" else None,
+            "resolved_block": 80_000_000 + int(m.close_time + lag) // 2 if status == "resolved" else None,
+            "market_type": "BINARY",
+            "last_update_timestamp": int(min(t, m.close_time + lag)),
+            "transaction_hash": tx_hash(sim.cfg.seed, h(m.idx, 78)) if done else None,
+            "log_index": h(m.idx, 79) % 300 if done else None,
+            "new_version_q": m.version == "v2",
+        }
+    )
     return d
 
 
@@ -163,7 +224,7 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
         if qp.get("cursor"):
             limit, key, _ = read_cursor("positions", qp["cursor"])
             off = key[2]
-        page = rows[off: off + limit]
+        page = rows[off : off + limit]
         nxt = make_cursor("positions", limit, (0, 0, off + limit), 0) if len(rows) > off + limit else None
         return js(_env([public(d) for d in page], limit, nxt))
 
@@ -202,11 +263,19 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
             if t < m.created_at:
                 return js(_env([], 1, None))
             p = sim.world.price(m, t)
-            return js(_env([{"timestamp": t, "price": round(p if o == 0 else 1 - p, 4), "resolution_seconds": 0}],
-                           1, None))
+            return js(
+                _env(
+                    [{"timestamp": t, "price": round(p if o == 0 else 1 - p, 4), "resolution_seconds": 0}],
+                    1,
+                    None,
+                )
+            )
         interval = qp.get("interval")
         res = int(qp.get("bucket_seconds") or qp.get("resolution_seconds") or 0) or (
-            int(qp["fidelity"]) * 60 if qp.get("fidelity") else (3600 if interval in ("1w", "1m", "max", "all") else 300))
+            int(qp["fidelity"]) * 60
+            if qp.get("fidelity")
+            else (3600 if interval in ("1w", "1m", "max", "all") else 300)
+        )
         if interval:
             if interval not in INTERVALS:
                 raise _Bad(f"invalid interval: {interval}", "interval")
@@ -228,7 +297,9 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
         rows = []
         while t <= last and len(rows) <= limit:
             p = sim.world.price(m, t)
-            rows.append({"timestamp": t, "price": round(p if o == 0 else 1 - p, 4), "resolution_seconds": res})
+            rows.append(
+                {"timestamp": t, "price": round(p if o == 0 else 1 - p, 4), "resolution_seconds": res}
+            )
             t += res
         nxt = None
         if len(rows) > limit:
@@ -250,8 +321,12 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
             if idx is not None:
                 out.append({"condition_id": c.lower(), "value": _oi(sim, idx)})
         if not cids:
-            out.append({"condition_id": "GLOBAL", "value": round(sum(_oi(sim, i) for i in range(
-                len(sim.world.markets))), 2)})
+            out.append(
+                {
+                    "condition_id": "GLOBAL",
+                    "value": round(sum(_oi(sim, i) for i in range(len(sim.world.markets))), 2),
+                }
+            )
         return js(_env(out, len(out), None))
 
     # v1 twins: bare arrays, camelCase
@@ -267,7 +342,7 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
             raise _Bad(f"max historical activity offset of {v1_offset_cap(sim)} exceeded", "offset")
         lim = min(int(qp.get("limit", 100)), 500)
         _v1_user(qp)
-        rows = activity_page(sim, qp, off + lim, None)[0][off: off + lim]
+        rows = activity_page(sim, qp, off + lim, None)[0][off : off + lim]
         return js([to_v1(public(d)) for d in rows])
 
     async def positions_v1(request: Request):
@@ -278,25 +353,48 @@ def more_routes(sim: Sim, v2, v1) -> list[Route]:
         cids = qlist(request.query_params, "market")
         if not cids:
             raise _Bad("market is required", "market")
-        out = holders(sim, cids, min(int(request.query_params.get("limit", 20)), 20),
-                      float(request.query_params.get("minBalance") or 1))
+        out = holders(
+            sim,
+            cids,
+            min(int(request.query_params.get("limit", 20)), 20),
+            float(request.query_params.get("minBalance") or 1),
+        )
         for g in out:
             g["token"] = g.pop("token_id")  # v1 groups are {"token", "holders"} (§3.2)
-            g["holders"] = [{"displayUsernamePublic" if k == "display_username_public" else k: v
-                             for k, v in to_v1(x).items()} for x in g["holders"]]
+            g["holders"] = [
+                {
+                    "displayUsernamePublic" if k == "display_username_public" else k: v
+                    for k, v in to_v1(x).items()
+                }
+                for x in g["holders"]
+            ]
         return js(out)
 
     async def oi_v1(request: Request):
         cids = qlist(request.query_params, "market")
-        return js([{"market": c.lower(), "value": _oi(sim, sim.world.by_condition[c.lower()])} for c in cids
-                   if c.lower() in sim.world.by_condition])
+        return js(
+            [
+                {"market": c.lower(), "value": _oi(sim, sim.world.by_condition[c.lower()])}
+                for c in cids
+                if c.lower() in sim.world.by_condition
+            ]
+        )
 
     async def value_v1(request: Request):
         user = _v1_user(request.query_params)
         return js([{"user": user.lower(), "value": portfolio_value(sim, user)}])
 
-    return [Route("/v2/activity", v2(activity)), Route("/v2/positions", v2(positions_v2)),
-            Route("/v2/holders", v2(holders_v2)), Route("/v2/resolutions", v2(resolutions)),
-            Route("/v2/prices-history", v2(prices_history)), Route("/v2/value", v2(value)),
-            Route("/v2/oi", v2(oi)), Route("/activity", v1(activity_v1)), Route("/positions", v1(positions_v1)),
-            Route("/holders", v1(holders_v1)), Route("/value", v1(value_v1)), Route("/oi", v1(oi_v1))]
+    return [
+        Route("/v2/activity", v2(activity)),
+        Route("/v2/positions", v2(positions_v2)),
+        Route("/v2/holders", v2(holders_v2)),
+        Route("/v2/resolutions", v2(resolutions)),
+        Route("/v2/prices-history", v2(prices_history)),
+        Route("/v2/value", v2(value)),
+        Route("/v2/oi", v2(oi)),
+        Route("/activity", v1(activity_v1)),
+        Route("/positions", v1(positions_v1)),
+        Route("/holders", v1(holders_v1)),
+        Route("/value", v1(value_v1)),
+        Route("/oi", v1(oi_v1)),
+    ]

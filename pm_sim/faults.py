@@ -13,8 +13,17 @@ import threading
 from .rng import u01
 
 HTTP_FAULTS = ("rate_storm", "5xx", "slow", "hang", "truncate", "malformed", "drift", "cloudflare")
-KNOWN = HTTP_FAULTS + ("only", "ws_drop", "ws_stall", "ws_stall_pong", "ws_dup", "ws_reorder", "feed_cap",
-                       "data_v1_off", "retry_after")
+KNOWN = HTTP_FAULTS + (
+    "only",
+    "ws_drop",
+    "ws_stall",
+    "ws_stall_pong",
+    "ws_dup",
+    "ws_reorder",
+    "feed_cap",
+    "data_v1_off",
+    "retry_after",
+)
 
 
 class Faults:

@@ -16,8 +16,21 @@ from .rng import u01
 from .sim import Sim
 from .world import Event, Market
 
-ORDER_FIELDS = {"volume24hr", "volumeNum", "liquidityNum", "startDate", "endDate", "createdAt", "id",
-                "volume", "liquidity", "closedTime", "competitive", "volume1wk", "volume1mo"}
+ORDER_FIELDS = {
+    "volume24hr",
+    "volumeNum",
+    "liquidityNum",
+    "startDate",
+    "endDate",
+    "createdAt",
+    "id",
+    "volume",
+    "liquidity",
+    "closedTime",
+    "competitive",
+    "volume1wk",
+    "volume1mo",
+}
 IMG = "https://polymarket-upload.s3.us-east-2.amazonaws.com/sim-{}.png"
 
 
@@ -32,23 +45,58 @@ def market_json(sim: Sim, m: Market, t: float, with_events: bool = True) -> dict
     p = w.price(m, t)
     vol = _vol(sim, m)
     liq = _liq(sim, m)
-    d: dict = {"id": m.id, "question": m.question, "conditionId": m.gamma_condition_id, "slug": m.slug,
-               "resolutionSource": "", "endDate": iso(m.end_date, False), "liquidity": repr(liq),
-               "startDate": iso(m.created_at + 300), "image": IMG.format(m.idx), "icon": IMG.format(m.idx),
-               "description": f"This market resolves Yes if: {m.question}", "outcomes": _enc(m.outcomes)}
+    d: dict = {
+        "id": m.id,
+        "question": m.question,
+        "conditionId": m.gamma_condition_id,
+        "slug": m.slug,
+        "resolutionSource": "",
+        "endDate": iso(m.end_date, False),
+        "liquidity": repr(liq),
+        "startDate": iso(m.created_at + 300),
+        "image": IMG.format(m.idx),
+        "icon": IMG.format(m.idx),
+        "description": f"This market resolves Yes if: {m.question}",
+        "outcomes": _enc(m.outcomes),
+    }
     if not (closed and u01(w.seed, 401, m.idx) < 0.3):  # outcomePrices sometimes absent on closed rows
         d["outcomePrices"] = _enc([_p(p), _p(1 - p)])
-    d.update({"volume": repr(vol), "active": True, "closed": closed, "marketMakerAddress": "",
-              "createdAt": iso(m.created_at), "updatedAt": iso(min(t, m.close_time)), "new": False,
-              "featured": False, "submitted_by": "0x91430CaD2d3975766499717fA0D66A78D814E5c5", "archived": False,
-              "resolvedBy": "0x2F5e3684cb1F318ec51b00Edba38d79Ac2c0aA9d", "restricted": True})
+    d.update(
+        {
+            "volume": repr(vol),
+            "active": True,
+            "closed": closed,
+            "marketMakerAddress": "",
+            "createdAt": iso(m.created_at),
+            "updatedAt": iso(min(t, m.close_time)),
+            "new": False,
+            "featured": False,
+            "submitted_by": "0x91430CaD2d3975766499717fA0D66A78D814E5c5",
+            "archived": False,
+            "resolvedBy": "0x2F5e3684cb1F318ec51b00Edba38d79Ac2c0aA9d",
+            "restricted": True,
+        }
+    )
     if m.neg_risk:
         d["groupItemTitle"] = m.question.split(" win ")[0].removeprefix("Will ")
         d["groupItemThreshold"] = str(m.outcome_in_event)
-    d.update({"questionID": m.question_id, "enableOrderBook": m.has_book, "orderPriceMinTickSize": w.tick_at(m, t),
-              "orderMinSize": 5, "volumeNum": vol, "liquidityNum": liq, "endDateIso": iso_date(m.end_date),
-              "startDateIso": iso_date(m.created_at), "hasReviewedDates": True, "volume24hr": round(vol / 30, 6),
-              "volume1wk": round(vol / 4, 6), "volume1mo": vol, "volume1yr": vol})
+    d.update(
+        {
+            "questionID": m.question_id,
+            "enableOrderBook": m.has_book,
+            "orderPriceMinTickSize": w.tick_at(m, t),
+            "orderMinSize": 5,
+            "volumeNum": vol,
+            "liquidityNum": liq,
+            "endDateIso": iso_date(m.end_date),
+            "startDateIso": iso_date(m.created_at),
+            "hasReviewedDates": True,
+            "volume24hr": round(vol / 30, 6),
+            "volume1wk": round(vol / 4, 6),
+            "volume1mo": vol,
+            "volume1yr": vol,
+        }
+    )
     if m.version == "v2":
         d["clobTokenIds"] = None
         d["positionIds"] = list(m.position_ids or m.token_ids)
@@ -59,21 +107,50 @@ def market_json(sim: Sim, m: Market, t: float, with_events: bool = True) -> dict
             d["positionIds"] = list(m.position_ids)
         if m.version:
             d["version"] = m.version
-    d.update({"umaBond": "25000", "umaReward": "10", "volume24hrClob": round(vol / 30, 6),
-              "volume1wkClob": round(vol / 4, 6), "volume1moClob": vol, "volume1yrClob": vol, "volumeClob": vol,
-              "liquidityClob": liq, "makerBaseFee": 0, "takerBaseFee": 1000 if m.fee_schedule else 0,
-              "customLiveness": 0, "acceptingOrders": not closed and m.has_book, "negRisk": m.neg_risk})
+    d.update(
+        {
+            "umaBond": "25000",
+            "umaReward": "10",
+            "volume24hrClob": round(vol / 30, 6),
+            "volume1wkClob": round(vol / 4, 6),
+            "volume1moClob": vol,
+            "volume1yrClob": vol,
+            "volumeClob": vol,
+            "liquidityClob": liq,
+            "makerBaseFee": 0,
+            "takerBaseFee": 1000 if m.fee_schedule else 0,
+            "customLiveness": 0,
+            "acceptingOrders": not closed and m.has_book,
+            "negRisk": m.neg_risk,
+        }
+    )
     if m.neg_risk:
         d["negRiskMarketID"] = m.neg_risk_market_id
         d["negRiskRequestID"] = "0x" + m.question_id[2:][::-1]
-    d.update({"ready": False, "funded": False, "acceptingOrdersTimestamp": iso(m.created_at + 60, False),
-              "cyom": False, "competitive": round(u01(w.seed, 402, m.idx), 6),
-              "pagerDutyNotificationEnabled": False, "approved": True})
+    d.update(
+        {
+            "ready": False,
+            "funded": False,
+            "acceptingOrdersTimestamp": iso(m.created_at + 60, False),
+            "cyom": False,
+            "competitive": round(u01(w.seed, 402, m.idx), 6),
+            "pagerDutyNotificationEnabled": False,
+            "approved": True,
+        }
+    )
     if closed:
         d["closedTime"] = iso_space(m.close_time)
-    d["clobRewards"] = [{"id": str(340000 + m.idx), "conditionId": m.condition_id,
-                         "assetAddress": "0xc011a7e12a19f7b1f670d46f03b03f3342e82dfb", "rewardsAmount": 0,
-                         "rewardsDailyRate": 0.001, "startDate": "2026-05-15", "endDate": "2500-12-31"}]
+    d["clobRewards"] = [
+        {
+            "id": str(340000 + m.idx),
+            "conditionId": m.condition_id,
+            "assetAddress": "0xc011a7e12a19f7b1f670d46f03b03f3342e82dfb",
+            "rewardsAmount": 0,
+            "rewardsDailyRate": 0.001,
+            "startDate": "2026-05-15",
+            "endDate": "2500-12-31",
+        }
+    ]
     d.update({"rewardsMinSize": 0, "rewardsMaxSpread": 0})
     if m.has_book and not closed and t >= m.created_at:
         tick, bb, ba = best(w, m, 0, t)
@@ -86,13 +163,29 @@ def market_json(sim: Sim, m: Market, t: float, with_events: bool = True) -> dict
         if ch_m:
             d["oneMonthPriceChange"] = ch_m
         ltp = sim.ltp(m, 0, int(t * 1000))[0]
-        d.update({"lastTradePrice": float(ltp) if ltp else 0, "bestBid": round(bbv, 6), "bestAsk": round(bav, 6)})
-    d.update({"automaticallyActive": True, "clearBookOnStart": True, "seriesColor": "", "showGmpSeries": False,
-              "showGmpOutcome": False, "manualActivation": False, "negRiskOther": m.neg_risk_other,
-              "umaResolutionStatuses": "[]" if not closed else '["proposed", "resolved"]',
-              "pendingDeployment": False, "deploying": False, "deployingTimestamp": iso(m.created_at - 20),
-              "rfqEnabled": False, "holdingRewardsEnabled": m.neg_risk, "feesEnabled": bool(m.fee_schedule),
-              "requiresTranslation": False, "feeType": f"{m.tag[1].lower()}_fees" if m.fee_schedule else None})
+        d.update(
+            {"lastTradePrice": float(ltp) if ltp else 0, "bestBid": round(bbv, 6), "bestAsk": round(bav, 6)}
+        )
+    d.update(
+        {
+            "automaticallyActive": True,
+            "clearBookOnStart": True,
+            "seriesColor": "",
+            "showGmpSeries": False,
+            "showGmpOutcome": False,
+            "manualActivation": False,
+            "negRiskOther": m.neg_risk_other,
+            "umaResolutionStatuses": "[]" if not closed else '["proposed", "resolved"]',
+            "pendingDeployment": False,
+            "deploying": False,
+            "deployingTimestamp": iso(m.created_at - 20),
+            "rfqEnabled": False,
+            "holdingRewardsEnabled": m.neg_risk,
+            "feesEnabled": bool(m.fee_schedule),
+            "requiresTranslation": False,
+            "feeType": f"{m.tag[1].lower()}_fees" if m.fee_schedule else None,
+        }
+    )
     if m.fee_schedule:
         d["feeSchedule"] = dict(m.fee_schedule)
     if with_events:
@@ -107,28 +200,69 @@ def event_json(sim: Sim, ev: Event, t: float, with_markets: bool = True) -> dict
     close = max(m.close_time for m in ms)
     vol = sum(_vol(sim, m) for m in ms)
     closed = t >= close
-    d: dict = {"id": ev.id, "ticker": ev.slug, "slug": ev.slug, "title": ev.title,
-               "description": f"Event: {ev.title}", "resolutionSource": "", "startDate": iso(created + 300),
-               "creationDate": iso(created + 290), "endDate": iso(max(m.end_date for m in ms), False),
-               "image": IMG.format("e" + ev.id), "icon": IMG.format("e" + ev.id), "active": True, "closed": closed,
-               "archived": False, "new": False, "featured": False, "restricted": True,
-               "liquidity": round(vol * 0.01, 5), "volume": round(vol, 6), "openInterest": round(vol * 0.05, 6),
-               "sortBy": "price", "createdAt": iso(created), "updatedAt": iso(min(t, close)),
-               "competitive": round(u01(w.seed, 403, ev.idx), 6), "volume24hr": round(vol / 30, 6),
-               "volume1wk": round(vol / 4, 6), "volume1mo": round(vol, 6), "volume1yr": round(vol, 6),
-               "enableOrderBook": True, "liquidityClob": round(vol * 0.01, 5), "negRisk": ev.neg_risk}
+    d: dict = {
+        "id": ev.id,
+        "ticker": ev.slug,
+        "slug": ev.slug,
+        "title": ev.title,
+        "description": f"Event: {ev.title}",
+        "resolutionSource": "",
+        "startDate": iso(created + 300),
+        "creationDate": iso(created + 290),
+        "endDate": iso(max(m.end_date for m in ms), False),
+        "image": IMG.format("e" + ev.id),
+        "icon": IMG.format("e" + ev.id),
+        "active": True,
+        "closed": closed,
+        "archived": False,
+        "new": False,
+        "featured": False,
+        "restricted": True,
+        "liquidity": round(vol * 0.01, 5),
+        "volume": round(vol, 6),
+        "openInterest": round(vol * 0.05, 6),
+        "sortBy": "price",
+        "createdAt": iso(created),
+        "updatedAt": iso(min(t, close)),
+        "competitive": round(u01(w.seed, 403, ev.idx), 6),
+        "volume24hr": round(vol / 30, 6),
+        "volume1wk": round(vol / 4, 6),
+        "volume1mo": round(vol, 6),
+        "volume1yr": round(vol, 6),
+        "enableOrderBook": True,
+        "liquidityClob": round(vol * 0.01, 5),
+        "negRisk": ev.neg_risk,
+    }
     if ev.neg_risk:
         d["negRiskMarketID"] = ev.neg_risk_market_id
-    d.update({"commentCount": int(u01(w.seed, 404, ev.idx) * 900), "cyom": False, "showAllOutcomes": True,
-              "showMarketImages": True, "enableNegRisk": ev.neg_risk, "automaticallyActive": True,
-              "startTime": iso(close, False), "gmpChartMode": "default", "negRiskAugmented": ev.augmented,
-              "countryName": "U.S.", "electionType": ev.title.split()[0], "estimateValue": False,
-              "cumulativeMarkets": False, "pendingDeployment": False, "deploying": False,
-              "deployingTimestamp": iso(created - 20), "requiresTranslation": False})
+    d.update(
+        {
+            "commentCount": int(u01(w.seed, 404, ev.idx) * 900),
+            "cyom": False,
+            "showAllOutcomes": True,
+            "showMarketImages": True,
+            "enableNegRisk": ev.neg_risk,
+            "automaticallyActive": True,
+            "startTime": iso(close, False),
+            "gmpChartMode": "default",
+            "negRiskAugmented": ev.augmented,
+            "countryName": "U.S.",
+            "electionType": ev.title.split()[0],
+            "estimateValue": False,
+            "cumulativeMarkets": False,
+            "pendingDeployment": False,
+            "deploying": False,
+            "deployingTimestamp": iso(created - 20),
+            "requiresTranslation": False,
+        }
+    )
     if closed:
         d["closedTime"] = iso_space(close)
-    d["eventMetadata"] = {"context_description": f"Simulated context for {ev.title}.",
-                          "context_requires_regen": False, "context_updated_at": iso(created)}
+    d["eventMetadata"] = {
+        "context_description": f"Simulated context for {ev.title}.",
+        "context_requires_regen": False,
+        "context_updated_at": iso(created),
+    }
     if with_markets:
         d["markets"] = [market_json(sim, m, t, with_events=False) for m in ms if m.created_at <= t]
     return d
@@ -155,18 +289,31 @@ def _liq(sim: Sim, m: Market) -> float:
 def _sort_value(sim: Sim, obj, field: str):
     """Order keys computed from the model (markets or events), so only the served page is rendered."""
     if isinstance(obj, Market):
-        return {"volume24hr": lambda: _vol(sim, obj) / 30, "volumeNum": lambda: _vol(sim, obj),
-                "volume": lambda: _vol(sim, obj), "volume1wk": lambda: _vol(sim, obj) / 4,
-                "volume1mo": lambda: _vol(sim, obj), "liquidityNum": lambda: _liq(sim, obj),
-                "liquidity": lambda: _liq(sim, obj), "startDate": lambda: obj.created_at,
-                "createdAt": lambda: obj.created_at, "endDate": lambda: obj.end_date,
-                "closedTime": lambda: obj.close_time, "id": lambda: int(obj.id),
-                "competitive": lambda: u01(sim.world.seed, 402, obj.idx)}[field]()
+        return {
+            "volume24hr": lambda: _vol(sim, obj) / 30,
+            "volumeNum": lambda: _vol(sim, obj),
+            "volume": lambda: _vol(sim, obj),
+            "volume1wk": lambda: _vol(sim, obj) / 4,
+            "volume1mo": lambda: _vol(sim, obj),
+            "liquidityNum": lambda: _liq(sim, obj),
+            "liquidity": lambda: _liq(sim, obj),
+            "startDate": lambda: obj.created_at,
+            "createdAt": lambda: obj.created_at,
+            "endDate": lambda: obj.end_date,
+            "closedTime": lambda: obj.close_time,
+            "id": lambda: int(obj.id),
+            "competitive": lambda: u01(sim.world.seed, 402, obj.idx),
+        }[field]()
     ms = [sim.world.markets[j] for j in obj.markets]
     vol = sum(_vol(sim, m) for m in ms)
-    return {"startDate": min(m.created_at for m in ms), "createdAt": min(m.created_at for m in ms),
-            "endDate": max(m.end_date for m in ms), "closedTime": max(m.close_time for m in ms),
-            "id": int(obj.id), "competitive": u01(sim.world.seed, 403, obj.idx)}.get(field, vol)
+    return {
+        "startDate": min(m.created_at for m in ms),
+        "createdAt": min(m.created_at for m in ms),
+        "endDate": max(m.end_date for m in ms),
+        "closedTime": max(m.close_time for m in ms),
+        "id": int(obj.id),
+        "competitive": u01(sim.world.seed, 403, obj.idx),
+    }.get(field, vol)
 
 
 def _apply_order(sim: Sim, rows: list, qp, default_asc: bool) -> list:
@@ -209,8 +356,19 @@ def filter_markets(sim: Sim, qp, t: float) -> list[Market]:
     toks = set(qlist(qp, "clob_token_ids"))
     tags = {int(x) for x in qlist(qp, "tag_id") if x.isdigit()}
     closed = qbool(qp.get("closed"), False)
-    bounds = {k: qp.get(k) for k in ("liquidity_num_min", "liquidity_num_max", "volume_num_min", "volume_num_max",
-                                     "start_date_min", "start_date_max", "end_date_min", "end_date_max")}
+    bounds = {
+        k: qp.get(k)
+        for k in (
+            "liquidity_num_min",
+            "liquidity_num_max",
+            "volume_num_min",
+            "volume_num_max",
+            "start_date_min",
+            "start_date_max",
+            "end_date_min",
+            "end_date_max",
+        )
+    }
     out = []
     for m in w.markets:
         if m.created_at > t or (t >= m.close_time) != closed:
@@ -261,9 +419,16 @@ def filter_events(sim: Sim, qp, t: float) -> list[Event]:
             continue
         vol = round(sum(_vol(sim, m) for m in ms), 6)
         liq = round(vol * 0.01, 5)
-        if (qp.get("volume_min") and vol < float(qp["volume_min"]) or qp.get("volume_max")
-                and vol > float(qp["volume_max"]) or qp.get("liquidity_min") and liq < float(qp["liquidity_min"])
-                or qp.get("liquidity_max") and liq > float(qp["liquidity_max"])):
+        if (
+            qp.get("volume_min")
+            and vol < float(qp["volume_min"])
+            or qp.get("volume_max")
+            and vol > float(qp["volume_max"])
+            or qp.get("liquidity_min")
+            and liq < float(qp["liquidity_min"])
+            or qp.get("liquidity_max")
+            and liq > float(qp["liquidity_max"])
+        ):
             continue
         out.append(ev)
     return out
@@ -298,10 +463,18 @@ def routes(sim: Sim) -> list[Route]:
                 lim = _limit(qp, cap, cap)
             except _Bad as exc:
                 return gamma_error(422, "validation error", str(exc))
-            rows = render(sim, rows[off: off + lim], t)
-            hdr = None if legacy else {"deprecation": "true", "sunset": "Fri, 01 May 2026 00:00:00 GMT",
-                                       "warning": f'299 - "use /{kind}/keyset"'}
+            rows = render(sim, rows[off : off + lim], t)
+            hdr = (
+                None
+                if legacy
+                else {
+                    "deprecation": "true",
+                    "sunset": "Fri, 01 May 2026 00:00:00 GMT",
+                    "warning": f'299 - "use /{kind}/keyset"',
+                }
+            )
             return js(rows, headers=hdr)
+
         return handler
 
     def keyset(kind: str, mx: int):
@@ -323,11 +496,14 @@ def routes(sim: Sim) -> list[Route]:
                     start = int(base64.urlsafe_b64decode(cur + "==").decode().split(":")[1])
                 except (ValueError, IndexError):
                     return gamma_error(422, "validation error", "invalid after_cursor")
-            page = rows[start: start + lim]
+            page = rows[start : start + lim]
             body: dict = {kind: render(sim, page, t)}
             if len(page) == lim and start + lim < len(rows):
-                body["next_cursor"] = base64.urlsafe_b64encode(f"o:{start + lim}".encode()).decode().rstrip("=")
+                body["next_cursor"] = (
+                    base64.urlsafe_b64encode(f"o:{start + lim}".encode()).decode().rstrip("=")
+                )
             return js(body)
+
         return handler
 
     def one_market(by: str):
@@ -338,6 +514,7 @@ def routes(sim: Sim) -> list[Route]:
             if idx is None or sim.world.markets[idx].created_at > t:
                 return gamma_error(404, "not found", "market not found")
             return js(market_json(sim, sim.world.markets[idx], t))
+
         return handler
 
     def one_event(by: str):
@@ -351,6 +528,7 @@ def routes(sim: Sim) -> list[Route]:
             if min(sim.world.markets[j].created_at for j in ev.markets) > t:
                 return gamma_error(404, "not found", "event not found")
             return js(event_json(sim, ev, t))
+
         return handler
 
     async def status(request: Request):
@@ -367,5 +545,3 @@ def routes(sim: Sim) -> list[Route]:
         Route("/events/{key}", one_event("id")),
         Route("/status", status),
     ]
-
-

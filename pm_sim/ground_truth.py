@@ -31,8 +31,16 @@ class Planter:
         lo, hi = self.w.history_start + lo_pad, self.w.horizon_end - hi_pad
         return lo + self._u(*keys) * (hi - lo)
 
-    def _market(self, t: float, *keys: int, thin: bool = False, binary_only: bool = False,
-                busy: bool = False, mid_price: bool = False, undisputed: bool = False) -> Market | None:
+    def _market(
+        self,
+        t: float,
+        *keys: int,
+        thin: bool = False,
+        binary_only: bool = False,
+        busy: bool = False,
+        mid_price: bool = False,
+        undisputed: bool = False,
+    ) -> Market | None:
         """A random market open around t (sampled, so planting stays cheap at 50k markets).
 
         thin: the quietest of 8 candidates; busy: the most traded of 8; mid_price: YES between 0.2 and 0.8
@@ -44,9 +52,15 @@ class Planter:
         found: list[Market] = []
         for k in range(400):
             m = ms[h(self.s, 301, *keys, k) % len(ms)]
-            if (m.has_book and not m.ghost and m.created_at < t - 3600 and m.close_time > t + 3 * 3600
-                    and (not binary_only or not m.neg_risk) and not (undisputed and m.dispute)
-                    and (not mid_price or (m.close_time > t + RAMP + 3600 and 0.2 <= self.w.price(m, t) <= 0.8))):
+            if (
+                m.has_book
+                and not m.ghost
+                and m.created_at < t - 3600
+                and m.close_time > t + 3 * 3600
+                and (not binary_only or not m.neg_risk)
+                and not (undisputed and m.dispute)
+                and (not mid_price or (m.close_time > t + RAMP + 3600 and 0.2 <= self.w.price(m, t) <= 0.8))
+            ):
                 found.append(m)
                 if len(found) >= (8 if thin or busy else 1):
                     break
@@ -71,8 +85,9 @@ class Planter:
         self.w.planted_wallet_created[wi] = created
         return wi
 
-    def _fill(self, t: float, m: Market, wallet: int, side: int, outcome: int, usd: float,
-              txk: int | None = None) -> tuple:
+    def _fill(
+        self, t: float, m: Market, wallet: int, side: int, outcome: int, usd: float, txk: int | None = None
+    ) -> tuple:
         tick = self.w.tick_at(m, t)
         bb, ba = yes_tops(self.w, m, t, tick)
         n = nticks(tick)
@@ -85,18 +100,36 @@ class Planter:
         self.f.add_planted(row)
         return row
 
-    def _rec(self, kind: str, true_event: bool, start: float, end: float, m: Market | None = None,
-             outcome: int | None = None, wallets: list[int] | None = None, rows: list[tuple] | None = None,
-             **extra) -> None:
-        rec = {"kind": kind, "true_event": true_event, "label": "event" if true_event else "noise",
-               "start": iso(start), "end": iso(end), "start_ts": int(start), "end_ts": int(end),
-               "condition_id": m.condition_id if m else None,
-               "token_id": m.token_ids[outcome] if (m and outcome is not None) else None,
-               "event_id": self.w.events[m.event_idx].id if m else None,
-               "wallet": self.w.wallet_address(wallets[0]) if wallets else None,
-               "wallets": [self.w.wallet_address(x) for x in wallets or []],
-               "tx_hashes": sorted({tx_hash(self.s, r[8]) for r in rows or []}),
-               "size_usdc": round(sum(r[6] * r[7] for r in rows or []), 2), "edge": None, "fillable_size": None}
+    def _rec(
+        self,
+        kind: str,
+        true_event: bool,
+        start: float,
+        end: float,
+        m: Market | None = None,
+        outcome: int | None = None,
+        wallets: list[int] | None = None,
+        rows: list[tuple] | None = None,
+        **extra,
+    ) -> None:
+        rec = {
+            "kind": kind,
+            "true_event": true_event,
+            "label": "event" if true_event else "noise",
+            "start": iso(start),
+            "end": iso(end),
+            "start_ts": int(start),
+            "end_ts": int(end),
+            "condition_id": m.condition_id if m else None,
+            "token_id": m.token_ids[outcome] if (m and outcome is not None) else None,
+            "event_id": self.w.events[m.event_idx].id if m else None,
+            "wallet": self.w.wallet_address(wallets[0]) if wallets else None,
+            "wallets": [self.w.wallet_address(x) for x in wallets or []],
+            "tx_hashes": sorted({tx_hash(self.s, r[8]) for r in rows or []}),
+            "size_usdc": round(sum(r[6] * r[7] for r in rows or []), 2),
+            "edge": None,
+            "fillable_size": None,
+        }
         rec.update(extra)
         self.records.append(rec)
 
@@ -133,9 +166,21 @@ class Planter:
         first = self._fill(created, other, wi, 0, 0, 5 + 20 * self._u(4, i))
         oc = self._buyable_outcome(m, t, int(self._u(5, i) < 0.5))
         big = self._fill(t, m, wi, 0, oc, 5000 + 45000 * self._u(6, i))
-        self._rec("fresh_wallet_insider", True, t, t, m, oc, [wi], [big], thin_market=i % 2 == 1,
-                  wallet_first_activity=iso(created), wallet_first_activity_ts=int(created),
-                  wallet_age_hours=round((t - created) / 3600, 3), first_activity_tx=tx_hash(self.s, first[8]))
+        self._rec(
+            "fresh_wallet_insider",
+            True,
+            t,
+            t,
+            m,
+            oc,
+            [wi],
+            [big],
+            thin_market=i % 2 == 1,
+            wallet_first_activity=iso(created),
+            wallet_first_activity_ts=int(created),
+            wallet_age_hours=round((t - created) / 3600, 3),
+            first_activity_tx=tx_hash(self.s, first[8]),
+        )
 
     def coordinated(self, i: int) -> None:
         t = self._time(10, i)
@@ -149,7 +194,9 @@ class Planter:
             wi = self._wallet(created)
             self._fill(created, self._market(created, 14, i, k) or m, wi, 0, 0, 3 + 10 * self._u(15, i, k))
             wallets.append(wi)
-            rows.append(self._fill(t + 600 * self._u(16, i, k), m, wi, 0, oc, 1000 + 7000 * self._u(17, i, k)))
+            rows.append(
+                self._fill(t + 600 * self._u(16, i, k), m, wi, 0, oc, 1000 + 7000 * self._u(17, i, k))
+            )
         end = max(r[0] for r in rows) / 1000
         self._rec("coordinated_entry", True, min(r[0] for r in rows) / 1000, end, m, oc, wallets, rows)
 
@@ -162,10 +209,21 @@ class Planter:
             return
         oc = self._buyable_outcome(m, t, int(self._u(21, i) < 0.5))
         wi = self._wallet(self.w.history_start - 86400 * 90)
-        rows = [self._fill(t + 3500 * self._u(22, i, k), m, wi, 0, oc, 100 + 400 * self._u(23, i, k))
-                for k in range(8 + int(12 * self._u(24, i)))]
-        self._rec("split_buy", True, min(r[0] for r in rows) / 1000, max(r[0] for r in rows) / 1000, m, oc,
-                  [wi], rows, n_fills=len(rows))
+        rows = [
+            self._fill(t + 3500 * self._u(22, i, k), m, wi, 0, oc, 100 + 400 * self._u(23, i, k))
+            for k in range(8 + int(12 * self._u(24, i)))
+        ]
+        self._rec(
+            "split_buy",
+            True,
+            min(r[0] for r in rows) / 1000,
+            max(r[0] for r in rows) / 1000,
+            m,
+            oc,
+            [wi],
+            rows,
+            n_fills=len(rows),
+        )
 
     def price_spike(self, i: int) -> None:
         # An hour in, so a detector has the market's own trailing moves to judge the spike against; a traded
@@ -179,8 +237,17 @@ class Planter:
         before = self.w.price(m, t - 1)
         self.w.spikes.setdefault(m.idx, []).append((t, t + dur, amp))
         peak = self.w.price(m, t + 1)
-        self._rec("price_spike", True, t, t + dur, m, 0, price_before=round(before, 4),
-                  price_peak=round(peak, 4), magnitude=round(peak - before, 4))
+        self._rec(
+            "price_spike",
+            True,
+            t,
+            t + dur,
+            m,
+            0,
+            price_before=round(before, 4),
+            price_peak=round(peak, 4),
+            magnitude=round(peak - before, 4),
+        )
 
     def volume_spike(self, i: int) -> None:
         # Two hours in (when the world is long enough): a volume z-score needs a baseline to stand on.
@@ -197,8 +264,16 @@ class Planter:
         first = h(self.s, 42, i) % 970
         for k in range(min(2000, 40 + int(80 * self._u(41, i)) + int(3 * usual))):
             wi = 30 + (first + 3 * k) % 970
-            rows.append(self._fill(t + 300 * self._u(43, i, k), m, wi, int(self._u(44, i, k) < 0.3),
-                                   int(self._u(45, i, k) < 0.5), 50 + 950 * self._u(46, i, k)))
+            rows.append(
+                self._fill(
+                    t + 300 * self._u(43, i, k),
+                    m,
+                    wi,
+                    int(self._u(44, i, k) < 0.3),
+                    int(self._u(45, i, k) < 0.5),
+                    50 + 950 * self._u(46, i, k),
+                )
+            )
         self._rec("volume_spike", True, t, t + 300, m, None, None, rows, n_fills=len(rows))
 
     def binary_arb(self, i: int) -> None:
@@ -228,16 +303,35 @@ class Planter:
             return  # YES already near 1: no room for a clear window
         w = {"mode": "binary", "start": t, "end": t + dur, "edge_ticks": edge_ticks, "fillable_size": fill}
         self.w.arb_windows.setdefault(m.idx, []).append(w)
-        self._rec("fee_eaten_arbitrage" if fee_eaten else "arbitrage_binary", not fee_eaten, t, t + dur, m, 0,
-                  edge=round(edge_ticks * tick, 6), edge_after_fees=round(net, 6), fillable_size=fill,
-                  yes_ask_at_start=round(ya, 4), no_ask_at_start=round(na, 4),
-                  note="book epochs snap the window to each book's update times")
+        self._rec(
+            "fee_eaten_arbitrage" if fee_eaten else "arbitrage_binary",
+            not fee_eaten,
+            t,
+            t + dur,
+            m,
+            0,
+            edge=round(edge_ticks * tick, 6),
+            edge_after_fees=round(net, 6),
+            fillable_size=fill,
+            yes_ask_at_start=round(ya, 4),
+            no_ask_at_start=round(na, 4),
+            note="book epochs snap the window to each book's update times",
+        )
 
     def negrisk_arb(self, i: int) -> None:
         t = self._time(60, i)
-        evs = [e for e in self.w.events if e.neg_risk and not e.augmented
-               and all(self.w.markets[j].created_at < t - 3600 and self.w.markets[j].close_time > t + 3 * 3600
-                       and not self.w.markets[j].dispute for j in e.markets)]
+        evs = [
+            e
+            for e in self.w.events
+            if e.neg_risk
+            and not e.augmented
+            and all(
+                self.w.markets[j].created_at < t - 3600
+                and self.w.markets[j].close_time > t + 3 * 3600
+                and not self.w.markets[j].dispute
+                for j in e.markets
+            )
+        ]
         if not evs:
             return
         ev = evs[h(self.s, 61, i) % len(evs)]
@@ -264,22 +358,43 @@ class Planter:
             return
         dur = 120 + 480 * self._u(63, i)
         fill = round(50 + 300 * self._u(64, i), 2)
-        w = {"mode": "negrisk", "start": t, "end": t + dur, "edge_ticks": n - sum(pins), "fillable_size": fill,
-             "pins": {x.idx: p for x, p in zip(legs, pins, strict=True)}}
+        w = {
+            "mode": "negrisk",
+            "start": t,
+            "end": t + dur,
+            "edge_ticks": n - sum(pins),
+            "fillable_size": fill,
+            "pins": {x.idx: p for x, p in zip(legs, pins, strict=True)},
+        }
         for x in legs:
             self.w.arb_windows.setdefault(x.idx, []).append(w)
         gross = (n - sum(pins)) * tick
         fees = sum(_fee(x, p * tick) for x, p in zip(legs, pins, strict=True))
-        self._rec("untradable_negrisk" if untradable else "arbitrage_negrisk", not untradable, t, t + dur,
-                  legs[0], 0, edge=round(gross, 6),
-                  edge_after_fees=round(gross - fees, 6), fillable_size=fill, event_id=ev.id,
-                  neg_risk_market_id=ev.neg_risk_market_id, condition_ids=[x.condition_id for x in legs],
-                  token_ids=[x.token_ids[0] for x in legs], yes_asks_at_start=[round(p * tick, 4) for p in pins])
+        self._rec(
+            "untradable_negrisk" if untradable else "arbitrage_negrisk",
+            not untradable,
+            t,
+            t + dur,
+            legs[0],
+            0,
+            edge=round(gross, 6),
+            edge_after_fees=round(gross - fees, 6),
+            fillable_size=fill,
+            event_id=ev.id,
+            neg_risk_market_id=ev.neg_risk_market_id,
+            condition_ids=[x.condition_id for x in legs],
+            token_ids=[x.token_ids[0] for x in legs],
+            yes_asks_at_start=[round(p * tick, 4) for p in pins],
+        )
 
     def settlement_sweeps(self) -> None:
         k = 0
         for m in self.w.markets:
-            if not m.has_book or m.ghost or not (self.w.history_start + 3600 < m.close_time < self.w.horizon_end):
+            if (
+                not m.has_book
+                or m.ghost
+                or not (self.w.history_start + 3600 < m.close_time < self.w.horizon_end)
+            ):
                 continue
             t = m.close_time - 600 - 1200 * self._u(70, m.idx)
             if self.w.price(m, t) < 0.95 and self.w.price(m, t) > 0.05:
@@ -304,28 +419,58 @@ class Planter:
                 continue
             px = [w.price(m, start + 60 * k) for k in range(int((end - start) // 60))]
             move = max((abs(px[k + 15] - px[k]) for k in range(len(px) - 15)), default=0.0)
-            self._rec("resolution_ramp", True, start, end, m, 0, winner=m.token_ids[m.winner],
-                      price_at_start=round(px[0], 4) if px else None, max_move_15m=round(move, 4))
+            self._rec(
+                "resolution_ramp",
+                True,
+                start,
+                end,
+                m,
+                0,
+                winner=m.token_ids[m.winner],
+                price_at_start=round(px[0], 4) if px else None,
+                max_move_15m=round(move, 4),
+            )
 
     def static_noise(self) -> None:
         w = self.w
         for wi in range(20, 30):
-            self._rec("market_maker", False, w.history_start, w.horizon_end, wallets=[wi],
-                      note="quotes both sides in many markets; maker on most fills, taker on some")
+            self._rec(
+                "market_maker",
+                False,
+                w.history_start,
+                w.horizon_end,
+                wallets=[wi],
+                note="quotes both sides in many markets; maker on most fills, taker on some",
+            )
         for m in w.markets:
             if m.ghost:
-                self._rec("ghost_book", False, max(m.created_at, w.history_start), min(m.close_time, w.horizon_end),
-                          m, 0, note="0.01/0.99 tops with tiny size")
+                self._rec(
+                    "ghost_book",
+                    False,
+                    max(m.created_at, w.history_start),
+                    min(m.close_time, w.horizon_end),
+                    m,
+                    0,
+                    note="0.01/0.99 tops with tiny size",
+                )
             if m.dispute and w.history_start < m.close_time < w.horizon_end:
                 self._rec("disputed_market", False, m.close_time, m.close_time, m, None, status=m.dispute)
         for ev in w.events:
             if ev.augmented:
                 legs = [w.markets[j] for j in ev.markets if w.markets[j].has_book]
                 t0 = max(w.history_start, max(x.created_at for x in legs))
-                self._rec("incomplete_negrisk_set", False, t0, min(min(x.close_time for x in legs), w.horizon_end),
-                          legs[0], 0, event_id=ev.id, neg_risk_market_id=ev.neg_risk_market_id,
-                          condition_ids=[x.condition_id for x in legs],
-                          note="augmented event: the 'Other' leg has no book, so listed YES asks sum < 1")
+                self._rec(
+                    "incomplete_negrisk_set",
+                    False,
+                    t0,
+                    min(min(x.close_time for x in legs), w.horizon_end),
+                    legs[0],
+                    0,
+                    event_id=ev.id,
+                    neg_risk_market_id=ev.neg_risk_market_id,
+                    condition_ids=[x.condition_id for x in legs],
+                    note="augmented event: the 'Other' leg has no book, so listed YES asks sum < 1",
+                )
 
 
 def _fee(m: Market, p: float) -> float:

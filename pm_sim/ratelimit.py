@@ -10,13 +10,28 @@ from collections import deque
 WINDOW = 10.0
 # (api prefix, path prefix or "" for the API's general bucket, limit per 10 s); first match wins.
 LIMITS = (
-    ("/clob", "/books", 500), ("/clob", "/book", 1500), ("/clob", "/prices-history", 1000),
-    ("/clob", "/prices", 500), ("/clob", "/price", 1500), ("/clob", "/midpoints", 500),
-    ("/clob", "/midpoint", 1500), ("/clob", "/tick-size", 200), ("/clob", "/ok", 100), ("/clob", "", 9000),
-    ("/gamma", "/events", 500), ("/gamma", "/markets", 300), ("/gamma", "", 4000),
-    ("/data", "/v2/trades", 300), ("/data", "/v2/positions", 200), ("/data", "/v2/activity", 200),
-    ("/data", "/v2/prices-history", 200), ("/data", "/v2/", 800), ("/data", "/trades", 200),
-    ("/data", "/positions", 150), ("/data", "/closed-positions", 150), ("/data", "", 1000),
+    ("/clob", "/books", 500),
+    ("/clob", "/book", 1500),
+    ("/clob", "/prices-history", 1000),
+    ("/clob", "/prices", 500),
+    ("/clob", "/price", 1500),
+    ("/clob", "/midpoints", 500),
+    ("/clob", "/midpoint", 1500),
+    ("/clob", "/tick-size", 200),
+    ("/clob", "/ok", 100),
+    ("/clob", "", 9000),
+    ("/gamma", "/events", 500),
+    ("/gamma", "/markets", 300),
+    ("/gamma", "", 4000),
+    ("/data", "/v2/trades", 300),
+    ("/data", "/v2/positions", 200),
+    ("/data", "/v2/activity", 200),
+    ("/data", "/v2/prices-history", 200),
+    ("/data", "/v2/", 800),
+    ("/data", "/trades", 200),
+    ("/data", "/positions", 150),
+    ("/data", "/closed-positions", 150),
+    ("/data", "", 1000),
 )
 GENERAL = 15000
 
@@ -28,7 +43,7 @@ class RateLimiter:
 
     def bucket(self, path: str) -> tuple[str, int] | None:
         for api, sub, lim in LIMITS:
-            if path.startswith(api) and path[len(api):].startswith(sub):
+            if path.startswith(api) and path[len(api) :].startswith(sub):
                 return api + sub, lim
         return None
 

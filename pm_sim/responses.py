@@ -22,8 +22,12 @@ def data_error(status: int, msg: str) -> Response:
     return js({"error": msg}, status)
 
 
-def v2_error(status: int, msg: str, parameter: str, trace: str = "0" * 32, code: str = "invalid_request") -> Response:
-    return js({"error": msg, "code": code, "parameter": parameter, "retryable": False, "trace_id": trace}, status)
+def v2_error(
+    status: int, msg: str, parameter: str, trace: str = "0" * 32, code: str = "invalid_request"
+) -> Response:
+    return js(
+        {"error": msg, "code": code, "parameter": parameter, "retryable": False, "trace_id": trace}, status
+    )
 
 
 def qbool(v: str | None, default: bool | None = None) -> bool | None:

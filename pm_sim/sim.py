@@ -71,14 +71,21 @@ class Sim:
             tx = tx_hash(self.cfg.seed, r[8])
             key = (tx, m.token_ids[r[5]], r[3], r[4], r[7], r[6])
             occ[key] = occ.get(key, 0) + 1
-            line = (f"{tx}|{m.token_ids[r[5]]}|{self.world.wallet_address(r[3])}|{'BUY' if r[4] == 0 else 'SELL'}"
-                    f"|{r[7]!r}|{r[6]!r}|{r[0] // 1000}|{occ[key]}")
+            line = (
+                f"{tx}|{m.token_ids[r[5]]}|{self.world.wallet_address(r[3])}|{'BUY' if r[4] == 0 else 'SELL'}"
+                f"|{r[7]!r}|{r[6]!r}|{r[0] // 1000}|{occ[key]}"
+            )
             digest.update(line.encode() + b"\n")
             n += 1
             if include_rows:
                 rows.append(line)
-        out = {"count": n, "sha256": digest.hexdigest(), "start": lo // 1000, "end": hi // 1000,
-               "line_format": "tx|token_id|wallet|side|price|size|timestamp_s|occurrence"}
+        out = {
+            "count": n,
+            "sha256": digest.hexdigest(),
+            "start": lo // 1000,
+            "end": hi // 1000,
+            "line_format": "tx|token_id|wallet|side|price|size|timestamp_s|occurrence",
+        }
         if include_rows:
             out["rows"] = rows
         return out
@@ -90,8 +97,13 @@ class Sim:
         for m in w.markets:
             k = m.version or "none"
             per_version[k] = per_version.get(k, 0) + 1
-        return {"markets": len(w.markets), "events": len(w.events), "per_version": per_version,
-                "open": sum(1 for m in w.markets if m.created_at <= t < m.close_time),
-                "closed": sum(1 for m in w.markets if m.close_time <= t),
-                "neg_risk_events": sum(1 for e in w.events if e.neg_risk),
-                "with_book": sum(1 for m in w.markets if m.has_book), "tokens": len(w.by_token)}
+        return {
+            "markets": len(w.markets),
+            "events": len(w.events),
+            "per_version": per_version,
+            "open": sum(1 for m in w.markets if m.created_at <= t < m.close_time),
+            "closed": sum(1 for m in w.markets if m.close_time <= t),
+            "neg_risk_events": sum(1 for e in w.events if e.neg_risk),
+            "with_book": sum(1 for m in w.markets if m.has_book),
+            "tokens": len(w.by_token),
+        }

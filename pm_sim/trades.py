@@ -91,18 +91,29 @@ class TradeFlow:
         ts = bb * (self.B * 1000) + np.floor(vu01(s, 94, bb, mm, j)[leader] * self.B * 1000).astype(np.int64)
         nw = self.w.n_wallets
         uw = vu01(s, 95, bb, mm, j)
-        widx = np.floor(nw * uw ** 3).astype(np.int64)
+        widx = np.floor(nw * uw**3).astype(np.int64)
         mm_taker = vu01(s, 96, bb, mm, j) < 0.08
         widx = np.where(mm_taker, 20 + (vh(s, 97, bb, mm, j) % np.uint64(N_MM)).astype(np.int64), widx)
         # Wallets created inside the window cannot trade before they exist: fall back to an old one.
         newish = (widx >= 1000) & (vu01(s, 71, widx) < 0.05)
         born = self.w.history_start + vu01(s, 72, widx) * (self.w.horizon_end - self.w.history_start)
         widx = np.where(newish & (born * 1000 > ts), widx % 1000, widx)
-        maker = np.where(vu01(s, 102, bb, mm, j) < 0.7,
-                         20 + (vh(s, 103, bb, mm, j) % np.uint64(N_MM)).astype(np.int64),
-                         np.floor(nw * vu01(s, 104, bb, mm, j) ** 2).astype(np.int64) % 1000)
-        return {"tot": tot, "bb": bb, "mm": mm, "j": j, "leader": leader, "lead_flag": lead_flag, "ts": ts,
-                "widx": widx, "maker": maker}
+        maker = np.where(
+            vu01(s, 102, bb, mm, j) < 0.7,
+            20 + (vh(s, 103, bb, mm, j) % np.uint64(N_MM)).astype(np.int64),
+            np.floor(nw * vu01(s, 104, bb, mm, j) ** 2).astype(np.int64) % 1000,
+        )
+        return {
+            "tot": tot,
+            "bb": bb,
+            "mm": mm,
+            "j": j,
+            "leader": leader,
+            "lead_flag": lead_flag,
+            "ts": ts,
+            "widx": widx,
+            "maker": maker,
+        }
 
     def _expand(self, b: np.ndarray, m: np.ndarray, counts: np.ndarray) -> list[tuple]:
         """Fills for (bucket, market, count) triples -> row tuples (unsorted, taker rows only)."""
@@ -110,8 +121,9 @@ class TradeFlow:
         if d is None:
             return []
         s = self.w.seed
-        tot, bb, mm, j, leader, ts, widx, maker = (d[k] for k in ("tot", "bb", "mm", "j", "leader", "ts", "widx",
-                                                                    "maker"))
+        tot, bb, mm, j, leader, ts, widx, maker = (
+            d[k] for k in ("tot", "bb", "mm", "j", "leader", "ts", "widx", "maker")
+        )
         self.generated += tot
         side = (vu01(s, 98, bb, mm, j) > 0.58).astype(np.int64)
         oc = (vu01(s, 99, bb, mm, j) > 0.6).astype(np.int64)
@@ -155,8 +167,9 @@ class TradeFlow:
             # looks like a size anomaly; only planted fills are large for their market.
             cash = _soft_cap(float(usd[i]), VOLUME_CAP * self.day_usd[mi])
             size = round(max(_soft_cap(cash / max(price, 0.01), DEPTH_CAP * depth), 0.01), 2)
-            rows.append((int(ts[i]), mi, int(j[i]) * 2, int(widx[i]), sd, o, size, price, int(txk[i]),
-                         int(maker[i])))
+            rows.append(
+                (int(ts[i]), mi, int(j[i]) * 2, int(widx[i]), sd, o, size, price, int(txk[i]), int(maker[i]))
+            )
         return rows
 
     def _live(self, b: int) -> np.ndarray:
@@ -187,7 +200,11 @@ class TradeFlow:
             return hit
         b = np.arange(c * CHUNK, (c + 1) * CHUNK, dtype=np.int64)
         mk = self.w.markets[mi]
-        if self.lam[mi] <= 0 or mk.created_at >= (c + 1) * CHUNK * self.B or mk.close_time <= c * CHUNK * self.B:
+        if (
+            self.lam[mi] <= 0
+            or mk.created_at >= (c + 1) * CHUNK * self.B
+            or mk.close_time <= c * CHUNK * self.B
+        ):
             counts = np.zeros(len(b))
         else:
             counts = self._counts(b, mi)
@@ -219,7 +236,11 @@ class TradeFlow:
         else:
             w = np.concatenate([d["widx"], d["maker"]])
             order = np.argsort(w, kind="stable")
-            entry = (w[order], np.concatenate([d["bb"], d["bb"]])[order], np.concatenate([d["mm"], d["mm"]])[order])
+            entry = (
+                w[order],
+                np.concatenate([d["bb"], d["bb"]])[order],
+                np.concatenate([d["mm"], d["mm"]])[order],
+            )
         self._windex[k] = entry
         return entry
 
@@ -266,8 +287,15 @@ class TradeFlow:
         return rows
 
     # ------------------------------------------------------------ iteration (newest first)
-    def iter_rows(self, now_ms: int, floor_ms: int, markets: list[int] | None = None,
-                  wallet: int | None = None, anchor: tuple | None = None, include_maker: bool = False):
+    def iter_rows(
+        self,
+        now_ms: int,
+        floor_ms: int,
+        markets: list[int] | None = None,
+        wallet: int | None = None,
+        anchor: tuple | None = None,
+        include_maker: bool = False,
+    ):
         """Yield taker rows with floor_ms <= ts_ms <= now_ms, strictly older than anchor (ts, m, jj)."""
         top = anchor if anchor is not None else (now_ms, 1 << 40, 1 << 40)
         if wallet is not None and wallet >= self.w.n_wallets:
@@ -297,15 +325,22 @@ class TradeFlow:
             for r in self._wallet_rows(wallet, lo, b):
                 if r[0] < floor_ms:
                     return
-                if r[0] <= now_ms and _key(r) < top and (r[3] == wallet or (include_maker and r[9] == wallet)):
+                if (
+                    r[0] <= now_ms
+                    and _key(r) < top
+                    and (r[3] == wallet or (include_maker and r[9] == wallet))
+                ):
                     yield r
             return
         while b >= lo:
             for r in self.global_bucket(b):
                 if r[0] < floor_ms:
                     return
-                if r[0] <= now_ms and _key(r) < top and (
-                        wallet is None or r[3] == wallet or (include_maker and r[9] == wallet)):
+                if (
+                    r[0] <= now_ms
+                    and _key(r) < top
+                    and (wallet is None or r[3] == wallet or (include_maker and r[9] == wallet))
+                ):
                     yield r
             b -= 1
 

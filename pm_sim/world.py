@@ -16,11 +16,39 @@ from .rng import h, hex_id, u01
 V2_LAUNCH = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
 VERSIONLESS_BEFORE = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
 RAMP = 6 * 3600.0  # prices converge to the winner over the last hours before close
-USD_PER_FILL = 15.0  # a market's reported daily volume: its expected fills per day x this (about the mean fill)
-WORDS = ("alpha", "bravo", "delta", "echo", "nova", "orbit", "pulse", "quartz", "raven", "solar", "terra",
-         "vortex", "zephyr", "ember", "falcon", "glacier", "harbor", "ion", "jade", "krypton")
-TOPICS = ("Bitcoin above {k}k on Dec 31?", "Will {w} win the {y} election?", "Fed cuts rates in {m}?",
-          "Will {w} release before {m}?", "Team {w} wins the {y} final?", "Will {w} reach {k}M users?")
+USD_PER_FILL = (
+    15.0  # a market's reported daily volume: its expected fills per day x this (about the mean fill)
+)
+WORDS = (
+    "alpha",
+    "bravo",
+    "delta",
+    "echo",
+    "nova",
+    "orbit",
+    "pulse",
+    "quartz",
+    "raven",
+    "solar",
+    "terra",
+    "vortex",
+    "zephyr",
+    "ember",
+    "falcon",
+    "glacier",
+    "harbor",
+    "ion",
+    "jade",
+    "krypton",
+)
+TOPICS = (
+    "Bitcoin above {k}k on Dec 31?",
+    "Will {w} win the {y} election?",
+    "Fed cuts rates in {m}?",
+    "Will {w} release before {m}?",
+    "Team {w} wins the {y} final?",
+    "Will {w} reach {k}M users?",
+)
 TAGS = ((2, "Politics"), (21, "Crypto"), (100639, "Sports"), (120, "Finance"), (596, "Culture"))
 
 
@@ -144,8 +172,16 @@ class World:
             close = t0 + 86400 * (30 + 700 * u01(s, 20, e))
         w = self._words(e)
         eid = str(30000 + e)
-        title = TOPICS[h(s, 22, e) % len(TOPICS)].format(w=w, k=50 + h(s, 23, e) % 150, y=2027,
-                                                       m="March", ) if not neg_risk else f"{w} winner 2027"
+        title = (
+            TOPICS[h(s, 22, e) % len(TOPICS)].format(
+                w=w,
+                k=50 + h(s, 23, e) % 150,
+                y=2027,
+                m="March",
+            )
+            if not neg_risk
+            else f"{w} winner 2027"
+        )
         slug = _slug(title) + f"-{e}"
         nrm = None
         if neg_risk:
@@ -162,8 +198,9 @@ class World:
             other = augmented and i == k
             self._make_market(ev, i, v2, created, close, tick, w, other)
 
-    def _make_market(self, ev: Event, i: int, v2: bool, created: float, close: float, tick: float,
-                     w: str, other: bool) -> None:
+    def _make_market(
+        self, ev: Event, i: int, v2: bool, created: float, close: float, tick: float, w: str, other: bool
+    ) -> None:
         s = self.seed
         idx = len(self.markets)
         if ev.neg_risk:
@@ -193,8 +230,12 @@ class World:
         qid = ev.neg_risk_market_id[:-2] + f"{i:02x}" if ev.neg_risk else "0x" + hex_id(32, s, 36, idx)
         fee = None
         if u01(s, 37, idx) < 0.7:
-            fee = {"exponent": 1 if u01(s, 38, idx) < 0.5 else 2, "rate": (0.02, 0.04, 0.07)[h(s, 39, idx) % 3],
-                   "takerOnly": True, "rebateRate": 0.25 if u01(s, 41, idx) < 0.5 else 0}
+            fee = {
+                "exponent": 1 if u01(s, 38, idx) < 0.5 else 2,
+                "rate": (0.02, 0.04, 0.07)[h(s, 39, idx) % 3],
+                "takerOnly": True,
+                "rebateRate": 0.25 if u01(s, 41, idx) < 0.5 else 0,
+            }
         weight = math.exp(1.8 * _gauss(s, 42, idx))  # heavy-tailed activity: a few markets dominate
         ghost = has_book and u01(s, 43, idx) < 0.03
         if ghost:
@@ -217,17 +258,40 @@ class World:
             dispute = "extended_review"
         slug = _slug(question)[:60] + f"-{idx}"
         m = Market(
-            idx=idx, id=str(500000 + idx), event_idx=ev.idx, question=question, slug=slug,
-            condition_id=cid, gamma_condition_id=gcid, question_id=qid, token_ids=tokens, outcomes=outcomes,
-            version=version, neg_risk=ev.neg_risk, neg_risk_market_id=ev.neg_risk_market_id,
-            neg_risk_other=other, has_book=has_book, position_ids=pos, tick=tick, tick_change_at=tick_change_at,
-            fee_schedule=fee, created_at=created, close_time=close,
+            idx=idx,
+            id=str(500000 + idx),
+            event_idx=ev.idx,
+            question=question,
+            slug=slug,
+            condition_id=cid,
+            gamma_condition_id=gcid,
+            question_id=qid,
+            token_ids=tokens,
+            outcomes=outcomes,
+            version=version,
+            neg_risk=ev.neg_risk,
+            neg_risk_market_id=ev.neg_risk_market_id,
+            neg_risk_other=other,
+            has_book=has_book,
+            position_ids=pos,
+            tick=tick,
+            tick_change_at=tick_change_at,
+            fee_schedule=fee,
+            created_at=created,
+            close_time=close,
             end_date=max(close, created + 86400) if close > self.start else close,
-            weight=weight, logit=(_gauss(s, 48, idx) * 1.6 if not other else ev.other_logit),
+            weight=weight,
+            logit=(_gauss(s, 48, idx) * 1.6 if not other else ev.other_logit),
             amps=_amps(s, idx),
-            spread_ticks=1 + h(s, 52, idx) % 3, depth=6 + h(s, 53, idx) % 10, ghost=ghost,
-            book_period=1.0, book_phase=u01(s, 54, idx), winner=winner, tag=TAGS[h(s, 21, ev.idx) % len(TAGS)],
-            outcome_in_event=i, dispute=dispute,
+            spread_ticks=1 + h(s, 52, idx) % 3,
+            depth=6 + h(s, 53, idx) % 10,
+            ghost=ghost,
+            book_period=1.0,
+            book_phase=u01(s, 54, idx),
+            winner=winner,
+            tag=TAGS[h(s, 21, ev.idx) % len(TAGS)],
+            outcome_in_event=i,
+            dispute=dispute,
         )
         self.markets.append(m)
         ev.markets.append(idx)

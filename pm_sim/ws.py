@@ -31,8 +31,10 @@ class Hub:
         self._next = 0
 
     def state(self) -> list[dict]:
-        return [{"id": c.id, "assets": len(c.assets), "synced_to": c.synced_to, "sent": c.sent}
-                for c in self.conns.values()]
+        return [
+            {"id": c.id, "assets": len(c.assets), "synced_to": c.synced_to, "sent": c.sent}
+            for c in self.conns.values()
+        ]
 
     async def endpoint(self, ws: WebSocket) -> None:
         await ws.accept()
@@ -178,11 +180,23 @@ class Conn:
         if t >= m.close_time:
             if self.custom:
                 win = m.token_ids[m.winner]
-                await self.send({"id": m.id, "question": m.question, "market": m.condition_id, "slug": m.slug,
-                                 "description": m.question, "assets_ids": list(m.token_ids),
-                                 "outcomes": list(m.outcomes), "winning_asset_id": win,
-                                 "winning_outcome": m.outcomes[m.winner], "event_message": self.event_msg(m),
-                                 "timestamp": ts, "event_type": "market_resolved", "tags": [m.tag[1]]})
+                await self.send(
+                    {
+                        "id": m.id,
+                        "question": m.question,
+                        "market": m.condition_id,
+                        "slug": m.slug,
+                        "description": m.question,
+                        "assets_ids": list(m.token_ids),
+                        "outcomes": list(m.outcomes),
+                        "winning_asset_id": win,
+                        "winning_outcome": m.outcomes[m.winner],
+                        "event_message": self.event_msg(m),
+                        "timestamp": ts,
+                        "event_type": "market_resolved",
+                        "tags": [m.tag[1]],
+                    }
+                )
             for _, a in mine:
                 self.assets.discard(a)
                 self.state.pop(a, None)
@@ -206,8 +220,16 @@ class Conn:
             tick, nb, na = levels(sim.world, m, o, e)
             otick, ob, oa = self.state[a]
             if tick != otick:
-                await self.send({"event_type": "tick_size_change", "asset_id": a, "market": m.condition_id,
-                                 "old_tick_size": tick_str(otick), "new_tick_size": tick_str(tick), "timestamp": ts})
+                await self.send(
+                    {
+                        "event_type": "tick_size_change",
+                        "asset_id": a,
+                        "market": m.condition_id,
+                        "old_tick_size": tick_str(otick),
+                        "new_tick_size": tick_str(tick),
+                        "timestamp": ts,
+                    }
+                )
                 self.state[a] = (tick, nb, na)
                 await self.send(sim.book(m, o, t, ws=True))
                 booked.add(o)
@@ -218,16 +240,39 @@ class Conn:
                     if old.get(p) != new.get(p):
                         size = new.get(p, "0")
                         hh = hashlib.sha1(f"{a}{p}{size}{side}{ts}".encode()).hexdigest()  # noqa: S324
-                        changes.append({"asset_id": a, "price": p, "size": size, "side": side, "hash": hh,
-                                        "best_bid": bb, "best_ask": ba})
+                        changes.append(
+                            {
+                                "asset_id": a,
+                                "price": p,
+                                "size": size,
+                                "side": side,
+                                "hash": hh,
+                                "best_bid": bb,
+                                "best_ask": ba,
+                            }
+                        )
             if self.custom and (_top(ob, True), _top(oa, False)) != (bb, ba):
-                await self.send({"event_type": "best_bid_ask", "market": m.condition_id, "asset_id": a,
-                                 "best_bid": bb, "best_ask": ba,
-                                 "spread": num_str(float(ba) - float(bb), 4), "timestamp": ts})
+                await self.send(
+                    {
+                        "event_type": "best_bid_ask",
+                        "market": m.condition_id,
+                        "asset_id": a,
+                        "best_bid": bb,
+                        "best_ask": ba,
+                        "spread": num_str(float(ba) - float(bb), 4),
+                        "timestamp": ts,
+                    }
+                )
             self.state[a] = (tick, nb, na)
         if changes:
-            await self.send({"market": m.condition_id, "price_changes": changes, "timestamp": ts,
-                             "event_type": "price_change"})
+            await self.send(
+                {
+                    "market": m.condition_id,
+                    "price_changes": changes,
+                    "timestamp": ts,
+                    "event_type": "price_change",
+                }
+            )
         return booked
 
     async def trades(self, m, t: float, mine: list) -> set[int]:
@@ -248,11 +293,19 @@ class Conn:
         for r in new[-200:]:  # a frozen-then-jumped clock would otherwise flood the socket
             if r[5] not in outs:
                 continue
-            await self.send({"asset_id": m.token_ids[r[5]], "event_type": "last_trade_price",
-                             "fee_rate_bps": str(int(fs["rate"] * 10000)) if fs else "0",
-                             "market": m.condition_id, "price": num_str(r[7], 4), "side": "BUY" if r[4] == 0 else "SELL",
-                             "size": num_str(r[6]), "timestamp": str(r[0]),
-                             "transaction_hash": tx_hash(sim.cfg.seed, r[8])})
+            await self.send(
+                {
+                    "asset_id": m.token_ids[r[5]],
+                    "event_type": "last_trade_price",
+                    "fee_rate_bps": str(int(fs["rate"] * 10000)) if fs else "0",
+                    "market": m.condition_id,
+                    "price": num_str(r[7], 4),
+                    "side": "BUY" if r[4] == 0 else "SELL",
+                    "size": num_str(r[6]),
+                    "timestamp": str(r[0]),
+                    "transaction_hash": tx_hash(sim.cfg.seed, r[8]),
+                }
+            )
         return traded
 
     def event_msg(self, m) -> dict:
@@ -263,17 +316,37 @@ class Conn:
         for m in self.sim.world.markets:
             if t0 < m.created_at <= t1:
                 fs = m.fee_schedule or {"exponent": 0, "rate": 0, "takerOnly": True, "rebateRate": 0}
-                await self.send({
-                    "id": m.id, "question": m.question, "market": m.condition_id, "slug": m.slug,
-                    "description": m.question, "assets_ids": list(m.token_ids), "outcomes": list(m.outcomes),
-                    "event_message": self.event_msg(m), "timestamp": str(int(t1 * 1000)), "event_type": "new_market",
-                    "tags": [m.tag[1].lower()], "condition_id": m.condition_id, "active": True,
-                    "clob_token_ids": list(m.token_ids), "sports_market_type": "", "line": "",
-                    "game_start_time": "", "order_price_min_tick_size": tick_str(m.tick),
-                    "group_item_title": "", "taker_base_fee": "1000" if m.fee_schedule else "0",
-                    "fees_enabled": bool(m.fee_schedule),
-                    "fee_schedule": {"exponent": str(fs["exponent"]), "rate": str(fs["rate"]),
-                                     "taker_only": fs["takerOnly"], "rebate_rate": str(fs["rebateRate"])}})
+                await self.send(
+                    {
+                        "id": m.id,
+                        "question": m.question,
+                        "market": m.condition_id,
+                        "slug": m.slug,
+                        "description": m.question,
+                        "assets_ids": list(m.token_ids),
+                        "outcomes": list(m.outcomes),
+                        "event_message": self.event_msg(m),
+                        "timestamp": str(int(t1 * 1000)),
+                        "event_type": "new_market",
+                        "tags": [m.tag[1].lower()],
+                        "condition_id": m.condition_id,
+                        "active": True,
+                        "clob_token_ids": list(m.token_ids),
+                        "sports_market_type": "",
+                        "line": "",
+                        "game_start_time": "",
+                        "order_price_min_tick_size": tick_str(m.tick),
+                        "group_item_title": "",
+                        "taker_base_fee": "1000" if m.fee_schedule else "0",
+                        "fees_enabled": bool(m.fee_schedule),
+                        "fee_schedule": {
+                            "exponent": str(fs["exponent"]),
+                            "rate": str(fs["rate"]),
+                            "taker_only": fs["takerOnly"],
+                            "rebate_rate": str(fs["rebateRate"]),
+                        },
+                    }
+                )
 
 
 def _newer(rows: list[tuple], mark: tuple, now_ms: int) -> list[tuple]:
@@ -288,4 +361,3 @@ def _top(side: dict[str, str], bid: bool) -> str:
     if not side:
         return "0" if bid else "1"
     return (max if bid else min)(side, key=float)
-

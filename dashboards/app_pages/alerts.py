@@ -28,21 +28,32 @@ if rules.empty:
     st.info("No alert rules yet.")
 else:
     headlines = scorecards.rule_headlines()
-    shown = rules.assign(webhook=[mask_webhook_url(u) for u in rules["webhook_url"]],
-                         scorecard=[headlines.get(int(r), "not scored") for r in rules["rule_id"]])
+    shown = rules.assign(
+        webhook=[mask_webhook_url(u) for u in rules["webhook_url"]],
+        scorecard=[headlines.get(int(r), "not scored") for r in rules["rule_id"]],
+    )
     shown = shown.drop(columns=["webhook_url"])
     first = ["name", "scorecard"]
-    st.dataframe(shown[first + [c for c in shown.columns if c not in first]], hide_index=True, width="stretch",
-                 column_config={"scorecard": st.column_config.TextColumn(
-                     "Scorecard (what it would have sent, at 24 h)", width="large")})
+    st.dataframe(
+        shown[first + [c for c in shown.columns if c not in first]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "scorecard": st.column_config.TextColumn(
+                "Scorecard (what it would have sent, at 24 h)", width="large"
+            )
+        },
+    )
 
 NEW = "(new rule)"
 names = [NEW] + rules["name"].tolist()
 picked = st.selectbox("Create or edit", names, key="rule_pick")
 current = None if picked == NEW else rules[rules["name"] == picked].iloc[0].to_dict()
 if current is not None:
-    st.caption(f"Scorecard of {current['name']!r} (what its filters would have sent, at 24 h): "
-               f"{scorecards.rule_headlines().get(int(current['rule_id']), 'not scored')}")
+    st.caption(
+        f"Scorecard of {current['name']!r} (what its filters would have sent, at 24 h): "
+        f"{scorecards.rule_headlines().get(int(current['rule_id']), 'not scored')}"
+    )
 with st.form(f"rule_form_{state.rule_form_gen}"):
     name = st.text_input("Name", value="" if current is None else current["name"], max_chars=100)
     types = signal_types()
@@ -50,20 +61,35 @@ with st.form(f"rule_form_{state.rule_form_gen}"):
         types = [current["signal_type"], *types]  # a table-name synonym stored by an older rule
     signal_type = st.selectbox("Signal", types, index=types.index(current["signal_type"]) if current else 0)
     kinds = ["slack", "discord", "json"]
-    kind = st.selectbox("Destination", kinds, index=kinds.index(current["destination_kind"]) if current else 0)
+    kind = st.selectbox(
+        "Destination", kinds, index=kinds.index(current["destination_kind"]) if current else 0
+    )
     hint = "" if current is None else f" (stored: {mask_webhook_url(current['webhook_url'])}; blank keeps it)"
     webhook = st.text_input("Webhook URL" + hint, type="password", max_chars=2000)
-    filters = st.text_area("Filters (JSON object)", value="{}" if current is None else json.dumps(current["filters"]))
-    budget = st.number_input("Daily budget (0 = unlimited)", min_value=0, max_value=100_000, step=1,
-                             value=0 if current is None or pd.isna(current["daily_budget"])
-                             else int(current["daily_budget"]))
+    filters = st.text_area(
+        "Filters (JSON object)", value="{}" if current is None else json.dumps(current["filters"])
+    )
+    budget = st.number_input(
+        "Daily budget (0 = unlimited)",
+        min_value=0,
+        max_value=100_000,
+        step=1,
+        value=0 if current is None or pd.isna(current["daily_budget"]) else int(current["daily_budget"]),
+    )
     enabled = st.checkbox("Enabled", value=True if current is None else bool(current["enabled"]))
     submitted = st.form_submit_button("Save rule")
 if submitted:
     try:
-        params = rule_params(rule_id=None if current is None else int(current["rule_id"]), name=name,
-                             signal_type=signal_type, destination_kind=kind, webhook_url=webhook,
-                             filters=filters, daily_budget=budget, enabled=enabled)
+        params = rule_params(
+            rule_id=None if current is None else int(current["rule_id"]),
+            name=name,
+            signal_type=signal_type,
+            destination_kind=kind,
+            webhook_url=webhook,
+            filters=filters,
+            daily_budget=budget,
+            enabled=enabled,
+        )
         queries.save_rule(params)
     except (RuleError, WebhookTargetError) as exc:
         st.error(f"Not saved: {exc}")
@@ -84,10 +110,17 @@ history = queries.deliveries(status)
 failed = int((history["status"] == "failed").sum()) if not history.empty else 0
 st.caption(f"{len(history)} deliveries shown, {failed} failed")
 if not history.empty:
-    history.insert(history.columns.get_loc("signal_key") + 1, "signal_scorecard",
-                   [scorecards.signal_headline(t) or "not scored" for t in history["signal_table"]])
-st.dataframe(history, hide_index=True, width="stretch",
-             column_config={"signal_scorecard": st.column_config.TextColumn("Its signal's scorecard (24 h)")})
+    history.insert(
+        history.columns.get_loc("signal_key") + 1,
+        "signal_scorecard",
+        [scorecards.signal_headline(t) or "not scored" for t in history["signal_table"]],
+    )
+st.dataframe(
+    history,
+    hide_index=True,
+    width="stretch",
+    column_config={"signal_scorecard": st.column_config.TextColumn("Its signal's scorecard (24 h)")},
+)
 
 st.subheader("Signal thresholds")
 render_thresholds()

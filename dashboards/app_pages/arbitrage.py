@@ -17,8 +17,10 @@ open_now = windows[windows["closed_at"].isna()] if not windows.empty else window
 m = st.columns(4)
 m[0].metric("Windows", f"{len(windows):,}")
 m[1].metric("Open now", f"{len(open_now):,}")
-m[2].metric("Median duration", "—" if windows["duration_s"].dropna().empty else
-            f"{windows['duration_s'].median():.0f} s")
+m[2].metric(
+    "Median duration",
+    "—" if windows["duration_s"].dropna().empty else f"{windows['duration_s'].median():.0f} s",
+)
 m[3].metric("Fillable at peak edge", f"${windows['fillable_size'].fillna(0).sum():,.0f}")
 if windows.empty:
     st.info("No arbitrage windows in this period.")
@@ -35,12 +37,17 @@ closed = windows.dropna(subset=["duration_s"])
 with left:
     st.subheader("Duration")
     if not closed.empty:
-        st.plotly_chart(px.histogram(closed, x="duration_s", nbins=30, labels={"duration_s": "seconds"}),
-                        width="stretch")
+        st.plotly_chart(
+            px.histogram(closed, x="duration_s", nbins=30, labels={"duration_s": "seconds"}), width="stretch"
+        )
 with right:
     st.subheader("Peak edge")
     st.plotly_chart(px.histogram(windows, x="peak_edge", nbins=30, color="kind"), width="stretch")
 
 st.subheader("All windows")
-st.dataframe(windows, hide_index=True, width="stretch",
-             column_config={"fillable_size": st.column_config.NumberColumn("fillable ($)", format="dollar")})
+st.dataframe(
+    windows,
+    hide_index=True,
+    width="stretch",
+    column_config={"fillable_size": st.column_config.NumberColumn("fillable ($)", format="dollar")},
+)

@@ -19,19 +19,24 @@ with st.container(border=True):
     min_liquidity = c6.number_input("Min liquidity ($)", min_value=0.0, value=0.0, step=1000.0)
     max_spread = c7.number_input("Max spread (0 = any)", min_value=0.0, max_value=1.0, value=0.0, step=0.01)
 
-found = queries.search_markets(term, event, None if tag == "any" else tag, status, min_volume, min_liquidity,
-                               max_spread or None)
+found = queries.search_markets(
+    term, event, None if tag == "any" else tag, status, min_volume, min_liquidity, max_spread or None
+)
 st.caption(f"{len(found):,} markets shown (top 300 by volume)")
 if found.empty:
     st.info("No markets match these filters.")
 else:
     found["polymarket"] = [polymarket_url(s) for s in found["event_slug"]]
     st.dataframe(
-        found.drop(columns=["event_slug"]), hide_index=True, width="stretch",
-        column_config={"polymarket": st.column_config.LinkColumn("Polymarket", display_text="open"),
-                       "volume": st.column_config.NumberColumn(format="dollar"),
-                       "volume_24h": st.column_config.NumberColumn("24h volume", format="dollar"),
-                       "liquidity": st.column_config.NumberColumn(format="dollar")},
+        found.drop(columns=["event_slug"]),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "polymarket": st.column_config.LinkColumn("Polymarket", display_text="open"),
+            "volume": st.column_config.NumberColumn(format="dollar"),
+            "volume_24h": st.column_config.NumberColumn("24h volume", format="dollar"),
+            "liquidity": st.column_config.NumberColumn(format="dollar"),
+        },
     )
 
 st.divider()
@@ -42,8 +47,12 @@ if wanted and wanted not in options and queries.market(wanted):
 if not options:
     st.stop()
 ids = list(options)
-chosen = st.selectbox("Open a market", ids, index=ids.index(wanted) if wanted in ids else 0,
-                      format_func=lambda cid: options[cid])
+chosen = st.selectbox(
+    "Open a market",
+    ids,
+    index=ids.index(wanted) if wanted in ids else 0,
+    format_func=lambda cid: options[cid],
+)
 if chosen != wanted:
     st.query_params["market"] = chosen
 render_market(chosen)

@@ -29,10 +29,13 @@ with left:
         rankings["polymarket"] = [polymarket_url(s) for s in rankings["event_slug"]]
         st.dataframe(
             rankings[["rank", "score", "question", "volume_24h", "liquidity", "spread", "polymarket"]],
-            hide_index=True, width="stretch",
-            column_config={"polymarket": st.column_config.LinkColumn("Polymarket", display_text="open"),
-                           "volume_24h": st.column_config.NumberColumn("24h volume", format="dollar"),
-                           "liquidity": st.column_config.NumberColumn(format="dollar")},
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "polymarket": st.column_config.LinkColumn("Polymarket", display_text="open"),
+                "volume_24h": st.column_config.NumberColumn("24h volume", format="dollar"),
+                "liquidity": st.column_config.NumberColumn(format="dollar"),
+            },
         )
 with right:
     st.subheader("Live arbitrage")
@@ -40,13 +43,17 @@ with right:
         st.info("No arbitrage window is open.")
     else:
         live["opened"] = [ago(t) for t in live["opened_at"]]
-        st.dataframe(live[["market", "kind", "peak_edge", "fillable_size", "opened"]], hide_index=True,
-                     width="stretch")
+        st.dataframe(
+            live[["market", "kind", "peak_edge", "fillable_size", "opened"]], hide_index=True, width="stretch"
+        )
 
     st.subheader("Source freshness")
     source, fresh = queries.freshness()
-    st.caption("From Dagster's materialization records." if source == "dagster" else
-               "Dagster's storage is not reachable (DAGSTER_PG_URL): newest row of each table instead.")
+    st.caption(
+        "From Dagster's materialization records."
+        if source == "dagster"
+        else "Dagster's storage is not reachable (DAGSTER_PG_URL): newest row of each table instead."
+    )
     fresh["age"] = [ago(t) for t in fresh["last_update"]]
     st.dataframe(fresh[["asset", "last_update", "age"]], hide_index=True, width="stretch")
 
@@ -59,5 +66,9 @@ for tab, kind in zip(st.tabs([k.label for k in SIGNAL_TYPES]), SIGNAL_TYPES, str
             st.info(f"No {kind.label.lower()} in the last 30 days.")
             continue
         show = [c for c in (kind.time_column, "market", "evidence_words") if c in rows.columns]
-        st.dataframe(rows[show], hide_index=True, width="stretch",
-                     column_config={"evidence_words": st.column_config.TextColumn("Why it fired", width="large")})
+        st.dataframe(
+            rows[show],
+            hide_index=True,
+            width="stretch",
+            column_config={"evidence_words": st.column_config.TextColumn("Why it fired", width="large")},
+        )

@@ -9,12 +9,19 @@ st.title("Pipeline health")
 
 source, fresh = queries.freshness()
 st.subheader("Asset freshness")
-st.caption("From Dagster's materialization records." if source == "dagster" else
-           "Dagster's storage is not reachable (set DAGSTER_PG_URL): newest row of each table instead.")
+st.caption(
+    "From Dagster's materialization records."
+    if source == "dagster"
+    else "Dagster's storage is not reachable (set DAGSTER_PG_URL): newest row of each table instead."
+)
 fresh["age"] = [ago(t) for t in fresh["last_update"]]
 fresh["dagster"] = [dagster_asset_url(a) for a in fresh["asset"]]
-st.dataframe(fresh, hide_index=True, width="stretch",
-             column_config={"dagster": st.column_config.LinkColumn("Dagster UI", display_text="open")})
+st.dataframe(
+    fresh,
+    hide_index=True,
+    width="stretch",
+    column_config={"dagster": st.column_config.LinkColumn("Dagster UI", display_text="open")},
+)
 
 st.subheader("Recent runs")
 runs = queries.dagster_runs()

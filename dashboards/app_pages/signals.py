@@ -15,8 +15,9 @@ for tab, kind in zip(st.tabs([k.label for k in SIGNAL_TYPES]), SIGNAL_TYPES, str
         c1, c2, c3 = st.columns([1, 1, 2])
         with c1:
             since = since_selector(key=f"{kind.table}_since", default="30 days")
-        suppressed = c2.selectbox("Suppressed", list(SUPPRESSED), format_func=SUPPRESSED.get,
-                                  key=f"{kind.table}_suppressed")
+        suppressed = c2.selectbox(
+            "Suppressed", list(SUPPRESSED), format_func=SUPPRESSED.get, key=f"{kind.table}_suppressed"
+        )
         text_filter = c3.text_input("Filter by market or words", key=f"{kind.table}_filter", max_chars=200)
         rows = queries.signals(kind.table, since=since, suppressed=suppressed, limit=1000)
         if not rows.empty and text_filter.strip():
@@ -32,7 +33,16 @@ for tab, kind in zip(st.tabs([k.label for k in SIGNAL_TYPES]), SIGNAL_TYPES, str
             continue
         first = [c for c in (kind.time_column, "market", "evidence_words", "suppressed_reason") if c in rows]
         ordered = rows[first + [c for c in rows.columns if c not in first]]
-        st.dataframe(ordered, hide_index=True, width="stretch",
-                     column_config={"evidence_words": st.column_config.TextColumn("Why it fired", width="large")})
-        st.download_button("Export CSV", ordered.to_csv(index=False).encode(), file_name=f"{kind.table}.csv",
-                           mime="text/csv", key=f"{kind.table}_csv")
+        st.dataframe(
+            ordered,
+            hide_index=True,
+            width="stretch",
+            column_config={"evidence_words": st.column_config.TextColumn("Why it fired", width="large")},
+        )
+        st.download_button(
+            "Export CSV",
+            ordered.to_csv(index=False).encode(),
+            file_name=f"{kind.table}.csv",
+            mime="text/csv",
+            key=f"{kind.table}_csv",
+        )

@@ -40,8 +40,11 @@ st.subheader("Heartbeats")
 beats = report["heartbeats"]
 if beats:
     st.dataframe(
-        pd.DataFrame([{"part": p, "last beat": f["last_beat"], "age (s)": f["age_s"]} for p, f in beats.items()]),
-        hide_index=True, use_container_width=True,
+        pd.DataFrame(
+            [{"part": p, "last beat": f["last_beat"], "age (s)": f["age_s"]} for p, f in beats.items()]
+        ),
+        hide_index=True,
+        use_container_width=True,
     )
 else:
     st.warning("No part has ever written a heartbeat: nothing is running, or it cannot reach this database.")
@@ -50,13 +53,21 @@ st.subheader("Coverage today")
 if report["coverage"]:
     st.dataframe(
         pd.DataFrame([{"source": s, "covered or repaired (%)": p} for s, p in report["coverage"].items()]),
-        hide_index=True, use_container_width=True,
+        hide_index=True,
+        use_container_width=True,
     )
     ledger = q.ledger_last_hours()
     if not ledger.empty:
         ledger["end"] = ledger["minute"] + pd.Timedelta(minutes=1)
-        fig = px.timeline(ledger, x_start="minute", x_end="end", y="source", color="state",
-                          color_discrete_map=STATE_COLOURS, title="Last 6 hours, minute by minute")
+        fig = px.timeline(
+            ledger,
+            x_start="minute",
+            x_end="end",
+            y="source",
+            color="state",
+            color_discrete_map=STATE_COLOURS,
+            title="Last 6 hours, minute by minute",
+        )
         st.plotly_chart(fig, use_container_width=True)
 else:
     st.info("The coverage ledger has nothing for today yet: coverage is unproven.")

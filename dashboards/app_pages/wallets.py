@@ -16,8 +16,12 @@ ranked = queries.wallets_ranked(order, 100)
 if ranked.empty:
     st.info("No wallets stored yet.")
     st.stop()
-st.dataframe(ranked, hide_index=True, width="stretch",
-             column_config={"volume_usdc": st.column_config.NumberColumn("volume", format="dollar")})
+st.dataframe(
+    ranked,
+    hide_index=True,
+    width="stretch",
+    column_config={"volume_usdc": st.column_config.NumberColumn("volume", format="dollar")},
+)
 
 st.divider()
 if "wallet_typed" not in st.session_state:
@@ -26,7 +30,11 @@ typed = st.text_input("Open a wallet (0x… address)", key="wallet_typed", max_c
 address = typed.strip().lower()
 if not address:
     address = st.selectbox("…or pick one from the ranking", ranked["wallet"].tolist())
-elif len(address) != 42 or not address.startswith("0x") or not all(ch in "0123456789abcdef" for ch in address[2:]):
+elif (
+    len(address) != 42
+    or not address.startswith("0x")
+    or not all(ch in "0123456789abcdef" for ch in address[2:])
+):
     st.error("A wallet address is 0x followed by 40 hexadecimal characters.")
     st.stop()
 if st.query_params.get("wallet") != address:
@@ -55,7 +63,11 @@ for kind in (k for k in SIGNAL_TYPES if k.has_wallet):
     rows = queries.signals(kind.table, since=since, wallet=address)
     st.markdown(f"**{kind.label}**: {len(rows)}")
     if not rows.empty:
-        show = [c for c in (kind.time_column, "market", "evidence_words", "suppressed_reason") if c in rows.columns]
+        show = [
+            c
+            for c in (kind.time_column, "market", "evidence_words", "suppressed_reason")
+            if c in rows.columns
+        ]
         st.dataframe(rows[show], hide_index=True, width="stretch")
 st.subheader("How its signals scored after resolution")
 scores = queries.wallet_scorecard(address)
@@ -63,5 +75,7 @@ if scores.empty:
     st.info("None of this wallet's signals has been scored yet (markets still open).")
 else:
     scored = scores["correct"].notna()
-    st.caption(f"{int(scores.loc[scored, 'correct'].sum())} of {int(scored.sum())} scored signals were right.")
+    st.caption(
+        f"{int(scores.loc[scored, 'correct'].sum())} of {int(scored.sum())} scored signals were right."
+    )
     st.dataframe(scores, hide_index=True, width="stretch")

@@ -544,11 +544,32 @@ def downgrade() -> None:
         """
     )
     for table in [
-        "alert_deliveries", "alert_rules", "threshold_overrides", "signal_scorecard", "market_rankings",
-        "price_spikes", "arbitrage_windows", "fresh_wallet_trades", "stream_health", "heartbeats",
-        "ws_tick_size_changes", "ws_best_bid_ask", "ws_last_trades", "ws_price_changes", "ws_book_snapshots",
-        "price_points", "order_book_snapshots", "wallets", "trade_loss_events", "trades",
-        "market_resolutions", "tokens", "markets", "events", "raw_payloads", "ingestion_cursors",
+        "alert_deliveries",
+        "alert_rules",
+        "threshold_overrides",
+        "signal_scorecard",
+        "market_rankings",
+        "price_spikes",
+        "arbitrage_windows",
+        "fresh_wallet_trades",
+        "stream_health",
+        "heartbeats",
+        "ws_tick_size_changes",
+        "ws_best_bid_ask",
+        "ws_last_trades",
+        "ws_price_changes",
+        "ws_book_snapshots",
+        "price_points",
+        "order_book_snapshots",
+        "wallets",
+        "trade_loss_events",
+        "trades",
+        "market_resolutions",
+        "tokens",
+        "markets",
+        "events",
+        "raw_payloads",
+        "ingestion_cursors",
     ]:
         op.execute(f"drop table if exists {table} cascade")
     op.execute("drop function if exists pm_ensure_all_partitions(integer)")

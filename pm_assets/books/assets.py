@@ -21,7 +21,10 @@ class BookSnapshotConfig(dg.Config):
 
 @dg.asset(key="order_book_snapshots", group_name="books", kinds={"postgres"}, deps=["tokens"])
 def order_book_snapshots(
-    context: dg.AssetExecutionContext, config: BookSnapshotConfig, warehouse: WarehouseResource, clob: ClobClient
+    context: dg.AssetExecutionContext,
+    config: BookSnapshotConfig,
+    warehouse: WarehouseResource,
+    clob: ClobClient,
 ) -> dg.MaterializeResult:
     """One snapshot per active outcome id and run, from CLOB `POST /books` (batches of up to 500): best bid and
     ask (max/min, never by index), spread, mid, USDC depth within 1/5/10 cents of mid, the full ladders best
@@ -42,11 +45,18 @@ def order_book_snapshots(
     totals = WriteTotals()
     with warehouse.connect() as conn:
         for start in range(0, max(len(rows), 1), WRITE_BATCH):
-            totals.add(sql.insert_snapshots(conn, rows[start: start + WRITE_BATCH]))
+            totals.add(sql.insert_snapshots(conn, rows[start : start + WRITE_BATCH]))
             raw.flush(conn)
             conn.commit()
-    return dg.MaterializeResult(metadata={
-        "captured_at": captured_at.isoformat(), "tokens_requested": len(tokens), "books_fetched": len(rows),
-        "books_unknown_404": len(result.unknown), "books_quarantined": len(result.rejected),
-        "rows_inserted": totals.inserted, "rows_skipped_duplicates": totals.skipped, **stats,
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "captured_at": captured_at.isoformat(),
+            "tokens_requested": len(tokens),
+            "books_fetched": len(rows),
+            "books_unknown_404": len(result.unknown),
+            "books_quarantined": len(result.rejected),
+            "rows_inserted": totals.inserted,
+            "rows_skipped_duplicates": totals.skipped,
+            **stats,
+        }
+    )

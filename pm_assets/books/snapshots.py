@@ -19,8 +19,20 @@ DEPTH_BANDS = {"1c": 0.01, "5c": 0.05, "10c": 0.10}
 EPSILON = 1e-9  # prices are decimal strings: 0.49 + 0.01 must count as inside the 1-cent band
 
 SNAPSHOT_COLUMNS = (
-    "captured_at", "token_id", "condition_id", "source", "book_timestamp", "book_hash", "best_bid", "best_ask",
-    "spread", "mid", "bid_depth_usdc", "ask_depth_usdc", "bids", "asks",
+    "captured_at",
+    "token_id",
+    "condition_id",
+    "source",
+    "book_timestamp",
+    "book_hash",
+    "best_bid",
+    "best_ask",
+    "spread",
+    "mid",
+    "bid_depth_usdc",
+    "ask_depth_usdc",
+    "bids",
+    "asks",
 )
 
 
@@ -56,8 +68,18 @@ def snapshot_row(book: ClobBook, captured_at: datetime, source: str = "rest") ->
     mid = round((bid + ask) / 2, 6) if both else None
     spread = round(ask - bid, 6) if both else None
     return (
-        captured_at, book.asset_id, book.market, source, book.timestamp, book.hash, bid, ask, spread, mid,
+        captured_at,
+        book.asset_id,
+        book.market,
+        source,
+        book.timestamp,
+        book.hash,
+        bid,
+        ask,
+        spread,
+        mid,
         orjson.dumps(_depth(book.bids, mid if both else bid, below=True)).decode(),
         orjson.dumps(_depth(book.asks, mid if both else ask, below=False)).decode(),
-        _ladder(book.bids, descending=True), _ladder(book.asks, descending=False),
+        _ladder(book.bids, descending=True),
+        _ladder(book.asks, descending=False),
     )

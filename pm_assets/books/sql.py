@@ -23,8 +23,9 @@ def active_book_tokens(conn: psycopg.Connection, limit: int | None = None) -> li
 
 
 def insert_snapshots(conn: psycopg.Connection, rows: Iterable[Sequence[object]]) -> UpsertResult:
-    return copy_upsert(conn, "order_book_snapshots", SNAPSHOT_COLUMNS, rows,
-                       key=("token_id", "captured_at", "source"))
+    return copy_upsert(
+        conn, "order_book_snapshots", SNAPSHOT_COLUMNS, rows, key=("token_id", "captured_at", "source")
+    )
 
 
 def out_of_range_books(conn: psycopg.Connection, since_minutes: int) -> int:
@@ -37,4 +38,6 @@ def out_of_range_books(conn: psycopg.Connection, since_minutes: int) -> int:
 
 
 def latest_capture(conn: psycopg.Connection):
-    return conn.execute("select max(captured_at) from order_book_snapshots where source = 'rest'").fetchone()[0]
+    return conn.execute("select max(captured_at) from order_book_snapshots where source = 'rest'").fetchone()[
+        0
+    ]

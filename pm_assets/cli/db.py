@@ -41,7 +41,11 @@ def run_db(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.db_command == "stop":
         stopped = postgres_server.stop(settings.pg_data_dir)
-        print("stopped embedded PostgreSQL" if stopped else f"no embedded PostgreSQL running in {settings.pg_data_dir}")
+        print(
+            "stopped embedded PostgreSQL"
+            if stopped
+            else f"no embedded PostgreSQL running in {settings.pg_data_dir}"
+        )
         return 0
     if args.db_command == "upgrade":
         urls = prepare_databases()

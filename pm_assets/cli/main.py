@@ -15,11 +15,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pm-intel", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("up", help="start Postgres (embedded unless DATABASE_URL), migrate, Dagster and Streamlit")
+    up = sub.add_parser(
+        "up", help="start Postgres (embedded unless DATABASE_URL), migrate, Dagster and Streamlit"
+    )
     up.add_argument("--host", default="127.0.0.1", help="address the UIs listen on (default 127.0.0.1)")
     up.add_argument("--dagster-port", type=int, default=3000)
     up.add_argument("--streamlit-port", type=int, default=8501)
-    up.add_argument("--sim", action="store_true", help="also start pm_sim and point every client at it (offline)")
+    up.add_argument(
+        "--sim", action="store_true", help="also start pm_sim and point every client at it (offline)"
+    )
     up.add_argument("--sim-arg", action="append", default=[], help="extra argument for pm_sim (repeatable)")
     up.add_argument("--keep-db", action="store_true", help="leave the embedded Postgres running on exit")
 
@@ -34,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     url.add_argument("--reveal", action="store_true", help="print the password in clear (for scripts)")
     dbsub.add_parser("stop", help="stop the embedded Postgres")
 
-    sim = sub.add_parser("sim", help="serve pm_sim, the local Polymarket stand-in (args go to pm_sim)", add_help=False)
+    sim = sub.add_parser(
+        "sim", help="serve pm_sim, the local Polymarket stand-in (args go to pm_sim)", add_help=False
+    )
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     bench = sub.add_parser("bench", help="run a benchmark under bench/ (args go to it)", add_help=False)
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)

@@ -94,7 +94,11 @@ def launch_first_crawl(warehouse: str, workspace: str, env: dict[str, str]) -> N
         return
     result = subprocess.run(
         [str(BIN / "dagster"), "job", "launch", "-j", "universe_refresh_job", "-w", workspace],
-        env=env, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if result.returncode == 0:
         print("queued the first universe crawl (universe_refresh_job); watch it in the Dagster UI")
@@ -108,7 +112,9 @@ def run_up(args: argparse.Namespace) -> int:
     ensure_port_free(args.host, args.streamlit_port, "Streamlit app", "--streamlit-port")
     embedded_was_running = postgres_server.is_running(settings.pg_data_dir)
     urls = prepare_databases()
-    print(f"database: {mask_url(urls.warehouse)} ({'embedded' if urls.embedded else 'DATABASE_URL'}), migrated")
+    print(
+        f"database: {mask_url(urls.warehouse)} ({'embedded' if urls.embedded else 'DATABASE_URL'}), migrated"
+    )
 
     env = dict(os.environ)
     env.update(
@@ -126,35 +132,64 @@ def run_up(args: argparse.Namespace) -> int:
             env.update(sim_env)
             print(f"pm_sim:   {sim_env['POLYMARKET_GAMMA_URL'].rsplit('/', 1)[0]} (every client points here)")
         workspace = str(PROJECT_DIR / "workspace.yaml")
-        children.append((
-            "dagster-webserver",
-            subprocess.Popen(
-                [str(BIN / "dagster-webserver"), "-w", workspace, "-h", args.host, "-p", str(args.dagster_port)],
-                env=env, cwd=PROJECT_DIR,
-            ),
-        ))
-        children.append((
-            "dagster-daemon",
-            subprocess.Popen([str(BIN / "dagster-daemon"), "run", "-w", workspace], env=env, cwd=PROJECT_DIR),
-        ))
-        children.append((
-            "streamlit",
-            subprocess.Popen(
-                [
-                    str(BIN / "streamlit"), "run", str(PROJECT_DIR / "dashboards" / "streamlit_app.py"),
-                    "--server.address", args.host, "--server.port", str(args.streamlit_port),
-                    "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                    "--client.toolbarMode", "viewer",
-                ],
-                env=env, cwd=PROJECT_DIR,
-            ),
-        ))
+        children.append(
+            (
+                "dagster-webserver",
+                subprocess.Popen(
+                    [
+                        str(BIN / "dagster-webserver"),
+                        "-w",
+                        workspace,
+                        "-h",
+                        args.host,
+                        "-p",
+                        str(args.dagster_port),
+                    ],
+                    env=env,
+                    cwd=PROJECT_DIR,
+                ),
+            )
+        )
+        children.append(
+            (
+                "dagster-daemon",
+                subprocess.Popen(
+                    [str(BIN / "dagster-daemon"), "run", "-w", workspace], env=env, cwd=PROJECT_DIR
+                ),
+            )
+        )
+        children.append(
+            (
+                "streamlit",
+                subprocess.Popen(
+                    [
+                        str(BIN / "streamlit"),
+                        "run",
+                        str(PROJECT_DIR / "dashboards" / "streamlit_app.py"),
+                        "--server.address",
+                        args.host,
+                        "--server.port",
+                        str(args.streamlit_port),
+                        "--server.headless",
+                        "true",
+                        "--browser.gatherUsageStats",
+                        "false",
+                        "--client.toolbarMode",
+                        "viewer",
+                    ],
+                    env=env,
+                    cwd=PROJECT_DIR,
+                ),
+            )
+        )
         dagster_url = f"http://{args.host}:{args.dagster_port}"
         streamlit_url = f"http://{args.host}:{args.streamlit_port}"
         wait_http(f"{dagster_url}/server_info", 180, children[-3][1], "dagster-webserver")
         wait_http(f"{streamlit_url}/_stcore/health", 120, children[-1][1], "streamlit")
         launch_first_crawl(urls.warehouse, workspace, env)
-        print(f"\npm-intel is up.\n  Dagster UI:  {dagster_url}\n  Dashboards:  {streamlit_url}\nCtrl-C stops everything.\n")
+        print(
+            f"\npm-intel is up.\n  Dagster UI:  {dagster_url}\n  Dashboards:  {streamlit_url}\nCtrl-C stops everything.\n"
+        )
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while True:
             for name, proc in children:

@@ -1,6 +1,5 @@
 """Coverage assets: the per-minute ledger, the daily percentages with their floor check, the dead-man's switch."""
 
-
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -34,7 +33,9 @@ def _source_start(conn, source: str):
     return row[0] if row else None
 
 
-def build_ledger_rows(conn, now: datetime, lookback: timedelta, settle: timedelta) -> tuple[list[tuple], dict]:
+def build_ledger_rows(
+    conn, now: datetime, lookback: timedelta, settle: timedelta
+) -> tuple[list[tuple], dict]:
     window_end = ledger.floor_minute(now - settle)
     rows: list[tuple] = []
     summary: dict[str, dict[str, int]] = {}
@@ -43,7 +44,9 @@ def build_ledger_rows(conn, now: datetime, lookback: timedelta, settle: timedelt
         if first is None:
             continue
         # The first minute a source existed is only partly its own: judging starts at the next whole minute.
-        first_whole = ledger.floor_minute(first) + (ledger.MINUTE if first != ledger.floor_minute(first) else timedelta())
+        first_whole = ledger.floor_minute(first) + (
+            ledger.MINUTE if first != ledger.floor_minute(first) else timedelta()
+        )
         start = max(window_end - lookback, first_whole)
         if source == "trade_feed":
             evidence = ledger.trade_feed_evidence(conn, start, window_end)
@@ -73,12 +76,18 @@ def coverage_ledger(
             conn, now, timedelta(minutes=config.lookback_minutes), timedelta(seconds=config.settle_seconds)
         )
         result = copy_upsert(
-            conn, "coverage_ledger", ("source", "minute", "state", "evidence", "updated_at"), rows,
-            key=("source", "minute"), update=("state", "evidence", "updated_at"),
+            conn,
+            "coverage_ledger",
+            ("source", "minute", "state", "evidence", "updated_at"),
+            rows,
+            key=("source", "minute"),
+            update=("state", "evidence", "updated_at"),
         )
     for source, counts in summary.items():
         if counts["gap"]:
-            context.log.warning("%s: %d gap minute(s) in the last %d minutes", source, counts["gap"], config.lookback_minutes)
+            context.log.warning(
+                "%s: %d gap minute(s) in the last %d minutes", source, counts["gap"], config.lookback_minutes
+            )
     return dg.MaterializeResult(
         metadata={
             "minutes_written": result.inserted + result.updated,
@@ -110,10 +119,14 @@ def coverage_daily(warehouse: WarehouseResource) -> dg.MaterializeResult:
         rows = conn.execute(
             "select source, coverage_pct from coverage_daily where day = (now() at time zone 'UTC')::date"
         ).fetchall()
-    return dg.MaterializeResult(metadata={f"{s}_pct_today": dg.MetadataValue.float(round(p, 3)) for s, p in rows})
+    return dg.MaterializeResult(
+        metadata={f"{s}_pct_today": dg.MetadataValue.float(round(p, 3)) for s, p in rows}
+    )
 
 
-@dg.asset_check(asset=coverage_daily, description="Today's coverage of every source is at or above the floor.")
+@dg.asset_check(
+    asset=coverage_daily, description="Today's coverage of every source is at or above the floor."
+)
 def coverage_above_floor(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     floor = float(os.environ.get("PM_INTEL_COVERAGE_FLOOR_PCT", "99"))
     with warehouse.connect() as conn:
@@ -165,7 +178,10 @@ class ReconciliationConfig(dg.Config):
 
 @dg.asset(group_name="coverage", kinds={"postgres"}, deps=[dg.AssetKey("trades")])
 def trade_reconciliation(
-    context: dg.AssetExecutionContext, config: ReconciliationConfig, warehouse: WarehouseResource, data_api: DataApiClient
+    context: dg.AssetExecutionContext,
+    config: ReconciliationConfig,
+    warehouse: WarehouseResource,
+    data_api: DataApiClient,
 ) -> dg.MaterializeResult:
     """Trades seen on the stream against trades from the Data API, per market and minute. What the feed missed
     is repaired at once by a targeted backfill of those markets and minutes; the ledger shows it as repaired."""
@@ -176,7 +192,9 @@ def trade_reconciliation(
     repair = {}
     if found["feed_missing"]:
         outcome = run_trade_load(
-            data_api, warehouse.connect, lambda session, writer: repair_open_losses(session, writer),
+            data_api,
+            warehouse.connect,
+            lambda session, writer: repair_open_losses(session, writer),
             run_id=context.run_id,
         )
         repair = outcome.metadata

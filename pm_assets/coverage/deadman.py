@@ -44,7 +44,9 @@ def silent_parts(
         age_text = "no recent trades" if feed_age_s is None else f"no new trade for {feed_age_s:.0f} s"
         silent[FEED_PART] = f"trade feed silent: {age_text} while {markets_open} markets are open"
     if deliveries_failing_s is not None and deliveries_failing_s > thresholds.default_stale_s:
-        silent[WEBHOOK_PART] = f"alert webhooks failing for {deliveries_failing_s:.0f} s: alerts are not arriving"
+        silent[WEBHOOK_PART] = (
+            f"alert webhooks failing for {deliveries_failing_s:.0f} s: alerts are not arriving"
+        )
     return silent
 
 
@@ -92,7 +94,11 @@ def evaluate(
         for part, beat in conn.execute("select part, last_beat_at from heartbeats").fetchall()
     }
     silent_now = silent_parts(
-        ages, newest_trade_age_s(conn, now), open_markets(conn, now), thresholds, deliveries_failing_s(conn, now)
+        ages,
+        newest_trade_age_s(conn, now),
+        open_markets(conn, now),
+        thresholds,
+        deliveries_failing_s(conn, now),
     )
     previous = dict(conn.execute("select part, state from deadman_state for update").fetchall())
     watched = [*thresholds.parts, FEED_PART, WEBHOOK_PART]
@@ -130,7 +136,8 @@ def _retry_unnotified(
     for event_id, part, kind, at, text in pending:
         error = notify(Transition(part, kind, at, text), conn)
         conn.execute(
-            "update deadman_events set notified = %s, notify_error = %s where id = %s", (error is None, error, event_id)
+            "update deadman_events set notified = %s, notify_error = %s where id = %s",
+            (error is None, error, event_id),
         )
         if error is not None:
             break  # the destination is still down: try again next evaluation, in order

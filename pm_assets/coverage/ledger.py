@@ -106,15 +106,20 @@ def trade_feed_evidence(conn: psycopg.Connection, start: datetime, end: datetime
     ).fetchall()
     return SourceEvidence(
         covered=[Interval(s, e, {"proof_id": i, "kind": k}) for i, s, e, k in proofs],
-        open_gaps=[Interval(s, e, {"loss_event": i, "reason": r}) for i, s, e, r, rep in losses if rep is None],
+        open_gaps=[
+            Interval(s, e, {"loss_event": i, "reason": r}) for i, s, e, r, rep in losses if rep is None
+        ],
         repaired_gaps=[
             Interval(s, e, {"loss_event": i, "reason": r, "repaired_at": rep.isoformat()})
-            for i, s, e, r, rep in losses if rep is not None
+            for i, s, e, r, rep in losses
+            if rep is not None
         ],
     )
 
 
-def stream_evidence(conn: psycopg.Connection, start: datetime, end: datetime, now: datetime) -> SourceEvidence:
+def stream_evidence(
+    conn: psycopg.Connection, start: datetime, end: datetime, now: datetime
+) -> SourceEvidence:
     """Connected intervals are coverage; recorded gaps are gaps, repaired once the connection resumed
     (a fresh `book` snapshot resynced every book, and the trade feed reconciles the trades)."""
     events = conn.execute(
@@ -132,8 +137,13 @@ def stream_evidence(conn: psycopg.Connection, start: datetime, end: datetime, no
             covered.append(Interval(connected.pop(connection_id), started_at, {"connection": connection_id}))
         elif event == "gap":
             gap_end = ended_at
-            evidence = {"connection": connection_id, "gap_s": None if gap_end is None else (gap_end - started_at).total_seconds()}
-            (repaired if gap_end is not None else open_gaps).append(Interval(started_at, gap_end or now, evidence))
+            evidence = {
+                "connection": connection_id,
+                "gap_s": None if gap_end is None else (gap_end - started_at).total_seconds(),
+            }
+            (repaired if gap_end is not None else open_gaps).append(
+                Interval(started_at, gap_end or now, evidence)
+            )
     for connection_id, since in connected.items():
         covered.append(Interval(since, now, {"connection": connection_id, "live": True}))
     return SourceEvidence(covered=covered, open_gaps=open_gaps, repaired_gaps=repaired)
@@ -158,8 +168,12 @@ def proof_evidence(conn: psycopg.Connection, source: str, start: datetime, end: 
 
 
 def record_proof(
-    conn: psycopg.Connection, source: str, start: datetime, end: datetime,
-    evidence: dict[str, Any] | None = None, kind: str = "observed",
+    conn: psycopg.Connection,
+    source: str,
+    start: datetime,
+    end: datetime,
+    evidence: dict[str, Any] | None = None,
+    kind: str = "observed",
 ) -> None:
     """A source states it saw everything in [start, end): called where the proof is established."""
     from psycopg.types.json import Jsonb

@@ -54,7 +54,9 @@ def find_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) ->
     return [Mismatch(*row) for row in conn.execute(MISMATCH_SQL, {"start": start, "end": end}).fetchall()]
 
 
-def stream_gap_minutes(conn: psycopg.Connection, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+def stream_gap_minutes(
+    conn: psycopg.Connection, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
     return conn.execute(
         "select started_at, coalesce(ended_at, %s) from stream_health where event = 'gap' "
         "and coalesce(ended_at, %s) > %s and started_at < %s",
@@ -88,12 +90,21 @@ def record_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) 
             "stream_trades = excluded.stream_trades, feed_trades = excluded.feed_trades, "
             "state = case when reconciliation_mismatches.state = 'repaired' then 'repaired' else excluded.state end, "
             "detail = excluded.detail",
-            (m.condition_id, m.minute, m.stream_trades, m.feed_trades, state,
-             Jsonb({"side_missing": "feed" if m.feed_missing else "stream"})),
+            (
+                m.condition_id,
+                m.minute,
+                m.stream_trades,
+                m.feed_trades,
+                state,
+                Jsonb({"side_missing": "feed" if m.feed_missing else "stream"}),
+            ),
         )
     for minute, condition_ids in by_minute.items():
         trade_sql.open_loss_event(
-            conn, minute, minute + timedelta(minutes=1), "reconciliation",
+            conn,
+            minute,
+            minute + timedelta(minutes=1),
+            "reconciliation",
             {"condition_ids": sorted(condition_ids), "detected_by": "reconciliation"},
         )
     # Mismatches that no longer mismatch (the repair landed, or late rows arrived) are closed.

@@ -36,7 +36,9 @@ class StatusThresholds:
     def from_env(cls, env: Mapping[str, str] | None = None) -> StatusThresholds:
         env = os.environ if env is None else env
         base = cls()
-        parts = tuple(p.strip() for p in env.get("PM_INTEL_STATUS_PARTS", ",".join(base.parts)).split(",") if p.strip())
+        parts = tuple(
+            p.strip() for p in env.get("PM_INTEL_STATUS_PARTS", ",".join(base.parts)).split(",") if p.strip()
+        )
         stale = dict(base.heartbeat_stale_s)
         for part in parts:
             raw = env.get(f"PM_INTEL_HEARTBEAT_STALE_S_{part.upper()}")
@@ -81,7 +83,11 @@ def unreachable_status(reason: str) -> dict[str, Any]:
 def heartbeat_facts(conn: psycopg.Connection, now: datetime) -> dict[str, dict[str, Any]]:
     rows = conn.execute("select part, last_beat_at, detail from heartbeats").fetchall()
     return {
-        part: {"last_beat": beat.isoformat(), "age_s": round((now - beat).total_seconds(), 1), "detail": detail}
+        part: {
+            "last_beat": beat.isoformat(),
+            "age_s": round((now - beat).total_seconds(), 1),
+            "detail": detail,
+        }
         for part, beat, detail in rows
     }
 
@@ -122,7 +128,10 @@ def latency_percentiles(conn: psycopg.Connection, now: datetime, hours: float) -
         (now, hours * 3600),
     ).fetchone()
     values = row[0] if row and row[0] else [None, None, None]
-    return {k: (round(float(v), 3) if v is not None else None) for k, v in zip(("p50", "p95", "p99"), values, strict=True)}
+    return {
+        k: (round(float(v), 3) if v is not None else None)
+        for k, v in zip(("p50", "p95", "p99"), values, strict=True)
+    }
 
 
 def latency_by_signal(conn: psycopg.Connection, now: datetime, hours: float) -> dict[str, dict[str, float]]:
@@ -145,13 +154,16 @@ def latency_by_signal(conn: psycopg.Connection, now: datetime, hours: float) -> 
 
 
 def newest_trade_age_s(conn: psycopg.Connection, now: datetime) -> float | None:
-    row = conn.execute("select max(ingested_at) from trades where ingested_at > %s - interval '2 days'", (now,)).fetchone()
+    row = conn.execute(
+        "select max(ingested_at) from trades where ingested_at > %s - interval '2 days'", (now,)
+    ).fetchone()
     return None if not row or row[0] is None else (now - row[0]).total_seconds()
 
 
 def open_markets(conn: psycopg.Connection, now: datetime) -> int:
     row = conn.execute(
-        "select count(*) from markets where closed is not true and (end_date is null or end_date > %s)", (now,)
+        "select count(*) from markets where closed is not true and (end_date is null or end_date > %s)",
+        (now,),
     ).fetchone()
     return int(row[0]) if row else 0
 
@@ -179,8 +191,9 @@ def system_status(
         verdict.flag(RED, f"no trades ingested in the last 2 days while {markets_open} markets are open")
     elif markets_open and feed_age is not None and feed_age > thresholds.feed_silent_s:
         verdict.flag(
-            RED, f"trade feed silent for {feed_age:.0f} s (threshold {thresholds.feed_silent_s:.0f} s) "
-            f"while {markets_open} markets are open"
+            RED,
+            f"trade feed silent for {feed_age:.0f} s (threshold {thresholds.feed_silent_s:.0f} s) "
+            f"while {markets_open} markets are open",
         )
 
     coverage = coverage_today(conn, now)
@@ -188,7 +201,10 @@ def system_status(
         verdict.flag(AMBER, "the coverage ledger has nothing for today yet: coverage is unproven")
     for source, pct in coverage.items():
         if pct < thresholds.coverage_floor_pct:
-            verdict.flag(AMBER, f"{source} coverage today {pct:.2f}% is under the floor {thresholds.coverage_floor_pct}%")
+            verdict.flag(
+                AMBER,
+                f"{source} coverage today {pct:.2f}% is under the floor {thresholds.coverage_floor_pct}%",
+            )
 
     gaps = open_gap_count(conn)
     if gaps:
@@ -197,8 +213,9 @@ def system_status(
     latency = latency_percentiles(conn, now, hours=1)
     if latency["p95"] is not None and latency["p95"] > thresholds.latency_p95_target_s:
         verdict.flag(
-            AMBER, f"trade-to-alert latency p95 {latency['p95']:.1f} s over the last hour "
-            f"exceeds {thresholds.latency_p95_target_s:.0f} s"
+            AMBER,
+            f"trade-to-alert latency p95 {latency['p95']:.1f} s over the last hour "
+            f"exceeds {thresholds.latency_p95_target_s:.0f} s",
         )
 
     return {
@@ -206,7 +223,10 @@ def system_status(
         "reasons": verdict.reasons,
         "coverage": coverage,
         "latency_s": latency,
-        "latency_by_signal_s": {"1h": latency_by_signal(conn, now, 1), "24h": latency_by_signal(conn, now, 24)},
+        "latency_by_signal_s": {
+            "1h": latency_by_signal(conn, now, 1),
+            "24h": latency_by_signal(conn, now, 24),
+        },
         "latency_24h_s": latency_percentiles(conn, now, hours=24),
         "heartbeats": {part: {"last_beat": f["last_beat"], "age_s": f["age_s"]} for part, f in beats.items()},
         "open_gaps": gaps,

@@ -4,7 +4,6 @@ Thin wiring: fetch through the `gamma` resource, convert with universe.py, write
 transaction (quarantined payloads flushed in the same transaction), report what happened as metadata.
 """
 
-
 import asyncio
 from datetime import UTC, datetime
 
@@ -23,17 +22,23 @@ MARKETS_CRAWL = "gamma_markets"
 
 
 def _write_metadata(totals: sql.WriteTotals) -> dict[str, int]:
-    return {"rows_inserted": totals.inserted, "rows_updated": totals.updated,
-            "rows_skipped_duplicates": totals.skipped}
+    return {
+        "rows_inserted": totals.inserted,
+        "rows_updated": totals.updated,
+        "rows_skipped_duplicates": totals.skipped,
+    }
 
 
 def _crawl_metadata(report: CrawlReport, stats: RequestStats, noun: str) -> dict[str, float | int]:
     return {
-        "rows_fetched": report.fetched, "pages": report.pages, "items_quarantined": report.rejected,
+        "rows_fetched": report.fetched,
+        "pages": report.pages,
+        "items_quarantined": report.rejected,
         f"{noun}_v1": sum(v for k, v in report.per_listing.items() if k.startswith("v1_")),
         f"{noun}_v2": sum(v for k, v in report.per_listing.items() if k.startswith("v2_")),
         "generation_mismatches": report.generation_mismatches,
-        **report.listing_metadata(noun), **stats.as_metadata(),
+        **report.listing_metadata(noun),
+        **stats.as_metadata(),
     }
 
 
@@ -61,19 +66,27 @@ def events(context: dg.AssetExecutionContext, warehouse: WarehouseResource, gamm
         raw.flush(conn)
         sql.record_crawl(conn, EVENTS_CRAWL, datetime.now(UTC), {"events": report.fetched})
         conn.commit()
-    return dg.MaterializeResult(metadata={**_crawl_metadata(report, stats, "events"), **_write_metadata(totals)})
+    return dg.MaterializeResult(
+        metadata={**_crawl_metadata(report, stats, "events"), **_write_metadata(totals)}
+    )
 
 
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            "markets", group_name="markets", kinds={"postgres"}, deps=["events"],
+            "markets",
+            group_name="markets",
+            kinds={"postgres"},
+            deps=["events"],
             description="Every Polymarket market, CTF (v1) and Protocol V2 alike, from Gamma `/markets/keyset`: "
             "66-character condition id, generation, negRisk grouping, tick size, fee schedule, best bid/ask, "
             "volume and liquidity, Gamma's resolution state. Refreshed every 15 minutes.",
         ),
         dg.AssetSpec(
-            "tokens", group_name="markets", kinds={"postgres"}, deps=["markets"],
+            "tokens",
+            group_name="markets",
+            kinds={"postgres"},
+            deps=["markets"],
             description="One row per outcome id: CTF token ids of v1 markets and position ids of v2 markets, "
             "with the market's generation and outcome index. Written with `markets`, from the same pages.",
         ),
@@ -102,8 +115,11 @@ def markets_and_tokens(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         raw.flush(conn)
         sql.record_crawl(conn, MARKETS_CRAWL, datetime.now(UTC), {"markets": report.fetched})
         conn.commit()
-    market_meta = {**_crawl_metadata(report, stats, "markets"), **_write_metadata(market_totals),
-                   "event_stubs_inserted": stubbed}
+    market_meta = {
+        **_crawl_metadata(report, stats, "markets"),
+        **_write_metadata(market_totals),
+        "event_stubs_inserted": stubbed,
+    }
     yield dg.MaterializeResult(asset_key="markets", metadata=market_meta)
     yield dg.MaterializeResult(
         asset_key="tokens", metadata={"rows_fetched": token_totals.staged, **_write_metadata(token_totals)}

@@ -26,8 +26,11 @@ async def _upstream_sample(gamma: GammaClient) -> dict[str, list[str]]:
     return sample
 
 
-@dg.asset_check(asset="markets", description="Fails when upstream lists markets of a generation the warehouse "
-                "lacks (or a sizeable share of a generation's first listing page is missing).")
+@dg.asset_check(
+    asset="markets",
+    description="Fails when upstream lists markets of a generation the warehouse "
+    "lacks (or a sizeable share of a generation's first listing page is missing).",
+)
 def markets_cover_every_generation(warehouse: WarehouseResource, gamma: GammaClient) -> dg.AssetCheckResult:
     sample = asyncio.run(_upstream_sample(gamma))
     with warehouse.connect() as conn:
@@ -49,9 +52,7 @@ def markets_cover_every_generation(warehouse: WarehouseResource, gamma: GammaCli
 def market_prices_in_range(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.connect() as conn:
         bad = sql.out_of_range_prices(conn)
-    return dg.AssetCheckResult(
-        passed=not bad, metadata={"out_of_range": len(bad), "examples": str(bad[:5])}
-    )
+    return dg.AssetCheckResult(passed=not bad, metadata={"out_of_range": len(bad), "examples": str(bad[:5])})
 
 
 @dg.asset_check(asset="markets", description="The last complete universe crawl finished within the hour.")
@@ -61,7 +62,10 @@ def markets_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     age = None if completed is None else datetime.now(UTC) - completed
     return dg.AssetCheckResult(
         passed=age is not None and age <= FRESH_WITHIN,
-        metadata={"completed_at": str(completed), "age_minutes": None if age is None else age.total_seconds() / 60},
+        metadata={
+            "completed_at": str(completed),
+            "age_minutes": None if age is None else age.total_seconds() / 60,
+        },
     )
 
 

@@ -35,7 +35,9 @@ def fee_schedule_row(schedule: Mapping[str, Any] | None) -> dict[str, Any] | Non
     if rate is None or exponent is None:
         return None
     taker_only = schedule.get("taker_only", schedule.get("takerOnly", True))
-    rebate = _number(schedule, "rebate_rate") if "rebate_rate" in schedule else _number(schedule, "rebateRate")
+    rebate = (
+        _number(schedule, "rebate_rate") if "rebate_rate" in schedule else _number(schedule, "rebateRate")
+    )
     return {
         "rate": rate,
         "exponent": exponent,
@@ -65,7 +67,9 @@ def taker_fee(
     return float(Decimal(repr(round(raw, 10))).quantize(_PLACES, rounding=ROUND_FLOOR))
 
 
-def taker_fee_per_share(price: float, schedule: Mapping[str, Any] | None, fees_enabled: bool | None = True) -> float:
+def taker_fee_per_share(
+    price: float, schedule: Mapping[str, Any] | None, fees_enabled: bool | None = True
+) -> float:
     """Unfloored fee per share at ``price``: what an edge computation subtracts before sizing."""
     if fees_enabled is False:
         return 0.0

@@ -40,8 +40,11 @@ def normalize_condition_id(value: str) -> str:
 
 
 def is_normalized_condition_id(value: str) -> bool:
-    return isinstance(value, str) and len(value) == 66 and value.startswith("0x") and bool(
-        _HEX.fullmatch(value[2:])
+    return (
+        isinstance(value, str)
+        and len(value) == 66
+        and value.startswith("0x")
+        and bool(_HEX.fullmatch(value[2:]))
     )
 
 

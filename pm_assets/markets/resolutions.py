@@ -5,7 +5,6 @@ whose payout is the whole million; a split payout has no single winner. The asse
 winner and resolution time onto `markets`, which is what signals and the scorecard join on.
 """
 
-
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +25,19 @@ from pm_assets.trades.walks import condition_batches
 
 FULL_PAYOUT = 1_000_000
 COLUMNS = (
-    "condition_id", "status", "payouts", "winning_token_id", "winning_outcome", "was_disputed", "was_arbitrated",
-    "extended_review", "reporter", "resolution_source", "resolved_at", "source", "updated_at",
+    "condition_id",
+    "status",
+    "payouts",
+    "winning_token_id",
+    "winning_outcome",
+    "was_disputed",
+    "was_arbitrated",
+    "extended_review",
+    "reporter",
+    "resolution_source",
+    "resolved_at",
+    "source",
+    "updated_at",
 )
 
 
@@ -49,10 +59,19 @@ def resolution_row(res: Resolution, tokens: dict[int, TokenRef], now: datetime) 
     idx = winning_outcome_index(res.payouts)
     winner = tokens.get(idx) if idx is not None else None
     return (
-        res.condition_id, res.status, Jsonb(res.payouts) if res.payouts is not None else None,
-        winner.token_id if winner else None, winner.outcome if winner else None, res.was_disputed,
-        res.was_arbitrated, res.extended_review, res.reporter, res.resolution_source or None, res.resolved_at,
-        "data_v2", now,
+        res.condition_id,
+        res.status,
+        Jsonb(res.payouts) if res.payouts is not None else None,
+        winner.token_id if winner else None,
+        winner.outcome if winner else None,
+        res.was_disputed,
+        res.was_arbitrated,
+        res.extended_review,
+        res.reporter,
+        res.resolution_source or None,
+        res.resolved_at,
+        "data_v2",
+        now,
     )
 
 
@@ -88,7 +107,9 @@ class ResolutionsConfig(dg.Config):
 
 @dg.asset(key="market_resolutions", group_name="markets", kinds={"postgres"}, deps=[dg.AssetKey("markets")])
 def market_resolutions(
-    context: dg.AssetExecutionContext, config: ResolutionsConfig, data_api: DataApiClient,
+    context: dg.AssetExecutionContext,
+    config: ResolutionsConfig,
+    data_api: DataApiClient,
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     """One row per market: status, payouts (millionths), winning token, dispute / arbitration / extended
@@ -98,11 +119,15 @@ def market_resolutions(
     """
     quarantine = RawPayloadBuffer("data_api", run_id=context.run_id)
     with warehouse.connect() as conn:
-        pending = [r[0] for r in conn.execute(
-            "select m.condition_id from markets m left join market_resolutions r using (condition_id) "
-            "where %s or r.condition_id is null or r.status <> 'resolved' or r.was_disputed "
-            "order by m.condition_id", (config.include_resolved,),
-        ).fetchall()]
+        pending = [
+            r[0]
+            for r in conn.execute(
+                "select m.condition_id from markets m left join market_resolutions r using (condition_id) "
+                "where %s or r.condition_id is null or r.status <> 'resolved' or r.was_disputed "
+                "order by m.condition_id",
+                (config.include_resolved,),
+            ).fetchall()
+        ]
         tokens = _tokens_by_market(conn)
 
     async def fetch() -> tuple[list[Resolution], dict]:
@@ -110,20 +135,33 @@ def market_resolutions(
             pages = await gather_bounded(
                 [lambda b=b: session.resolutions(b) for b in condition_batches(pending)], config.concurrency
             )
-            return [r for page in pages for r in page], {**session.http.stats.as_metadata(), "pages": session.pages}
+            return [r for page in pages for r in page], {
+                **session.http.stats.as_metadata(),
+                "pages": session.pages,
+            }
 
     rows, stats = asyncio.run(fetch()) if pending else ([], {})
     now = datetime.now().astimezone()
     with warehouse.connect() as conn:
         result = copy_upsert(
-            conn, "market_resolutions", COLUMNS, [resolution_row(r, tokens.get(r.condition_id, {}), now) for r in rows],
-            key=("condition_id",), update=COLUMNS[1:-1],
+            conn,
+            "market_resolutions",
+            COLUMNS,
+            [resolution_row(r, tokens.get(r.condition_id, {}), now) for r in rows],
+            key=("condition_id",),
+            update=COLUMNS[1:-1],
         )
         markets_updated = _sync_markets(conn)
         quarantine.flush(conn)
-    return dg.MaterializeResult(metadata={
-        **stats, "markets_asked": len(pending), "resolutions_fetched": len(rows), "rows_inserted": result.inserted,
-        "rows_updated": result.updated, "markets_updated": markets_updated,
-        "resolved": sum(1 for r in rows if r.status == "resolved"),
-        "disputed": sum(1 for r in rows if r.was_disputed),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            **stats,
+            "markets_asked": len(pending),
+            "resolutions_fetched": len(rows),
+            "rows_inserted": result.inserted,
+            "rows_updated": result.updated,
+            "markets_updated": markets_updated,
+            "resolved": sum(1 for r in rows if r.status == "resolved"),
+            "disputed": sum(1 for r in rows if r.was_disputed),
+        }
+    )

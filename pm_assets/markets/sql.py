@@ -84,4 +84,3 @@ def out_of_range_prices(conn: psycopg.Connection) -> list[tuple[str, str, float]
         "('best_ask', best_ask), ('last_trade_price', last_trade_price)) as v(col, val) "
         "where val < 0 or val > 1 limit 20"
     ).fetchall()
-

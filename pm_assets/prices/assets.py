@@ -20,10 +20,18 @@ class PriceHistoryConfig(dg.Config):
     max_tokens: int | None = None  # None: every token listed that day, busiest first
 
 
-@dg.asset(key="price_points", group_name="prices", kinds={"postgres"}, deps=["tokens"],
-          partitions_def=daily_partitions)
+@dg.asset(
+    key="price_points",
+    group_name="prices",
+    kinds={"postgres"},
+    deps=["tokens"],
+    partitions_def=daily_partitions,
+)
 def price_history(
-    context: dg.AssetExecutionContext, config: PriceHistoryConfig, warehouse: WarehouseResource, clob: ClobClient
+    context: dg.AssetExecutionContext,
+    config: PriceHistoryConfig,
+    warehouse: WarehouseResource,
+    clob: ClobClient,
 ) -> dg.MaterializeResult:
     """Price history (source `clob`) of every outcome id whose market was open during the partition's UTC day,
     one point per `fidelity_minutes`, from CLOB `/prices-history` (market = token id, startTs/endTs in seconds).
@@ -39,7 +47,7 @@ def price_history(
         async def run() -> dict:
             async with clob.session(quarantine=raw) as session:
                 for i in range(0, len(tokens), TOKENS_PER_BATCH):
-                    batch = tokens[i: i + TOKENS_PER_BATCH]
+                    batch = tokens[i : i + TOKENS_PER_BATCH]
                     histories = await session.price_histories(
                         batch, int(start.timestamp()), int(end.timestamp()), config.fidelity_minutes
                     )
@@ -51,8 +59,14 @@ def price_history(
         stats = asyncio.run(run())
         raw.flush(conn)
         conn.commit()
-    return dg.MaterializeResult(metadata={
-        "day": context.partition_key, "tokens": len(tokens), "rows_fetched": totals.staged,
-        "rows_inserted": totals.inserted, "rows_updated": totals.updated,
-        "rows_skipped_duplicates": totals.skipped, **stats,
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "day": context.partition_key,
+            "tokens": len(tokens),
+            "rows_fetched": totals.staged,
+            "rows_inserted": totals.inserted,
+            "rows_updated": totals.updated,
+            "rows_skipped_duplicates": totals.skipped,
+            **stats,
+        }
+    )

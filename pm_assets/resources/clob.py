@@ -43,7 +43,9 @@ _HISTORY = pydantic.TypeAdapter(PriceHistory)
 @dataclass
 class BooksResult:
     books: dict[str, ClobBook] = field(default_factory=dict)
-    unknown: set[str] = field(default_factory=set)  # 404: no order book exists (closed, resolved, never listed)
+    unknown: set[str] = field(
+        default_factory=set
+    )  # 404: no order book exists (closed, resolved, never listed)
     rejected: set[str] = field(default_factory=set)  # answered, but the book failed validation (quarantined)
 
 
@@ -106,7 +108,7 @@ class ClobSession:
         unique = list(dict.fromkeys(token_ids))
         size = max(1, min(BOOKS_CAP, self.books_batch))
         out = BooksResult()
-        batches = [unique[i: i + size] for i in range(0, len(unique), size)]
+        batches = [unique[i : i + size] for i in range(0, len(unique), size)]
         await gather_bounded([lambda b=b: self._books_batch(b, out) for b in batches], self.concurrency)
         return out
 
@@ -119,8 +121,12 @@ class ClobSession:
         window_start = start_ts
         while window_start < end_ts:
             window_end = min(end_ts, window_start + HISTORY_SPAN_CAP_S)
-            params = {"market": token_id, "startTs": window_start, "endTs": window_end,
-                      "fidelity": fidelity_minutes}
+            params = {
+                "market": token_id,
+                "startTs": window_start,
+                "endTs": window_end,
+                "fidelity": fidelity_minutes,
+            }
             for _ in range(self.payload_attempts):
                 status, data, raw = await self._json("GET", "/prices-history", params=params)
                 if status == 404:
@@ -135,7 +141,9 @@ class ClobSession:
                 points.update({p.t: p for p in history.history if start_ts <= p.t < end_ts})
                 break
             else:
-                raise ApiError(endpoint, f"no valid history for {token_id} after {self.payload_attempts} attempts")
+                raise ApiError(
+                    endpoint, f"no valid history for {token_id} after {self.payload_attempts} attempts"
+                )
             window_start = window_end
         return [points[t] for t in sorted(points)]
 
@@ -167,9 +175,14 @@ class ClobClient(dg.ConfigurableResource):
         self, quarantine: QuarantineSink | None = None, transport: httpx.AsyncBaseTransport | None = None
     ) -> _SessionContext:
         http = PolymarketHttp(
-            base_url=self.resolved_url(), limits=CLOB_LIMITS, general_limit=CLOB_GENERAL,
-            timeout_s=self.timeout_s, max_attempts=self.max_attempts, max_backoff_s=self.max_backoff_s,
-            quarantine=quarantine, transport=transport,
+            base_url=self.resolved_url(),
+            limits=CLOB_LIMITS,
+            general_limit=CLOB_GENERAL,
+            timeout_s=self.timeout_s,
+            max_attempts=self.max_attempts,
+            max_backoff_s=self.max_backoff_s,
+            quarantine=quarantine,
+            transport=transport,
         )
         return _SessionContext(ClobSession(http, self.books_batch, self.concurrency, self.payload_attempts))
 

@@ -68,9 +68,14 @@ class DataApiClient(dg.ConfigurableResource):
         self, quarantine: QuarantineSink | None = None, transport: httpx.AsyncBaseTransport | None = None
     ) -> AsyncIterator[DataApiSession]:
         http = PolymarketHttp(
-            base_url=self.resolved_base_url(), limits=DATA_LIMITS, general_limit=DATA_GENERAL,
-            timeout_s=self.timeout_s, max_attempts=self.max_attempts, max_backoff_s=self.max_backoff_s,
-            quarantine=quarantine, transport=transport,
+            base_url=self.resolved_base_url(),
+            limits=DATA_LIMITS,
+            general_limit=DATA_GENERAL,
+            timeout_s=self.timeout_s,
+            max_attempts=self.max_attempts,
+            max_backoff_s=self.max_backoff_s,
+            quarantine=quarantine,
+            transport=transport,
         )
         async with http:
             yield DataApiSession(http, self)
@@ -101,7 +106,11 @@ class DataApiSession:
         raise last
 
     async def trade_pages(
-        self, *, conditions: Sequence[str] = (), user: str | None = None, taker_only: bool = True,
+        self,
+        *,
+        conditions: Sequence[str] = (),
+        user: str | None = None,
+        taker_only: bool = True,
     ) -> AsyncIterator[list[Trade]]:
         """Pages of `/v2/trades`, newest first, until `next_cursor` is null (the caller may stop earlier).
 
@@ -149,7 +158,9 @@ class DataApiSession:
                 return
             offset += limit
         # Never end quietly at the cap: a caller would take it for the end of the data.
-        raise ApiError("GET /trades", f"v1 offset cap ({V1_OFFSET_CAP}) reached; older fills need Data API v2")
+        raise ApiError(
+            "GET /trades", f"v1 offset cap ({V1_OFFSET_CAP}) reached; older fills need Data API v2"
+        )
 
     async def first_activity(self, wallet: str, max_pages: int = 40) -> tuple[datetime | None, bool]:
         """(oldest activity time of `wallet`, whether its whole history was read).
@@ -161,8 +172,9 @@ class DataApiSession:
         oldest: int | None = None
         cursor: str | None = None
         for _ in range(max_pages):
-            page = await self._page("/v2/activity", params if cursor is None else {**params, "cursor": cursor},
-                                    _ACTIVITY_PAGE)
+            page = await self._page(
+                "/v2/activity", params if cursor is None else {**params, "cursor": cursor}, _ACTIVITY_PAGE
+            )
             for row in page.data or []:
                 oldest = row.timestamp if oldest is None else min(oldest, row.timestamp)
             cursor = page.pagination.next_cursor

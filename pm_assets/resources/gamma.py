@@ -87,7 +87,9 @@ class GammaSession:
             for i, item in enumerate(getattr(envelope, kind) or []):
                 try:
                     raw = orjson.dumps(item).decode()
-                    items.append(self.http.parse(f"GET {path} {kind}[{i}]", adapter, item, raw, query, status))
+                    items.append(
+                        self.http.parse(f"GET {path} {kind}[{i}]", adapter, item, raw, query, status)
+                    )
                 except PayloadError:
                     rejected += 1
             yield KeysetPage(items, rejected, dict(params), envelope.next_cursor)
@@ -95,7 +97,9 @@ class GammaSession:
                 return
             cursor = envelope.next_cursor
 
-    def markets(self, *, closed: bool, version: str, **filters: Any) -> AsyncIterator[KeysetPage[GammaMarket]]:
+    def markets(
+        self, *, closed: bool, version: str, **filters: Any
+    ) -> AsyncIterator[KeysetPage[GammaMarket]]:
         params = {"closed": str(closed).lower(), "version": version, **filters}
         return self._crawl("/markets/keyset", "markets", _MARKET, params)
 
@@ -121,9 +125,14 @@ class GammaClient(dg.ConfigurableResource):
         self, quarantine: QuarantineSink | None = None, transport: httpx.AsyncBaseTransport | None = None
     ) -> _SessionContext:
         http = PolymarketHttp(
-            base_url=self.resolved_url(), limits=GAMMA_LIMITS, general_limit=GAMMA_GENERAL,
-            timeout_s=self.timeout_s, max_attempts=self.max_attempts, max_backoff_s=self.max_backoff_s,
-            quarantine=quarantine, transport=transport,
+            base_url=self.resolved_url(),
+            limits=GAMMA_LIMITS,
+            general_limit=GAMMA_GENERAL,
+            timeout_s=self.timeout_s,
+            max_attempts=self.max_attempts,
+            max_backoff_s=self.max_backoff_s,
+            quarantine=quarantine,
+            transport=transport,
         )
         return _SessionContext(GammaSession(http, min(100, self.page_size), self.payload_attempts))
 

@@ -194,7 +194,9 @@ class PolymarketHttp:
         if self._client is not None:
             await self._client.aclose()
 
-    async def _send(self, method: str, path: str, params: Mapping[str, Any] | None, body: Any) -> httpx.Response:
+    async def _send(
+        self, method: str, path: str, params: Mapping[str, Any] | None, body: Any
+    ) -> httpx.Response:
         assert self._client is not None and self._pacer is not None, "use `async with` first"
         endpoint = f"{method} {path}"
         last_error = "no attempt made"
@@ -205,7 +207,10 @@ class PolymarketHttp:
             retry_after: float | None = None
             try:
                 response = await self._client.request(
-                    method, path, params=params, content=None if body is None else orjson.dumps(body),
+                    method,
+                    path,
+                    params=params,
+                    content=None if body is None else orjson.dumps(body),
                     headers=None if body is None else {"content-type": "application/json"},
                 )
             except httpx.TimeoutException:
@@ -235,7 +240,9 @@ class PolymarketHttp:
             if attempt == self.max_attempts:
                 break
             self.stats.retries += 1
-            backoff = retry_after if retry_after is not None else min(self.max_backoff_s, 0.5 * 2 ** (attempt - 1))
+            backoff = (
+                retry_after if retry_after is not None else min(self.max_backoff_s, 0.5 * 2 ** (attempt - 1))
+            )
             backoff = backoff + random.uniform(0, min(1.0, backoff / 2))
             log.warning(
                 "%s %s; retry %d/%d in %.1f s", endpoint, last_error, attempt, self.max_attempts - 1, backoff
@@ -257,8 +264,13 @@ class PolymarketHttp:
             raise PayloadError(f"{method} {path}", error, status=response.status_code, body=text) from None
 
     def parse(
-        self, endpoint: str, adapter: pydantic.TypeAdapter[T], data: Any, raw: str,
-        params: Mapping[str, Any] | None = None, status: int | None = None,
+        self,
+        endpoint: str,
+        adapter: pydantic.TypeAdapter[T],
+        data: Any,
+        raw: str,
+        params: Mapping[str, Any] | None = None,
+        status: int | None = None,
     ) -> T:
         """Validate `data`; on failure quarantine the raw body and raise PayloadError naming the fields."""
         try:
@@ -266,7 +278,9 @@ class PolymarketHttp:
         except pydantic.ValidationError as exc:
             error = validation_message(exc)
             self._quarantine(endpoint, params, status, raw, error)
-            raise PayloadError(endpoint, f"payload does not match the contract: {error}", status=status) from None
+            raise PayloadError(
+                endpoint, f"payload does not match the contract: {error}", status=status
+            ) from None
 
     def _quarantine(
         self, endpoint: str, params: Mapping[str, Any] | None, status: int | None, raw: str, error: str
@@ -290,17 +304,27 @@ async def gather_bounded(factories: Sequence[Callable[[], Awaitable[T]]], concur
 
 # Published limits per 10 s (polymarket-api.md §5 and L.5).
 GAMMA_LIMITS = [
-    EndpointLimit("/markets", 300), EndpointLimit("/events", 500),
+    EndpointLimit("/markets", 300),
+    EndpointLimit("/events", 500),
 ]
 GAMMA_GENERAL = 4000
 CLOB_LIMITS = [
-    EndpointLimit("/book", 1500), EndpointLimit("/books", 500), EndpointLimit("/price", 1500),
-    EndpointLimit("/prices-history", 1000), EndpointLimit("/prices", 500), EndpointLimit("/midpoint", 1500),
-    EndpointLimit("/midpoints", 500), EndpointLimit("/tick-size", 200),
+    EndpointLimit("/book", 1500),
+    EndpointLimit("/books", 500),
+    EndpointLimit("/price", 1500),
+    EndpointLimit("/prices-history", 1000),
+    EndpointLimit("/prices", 500),
+    EndpointLimit("/midpoint", 1500),
+    EndpointLimit("/midpoints", 500),
+    EndpointLimit("/tick-size", 200),
 ]
 CLOB_GENERAL = 9000
 DATA_LIMITS = [
-    EndpointLimit("/v2/trades", 300), EndpointLimit("/v2/positions", 200), EndpointLimit("/v2/activity", 200),
-    EndpointLimit("/v2/prices-history", 200), EndpointLimit("/trades", 200), EndpointLimit("/positions", 150),
+    EndpointLimit("/v2/trades", 300),
+    EndpointLimit("/v2/positions", 200),
+    EndpointLimit("/v2/activity", 200),
+    EndpointLimit("/v2/prices-history", 200),
+    EndpointLimit("/trades", 200),
+    EndpointLimit("/positions", 150),
 ]
 DATA_GENERAL = 800

@@ -45,7 +45,9 @@ class ArbitrageThresholds:
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> ArbitrageThresholds:
         """From catalogue names (`arbitrage_min_edge`, ...), as run config and overrides spell them."""
-        return cls(**{f: values[f"arbitrage_{f}"] for f in cls.__dataclass_fields__ if f"arbitrage_{f}" in values})
+        return cls(
+            **{f: values[f"arbitrage_{f}"] for f in cls.__dataclass_fields__ if f"arbitrage_{f}" in values}
+        )
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,9 @@ def _leg_fee_per_share(leg: Leg, price: float) -> float:
     return taker_fee_per_share(price, leg.fee_schedule, leg.fees_enabled)
 
 
-def top_edge(legs: Sequence[Leg], ladders: Sequence[Sequence[Level]], side: str) -> tuple[float, float] | None:
+def top_edge(
+    legs: Sequence[Leg], ladders: Sequence[Sequence[Level]], side: str
+) -> tuple[float, float] | None:
     """(edge after fees, gross edge) per set at the top of every ladder; None if a ladder is empty."""
     if any(not ladder for ladder in ladders):
         return None
@@ -110,8 +114,11 @@ def fill_walk(
             if left[k] <= 1e-12:
                 idx[k] += 1
                 left[k] = ladders[k][idx[k]][1] if idx[k] < len(ladders[k]) else 0.0
-    fees = sum(taker_fee(s, p, leg.fee_schedule, leg.fees_enabled)
-               for leg, levels in zip(legs, shares_at, strict=True) for p, s in levels.items())
+    fees = sum(
+        taker_fee(s, p, leg.fee_schedule, leg.fees_enabled)
+        for leg, levels in zip(legs, shares_at, strict=True)
+        for p, s in levels.items()
+    )
     gross = size - cost if side == "ask" else cost - size
     return Fill(round(size, 6), round(cost, 6), round(fees, 6), round(gross, 6), round(gross - fees, 6))
 
@@ -173,13 +180,26 @@ def evaluate_set(
             reason = held_reason(market, at) if market is not None else None
             if reason is None and leg.token_id in books:
                 bids, asks = books[leg.token_id]
-                reason = ghost_book_reason(bids, asks, ref_prices.get(leg.token_id), extreme=th.ghost_extreme,
-                                           min_usdc=th.ghost_min_usdc, max_deviation=th.ghost_max_deviation,
-                                           side=side)
+                reason = ghost_book_reason(
+                    bids,
+                    asks,
+                    ref_prices.get(leg.token_id),
+                    extreme=th.ghost_extreme,
+                    min_usdc=th.ghost_min_usdc,
+                    max_deviation=th.ghost_max_deviation,
+                    side=side,
+                )
         fill = fill_walk(known, ladders, side)
         capture = fill_walk(known, ladders, side, max_cost=th.max_stake_usdc)
-        out[kind] = Evaluation(kind, round(edges[0], 6), round(edges[1], 6), fill, capture, reason,
-                               tuple(ladder[0][0] for ladder in ladders))
+        out[kind] = Evaluation(
+            kind,
+            round(edges[0], 6),
+            round(edges[1], 6),
+            fill,
+            capture,
+            reason,
+            tuple(ladder[0][0] for ladder in ladders),
+        )
     return out
 
 
@@ -226,8 +246,18 @@ class WindowTracker:
                 continue
             if current is None:
                 self.open[(arb.key, kind)] = Window(
-                    arb.key, kind, arb.condition_id, arb.event_id, at, ev.suppressed_reason, ev, at, ev, ev,
-                    condition_ids=tuple(leg.condition_id for leg in arb.legs))
+                    arb.key,
+                    kind,
+                    arb.condition_id,
+                    arb.event_id,
+                    at,
+                    ev.suppressed_reason,
+                    ev,
+                    at,
+                    ev,
+                    ev,
+                    condition_ids=tuple(leg.condition_id for leg in arb.legs),
+                )
                 continue
             self._settle_capture(current, at)
             current.last = ev
@@ -266,7 +296,9 @@ class BookState:
         self.bids: dict[str, dict[float, float]] = {}
         self.asks: dict[str, dict[float, float]] = {}
 
-    def snapshot(self, token_id: str, bids: Iterable[Mapping[str, Any]], asks: Iterable[Mapping[str, Any]]) -> None:
+    def snapshot(
+        self, token_id: str, bids: Iterable[Mapping[str, Any]], asks: Iterable[Mapping[str, Any]]
+    ) -> None:
         self.bids[token_id] = {float(x["price"]): float(x["size"]) for x in bids if float(x["size"]) > 0}
         self.asks[token_id] = {float(x["price"]): float(x["size"]) for x in asks if float(x["size"]) > 0}
 
@@ -280,7 +312,9 @@ class BookState:
             levels.pop(price, None)
 
     def ladders(self) -> dict[str, tuple[list[Level], list[Level]]]:
-        return {t: (sorted(self.bids[t].items(), reverse=True), sorted(self.asks[t].items())) for t in self.bids}
+        return {
+            t: (sorted(self.bids[t].items(), reverse=True), sorted(self.asks[t].items())) for t in self.bids
+        }
 
     def ladder(self, token_id: str) -> tuple[list[Level], list[Level]] | None:
         if token_id not in self.bids:
@@ -351,8 +385,10 @@ def window_evidence(w: Window, th: ArbitrageThresholds) -> dict[str, Any]:
     peak = w.peak
     where = f"event {w.event_id}" if w.kind.startswith("negrisk") else f"market {w.condition_id}"
     verb = "buying" if w.kind.endswith("ask") else "selling"
-    summary = (f"{verb.capitalize()} every outcome of {where} earned {peak.edge:.4f} per set after fees "
-               f"at the peak ({peak.fill.size:g} sets fillable, ${peak.fill.profit_after_fees:.2f} after fees)")
+    summary = (
+        f"{verb.capitalize()} every outcome of {where} earned {peak.edge:.4f} per set after fees "
+        f"at the peak ({peak.fill.size:g} sets fillable, ${peak.fill.profit_after_fees:.2f} after fees)"
+    )
     if w.suppressed_reason:
         summary += f"; held back: {w.suppressed_reason}"
     return {
@@ -365,9 +401,14 @@ def window_evidence(w: Window, th: ArbitrageThresholds) -> dict[str, Any]:
         "tops_at_peak": list(peak.tops),
         "fees_at_peak": peak.fill.fees,
         "observations": w.observations,
-        "thresholds": {"min_edge": th.min_edge, "reaction_s": th.reaction_s, "max_stake_usdc": th.max_stake_usdc,
-                       "ghost_extreme": th.ghost_extreme, "ghost_min_usdc": th.ghost_min_usdc,
-                       "ghost_max_deviation": th.ghost_max_deviation},
+        "thresholds": {
+            "min_edge": th.min_edge,
+            "reaction_s": th.reaction_s,
+            "max_stake_usdc": th.max_stake_usdc,
+            "ghost_extreme": th.ghost_extreme,
+            "ghost_min_usdc": th.ghost_min_usdc,
+            "ghost_max_deviation": th.ghost_max_deviation,
+        },
     }
 
 
@@ -378,11 +419,39 @@ def should_fire(evidence: Mapping[str, Any]) -> bool:
 
 def window_row(w: Window, th: ArbitrageThresholds) -> tuple:
     duration = (w.closed_at - w.opened_at).total_seconds() if w.closed_at else None
-    return (w.signal_key, w.kind, w.condition_id, w.event_id, w.opened_at, w.closed_at, duration, w.peak.edge,
-            w.peak_at, w.peak.fill.size, w.peak.fill.gross_profit, w.peak.fill.profit_after_fees,
-            w.capturable_usdc, w.suppressed_reason, window_evidence(w, th))
+    return (
+        w.signal_key,
+        w.kind,
+        w.condition_id,
+        w.event_id,
+        w.opened_at,
+        w.closed_at,
+        duration,
+        w.peak.edge,
+        w.peak_at,
+        w.peak.fill.size,
+        w.peak.fill.gross_profit,
+        w.peak.fill.profit_after_fees,
+        w.capturable_usdc,
+        w.suppressed_reason,
+        window_evidence(w, th),
+    )
 
 
-ROW_COLUMNS = ("signal_key", "kind", "condition_id", "event_id", "opened_at", "closed_at", "duration_s",
-               "peak_edge", "peak_at", "fillable_size", "profit_at_peak", "profit_after_fees", "capturable_usdc",
-               "suppressed_reason", "evidence")
+ROW_COLUMNS = (
+    "signal_key",
+    "kind",
+    "condition_id",
+    "event_id",
+    "opened_at",
+    "closed_at",
+    "duration_s",
+    "peak_edge",
+    "peak_at",
+    "fillable_size",
+    "profit_at_peak",
+    "profit_after_fees",
+    "capturable_usdc",
+    "suppressed_reason",
+    "evidence",
+)

@@ -41,10 +41,20 @@ def _arbitrage(conn: psycopg.Connection, values: Mapping[str, Any], start: datet
         return []
     ticks = load_ticks(conn, tokens, replay_start(conn, tokens, start), end)
     windows = replay_windows(sets, ticks, states, t, evaluate_from=start, now=end)
-    rows_out = [{"signal_key": w.signal_key, "condition_id": w.condition_id, "opened_at": w.opened_at,
-                 "closed_at": w.closed_at, "kind": w.kind, "peak_edge": w.peak.edge,
-                 "capturable_usdc": w.capturable_usdc, "suppressed_reason": w.suppressed_reason,
-                 "evidence": window_evidence(w, t)} for w in windows]
+    rows_out = [
+        {
+            "signal_key": w.signal_key,
+            "condition_id": w.condition_id,
+            "opened_at": w.opened_at,
+            "closed_at": w.closed_at,
+            "kind": w.kind,
+            "peak_edge": w.peak.edge,
+            "capturable_usdc": w.capturable_usdc,
+            "suppressed_reason": w.suppressed_reason,
+            "evidence": window_evidence(w, t),
+        }
+        for w in windows
+    ]
     return signal_refs("arbitrage_windows", rows_out)
 
 
@@ -55,9 +65,18 @@ def _spikes(conn: psycopg.Connection, values: Mapping[str, Any], start: datetime
     prices = load_prices(conn, start - window - timedelta(hours=t.vol_hours), end)
     fills, first = load_fills(conn, start - timedelta(hours=t.baseline_hours) - window, end)
     spikes = detect_spikes(prices, fills, first, states, t, evaluate_from=start)
-    rows = [{"signal_key": s.signal_key, "condition_id": s.condition_id, "token_id": s.token_id,
-             "window_end": s.window_end, "move_points": s.move_points, "kind": s.kind,
-             "suppressed_reason": s.suppressed_reason} for s in spikes]
+    rows = [
+        {
+            "signal_key": s.signal_key,
+            "condition_id": s.condition_id,
+            "token_id": s.token_id,
+            "window_end": s.window_end,
+            "move_points": s.move_points,
+            "kind": s.kind,
+            "suppressed_reason": s.suppressed_reason,
+        }
+        for s in spikes
+    ]
     return signal_refs("price_spikes", rows)
 
 
@@ -70,23 +89,48 @@ EVALUATORS: dict[str, Callable[[psycopg.Connection, Mapping[str, Any], datetime,
 def backtest_thresholds(signal_type: str, raw: Mapping[str, Any]) -> dict[str, Any]:
     """Catalogue defaults overlaid with `raw`, each validated (ThresholdError names the bad one)."""
     if signal_type not in EVALUATORS:
-        raise th.ThresholdError(f"no backtest for {signal_type!r}; available: {', '.join(sorted(EVALUATORS))}")
+        raise th.ThresholdError(
+            f"no backtest for {signal_type!r}; available: {', '.join(sorted(EVALUATORS))}"
+        )
     values = {name: th.default_value(signal_type, name) for name in th.catalogue()[signal_type]}
     values.update({name: th.validate(signal_type, name, value) for name, value in raw.items()})
     return values
 
 
-def _side(conn: psycopg.Connection, signal_type: str, values: dict[str, Any], start: datetime, end: datetime,
-          stake: float, horizon: str) -> dict[str, Any]:
+def _side(
+    conn: psycopg.Connection,
+    signal_type: str,
+    values: dict[str, Any],
+    start: datetime,
+    end: datetime,
+    stake: float,
+    horizon: str,
+) -> dict[str, Any]:
     fired = EVALUATORS[signal_type](conn, values, start, end)
     alerts = [r for r in fired if not r.suppressed]
     scored = score_refs(conn, alerts, stake, end)
-    records = [ScoreRecord(r["condition_id"], r["signal_key"], r["horizon"], r["correct"], r["paper_profit"],
-                           r["move_in_direction"], stake) for r in scored]
+    records = [
+        ScoreRecord(
+            r["condition_id"],
+            r["signal_key"],
+            r["horizon"],
+            r["correct"],
+            r["paper_profit"],
+            r["move_in_direction"],
+            stake,
+        )
+        for r in scored
+    ]
     figures = aggregate(records)
-    return {"thresholds": values, "fired": len(fired), "alerts": len(alerts),
-            "suppressed": len(fired) - len(alerts), "markets": len({r.condition_id for r in alerts}),
-            "figures": figures, "headline": headline(figures, horizon)}
+    return {
+        "thresholds": values,
+        "fired": len(fired),
+        "alerts": len(alerts),
+        "suppressed": len(fired) - len(alerts),
+        "markets": len({r.condition_id for r in alerts}),
+        "figures": figures,
+        "headline": headline(figures, horizon),
+    }
 
 
 def backtest(
@@ -108,7 +152,10 @@ def backtest(
     cur_values = backtest_thresholds(signal_type, current)
     new_values = backtest_thresholds(signal_type, proposed)
     return {
-        "signal_type": signal_type, "days": days, "from": start.isoformat(), "to": end.isoformat(),
+        "signal_type": signal_type,
+        "days": days,
+        "from": start.isoformat(),
+        "to": end.isoformat(),
         "current": _side(conn, signal_type, cur_values, start, end, stake, horizon),
         "proposed": _side(conn, signal_type, new_values, start, end, stake, horizon),
         "changed": sorted(k for k in new_values if new_values[k] != cur_values[k]),

@@ -22,7 +22,9 @@ from typing import Any
 
 Level = tuple[float, float]  # (price, size), best first
 
-_PLACEHOLDER = re.compile(r"^\s*(other|others|another|tbd|tba|placeholder|person [a-z]|option [a-z0-9]+)\s*$", re.I)
+_PLACEHOLDER = re.compile(
+    r"^\s*(other|others|another|tbd|tba|placeholder|person [a-z]|option [a-z0-9]+)\s*$", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,12 @@ def ghost_book_reason(
     """
     top_ask = asks[0] if asks else None
     top_bid = bids[0] if bids else None
-    if side != "bid" and top_ask is not None and top_ask[0] >= 1 - extreme and top_ask[0] * top_ask[1] < min_usdc:
+    if (
+        side != "bid"
+        and top_ask is not None
+        and top_ask[0] >= 1 - extreme
+        and top_ask[0] * top_ask[1] < min_usdc
+    ):
         return f"ghost_book: top ask {top_ask[0]:g} with only ${top_ask[0] * top_ask[1]:.2f} behind it"
     if side != "ask" and top_bid is not None and top_bid[0] <= extreme and top_bid[0] * top_bid[1] < min_usdc:
         return f"ghost_book: top bid {top_bid[0]:g} with only ${top_bid[0] * top_bid[1]:.2f} behind it"

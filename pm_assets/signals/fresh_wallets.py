@@ -6,7 +6,6 @@ age is known. Noise control (settlement sweeps, labelled market makers and bots,
 then escalations only, accumulation of split buys) comes from positions.py.
 """
 
-
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -56,7 +55,11 @@ class FreshWalletConfig(dg.Config):
 
 def is_fresh(age_hours: float | None, prior_trades: int | None, t: Mapping) -> bool | None:
     """True/False, or None when the age is unknown and the prior-trades rule cannot say yes."""
-    if prior_trades is not None and t["fresh_max_prior_trades"] > 0 and prior_trades < t["fresh_max_prior_trades"]:
+    if (
+        prior_trades is not None
+        and t["fresh_max_prior_trades"] > 0
+        and prior_trades < t["fresh_max_prior_trades"]
+    ):
         return True
     if age_hours is None:
         return None
@@ -121,9 +124,14 @@ def fresh_wallet_rows(
     volume = max(volume_at(position.crossing.traded_at), (market.volume_24h or 0.0) if market else 0.0)
     niche = volume < t["niche_volume_usdc"]
     base = {
-        "wallet_first_activity_at": iso(wallet.first_activity_at), "wallet_age_hours": age,
-        "prior_trade_count": prior, "market_liquidity": liquidity, "labels": list(wallet.labels),
-        "volume_24h_usdc": round(volume, 2), "niche": niche, "window_started_at": iso(trailing[0].traded_at),
+        "wallet_first_activity_at": iso(wallet.first_activity_at),
+        "wallet_age_hours": age,
+        "prior_trade_count": prior,
+        "market_liquidity": liquidity,
+        "labels": list(wallet.labels),
+        "volume_24h_usdc": round(volume, 2),
+        "niche": niche,
+        "window_started_at": iso(trailing[0].traded_at),
     }
     rows = []
     for tier in position_tiers(position, fills, [t["escalation_tier_1"], t["escalation_tier_2"]]):
@@ -131,41 +139,79 @@ def fresh_wallet_rows(
         held, vwap = tier.held, tier.entry_vwap
         share = usdc / volume if volume > 0 else None
         risk = risk_summary(RiskFacts(age, t["fresh_max_age_hours"], share, None, niche))
-        inputs = dict(base, position_usdc=round(usdc, 2), fill_count=count, crossing_fill_key=crossing.fill_key,
-                      window_usdc=round(sum(f.usdc for f in trailing), 2), entry_vwap=round(vwap, 6),
-                      volume_share=None if share is None else round(share, 6),
-                      fill_keys=[f.fill_key for f in held][:50])
+        inputs = dict(
+            base,
+            position_usdc=round(usdc, 2),
+            fill_count=count,
+            crossing_fill_key=crossing.fill_key,
+            window_usdc=round(sum(f.usdc for f in trailing), 2),
+            entry_vwap=round(vwap, 6),
+            volume_share=None if share is None else round(share, 6),
+            fill_keys=[f.fill_key for f in held][:50],
+        )
         if tier.tier:
-            inputs.update(first_alert_usdc=round(position.usdc, 2), cumulative_usdc=round(usdc, 2),
-                          multiplier=multiplier)
+            inputs.update(
+                first_alert_usdc=round(position.usdc, 2),
+                cumulative_usdc=round(usdc, 2),
+                multiplier=multiplier,
+            )
         evidence = {"signal": TABLE, "tier": tier.tier, "thresholds": dict(t), "inputs": inputs, "risk": risk}
-        evidence["summary"] = _summary(crossing, usdc, count, age, tier.tier, multiplier, position.usdc, risk["reason"])
-        rows.append({
-            "signal_key": signal_key(TABLE, wallet.wallet, crossing.condition_id, tier.tier),
-            "fill_key": crossing.fill_key, "traded_at": crossing.traded_at, "wallet": wallet.wallet,
-            "condition_id": crossing.condition_id, "token_id": crossing.token_id, "side": crossing.side,
-            "price": crossing.price, "usdc_size": round(usdc, 2),
-            "wallet_first_activity_at": wallet.first_activity_at, "wallet_age_hours": age,
-            "prior_trade_count": prior, "market_liquidity": liquidity, "risk_score": risk["score"],
-            "suppressed_reason": verdict(evidence), "evidence": evidence, "alert_tier": tier.tier, "fill_count": count,
-        })
+        evidence["summary"] = _summary(
+            crossing, usdc, count, age, tier.tier, multiplier, position.usdc, risk["reason"]
+        )
+        rows.append(
+            {
+                "signal_key": signal_key(TABLE, wallet.wallet, crossing.condition_id, tier.tier),
+                "fill_key": crossing.fill_key,
+                "traded_at": crossing.traded_at,
+                "wallet": wallet.wallet,
+                "condition_id": crossing.condition_id,
+                "token_id": crossing.token_id,
+                "side": crossing.side,
+                "price": crossing.price,
+                "usdc_size": round(usdc, 2),
+                "wallet_first_activity_at": wallet.first_activity_at,
+                "wallet_age_hours": age,
+                "prior_trade_count": prior,
+                "market_liquidity": liquidity,
+                "risk_score": risk["score"],
+                "suppressed_reason": verdict(evidence),
+                "evidence": evidence,
+                "alert_tier": tier.tier,
+                "fill_count": count,
+            }
+        )
     return rows
 
 
-def _summary(crossing: Fill, usdc: float, count: int, age: float | None, tier: int, multiplier: float | None,
-             first_usdc: float, reason: str) -> str:
-    what = f"{'buy' if crossing.side == 'BUY' else 'sell'} of {crossing.outcome or 'the outcome'} at " \
-           f"{crossing.price:.2f}"
+def _summary(
+    crossing: Fill,
+    usdc: float,
+    count: int,
+    age: float | None,
+    tier: int,
+    multiplier: float | None,
+    first_usdc: float,
+    reason: str,
+) -> str:
+    what = (
+        f"{'buy' if crossing.side == 'BUY' else 'sell'} of {crossing.outcome or 'the outcome'} at "
+        f"{crossing.price:.2f}"
+    )
     fills = f" ({count} fills)" if count > 1 else ""
     if tier == 0:
         head = f"{age_text(age)} this {usd(usdc)} {what}{fills}"
     else:
-        head = (f"position grew to {usd(usdc)}{fills}, {multiplier:g}x the first alert of {usd(first_usdc)} "
-                f"(last fill: {what})")
+        head = (
+            f"position grew to {usd(usdc)}{fills}, {multiplier:g}x the first alert of {usd(first_usdc)} "
+            f"(last fill: {what})"
+        )
     return f"{head} — {reason}"
 
 
-@dg.asset(group_name="signals", kinds={"postgres"}, deps=["trades", "wallets", "markets", "wallet_behaviour_labels"])
+@dg.asset(
+    group_name="signals", kinds={"postgres"}, deps=["trades", "wallets", "markets", "wallet_behaviour_labels"]
+)
 def fresh_wallet_trades(
     context: dg.AssetExecutionContext, config: FreshWalletConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -176,13 +222,22 @@ def fresh_wallet_trades(
     return evaluate(context.log, warehouse, config)
 
 
-def evaluate(log, warehouse: WarehouseResource, config: FreshWalletConfig,
-             overlap: timedelta | None = None) -> dg.MaterializeResult:
+def evaluate(
+    log, warehouse: WarehouseResource, config: FreshWalletConfig, overlap: timedelta | None = None
+) -> dg.MaterializeResult:
     """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     from pm_assets.signals.insider_runs import run_position_signal
 
-    return run_position_signal(log, warehouse, TABLE, SIGNAL_TYPE, config, build_rows=_rows_for_pairs,
-                               candidate=_may_be_fresh, overlap=overlap)
+    return run_position_signal(
+        log,
+        warehouse,
+        TABLE,
+        SIGNAL_TYPE,
+        config,
+        build_rows=_rows_for_pairs,
+        candidate=_may_be_fresh,
+        overlap=overlap,
+    )
 
 
 def _may_be_fresh(pair, wallet: WalletFacts, t: Mapping) -> bool:
@@ -204,6 +259,7 @@ def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
         def prior_count(at, w=wallet):
             return insider_inputs.prior_trade_count(conn, w, at, int(t["fresh_max_prior_trades"]))
 
-        rows += fresh_wallet_rows(fills, facts, markets.get(condition_id), t, volume_at=volume_at,
-                                  prior_count=prior_count)
+        rows += fresh_wallet_rows(
+            fills, facts, markets.get(condition_id), t, volume_at=volume_at, prior_count=prior_count
+        )
     return rows

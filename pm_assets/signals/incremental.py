@@ -83,7 +83,9 @@ def incremental_window(
     if after is None:
         through = conn.execute("select max(ingested_at) from trades").fetchone()[0]
     else:
-        through = conn.execute("select max(ingested_at) from trades where ingested_at > %s", (after,)).fetchone()[0]
+        through = conn.execute(
+            "select max(ingested_at) from trades where ingested_at > %s", (after,)
+        ).fetchone()[0]
     return TradeWindow(cursor=cursor, ingested_after=after, ingested_through=through)
 
 
@@ -94,11 +96,14 @@ def rescan_window(table: str, traded_from: datetime, traded_to: datetime) -> Tra
     return TradeWindow(cursor=cursor_name(table), traded_from=traded_from, traded_to=traded_to)
 
 
-def new_trade_span(conn: psycopg.Connection, window: TradeWindow) -> tuple[int, datetime | None, datetime | None]:
+def new_trade_span(
+    conn: psycopg.Connection, window: TradeWindow
+) -> tuple[int, datetime | None, datetime | None]:
     """(count, earliest traded_at, latest traded_at) of the window's trades: where a signal's lookback starts."""
     where, params = window.trade_filter("t")
     row = conn.execute(
-        sql.SQL("select count(*), min(t.traded_at), max(t.traded_at) from trades t where {}").format(where), params
+        sql.SQL("select count(*), min(t.traded_at), max(t.traded_at) from trades t where {}").format(where),
+        params,
     ).fetchone()
     return int(row[0]), row[1], row[2]
 

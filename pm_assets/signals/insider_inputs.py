@@ -18,7 +18,17 @@ from pm_assets.signals.positions import Fill
 END_OF_TIME = datetime(9999, 1, 1, tzinfo=UTC)
 FILL_COLUMNS = sql.SQL(", ").join(
     sql.Identifier("t", c)
-    for c in ("fill_key", "traded_at", "wallet", "condition_id", "token_id", "side", "price", "size", "outcome")
+    for c in (
+        "fill_key",
+        "traded_at",
+        "wallet",
+        "condition_id",
+        "token_id",
+        "side",
+        "price",
+        "size",
+        "outcome",
+    )
 )
 
 

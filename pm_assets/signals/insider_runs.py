@@ -42,8 +42,9 @@ def _at(value: str, label: str) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def trade_window(conn: psycopg.Connection, table: str, config: dg.Config,
-                 overlap: timedelta | None = None) -> incremental.TradeWindow:
+def trade_window(
+    conn: psycopg.Connection, table: str, config: dg.Config, overlap: timedelta | None = None
+) -> incremental.TradeWindow:
     """The run's trades. Takes the table's transaction lock first: the scheduled run and the stream's fast lane
     may evaluate the same table at once, and each must read the watermark the other committed.
 
@@ -90,8 +91,13 @@ def merged_pairs(pairs: list[Pair]) -> list[Pair]:
     by_key: dict[tuple[str, str], Pair] = {}
     for p in pairs:
         seen = by_key.get((p.wallet, p.condition_id))
-        by_key[(p.wallet, p.condition_id)] = p if seen is None else Pair(
-            p.wallet, p.condition_id, min(p.first_new, seen.first_new), max(p.last_new, seen.last_new))
+        by_key[(p.wallet, p.condition_id)] = (
+            p
+            if seen is None
+            else Pair(
+                p.wallet, p.condition_id, min(p.first_new, seen.first_new), max(p.last_new, seen.last_new)
+            )
+        )
     return list(by_key.values())
 
 
@@ -111,11 +117,17 @@ def run_position_signal(
     with warehouse.connect() as conn:
         window = trade_window(conn, table, config, overlap)
         count, first, last = incremental.new_trade_span(conn, window)
-        pairs = merged_pairs(insider_inputs.touched_pairs(conn, window) + insider_inputs.waiting_pairs(conn, table))
+        pairs = merged_pairs(
+            insider_inputs.touched_pairs(conn, window) + insider_inputs.waiting_pairs(conn, table)
+        )
         wallets = insider_inputs.wallet_facts(conn, sorted({p.wallet for p in pairs}))
         stored = insider_inputs.first_alerts(conn, table, [(p.wallet, p.condition_id) for p in pairs])
-        pairs = [p for p in pairs if (p.wallet, p.condition_id) in stored
-                 or candidate(p, wallets.get(p.wallet) or WalletFacts(p.wallet, None, ()), t)]
+        pairs = [
+            p
+            for p in pairs
+            if (p.wallet, p.condition_id) in stored
+            or candidate(p, wallets.get(p.wallet) or WalletFacts(p.wallet, None, ()), t)
+        ]
         fills, _ = insider_inputs.position_fills(conn, table, pairs, window_len)
         markets = insider_inputs.market_facts(conn, sorted({p.condition_id for p in pairs}))
         rows = build_rows(conn, t, fills, wallets, markets)
@@ -123,12 +135,19 @@ def run_position_signal(
         write_signal_rows(conn, table, rows)
         incremental.advance_watermark(conn, window, detail={"new_trades": count, "rows": len(rows)})
     reasons = Counter(r["suppressed_reason"] or "alert" for r in rows)
-    log.info(f"{table}: {count} new trades, {len(pairs)} candidate positions, {len(rows)} rows {dict(reasons)}")
-    return dg.MaterializeResult(metadata={
-        "new_trades": count,
-        "window": "rescan" if window.is_rescan else "incremental",
-        "first_traded_at": str(first), "last_traded_at": str(last),
-        "candidate_positions": len(pairs), "rows_written": len(rows), "rows_removed": removed,
-        "alerts": reasons.get("alert", 0),
-        "suppressed": {k: v for k, v in reasons.items() if k != "alert"},
-    })
+    log.info(
+        f"{table}: {count} new trades, {len(pairs)} candidate positions, {len(rows)} rows {dict(reasons)}"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "new_trades": count,
+            "window": "rescan" if window.is_rescan else "incremental",
+            "first_traded_at": str(first),
+            "last_traded_at": str(last),
+            "candidate_positions": len(pairs),
+            "rows_written": len(rows),
+            "rows_removed": removed,
+            "alerts": reasons.get("alert", 0),
+            "suppressed": {k: v for k, v in reasons.items() if k != "alert"},
+        }
+    )

@@ -39,30 +39,43 @@ CURSORS = [f"signal:{name}" for name in CONFIGURED]
 
 # `wallets` runs first: a fresh-wallet verdict needs the wallet's first activity, looked up by that asset.
 insider_signals_job = dg.define_asset_job(
-    "insider_signals_job", selection=dg.AssetSelection.assets("wallets", *ASSETS),
+    "insider_signals_job",
+    selection=dg.AssetSelection.assets("wallets", *ASSETS),
     description="Wallet ages, behaviour labels, fresh wallets, size anomalies, clusters, then risk scores.",
 )
 
 
 def insider_run_config(conn) -> dict:
     """Run config carrying, per signal, its defaults overlaid with the dashboard's overrides (validated)."""
-    return {"ops": {op: {"config": catalogue.thresholds.run_config_values(conn, signal_type)}
-                    for op, signal_type in CONFIGURED.items()}}
+    return {
+        "ops": {
+            op: {"config": catalogue.thresholds.run_config_values(conn, signal_type)}
+            for op, signal_type in CONFIGURED.items()
+        }
+    }
 
 
-SENSOR_INTERVAL_S = 30  # the polling path's share of trade-to-alert latency (the stream's fast lane is seconds)
+SENSOR_INTERVAL_S = (
+    30  # the polling path's share of trade-to-alert latency (the stream's fast lane is seconds)
+)
 
 
-@dg.sensor(job=insider_signals_job, minimum_interval_seconds=SENSOR_INTERVAL_S,
-           default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=insider_signals_job,
+    minimum_interval_seconds=SENSOR_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+)
 def insider_signals_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     """Launches the insider signals when trades were ingested past their watermarks (one run per batch)."""
     with warehouse.connect() as conn:
         newest = conn.execute("select max(ingested_at) from trades").fetchone()[0]
         if newest is None:
             return dg.SkipReason("no trades yet")
-        marks = dict(conn.execute(
-            "select name, complete_through from ingestion_cursors where name = any(%s)", (CURSORS,)).fetchall())
+        marks = dict(
+            conn.execute(
+                "select name, complete_through from ingestion_cursors where name = any(%s)", (CURSORS,)
+            ).fetchall()
+        )
         behind = [c for c in CURSORS if marks.get(c) is None or marks[c] < newest]
         if not behind:
             return dg.SkipReason(f"signals are current through {newest.isoformat()}")

@@ -5,7 +5,6 @@ dashboard's overrides with `thresholds.run_config_values`, and a Launchpad value
 validated by the catalogue's rules before a run does anything, so a bad value fails the run with its reason.
 """
 
-
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,8 +56,12 @@ class ArbitrageConfig(dg.Config):
     rescan_from: str | None = None
 
 
-@dg.asset(key="arbitrage_windows", group_name="signals", kinds={"postgres"},
-          deps=["order_book_snapshots", "markets", "market_resolutions"])
+@dg.asset(
+    key="arbitrage_windows",
+    group_name="signals",
+    kinds={"postgres"},
+    deps=["order_book_snapshots", "markets", "market_resolutions"],
+)
 def arbitrage_windows(
     context: dg.AssetExecutionContext, config: ArbitrageConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -70,7 +73,9 @@ def arbitrage_windows(
     """
     values = _validated("arbitrage", config)
     with warehouse.connect() as conn:
-        result = materialize_arbitrage(conn, ArbitrageThresholds.from_values(values), rescan_from=_rescan(config.rescan_from))
+        result = materialize_arbitrage(
+            conn, ArbitrageThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
+        )
     context.log.info(f"arbitrage_windows: {result}")
     return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 
@@ -89,8 +94,12 @@ class SpikeConfig(dg.Config):
     rescan_from: str | None = None
 
 
-@dg.asset(key="price_spikes", group_name="signals", kinds={"postgres"},
-          deps=["trades", "price_points", "markets", "market_resolutions"])
+@dg.asset(
+    key="price_spikes",
+    group_name="signals",
+    kinds={"postgres"},
+    deps=["trades", "price_points", "markets", "market_resolutions"],
+)
 def price_spikes(
     context: dg.AssetExecutionContext, config: SpikeConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -101,13 +110,19 @@ def price_spikes(
     """
     values = _validated("price_spike", config)
     with warehouse.connect() as conn:
-        result = materialize_spikes(conn, SpikeThresholds.from_values(values), rescan_from=_rescan(config.rescan_from))
+        result = materialize_spikes(
+            conn, SpikeThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
+        )
     context.log.info(f"price_spikes: {result}")
     return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 
 
-@dg.asset(key="market_rankings", group_name="signals", kinds={"postgres"},
-          deps=["arbitrage_windows", "price_spikes", "markets", "trades"])
+@dg.asset(
+    key="market_rankings",
+    group_name="signals",
+    kinds={"postgres"},
+    deps=["arbitrage_windows", "price_spikes", "markets", "trades"],
+)
 def market_rankings(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Market rankings: every open market's score (volume, liquidity, spread, 24 h price movement and signal
     activity as percentile ranks, weights in pm_assets/signals/ranking.py) with its components, one ranked_at
@@ -123,9 +138,20 @@ class ScorecardConfig(dg.Config):
     scorecard_stake_usdc: float = _d("scorecard", "scorecard_stake_usdc")
 
 
-@dg.asset(key="signal_scorecard", group_name="signals", kinds={"postgres"},
-          deps=["arbitrage_windows", "price_spikes", "fresh_wallet_trades", "size_anomalies", "wallet_clusters",
-                "price_points", "market_resolutions"])
+@dg.asset(
+    key="signal_scorecard",
+    group_name="signals",
+    kinds={"postgres"},
+    deps=[
+        "arbitrage_windows",
+        "price_spikes",
+        "fresh_wallet_trades",
+        "size_anomalies",
+        "wallet_clusters",
+        "price_points",
+        "market_resolutions",
+    ],
+)
 def signal_scorecard(
     context: dg.AssetExecutionContext, config: ScorecardConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -140,21 +166,33 @@ def signal_scorecard(
     return dg.MaterializeResult(metadata=result)
 
 
-SIGNAL_CONFIG = {"arbitrage_windows": "arbitrage", "price_spikes": "price_spike", "signal_scorecard": "scorecard"}
+SIGNAL_CONFIG = {
+    "arbitrage_windows": "arbitrage",
+    "price_spikes": "price_spike",
+    "signal_scorecard": "scorecard",
+}
 
 market_signals_job = dg.define_asset_job(
     "market_signals_job",
-    selection=dg.AssetSelection.assets("arbitrage_windows", "price_spikes", "market_rankings", "signal_scorecard"),
+    selection=dg.AssetSelection.assets(
+        "arbitrage_windows", "price_spikes", "market_rankings", "signal_scorecard"
+    ),
 )
 
 
 def market_run_config(conn: Any) -> dict[str, Any]:
     """Run config carrying the dashboard's saved overrides over the environment defaults."""
-    return {"ops": {key: {"config": th.run_config_values(conn, signal_type)}
-                    for key, signal_type in SIGNAL_CONFIG.items()}}
+    return {
+        "ops": {
+            key: {"config": th.run_config_values(conn, signal_type)}
+            for key, signal_type in SIGNAL_CONFIG.items()
+        }
+    }
 
 
-@dg.schedule(job=market_signals_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING)
+@dg.schedule(
+    job=market_signals_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
+)
 def market_signals_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
     """Every 15 minutes: arbitrage, spikes, rankings and the scorecard, with the saved threshold overrides."""
     with warehouse.connect() as conn:

@@ -110,7 +110,9 @@ def _levels(raw: Any) -> tuple:
     """Ladder levels from either stored shape: the stream's `{"price","size"}` objects or the REST
     snapshots' compact `[price, size]` pairs."""
     return tuple(
-        {"price": x[0], "size": x[1]} if isinstance(x, list | tuple) else {"price": x["price"], "size": x["size"]}
+        {"price": x[0], "size": x[1]}
+        if isinstance(x, list | tuple)
+        else {"price": x["price"], "size": x["size"]}
         for x in raw or ()
     )
 
@@ -121,23 +123,31 @@ def load_ticks(conn: psycopg.Connection, tokens: Sequence[str], start: datetime,
     ticks: list[tuple[datetime, int, Tick]] = []
     for at, tid, bids, asks, ltp in conn.execute(
         """select server_ts, token_id, bids, asks, last_trade_price from ws_book_snapshots
-           where token_id = any(%(t)s) and server_ts >= %(s)s and server_ts <= %(e)s""", params):
+           where token_id = any(%(t)s) and server_ts >= %(s)s and server_ts <= %(e)s""",
+        params,
+    ):
         if ltp is not None:
             ticks.append((at, 0, Tick(at, tid, "trade", price=float(ltp))))
         ticks.append((at, 1, Tick(at, tid, "book", bids=_levels(bids), asks=_levels(asks))))
     for at, tid, bids, asks in conn.execute(
         """select captured_at, token_id, bids, asks from order_book_snapshots
-           where token_id = any(%(t)s) and captured_at >= %(s)s and captured_at <= %(e)s""", params):
+           where token_id = any(%(t)s) and captured_at >= %(s)s and captured_at <= %(e)s""",
+        params,
+    ):
         ticks.append((at, 1, Tick(at, tid, "book", bids=_levels(bids), asks=_levels(asks))))
     for at, tid, side, price, size in conn.execute(
         """select server_ts, token_id, side, price, size from ws_price_changes
-           where token_id = any(%(t)s) and server_ts >= %(s)s and server_ts <= %(e)s""", params):
+           where token_id = any(%(t)s) and server_ts >= %(s)s and server_ts <= %(e)s""",
+        params,
+    ):
         ticks.append((at, 2, Tick(at, tid, "change", side=side, price=float(price), size=float(size))))
     for at, tid, price in conn.execute(
         """select server_ts, token_id, price from ws_last_trades
            where token_id = any(%(t)s) and server_ts >= %(s)s and server_ts <= %(e)s
            union all select traded_at, token_id, price from trades
-           where token_id = any(%(t)s) and traded_at >= %(s)s and traded_at <= %(e)s""", params):
+           where token_id = any(%(t)s) and traded_at >= %(s)s and traded_at <= %(e)s""",
+        params,
+    ):
         ticks.append((at, 0, Tick(at, tid, "trade", price=float(price))))
     ticks.sort(key=lambda x: (x[0], x[1], x[2].token_id))
     return [t for _, _, t in ticks]
@@ -148,27 +158,41 @@ def window_replay_start(conn: psycopg.Connection, start: datetime) -> datetime:
     while True:
         row = conn.execute(
             """select min(opened_at) from arbitrage_windows
-               where opened_at < %(s)s and (closed_at is null or closed_at >= %(s)s)""", {"s": start}
+               where opened_at < %(s)s and (closed_at is null or closed_at >= %(s)s)""",
+            {"s": start},
         ).fetchone()
         if row[0] is None:
             return start
         start = row[0]
 
 
-def write_windows(conn: psycopg.Connection, rows: list[tuple], columns: Sequence[str], start: datetime) -> dict:
+def write_windows(
+    conn: psycopg.Connection, rows: list[tuple], columns: Sequence[str], start: datetime
+) -> dict:
     """Upsert the replayed windows; windows stored from `start` on that the replay no longer finds go away."""
     keys = [r[0] for r in rows]
     removed = conn.execute(
         "delete from arbitrage_windows where opened_at >= %s and not (signal_key = any(%s))", (start, keys)
     ).rowcount
     staged = [(*r[:-1], Jsonb(r[-1])) for r in rows]
-    result = copy_upsert(conn, "arbitrage_windows", columns, staged, key=["signal_key"],
-                         update=[c for c in columns if c != "signal_key"])
+    result = copy_upsert(
+        conn,
+        "arbitrage_windows",
+        columns,
+        staged,
+        key=["signal_key"],
+        update=[c for c in columns if c != "signal_key"],
+    )
     return {"inserted": result.inserted, "updated": result.updated, "removed": removed}
 
 
-def materialize_arbitrage(conn: psycopg.Connection, th: Any, *, lookback: timedelta = timedelta(minutes=1),
-                          rescan_from: datetime | None = None) -> dict[str, Any]:
+def materialize_arbitrage(
+    conn: psycopg.Connection,
+    th: Any,
+    *,
+    lookback: timedelta = timedelta(minutes=1),
+    rescan_from: datetime | None = None,
+) -> dict[str, Any]:
     """One incremental run: replay ticks since the watermark (minus `lookback`), upsert windows, move the mark.
 
     `rescan_from` replays from that time instead (backfill or new thresholds) and leaves the watermark alone.
@@ -193,11 +217,20 @@ def materialize_arbitrage(conn: psycopg.Connection, th: Any, *, lookback: timede
     windows = []
     if tokens:
         ticks = load_ticks(conn, tokens, replay_start(conn, tokens, start), end)
-        windows = [w for w in replay_windows(sets, ticks, states, th, evaluate_from=start, now=end)
-                   if w.opened_at >= start]
+        windows = [
+            w
+            for w in replay_windows(sets, ticks, states, th, evaluate_from=start, now=end)
+            if w.opened_at >= start
+        ]
     result = write_windows(conn, [window_row(w, th) for w in windows], ROW_COLUMNS, start)
     if rescan_from is None:
         advance_watermark(conn, TradeWindow(cursor=cursor, ingested_through=end), detail={"sets": len(sets)})
-    return {"windows": len(windows), "open": sum(w.closed_at is None for w in windows),
-            "suppressed": sum(w.suppressed_reason is not None for w in windows), "sets": len(sets),
-            "replayed_from": start.isoformat(), "through": end.isoformat(), **result}
+    return {
+        "windows": len(windows),
+        "open": sum(w.closed_at is None for w in windows),
+        "suppressed": sum(w.suppressed_reason is not None for w in windows),
+        "sets": len(sets),
+        "replayed_from": start.isoformat(),
+        "through": end.isoformat(),
+        **result,
+    }

@@ -170,8 +170,11 @@ def noise_reason(labels: Sequence[str], entry_vwap: float, thresholds: dict) -> 
 def trailing_fills(position: Position, window: timedelta) -> list[Fill]:
     """The fills of the trailing window that fired at the crossing."""
     c = position.crossing
-    return [f for f in position.fills if c.traded_at - window < f.traded_at and
-            (f.traded_at, f.fill_key) <= (c.traded_at, c.fill_key)]
+    return [
+        f
+        for f in position.fills
+        if c.traded_at - window < f.traded_at and (f.traded_at, f.fill_key) <= (c.traded_at, c.fill_key)
+    ]
 
 
 def iso(value: datetime | None) -> str | None:
@@ -192,14 +195,17 @@ class Tier:
     @property
     def entry_vwap(self) -> float:
         usdc = sum(f.usdc for f in self.held)
-        return sum(f.entry_price * f.usdc for f in self.held) / usdc if usdc > 0 else self.crossing.entry_price
+        return (
+            sum(f.entry_price * f.usdc for f in self.held) / usdc if usdc > 0 else self.crossing.entry_price
+        )
 
 
 def position_tiers(position: Position, fills: Sequence[Fill], multipliers: Sequence[float]) -> list[Tier]:
     later = [f for f in ordered(fills) if f.traded_at > position.ended_at]
     out = [Tier(0, position.crossing, position.usdc, len(position.fills), None, position.fills)]
     for e in escalations(position, fills, multipliers):
-        held = position.fills + tuple(f for f in later if (f.traded_at, f.fill_key) <= (e.crossing.traded_at,
-                                                                                       e.crossing.fill_key))
+        held = position.fills + tuple(
+            f for f in later if (f.traded_at, f.fill_key) <= (e.crossing.traded_at, e.crossing.fill_key)
+        )
         out.append(Tier(e.tier, e.crossing, e.cumulative_usdc, e.fill_count, e.multiplier, held))
     return out

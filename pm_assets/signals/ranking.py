@@ -24,8 +24,11 @@ from psycopg import sql
 
 WEIGHTS = {"volume": 0.30, "liquidity": 0.25, "tightness": 0.15, "movement": 0.15, "activity": 0.15}
 SIGNAL_TABLES = {  # table -> its time column
-    "arbitrage_windows": "opened_at", "price_spikes": "window_end", "fresh_wallet_trades": "traded_at",
-    "size_anomalies": "traded_at", "wallet_clusters": "started_at",
+    "arbitrage_windows": "opened_at",
+    "price_spikes": "window_end",
+    "fresh_wallet_trades": "traded_at",
+    "size_anomalies": "traded_at",
+    "wallet_clusters": "started_at",
 }
 
 
@@ -69,9 +72,17 @@ def rank_markets(markets: Sequence[MarketInputs]) -> list[tuple[str, int, float,
     for i, m in enumerate(markets):
         parts = {name: round(pct[name][i], 6) for name in WEIGHTS}
         score = round(100 * sum(WEIGHTS[name] * parts[name] for name in WEIGHTS), 4)
-        components = {"percentiles": parts, "weights": WEIGHTS,
-                      "inputs": {"volume_24h": m.volume_24h, "liquidity": m.liquidity, "spread": m.spread,
-                                 "movement": m.movement, "signals_24h": m.signals_24h}}
+        components = {
+            "percentiles": parts,
+            "weights": WEIGHTS,
+            "inputs": {
+                "volume_24h": m.volume_24h,
+                "liquidity": m.liquidity,
+                "spread": m.spread,
+                "movement": m.movement,
+                "signals_24h": m.signals_24h,
+            },
+        }
         scored.append((m.condition_id, score, components))
     scored.sort(key=lambda x: (-x[1], x[0]))
     return [(cid, k + 1, score, comp) for k, (cid, score, comp) in enumerate(scored)]
@@ -83,9 +94,10 @@ def load_inputs(conn, now: datetime) -> list[MarketInputs]:
     for table, column in SIGNAL_TABLES.items():
         if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None:
             continue
-        query = sql.SQL("select condition_id, count(*) from {} where suppressed_reason is null and {} >= %s "
-                        "and {} <= %s and condition_id is not null group by condition_id").format(
-            sql.Identifier(table), sql.Identifier(column), sql.Identifier(column))
+        query = sql.SQL(
+            "select condition_id, count(*) from {} where suppressed_reason is null and {} >= %s "
+            "and {} <= %s and condition_id is not null group by condition_id"
+        ).format(sql.Identifier(table), sql.Identifier(column), sql.Identifier(column))
         for cid, n in conn.execute(query, (since, now)):
             activity[cid] = activity.get(cid, 0) + int(n)
     rows = conn.execute(
@@ -120,7 +132,9 @@ def load_inputs(conn, now: datetime) -> list[MarketInputs]:
         """,
         {"a": since, "n": now},
     ).fetchall()
-    return [MarketInputs(cid, _f(v), _f(liq), _f(s), _f(mv), activity.get(cid, 0)) for cid, v, liq, s, mv in rows]
+    return [
+        MarketInputs(cid, _f(v), _f(liq), _f(s), _f(mv), activity.get(cid, 0)) for cid, v, liq, s, mv in rows
+    ]
 
 
 def _f(value: Any) -> float | None:
@@ -134,7 +148,17 @@ def materialize_rankings(conn, now: datetime) -> dict[str, Any]:
 
     ranked = rank_markets(load_inputs(conn, now))
     rows = [(now, cid, rank, score, Jsonb(components)) for cid, rank, score, components in ranked]
-    result = copy_upsert(conn, "market_rankings", ("ranked_at", "condition_id", "rank", "score", "components"),
-                         rows, key=["ranked_at", "condition_id"], update=["rank", "score", "components"])
-    return {"ranked": len(rows), "inserted": result.inserted, "ranked_at": now.isoformat(),
-            "top": ranked[0][0] if ranked else None}
+    result = copy_upsert(
+        conn,
+        "market_rankings",
+        ("ranked_at", "condition_id", "rank", "score", "components"),
+        rows,
+        key=["ranked_at", "condition_id"],
+        update=["rank", "score", "components"],
+    )
+    return {
+        "ranked": len(rows),
+        "inserted": result.inserted,
+        "ranked_at": now.isoformat(),
+        "top": ranked[0][0] if ranked else None,
+    }

@@ -116,7 +116,9 @@ select 'cluster', m->>'fill_key', (m->>'traded_at')::timestamptz, m->>'wallet', 
 """
 
 
-def position_risk(signals: list[tuple[str, str | None, dict]], fresh_max_age_hours: float) -> tuple[RiskFacts, str | None]:
+def position_risk(
+    signals: list[tuple[str, str | None, dict]], fresh_max_age_hours: float
+) -> tuple[RiskFacts, str | None]:
     """Facts of one position from its signal rows [(source, suppressed_reason, evidence)], and the position's
     suppressed_reason (None when any of its signals is alert-worthy)."""
     age = volume = depth = None
@@ -146,8 +148,14 @@ def _max(a, b):
     return b if a is None else a if b is None else max(a, b)
 
 
-@dg.asset(group_name="signals", kinds={"postgres"}, deps=["fresh_wallet_trades", "size_anomalies", "wallet_clusters"])
-def trade_risk_scores(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+@dg.asset(
+    group_name="signals",
+    kinds={"postgres"},
+    deps=["fresh_wallet_trades", "size_anomalies", "wallet_clusters"],
+)
+def trade_risk_scores(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
     """Composite risk per alert trade (trade_risk_scores) and per wallet (wallet_risk_scores): fresh wallet,
     share of daily volume, book depth, niche market and cluster membership with documented weights, and the
     reason in words. Re-scores only positions whose signal rows changed since the last run."""
@@ -158,7 +166,9 @@ def evaluate(log, warehouse: WarehouseResource, overlap: timedelta | None = None
     """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     cursor = "signal:trade_risk_scores"
     with warehouse.connect() as conn:
-        row = conn.execute("select complete_through from ingestion_cursors where name = %s", (cursor,)).fetchone()
+        row = conn.execute(
+            "select complete_through from ingestion_cursors where name = %s", (cursor,)
+        ).fetchone()
         since = (row[0] - (overlap or timedelta(minutes=5))) if row and row[0] else None
         upto = conn.execute("select now()").fetchone()[0]
         rows = conn.execute(SIGNAL_ROWS_SQL, {"since": since or upto.replace(year=1970)}).fetchall()
@@ -169,21 +179,44 @@ def evaluate(log, warehouse: WarehouseResource, overlap: timedelta | None = None
         for (wallet, cid), signals in by_position.items():
             facts, suppressed = position_risk([(s, r, e) for s, _, _, r, e in signals], 168.0)
             summary = risk_summary(facts)
-            fills = {(f, t) for s, f, t, _, _ in signals if s != "cluster"} or {(f, t) for _, f, t, _, _ in signals}
+            fills = {(f, t) for s, f, t, _, _ in signals if s != "cluster"} or {
+                (f, t) for _, f, t, _, _ in signals
+            }
             for fill_key, traded_at in sorted(fills):
-                trades.append((fill_key, traded_at, wallet, cid, summary["score"], Jsonb(summary["components"]),
-                               summary["reason"], suppressed))
-        columns = ["fill_key", "traded_at", "wallet", "condition_id", "score", "components", "reason",
-                   "suppressed_reason"]
+                trades.append(
+                    (
+                        fill_key,
+                        traded_at,
+                        wallet,
+                        cid,
+                        summary["score"],
+                        Jsonb(summary["components"]),
+                        summary["reason"],
+                        suppressed,
+                    )
+                )
+        columns = [
+            "fill_key",
+            "traded_at",
+            "wallet",
+            "condition_id",
+            "score",
+            "components",
+            "reason",
+            "suppressed_reason",
+        ]
         copy_upsert(conn, "trade_risk_scores", columns, trades, key=["fill_key"], update=columns[1:])
         wallets = sorted({t[2] for t in trades})
         conn.execute(WALLET_SCORES_SQL, (wallets,))
         conn.execute(
             "insert into ingestion_cursors (name, complete_through) values (%s, %s) on conflict (name) do update"
-            " set complete_through = excluded.complete_through, updated_at = now()", (cursor, upto))
+            " set complete_through = excluded.complete_through, updated_at = now()",
+            (cursor, upto),
+        )
     log.info(f"re-scored {len(by_position)} positions, {len(trades)} trades, {len(wallets)} wallets")
-    return dg.MaterializeResult(metadata={"positions": len(by_position), "trades": len(trades),
-                                          "wallets": len(wallets)})
+    return dg.MaterializeResult(
+        metadata={"positions": len(by_position), "trades": len(trades), "wallets": len(wallets)}
+    )
 
 
 WALLET_SCORES_SQL = """

@@ -61,7 +61,9 @@ class Resolution:
 class PriceBook:
     """Every token's time-ordered prices, for 'last price at or before t' lookups."""
 
-    def __init__(self, series: Mapping[str, Sequence[tuple[datetime, float]]], complements: Mapping[str, str]):
+    def __init__(
+        self, series: Mapping[str, Sequence[tuple[datetime, float]]], complements: Mapping[str, str]
+    ):
         self.times = {t: [x[0] for x in s] for t, s in series.items()}
         self.prices = {t: [x[1] for x in s] for t, s in series.items()}
         self.complements = complements
@@ -123,14 +125,28 @@ def score_signal(
                 if ph is None:
                     continue
                 fee_out = taker_fee(shares, ph, fee_schedule, fees_enabled)
-        rows.append({
-            "signal_table": sig.signal_table, "signal_key": sig.signal_key, "horizon": horizon,
-            "condition_id": sig.condition_id, "direction_token_id": token, "price_at_signal": round(p0, 6),
-            "price_at_horizon": round(ph, 6), "move_in_direction": round(ph - p0, 6), "correct": correct,
-            "paper_profit": round(shares * (ph - p0) - fee_in - fee_out, 6),
-            "evidence": {"stake": stake, "fee_in": fee_in, "fee_out": fee_out, "suppressed": sig.suppressed,
-                         "signal_at": sig.at.isoformat(), "horizon_at": at_h.isoformat() if at_h else None},
-        })
+        rows.append(
+            {
+                "signal_table": sig.signal_table,
+                "signal_key": sig.signal_key,
+                "horizon": horizon,
+                "condition_id": sig.condition_id,
+                "direction_token_id": token,
+                "price_at_signal": round(p0, 6),
+                "price_at_horizon": round(ph, 6),
+                "move_in_direction": round(ph - p0, 6),
+                "correct": correct,
+                "paper_profit": round(shares * (ph - p0) - fee_in - fee_out, 6),
+                "evidence": {
+                    "stake": stake,
+                    "fee_in": fee_in,
+                    "fee_out": fee_out,
+                    "suppressed": sig.suppressed,
+                    "signal_at": sig.at.isoformat(),
+                    "horizon_at": at_h.isoformat() if at_h else None,
+                },
+            }
+        )
     return rows
 
 
@@ -143,16 +159,30 @@ def _score_arbitrage(sig: SignalRef, stake: float) -> list[dict[str, Any]]:
     set_cost = 1.0 - gross if str(row.get("kind", "")).endswith("ask") else 1.0
     capturable = float(row.get("capturable_usdc") or 0.0) > 0
     profit = stake * edge / set_cost if capturable and set_cost > 0 else 0.0
-    return [{
-        "signal_table": sig.signal_table, "signal_key": sig.signal_key, "horizon": "settlement",
-        "condition_id": sig.condition_id, "direction_token_id": None, "price_at_signal": None,
-        "price_at_horizon": None, "move_in_direction": None, "correct": capturable,
-        "paper_profit": round(profit, 6),
-        "evidence": {"stake": stake, "set_cost": set_cost, "edge_after_fees": edge, "suppressed": sig.suppressed},
-    }]
+    return [
+        {
+            "signal_table": sig.signal_table,
+            "signal_key": sig.signal_key,
+            "horizon": "settlement",
+            "condition_id": sig.condition_id,
+            "direction_token_id": None,
+            "price_at_signal": None,
+            "price_at_horizon": None,
+            "move_in_direction": None,
+            "correct": capturable,
+            "paper_profit": round(profit, 6),
+            "evidence": {
+                "stake": stake,
+                "set_cost": set_cost,
+                "edge_after_fees": edge,
+                "suppressed": sig.suppressed,
+            },
+        }
+    ]
 
 
 # --- aggregates ------------------------------------------------------------------------------------------------
+
 
 def wilson(p: float, n: float, z: float = Z95) -> tuple[float, float]:
     if n <= 0:
@@ -184,8 +214,9 @@ def clustered_hit_rate(pairs: Iterable[tuple[str, bool]]) -> dict[str, Any] | No
     return {"rate": p, "low": lo, "high": hi, "n": n, "markets": g, "n_effective": round(n_eff, 3)}
 
 
-def bootstrap_mean_by_market(pairs: Iterable[tuple[str, float]], *, samples: int = BOOTSTRAP_SAMPLES,
-                             seed: int = 0) -> dict[str, Any] | None:
+def bootstrap_mean_by_market(
+    pairs: Iterable[tuple[str, float]], *, samples: int = BOOTSTRAP_SAMPLES, seed: int = 0
+) -> dict[str, Any] | None:
     """Mean per alert with a 95% percentile interval from resampling whole markets (seeded, reproducible)."""
     clusters: dict[str, list[float]] = {}
     for market, value in pairs:
@@ -209,8 +240,13 @@ def bootstrap_mean_by_market(pairs: Iterable[tuple[str, float]], *, samples: int
         idx = rng.integers(0, len(keys), (min(chunk, samples - start), len(keys)))
         parts.append(sums[idx].sum(axis=1) / counts[idx].sum(axis=1))
     stats = np.sort(np.concatenate(parts)).tolist()
-    return {"mean": mean, "low": stats[int(0.025 * samples)], "high": stats[int(0.975 * samples) - 1],
-            "n": int(n), "markets": len(keys)}
+    return {
+        "mean": mean,
+        "low": stats[int(0.025 * samples)],
+        "high": stats[int(0.975 * samples) - 1],
+        "n": int(n),
+        "markets": len(keys),
+    }
 
 
 @dataclass(frozen=True)
@@ -232,12 +268,17 @@ def aggregate(records: Sequence[ScoreRecord]) -> dict[str, dict[str, Any]]:
         if not rows:
             continue
         profit = bootstrap_mean_by_market(
-            (r.condition_id, 100.0 * r.paper_profit / r.stake) for r in rows if r.paper_profit is not None)
+            (r.condition_id, 100.0 * r.paper_profit / r.stake) for r in rows if r.paper_profit is not None
+        )
         moved = clustered_hit_rate((r.condition_id, r.move > 0) for r in rows if r.move is not None)
         out[horizon] = {
-            "alerts": len({r.signal_key for r in rows}), "markets": len({r.condition_id for r in rows}),
-            "hit_rate": clustered_hit_rate((r.condition_id, r.correct) for r in rows if r.correct is not None),
-            "moved_in_direction": moved, "profit_pct_per_alert": profit,
+            "alerts": len({r.signal_key for r in rows}),
+            "markets": len({r.condition_id for r in rows}),
+            "hit_rate": clustered_hit_rate(
+                (r.condition_id, r.correct) for r in rows if r.correct is not None
+            ),
+            "moved_in_direction": moved,
+            "profit_pct_per_alert": profit,
         }
     return out
 
@@ -250,7 +291,9 @@ def headline(figures: Mapping[str, Any], horizon: str = "24h") -> str:
     text = f"{h['alerts']} alerts in {h['markets']} markets"
     settled = figures.get("settlement", {}).get("hit_rate") or h.get("hit_rate")
     if settled:
-        text += f", right {100 * settled['rate']:.0f}% [{100 * settled['low']:.0f}-{100 * settled['high']:.0f}]"
+        text += (
+            f", right {100 * settled['rate']:.0f}% [{100 * settled['low']:.0f}-{100 * settled['high']:.0f}]"
+        )
     profit = h.get("profit_pct_per_alert")
     if profit:
         label = "at settlement" if h is figures.get("settlement") else f"at {horizon.replace('h', ' h')}"
@@ -261,12 +304,25 @@ def headline(figures: Mapping[str, Any], horizon: str = "24h") -> str:
 # --- warehouse I/O ---------------------------------------------------------------------------------------------
 
 SIGNAL_TABLES = {  # table -> (time column, how the direction is read)
-    "fresh_wallet_trades": ("traded_at", "side"), "size_anomalies": ("traded_at", "side"),
-    "wallet_clusters": ("started_at", "buy"), "price_spikes": ("window_end", "move"),
+    "fresh_wallet_trades": ("traded_at", "side"),
+    "size_anomalies": ("traded_at", "side"),
+    "wallet_clusters": ("started_at", "buy"),
+    "price_spikes": ("window_end", "move"),
     "arbitrage_windows": ("opened_at", "none"),
 }
-COLUMNS = ("signal_table", "signal_key", "horizon", "condition_id", "direction_token_id", "price_at_signal",
-           "price_at_horizon", "move_in_direction", "correct", "paper_profit", "evidence")
+COLUMNS = (
+    "signal_table",
+    "signal_key",
+    "horizon",
+    "condition_id",
+    "direction_token_id",
+    "price_at_signal",
+    "price_at_horizon",
+    "move_in_direction",
+    "correct",
+    "paper_profit",
+    "evidence",
+)
 
 
 def _exists(conn, table: str) -> bool:
@@ -290,8 +346,18 @@ def signal_refs(table: str, rows: Iterable[Mapping[str, Any]]) -> list[SignalRef
             direction = 1
         else:
             direction = 0
-        out.append(SignalRef(table, r["signal_key"], cid, r[time_col], r.get("token_id"), direction,
-                             r.get("suppressed_reason") is not None, r))
+        out.append(
+            SignalRef(
+                table,
+                r["signal_key"],
+                cid,
+                r[time_col],
+                r.get("token_id"),
+                direction,
+                r.get("suppressed_reason") is not None,
+                r,
+            )
+        )
     return out
 
 
@@ -310,7 +376,8 @@ def load_price_book(conn, tokens: Sequence[str], start: datetime) -> PriceBook:
     for _cid, toks in conn.execute(
         """select condition_id, array_agg(token_id order by outcome_index) from tokens
            where condition_id in (select condition_id from tokens where token_id = any(%s)) group by condition_id""",
-        (list(tokens),)):
+        (list(tokens),),
+    ):
         if len(toks) == 2:
             complements[toks[0]], complements[toks[1]] = toks[1], toks[0]
     wanted = sorted(set(tokens) | {complements[t] for t in tokens if t in complements})
@@ -320,7 +387,8 @@ def load_price_book(conn, tokens: Sequence[str], start: datetime) -> PriceBook:
            union all select token_id, server_ts, price from ws_last_trades where token_id = any(%(t)s)
              and server_ts >= %(s)s
            union all select token_id, ts, price from price_points where token_id = any(%(t)s) and ts >= %(s)s""",
-        {"t": wanted, "s": start}):
+        {"t": wanted, "s": start},
+    ):
         series.setdefault(tid, []).append((at, float(price)))
     for s in series.values():
         s.sort()
@@ -328,17 +396,25 @@ def load_price_book(conn, tokens: Sequence[str], start: datetime) -> PriceBook:
 
 
 def load_resolutions(conn) -> dict[str, Resolution]:
-    return {cid: Resolution(win, at) for cid, win, at in conn.execute(
-        "select condition_id, winning_token_id, resolved_at from market_resolutions where winning_token_id is not null")}
+    return {
+        cid: Resolution(win, at)
+        for cid, win, at in conn.execute(
+            "select condition_id, winning_token_id, resolved_at from market_resolutions where winning_token_id is not null"
+        )
+    }
 
 
 def score_refs(conn, refs: Sequence[SignalRef], stake: float, now: datetime) -> list[dict[str, Any]]:
     """Scorecard rows for `refs` from the stored prices, resolutions and fee schedules."""
     if not refs:
         return []
-    fees = {cid: (fs, fe) for cid, fs, fe in conn.execute(
-        "select condition_id, fee_schedule, fees_enabled from markets where condition_id = any(%s)",
-        (sorted({r.condition_id for r in refs}),))}
+    fees = {
+        cid: (fs, fe)
+        for cid, fs, fe in conn.execute(
+            "select condition_id, fee_schedule, fees_enabled from markets where condition_id = any(%s)",
+            (sorted({r.condition_id for r in refs}),),
+        )
+    }
     tokens = sorted({r.token_id for r in refs if r.token_id})
     prices = load_price_book(conn, tokens, min(r.at for r in refs) - timedelta(days=1))
     resolutions = load_resolutions(conn)
@@ -355,32 +431,49 @@ def materialize_scorecard(conn, stake: float, now: datetime) -> dict[str, Any]:
 
     from pm_assets.storage.bulk import copy_upsert
 
-    settled = {(t, k) for t, k in conn.execute(
-        "select signal_table, signal_key from signal_scorecard where horizon = 'settlement'")}
+    settled = {
+        (t, k)
+        for t, k in conn.execute(
+            "select signal_table, signal_key from signal_scorecard where horizon = 'settlement'"
+        )
+    }
     refs = []
     for table in SIGNAL_TABLES:
         if _exists(conn, table):
-            refs += [r for r in signal_refs(table, load_signal_rows(conn, table))
-                     if (r.signal_table, r.signal_key) not in settled]
+            refs += [
+                r
+                for r in signal_refs(table, load_signal_rows(conn, table))
+                if (r.signal_table, r.signal_key) not in settled
+            ]
     rows = score_refs(conn, refs, stake, now)
-    result = copy_upsert(conn, "signal_scorecard", COLUMNS,
-                         [tuple(Jsonb(r[c]) if c == "evidence" else r[c] for c in COLUMNS) for r in rows],
-                         key=["signal_table", "signal_key", "horizon"], update=list(COLUMNS[3:]))
+    result = copy_upsert(
+        conn,
+        "signal_scorecard",
+        COLUMNS,
+        [tuple(Jsonb(r[c]) if c == "evidence" else r[c] for c in COLUMNS) for r in rows],
+        key=["signal_table", "signal_key", "horizon"],
+        update=list(COLUMNS[3:]),
+    )
     return {"signals": len(refs), "rows": len(rows), "inserted": result.inserted, "updated": result.updated}
 
 
-def load_records(conn, table: str, keys: Iterable[str] | None = None,
-                 since: datetime | None = None) -> list[ScoreRecord]:
+def load_records(
+    conn, table: str, keys: Iterable[str] | None = None, since: datetime | None = None
+) -> list[ScoreRecord]:
     """Stored scorecard rows of one signal table, alert-worthy signals only."""
     rows = conn.execute(
         """select s.condition_id, s.signal_key, s.horizon, s.correct, s.paper_profit, s.move_in_direction,
                   (s.evidence->>'stake')::float, (s.evidence->>'signal_at')::timestamptz
              from signal_scorecard s
             where s.signal_table = %s and coalesce((s.evidence->>'suppressed')::boolean, false) = false""",
-        (table,)).fetchall()
+        (table,),
+    ).fetchall()
     wanted = None if keys is None else set(keys)
-    return [ScoreRecord(cid, key, h, c, p, m, stake or 1.0) for cid, key, h, c, p, m, stake, at in rows
-            if (wanted is None or key in wanted) and (since is None or at is None or at >= since)]
+    return [
+        ScoreRecord(cid, key, h, c, p, m, stake or 1.0)
+        for cid, key, h, c, p, m, stake, at in rows
+        if (wanted is None or key in wanted) and (since is None or at is None or at >= since)
+    ]
 
 
 def scorecard_summary(conn, *, days: int | None = None, horizon: str = "24h") -> dict[str, Any]:
@@ -395,14 +488,25 @@ def scorecard_summary(conn, *, days: int | None = None, horizon: str = "24h") ->
         by_signal[table] = {"figures": figures, "headline": headline(figures, horizon)}
     by_rule = []
     for rule_id, name, signal_type, filters in conn.execute(
-            "select rule_id, name, signal_type, filters from alert_rules order by rule_id").fetchall():
+        "select rule_id, name, signal_type, filters from alert_rules order by rule_id"
+    ).fetchall():
         source = source_for(signal_type)
         if source is None or source.table not in SIGNAL_TABLES or not _exists(conn, source.table):
             continue
         clean = validate_filters(signal_type, filters)
-        keys = [r["signal_key"] for r in load_signal_rows(conn, source.table, since)
-                if r.get("suppressed_reason") is None and filters_match(clean, r, source)]
+        keys = [
+            r["signal_key"]
+            for r in load_signal_rows(conn, source.table, since)
+            if r.get("suppressed_reason") is None and filters_match(clean, r, source)
+        ]
         figures = aggregate(load_records(conn, source.table, keys, since))
-        by_rule.append({"rule_id": rule_id, "name": name, "signal_type": signal_type, "figures": figures,
-                        "headline": headline(figures, horizon)})
+        by_rule.append(
+            {
+                "rule_id": rule_id,
+                "name": name,
+                "signal_type": signal_type,
+                "figures": figures,
+                "headline": headline(figures, horizon),
+            }
+        )
     return {"by_signal": by_signal, "by_rule": by_rule}

@@ -111,21 +111,31 @@ def building(trailing: list[Fill], t: Mapping) -> dict:
     (token, side), fills = max(by_direction.items(), key=lambda kv: (sum(f.usdc for f in kv[1]), kv[0]))
     usdc = sum(f.usdc for f in fills)
     total = sum(f.usdc for f in trailing)
-    return {"token_id": token, "side": side, "fills": len(fills), "usdc": round(usdc, 2),
-            "direction_share": round(usdc / total, 6) if total > 0 else 0.0}
+    return {
+        "token_id": token,
+        "side": side,
+        "fills": len(fills),
+        "usdc": round(usdc, 2),
+        "direction_share": round(usdc / total, 6) if total > 0 else 0.0,
+    }
 
 
 def is_building(b: Mapping, t: Mapping) -> bool:
-    return (b["fills"] >= t["building_min_fills"] and b["usdc"] >= t["building_min_usdc"]
-            and b["direction_share"] >= t["building_min_direction_share"])
+    return (
+        b["fills"] >= t["building_min_fills"]
+        and b["usdc"] >= t["building_min_usdc"]
+        and b["direction_share"] >= t["building_min_direction_share"]
+    )
 
 
 def verdict(evidence: Mapping) -> str | None:
     """From the evidence alone: None = alert-worthy, 'not_fired' = the rule did not hold, else the noise reason."""
     t, x = evidence["thresholds"], evidence["inputs"]
     if evidence["tier"] == 0:
-        large = x["window_usdc"] >= t["size_min_usdc"] and \
-            anomaly_score(x["window_volume_share"], x["depth_share"], x["niche"], t) >= 1.0
+        large = (
+            x["window_usdc"] >= t["size_min_usdc"]
+            and anomaly_score(x["window_volume_share"], x["depth_share"], x["niche"], t) >= 1.0
+        )
         if not (large or is_building(x["building"], t)):
             return "not_fired"
     elif x["cumulative_usdc"] < x["multiplier"] * x["first_alert_usdc"]:
@@ -160,8 +170,11 @@ def size_anomaly_rows(
     def walk(fill: Fill) -> dict:
         if fill.fill_key not in walks:
             book = book_at(fill)
-            walks[fill.fill_key] = {"book_captured_at": None, "depth_share": None} if book is None else \
-                dict(book_walk(fill, book[1], book[2]), book_captured_at=iso(book[0]))
+            walks[fill.fill_key] = (
+                {"book_captured_at": None, "depth_share": None}
+                if book is None
+                else dict(book_walk(fill, book[1], book[2]), book_captured_at=iso(book[0]))
+            )
         return walks[fill.fill_key]
 
     def measures(trailing: list[Fill]) -> tuple[float, float | None, float | None, bool, dict]:
@@ -169,7 +182,13 @@ def size_anomaly_rows(
         vol = volume(trailing[-1].traded_at)
         largest = max(trailing, key=lambda f: (f.size, f.fill_key))
         depth = walk(largest)
-        return usdc, (usdc / vol if vol > 0 else None), depth["depth_share"], vol < t["niche_volume_usdc"], depth
+        return (
+            usdc,
+            (usdc / vol if vol > 0 else None),
+            depth["depth_share"],
+            vol < t["niche_volume_usdc"],
+            depth,
+        )
 
     def fires(trailing: list[Fill]) -> bool:
         if is_building(building(trailing, t), t):
@@ -193,30 +212,65 @@ def size_anomaly_rows(
         score = anomaly_score(share, depth_share, niche, t)
         risk = risk_summary(RiskFacts(age, t["fresh_max_age_hours"], share, depth_share, niche))
         inputs = {
-            "position_usdc": round(tier.usdc, 2), "fill_count": tier.fill_count,
-            "crossing_fill_key": tier.crossing.fill_key, "window_started_at": iso(trailing[0].traded_at),
-            "window_usdc": round(window_usdc, 2), "window_volume_share": _r(window_share),
-            "volume_24h_usdc": round(vol, 2), "gamma_volume_24h": gamma_volume, "volume_share": _r(share),
-            "depth_share": _r(depth_share), "book": depth, "niche": niche, "building": building(trailing, t), "entry_vwap": round(tier.entry_vwap, 6),
-            "labels": list(wallet.labels), "wallet_first_activity_at": iso(wallet.first_activity_at),
-            "wallet_age_hours": age, "fill_keys": [f.fill_key for f in tier.held][:50],
+            "position_usdc": round(tier.usdc, 2),
+            "fill_count": tier.fill_count,
+            "crossing_fill_key": tier.crossing.fill_key,
+            "window_started_at": iso(trailing[0].traded_at),
+            "window_usdc": round(window_usdc, 2),
+            "window_volume_share": _r(window_share),
+            "volume_24h_usdc": round(vol, 2),
+            "gamma_volume_24h": gamma_volume,
+            "volume_share": _r(share),
+            "depth_share": _r(depth_share),
+            "book": depth,
+            "niche": niche,
+            "building": building(trailing, t),
+            "entry_vwap": round(tier.entry_vwap, 6),
+            "labels": list(wallet.labels),
+            "wallet_first_activity_at": iso(wallet.first_activity_at),
+            "wallet_age_hours": age,
+            "fill_keys": [f.fill_key for f in tier.held][:50],
         }
         if tier.tier:
-            inputs.update(first_alert_usdc=round(position.usdc, 2), cumulative_usdc=round(tier.usdc, 2),
-                          multiplier=tier.multiplier)
-        evidence = {"signal": TABLE, "tier": tier.tier, "thresholds": dict(t), "inputs": inputs, "risk": risk,
-                    "anomaly_score": round(score, 4)}
+            inputs.update(
+                first_alert_usdc=round(position.usdc, 2),
+                cumulative_usdc=round(tier.usdc, 2),
+                multiplier=tier.multiplier,
+            )
+        evidence = {
+            "signal": TABLE,
+            "tier": tier.tier,
+            "thresholds": dict(t),
+            "inputs": inputs,
+            "risk": risk,
+            "anomaly_score": round(score, 4),
+        }
         evidence["summary"] = _summary(tier, share, depth_share, age, risk["reason"], position.usdc)
         c = tier.crossing
-        rows.append({
-            "signal_key": signal_key(TABLE, wallet.wallet, c.condition_id, tier.tier),
-            "fill_key": c.fill_key, "traded_at": c.traded_at, "wallet": wallet.wallet,
-            "condition_id": c.condition_id, "token_id": c.token_id, "side": c.side, "price": c.price,
-            "usdc_size": round(tier.usdc, 2), "fill_count": tier.fill_count, "alert_tier": tier.tier,
-            "volume_24h_usdc": round(vol, 2), "volume_share": _r(share), "depth_usdc": depth.get("depth_usdc"),
-            "depth_share": _r(depth_share), "niche": niche, "anomaly_score": round(score, 4),
-            "risk_score": risk["score"], "suppressed_reason": verdict(evidence), "evidence": evidence,
-        })
+        rows.append(
+            {
+                "signal_key": signal_key(TABLE, wallet.wallet, c.condition_id, tier.tier),
+                "fill_key": c.fill_key,
+                "traded_at": c.traded_at,
+                "wallet": wallet.wallet,
+                "condition_id": c.condition_id,
+                "token_id": c.token_id,
+                "side": c.side,
+                "price": c.price,
+                "usdc_size": round(tier.usdc, 2),
+                "fill_count": tier.fill_count,
+                "alert_tier": tier.tier,
+                "volume_24h_usdc": round(vol, 2),
+                "volume_share": _r(share),
+                "depth_usdc": depth.get("depth_usdc"),
+                "depth_share": _r(depth_share),
+                "niche": niche,
+                "anomaly_score": round(score, 4),
+                "risk_score": risk["score"],
+                "suppressed_reason": verdict(evidence),
+                "evidence": evidence,
+            }
+        )
     return rows
 
 
@@ -243,8 +297,11 @@ def _summary(tier, share, depth_share, age, reason: str, first_usdc: float) -> s
     return f"{head} — {reason}"
 
 
-@dg.asset(group_name="signals", kinds={"postgres"},
-          deps=["trades", "wallets", "markets", "order_book_snapshots", "wallet_behaviour_labels"])
+@dg.asset(
+    group_name="signals",
+    kinds={"postgres"},
+    deps=["trades", "wallets", "markets", "order_book_snapshots", "wallet_behaviour_labels"],
+)
 def size_anomalies(
     context: dg.AssetExecutionContext, config: SizeAnomalyConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
@@ -254,13 +311,15 @@ def size_anomalies(
     return evaluate(context.log, warehouse, config)
 
 
-def evaluate(log, warehouse: WarehouseResource, config: SizeAnomalyConfig,
-             overlap: timedelta | None = None) -> dg.MaterializeResult:
+def evaluate(
+    log, warehouse: WarehouseResource, config: SizeAnomalyConfig, overlap: timedelta | None = None
+) -> dg.MaterializeResult:
     """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     from pm_assets.signals.insider_runs import run_position_signal
 
-    return run_position_signal(log, warehouse, TABLE, SIGNAL_TYPE, config, build_rows=_rows_for_pairs,
-                               overlap=overlap)
+    return run_position_signal(
+        log, warehouse, TABLE, SIGNAL_TYPE, config, build_rows=_rows_for_pairs, overlap=overlap
+    )
 
 
 def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
@@ -277,5 +336,7 @@ def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
         def book_at(fill):
             return insider_inputs.book_before(conn, fill.token_id, fill.traded_at, max_age)
 
-        rows += size_anomaly_rows(fills, facts, markets.get(condition_id), t, volume_at=volume_at, book_at=book_at)
+        rows += size_anomaly_rows(
+            fills, facts, markets.get(condition_id), t, volume_at=volume_at, book_at=book_at
+        )
     return rows

@@ -61,19 +61,33 @@ class SpikeThresholds:
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> SpikeThresholds:
         """From catalogue names (`spike_min_move_points`, ...), as run config and overrides spell them."""
-        names = {"min_move_points": "spike_min_move_points", "window_minutes": "spike_window_minutes",
-                 "volume_z": "spike_volume_z", "baseline_hours": "spike_baseline_hours",
-                 "min_volume_usdc": "spike_min_volume_usdc", "confirm_prints": "spike_confirm_prints",
-                 "move_z": "spike_move_z", "vol_hours": "spike_vol_hours",
-                 "volume_min_fills": "spike_volume_min_fills", "volume_fills_z": "spike_volume_fills_z"}
+        names = {
+            "min_move_points": "spike_min_move_points",
+            "window_minutes": "spike_window_minutes",
+            "volume_z": "spike_volume_z",
+            "baseline_hours": "spike_baseline_hours",
+            "min_volume_usdc": "spike_min_volume_usdc",
+            "confirm_prints": "spike_confirm_prints",
+            "move_z": "spike_move_z",
+            "vol_hours": "spike_vol_hours",
+            "volume_min_fills": "spike_volume_min_fills",
+            "volume_fills_z": "spike_volume_fills_z",
+        }
         return cls(**{f: values[n] for f, n in names.items() if n in values})
 
     def as_dict(self) -> dict[str, Any]:
-        return {"min_move_points": self.min_move_points, "window_minutes": self.window_minutes,
-                "volume_z": self.volume_z, "baseline_hours": self.baseline_hours,
-                "min_volume_usdc": self.min_volume_usdc, "confirm_prints": self.confirm_prints,
-                "move_z": self.move_z, "vol_hours": self.vol_hours, "volume_min_fills": self.volume_min_fills,
-                "volume_fills_z": self.volume_fills_z}
+        return {
+            "min_move_points": self.min_move_points,
+            "window_minutes": self.window_minutes,
+            "volume_z": self.volume_z,
+            "baseline_hours": self.baseline_hours,
+            "min_volume_usdc": self.min_volume_usdc,
+            "confirm_prints": self.confirm_prints,
+            "move_z": self.move_z,
+            "vol_hours": self.vol_hours,
+            "volume_min_fills": self.volume_min_fills,
+            "volume_fills_z": self.volume_fills_z,
+        }
 
 
 @dataclass(frozen=True)
@@ -97,13 +111,38 @@ class Spike:
         return sha1(raw.encode()).hexdigest()
 
     def row(self) -> tuple:
-        return (self.signal_key, self.kind, self.condition_id, self.token_id, self.window_start, self.window_end,
-                self.price_before, self.price_after, self.move_points, self.volume_usdc, self.volume_z,
-                self.suppressed_reason, self.evidence)
+        return (
+            self.signal_key,
+            self.kind,
+            self.condition_id,
+            self.token_id,
+            self.window_start,
+            self.window_end,
+            self.price_before,
+            self.price_after,
+            self.move_points,
+            self.volume_usdc,
+            self.volume_z,
+            self.suppressed_reason,
+            self.evidence,
+        )
 
 
-ROW_COLUMNS = ("signal_key", "kind", "condition_id", "token_id", "window_start", "window_end", "price_before",
-               "price_after", "move_points", "volume_usdc", "volume_z", "suppressed_reason", "evidence")
+ROW_COLUMNS = (
+    "signal_key",
+    "kind",
+    "condition_id",
+    "token_id",
+    "window_start",
+    "window_end",
+    "price_before",
+    "price_after",
+    "move_points",
+    "volume_usdc",
+    "volume_z",
+    "suppressed_reason",
+    "evidence",
+)
 
 
 class TrailingVolatility:
@@ -124,7 +163,7 @@ class TrailingVolatility:
             level[m] = price  # time order: the minute's last price wins
         filled = np.where(~np.isnan(level), np.arange(len(level)), 0)
         level = level[np.maximum.accumulate(filled)]
-        self.change = np.abs(level[self.w:] - level[:-self.w]) if len(level) > self.w else np.zeros(0)
+        self.change = np.abs(level[self.w :] - level[: -self.w]) if len(level) > self.w else np.zeros(0)
 
     def before(self, at: datetime) -> tuple[float | None, int]:
         """(typical change, minutes of changes it is measured over) for the trailing span ending at `at`; the
@@ -182,9 +221,10 @@ def price_move_spikes(
             med0, sign0, fired = episode
             # Back only when the confirm_prints after it are back too: one odd print mid-spike (a stale quote hit)
             # must not end the spike, or its real reversal later would alert as a second spike.
-            back = [price, *prices[i + 1:i + 1 + th.confirm_prints]]
-            if (len(back) > th.confirm_prints and all(sign0 * (q - med0) <= need / 2 for q in back)) \
-                    or at >= fired + 4 * window:
+            back = [price, *prices[i + 1 : i + 1 + th.confirm_prints]]
+            if (
+                len(back) > th.confirm_prints and all(sign0 * (q - med0) <= need / 2 for q in back)
+            ) or at >= fired + 4 * window:
                 # The move reverted (or settled): its reversal is part of it, and stays quiet one more window
                 # so the window holding the spike is no reference for a move back.
                 episode, reverse_quiet = None, (-sign0, at + window)
@@ -195,13 +235,15 @@ def price_move_spikes(
         if ref is None:
             continue
         sign = 1 if ref is low else -1
-        if (episode is not None and sign == -episode[1]) or (sign == reverse_quiet[0] and at <= reverse_quiet[1]):
+        if (episode is not None and sign == -episode[1]) or (
+            sign == reverse_quiet[0] and at <= reverse_quiet[1]
+        ):
             continue
-        prior = prices[bisect_left(times, at - window):i]
+        prior = prices[bisect_left(times, at - window) : i]
         med = statistics.median(prior) if prior else ref[1]
         if sign * (price - med) < need - eps:
             continue
-        confirm = prices[i + 1:i + 1 + th.confirm_prints]
+        confirm = prices[i + 1 : i + 1 + th.confirm_prints]
         if len(confirm) < th.confirm_prints or any(sign * (q - med) < need - eps for q in confirm):
             continue
         rms, base_minutes = vol.before(at - window)
@@ -215,20 +257,42 @@ def price_move_spikes(
         market = (markets or {}).get(condition_id)
         reason = held_reason(market, at) if market is not None else None
         evidence = {
-            "summary": (f"Price moved {move:+.1f} points ({ref[1]:.3f} → {price:.3f}) in "
-                        f"{(at - ref[0]).total_seconds() / 60:.1f} min on token {token_id}"
-                        + (f", {(price - med) * 100:+.1f} from the window's median {med:.3f}")
-                        + (f", {z:.1f}× its usual {th.window_minutes}-min move" if z is not None else "")
-                        + (f"; held back: {reason}" if reason else "")),
-            "kind": "price_move", "move_points": move, "reference_at": ref[0].isoformat(), "points_in_window": len(count),
-            "window_s": (at - ref[0]).total_seconds(), "reference_median": round(med, 6),
-            "move_from_median_points": round((price - med) * 100, 4), "confirm_prices": [round(q, 6) for q in confirm],
+            "summary": (
+                f"Price moved {move:+.1f} points ({ref[1]:.3f} → {price:.3f}) in "
+                f"{(at - ref[0]).total_seconds() / 60:.1f} min on token {token_id}"
+                + (f", {(price - med) * 100:+.1f} from the window's median {med:.3f}")
+                + (f", {z:.1f}× its usual {th.window_minutes}-min move" if z is not None else "")
+                + (f"; held back: {reason}" if reason else "")
+            ),
+            "kind": "price_move",
+            "move_points": move,
+            "reference_at": ref[0].isoformat(),
+            "points_in_window": len(count),
+            "window_s": (at - ref[0]).total_seconds(),
+            "reference_median": round(med, 6),
+            "move_from_median_points": round((price - med) * 100, 4),
+            "confirm_prices": [round(q, 6) for q in confirm],
             "volatility_points": round(rms * 100, 4) if rms is not None else None,
-            "move_z": round(z, 4) if z is not None else None, "volatility_minutes": base_minutes,
+            "move_z": round(z, 4) if z is not None else None,
+            "volatility_minutes": base_minutes,
             "thresholds": th.as_dict(),
         }
-        out.append(Spike("price_move", condition_id, token_id, ref[0], at, ref[1], price, move, None, None,
-                         reason, evidence))
+        out.append(
+            Spike(
+                "price_move",
+                condition_id,
+                token_id,
+                ref[0],
+                at,
+                ref[1],
+                price,
+                move,
+                None,
+                None,
+                reason,
+                evidence,
+            )
+        )
     return out
 
 
@@ -253,8 +317,9 @@ def volume_spikes(
     """Buckets of a market's fills (at, token, price, usdc) whose volume z-score reaches the threshold."""
     buckets: dict[datetime, dict[str, Any]] = {}
     for at, token_id, price, usdc in fills:
-        b = buckets.setdefault(bucket_start(at, th.window_minutes), {"usdc": 0.0, "n": 0, "by_token": {},
-                                                                     "prices": {}})
+        b = buckets.setdefault(
+            bucket_start(at, th.window_minutes), {"usdc": 0.0, "n": 0, "by_token": {}, "prices": {}}
+        )
         b["usdc"] += usdc
         b["n"] += 1
         b["by_token"][token_id] = b["by_token"].get(token_id, 0.0) + usdc
@@ -271,9 +336,16 @@ def volume_spikes(
     for start in sorted(buckets):
         b = buckets[start]
         # Buckets that fired are spikes, not the market's normal: they stay out of its baseline.
-        history = [buckets.get(start - step * k, empty) for k in range(1, n_base + 1)
-                   if start - step * k >= first and start - step * k not in fired]
-        if len(history) < MIN_BASELINE_BUCKETS or b["usdc"] < th.min_volume_usdc or b["n"] < th.volume_min_fills:
+        history = [
+            buckets.get(start - step * k, empty)
+            for k in range(1, n_base + 1)
+            if start - step * k >= first and start - step * k not in fired
+        ]
+        if (
+            len(history) < MIN_BASELINE_BUCKETS
+            or b["usdc"] < th.min_volume_usdc
+            or b["n"] < th.volume_min_fills
+        ):
             continue
         usdc = [v["usdc"] for v in history]
         # Robust centre and spread (median, 1.4826 × median absolute deviation): one whale print in the
@@ -299,17 +371,39 @@ def volume_spikes(
         market = (markets or {}).get(condition_id)
         reason = held_reason(market, end) if market is not None else None
         evidence = {
-            "summary": (f"${b['usdc']:,.0f} traded in {th.window_minutes} min, z = {z:.1f} against a "
-                        f"${mean:,.0f} median baseline over {len(history)} buckets; {b['n']} fills, z = {n_z:.1f}"
-                        + (f"; held back: {reason}" if reason else "")),
-            "kind": "volume_z", "volume_usdc": round(b["usdc"], 4), "volume_z": round(z, 4),
-            "baseline_median": round(mean, 4), "baseline_robust_std": round(std, 4), "std_floor": round(floor, 4),
-            "baseline_buckets": len(history), "fills": b["n"], "fills_z": round(n_z, 4),
-            "baseline_fills_mean": round(n_mean, 4), "thresholds": th.as_dict(),
+            "summary": (
+                f"${b['usdc']:,.0f} traded in {th.window_minutes} min, z = {z:.1f} against a "
+                f"${mean:,.0f} median baseline over {len(history)} buckets; {b['n']} fills, z = {n_z:.1f}"
+                + (f"; held back: {reason}" if reason else "")
+            ),
+            "kind": "volume_z",
+            "volume_usdc": round(b["usdc"], 4),
+            "volume_z": round(z, 4),
+            "baseline_median": round(mean, 4),
+            "baseline_robust_std": round(std, 4),
+            "std_floor": round(floor, 4),
+            "baseline_buckets": len(history),
+            "fills": b["n"],
+            "fills_z": round(n_z, 4),
+            "baseline_fills_mean": round(n_mean, 4),
+            "thresholds": th.as_dict(),
         }
-        out.append(Spike("volume_z", condition_id, token_id, start, end, prices[0][1], prices[-1][1],
-                         round((prices[-1][1] - prices[0][1]) * 100, 4), round(b["usdc"], 4), round(z, 4),
-                         reason, evidence))
+        out.append(
+            Spike(
+                "volume_z",
+                condition_id,
+                token_id,
+                start,
+                end,
+                prices[0][1],
+                prices[-1][1],
+                round((prices[-1][1] - prices[0][1]) * 100, 4),
+                round(b["usdc"], 4),
+                round(z, 4),
+                reason,
+                evidence,
+            )
+        )
     return out
 
 
@@ -318,28 +412,42 @@ def should_fire(evidence: Mapping[str, Any]) -> bool:
     th = evidence["thresholds"]
     need = float(th["min_move_points"]) - 1e-6
     if evidence["kind"] == "price_move":
-        ok = abs(float(evidence["move_points"])) >= need and float(evidence["window_s"]) <= float(
-            th["window_minutes"]) * 60
+        ok = (
+            abs(float(evidence["move_points"])) >= need
+            and float(evidence["window_s"]) <= float(th["window_minutes"]) * 60
+        )
         if "move_from_median_points" in evidence:  # rows stored before the noise rules lack them
             moved = float(evidence["move_from_median_points"])
             sign = 1 if moved > 0 else -1
             confirm = evidence["confirm_prices"]
             ref = float(evidence["reference_median"])
             z = evidence["move_z"]
-            ok = (ok and abs(moved) >= need and len(confirm) >= int(th["confirm_prints"])
-                  and all(sign * (float(q) - ref) * 100 >= need for q in confirm)
-                  and (float(z) >= float(th["move_z"]) if z is not None
-                       else int(evidence["volatility_minutes"]) < int(th["window_minutes"])))
+            ok = (
+                ok
+                and abs(moved) >= need
+                and len(confirm) >= int(th["confirm_prints"])
+                and all(sign * (float(q) - ref) * 100 >= need for q in confirm)
+                and (
+                    float(z) >= float(th["move_z"])
+                    if z is not None
+                    else int(evidence["volatility_minutes"]) < int(th["window_minutes"])
+                )
+            )
         return ok
     ok = float(evidence["volume_z"]) >= float(th["volume_z"]) and float(evidence["volume_usdc"]) >= float(
-        th["min_volume_usdc"])
+        th["min_volume_usdc"]
+    )
     if "fills" in evidence:
-        ok = ok and int(evidence["fills"]) >= int(th["volume_min_fills"]) and float(
-            evidence["fills_z"]) >= float(th["volume_fills_z"])
+        ok = (
+            ok
+            and int(evidence["fills"]) >= int(th["volume_min_fills"])
+            and float(evidence["fills_z"]) >= float(th["volume_fills_z"])
+        )
     return ok
 
 
 # --- warehouse I/O -------------------------------------------------------------------------------------------
+
 
 def latest_price_time(conn) -> datetime | None:
     return conn.execute(
@@ -391,24 +499,53 @@ def load_fills(conn, start: datetime, end: datetime) -> tuple[dict[str, list], d
     fills: dict[str, list] = {}
     for cid, at, tid, price, usdc in conn.execute(
         """select condition_id, traded_at, token_id, price, usdc_size from trades
-           where traded_at >= %s and traded_at <= %s and condition_id is not null""", (start, end)):
+           where traded_at >= %s and traded_at <= %s and condition_id is not null""",
+        (start, end),
+    ):
         fills.setdefault(cid, []).append((at, tid, float(price), float(usdc)))
-    first = dict(conn.execute(
-        "select condition_id, min(traded_at) from trades where condition_id = any(%s) group by condition_id",
-        (list(fills),)).fetchall()) if fills else {}
+    first = (
+        dict(
+            conn.execute(
+                "select condition_id, min(traded_at) from trades where condition_id = any(%s) group by condition_id",
+                (list(fills),),
+            ).fetchall()
+        )
+        if fills
+        else {}
+    )
     return fills, first
 
 
-def detect_spikes(prices, fills, first_trade, markets, th: SpikeThresholds, evaluate_from=None,
-                  quiet: Mapping[str, datetime] | None = None) -> list[Spike]:
+def detect_spikes(
+    prices,
+    fills,
+    first_trade,
+    markets,
+    th: SpikeThresholds,
+    evaluate_from=None,
+    quiet: Mapping[str, datetime] | None = None,
+) -> list[Spike]:
     """Every spike in loaded inputs (shared by the asset and the backtest)."""
     out: list[Spike] = []
     for (cid, tid), points in sorted(prices.items()):
-        out += price_move_spikes(cid, tid, points, th, markets=markets, evaluate_from=evaluate_from,
-                                 quiet_until=(quiet or {}).get(tid))
+        out += price_move_spikes(
+            cid,
+            tid,
+            points,
+            th,
+            markets=markets,
+            evaluate_from=evaluate_from,
+            quiet_until=(quiet or {}).get(tid),
+        )
     for cid, rows in sorted(fills.items()):
-        out += volume_spikes(cid, sorted(rows), th, markets=markets, evaluate_from=evaluate_from,
-                             first_trade_at=first_trade.get(cid))
+        out += volume_spikes(
+            cid,
+            sorted(rows),
+            th,
+            markets=markets,
+            evaluate_from=evaluate_from,
+            first_trade_at=first_trade.get(cid),
+        )
     return out
 
 
@@ -428,17 +565,32 @@ def materialize_spikes(conn, th: SpikeThresholds, *, rescan_from: datetime | Non
     mark = read_watermark(conn, cursor) if rescan_from is None else None
     start = rescan_from or (mark - 2 * window if mark is not None else earliest_price_time(conn))
     # A move already stored keeps its token quiet, so a replay starting mid-move never stores it twice.
-    quiet = dict(conn.execute(
-        """select token_id, max(window_end) from price_spikes where kind = 'price_move' and window_end >= %s
-           and window_end < %s group by token_id""", (start - window, start)).fetchall())
+    quiet = dict(
+        conn.execute(
+            """select token_id, max(window_end) from price_spikes where kind = 'price_move' and window_end >= %s
+           and window_end < %s group by token_id""",
+            (start - window, start),
+        ).fetchall()
+    )
     quiet = {k: v + window for k, v in quiet.items()}
     states, _rows = load_markets(conn)
     prices = load_prices(conn, start - window - timedelta(hours=th.vol_hours), end)  # the usual-move baseline
     fills, first = load_fills(conn, start - timedelta(hours=th.baseline_hours) - window, end)
     spikes = detect_spikes(prices, fills, first, states, th, evaluate_from=start, quiet=quiet)
-    result = copy_upsert(conn, "price_spikes", ROW_COLUMNS, [(*s.row()[:-1], Jsonb(s.evidence)) for s in spikes],
-                         key=["signal_key"], update=[c for c in ROW_COLUMNS if c != "signal_key"])
+    result = copy_upsert(
+        conn,
+        "price_spikes",
+        ROW_COLUMNS,
+        [(*s.row()[:-1], Jsonb(s.evidence)) for s in spikes],
+        key=["signal_key"],
+        update=[c for c in ROW_COLUMNS if c != "signal_key"],
+    )
     if rescan_from is None:
         advance_watermark(conn, TradeWindow(cursor=cursor, ingested_through=end))
-    return {"spikes": len(spikes), "suppressed": sum(s.suppressed_reason is not None for s in spikes),
-            "inserted": result.inserted, "updated": result.updated, "through": end.isoformat()}
+    return {
+        "spikes": len(spikes),
+        "suppressed": sum(s.suppressed_reason is not None for s in spikes),
+        "inserted": result.inserted,
+        "updated": result.updated,
+        "through": end.isoformat(),
+    }

@@ -65,8 +65,13 @@ class Entry:
 
 
 def members(entries: Sequence[Entry], t: Mapping) -> list[Entry]:
-    return [e for e in entries if e.usdc >= t["cluster_min_usdc"] and e.wallet_age_hours < t["fresh_max_age_hours"]
-            and not (t["exclude_labelled_wallets"] and set(e.labels) & set(SUPPRESSING_LABELS))]
+    return [
+        e
+        for e in entries
+        if e.usdc >= t["cluster_min_usdc"]
+        and e.wallet_age_hours < t["fresh_max_age_hours"]
+        and not (t["exclude_labelled_wallets"] and set(e.labels) & set(SUPPRESSING_LABELS))
+    ]
 
 
 def chains(entries: Sequence[Entry], t: Mapping) -> list[list[Entry]]:
@@ -91,7 +96,11 @@ def chains(entries: Sequence[Entry], t: Mapping) -> list[list[Entry]]:
 def verdict(evidence: Mapping) -> str | None:
     t, x = evidence["thresholds"], evidence["inputs"]
     ms = x["members"]
-    ok = [m for m in ms if m["usdc"] >= t["cluster_min_usdc"] and m["wallet_age_hours"] < t["fresh_max_age_hours"]]
+    ok = [
+        m
+        for m in ms
+        if m["usdc"] >= t["cluster_min_usdc"] and m["wallet_age_hours"] < t["fresh_max_age_hours"]
+    ]
     times = sorted(datetime.fromisoformat(m["traded_at"]) for m in ok)
     gap = timedelta(minutes=t["cluster_window_minutes"])
     gaps_ok = all(b - a <= gap for a, b in zip(times, times[1:], strict=False))
@@ -112,10 +121,20 @@ def cluster_row(chain: list[Entry], t: Mapping) -> dict:
     youngest = min(e.wallet_age_hours for e in chain)
     risk = risk_summary(RiskFacts(youngest, t["fresh_max_age_hours"], cluster_wallets=len(wallets)))
     inputs = {
-        "members": [{"fill_key": e.fill_key, "wallet": e.wallet, "traded_at": iso(e.traded_at), "usdc": round(e.usdc, 2),
-                     "price": e.price, "side": e.side, "wallet_age_hours": round(e.wallet_age_hours, 3)}
-                    for e in chain],
-        "entry_vwap": round(vwap, 6), "span_minutes": round(minutes, 2),
+        "members": [
+            {
+                "fill_key": e.fill_key,
+                "wallet": e.wallet,
+                "traded_at": iso(e.traded_at),
+                "usdc": round(e.usdc, 2),
+                "price": e.price,
+                "side": e.side,
+                "wallet_age_hours": round(e.wallet_age_hours, 3),
+            }
+            for e in chain
+        ],
+        "entry_vwap": round(vwap, 6),
+        "span_minutes": round(minutes, 2),
     }
     first = chain[0]
     evidence = {"signal": TABLE, "thresholds": dict(t), "inputs": inputs, "risk": risk}
@@ -127,9 +146,15 @@ def cluster_row(chain: list[Entry], t: Mapping) -> dict:
     )
     return {
         "signal_key": signal_key(TABLE, first.condition_id, first.token_id, first.side, first.fill_key),
-        "condition_id": first.condition_id, "token_id": first.token_id, "started_at": first.traded_at,
-        "ended_at": chain[-1].traded_at, "wallet_count": len(wallets), "wallets": wallets,
-        "total_usdc": round(total, 2), "risk_score": risk["score"], "suppressed_reason": verdict(evidence),
+        "condition_id": first.condition_id,
+        "token_id": first.token_id,
+        "started_at": first.traded_at,
+        "ended_at": chain[-1].traded_at,
+        "wallet_count": len(wallets),
+        "wallets": wallets,
+        "total_usdc": round(total, 2),
+        "risk_score": risk["score"],
+        "suppressed_reason": verdict(evidence),
         "evidence": evidence,
     }
 
@@ -156,7 +181,13 @@ def read_entries(conn: psycopg.Connection, window: incremental.TradeWindow, t: M
     where, params = window.trade_filter("t")
     rows = conn.execute(
         sql.SQL(ENTRIES_SQL).format(window=where),
-        [*params, first - reach, last + reach, t["cluster_min_usdc"], timedelta(hours=t["fresh_max_age_hours"])],
+        [
+            *params,
+            first - reach,
+            last + reach,
+            t["cluster_min_usdc"],
+            timedelta(hours=t["fresh_max_age_hours"]),
+        ],
     ).fetchall()
     return [Entry(*r[:8], max(float(r[8]), 0.0), tuple(r[9])) for r in rows]
 
@@ -168,13 +199,24 @@ def write_clusters(conn: psycopg.Connection, rows: list[dict]) -> int:
         replaced += conn.execute(
             "delete from wallet_clusters where token_id = %s and evidence->'inputs'->'members'->0->>'side' = %s"
             " and started_at <= %s and ended_at >= %s and signal_key <> %s",
-            (r["token_id"], r["evidence"]["inputs"]["members"][0]["side"], r["ended_at"], r["started_at"],
-             r["signal_key"]),
+            (
+                r["token_id"],
+                r["evidence"]["inputs"]["members"][0]["side"],
+                r["ended_at"],
+                r["started_at"],
+                r["signal_key"],
+            ),
         ).rowcount
     if rows:
         columns = list(rows[0])
-        copy_upsert(conn, TABLE, columns, [[Jsonb(r[c]) if c == "evidence" else r[c] for c in columns] for r in rows],
-                    key=["signal_key"], update=[c for c in columns if c != "signal_key"])
+        copy_upsert(
+            conn,
+            TABLE,
+            columns,
+            [[Jsonb(r[c]) if c == "evidence" else r[c] for c in columns] for r in rows],
+            key=["signal_key"],
+            update=[c for c in columns if c != "signal_key"],
+        )
     return replaced
 
 
@@ -188,8 +230,9 @@ def wallet_clusters(
     return evaluate(context.log, warehouse, config)
 
 
-def evaluate(log, warehouse: WarehouseResource, config: WalletClusterConfig,
-             overlap: timedelta | None = None) -> dg.MaterializeResult:
+def evaluate(
+    log, warehouse: WarehouseResource, config: WalletClusterConfig, overlap: timedelta | None = None
+) -> dg.MaterializeResult:
     """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     t = config_thresholds(SIGNAL_TYPE, config)
     with warehouse.connect() as conn:
@@ -200,5 +243,11 @@ def evaluate(log, warehouse: WarehouseResource, config: WalletClusterConfig,
         incremental.advance_watermark(conn, window, detail={"clusters": len(rows)})
     alerts = sum(1 for r in rows if r["suppressed_reason"] is None)
     log.info(f"{len(entries)} fresh entries, {len(rows)} clusters ({alerts} alerts), {replaced} replaced")
-    return dg.MaterializeResult(metadata={"fresh_entries": len(entries), "clusters": len(rows), "alerts": alerts,
-                                          "replaced": replaced})
+    return dg.MaterializeResult(
+        metadata={
+            "fresh_entries": len(entries),
+            "clusters": len(rows),
+            "alerts": alerts,
+            "replaced": replaced,
+        }
+    )

@@ -71,11 +71,19 @@ class WalletBehaviour:
 
 def behaviour_labels(b: WalletBehaviour, t: Mapping) -> dict[str, dict]:
     """label -> evidence (the measures and thresholds that gave it)."""
-    measures = dict(asdict(b), two_sided_share=round(b.two_sided_share, 4), net_share=round(b.net_share, 4),
-                    trades_per_day=round(b.trades_per_day, 1))
+    measures = dict(
+        asdict(b),
+        two_sided_share=round(b.two_sided_share, 4),
+        net_share=round(b.net_share, 4),
+        trades_per_day=round(b.trades_per_day, 1),
+    )
     out = {}
-    if (b.trades >= t["mm_min_trades"] and b.markets >= t["mm_min_markets"]
-            and b.two_sided_share >= t["mm_min_two_sided_share"] and b.net_share <= t["mm_max_net_share"]):
+    if (
+        b.trades >= t["mm_min_trades"]
+        and b.markets >= t["mm_min_markets"]
+        and b.two_sided_share >= t["mm_min_two_sided_share"]
+        and b.net_share <= t["mm_max_net_share"]
+    ):
         out["market_maker"] = measures
     if b.trades >= t["bot_min_trades"] or b.trades_per_day >= t["bot_min_trades_per_day"]:
         out["bot"] = measures
@@ -126,18 +134,24 @@ def wallet_behaviour_labels(
     return evaluate(context.log, warehouse, config)
 
 
-def evaluate(log, warehouse: WarehouseResource, config: WalletLabelConfig,
-             overlap: timedelta | None = None) -> dg.MaterializeResult:
+def evaluate(
+    log, warehouse: WarehouseResource, config: WalletLabelConfig, overlap: timedelta | None = None
+) -> dg.MaterializeResult:
     """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     t = config_thresholds(SIGNAL_TYPE, config)
     with warehouse.connect() as conn:
         window = trade_window(conn, TABLE, config, overlap)
         behaviour = wallet_behaviour(conn, window, timedelta(days=t["label_lookback_days"]))
-        labels = [(w, label, Jsonb(ev)) for w, b in behaviour.items() for label, ev in behaviour_labels(b, t).items()]
+        labels = [
+            (w, label, Jsonb(ev))
+            for w, b in behaviour.items()
+            for label, ev in behaviour_labels(b, t).items()
+        ]
         conn.execute("delete from wallet_behaviour_labels where wallet = any(%s)", (list(behaviour),))
         with conn.cursor() as cur:
             cur.executemany(
-                "insert into wallet_behaviour_labels (wallet, label, evidence) values (%s, %s, %s)", labels)
+                "insert into wallet_behaviour_labels (wallet, label, evidence) values (%s, %s, %s)", labels
+            )
         incremental.advance_watermark(conn, window, detail={"wallets": len(behaviour)})
     counts: dict[str, int] = {}
     for _, label, _ in labels:

@@ -64,16 +64,18 @@ def copy_upsert(
             # Counted before the upsert: `returning (xmax = 0)` cannot tell inserts from updates on
             # partitioned tables ("cannot retrieve a system column in this context").
             cur.execute(
-                sql.SQL("select count(*), count(t.{first}) from ({src}) s left join {table} t using ({keys})").format(
-                    first=sql.Identifier(key[0]), src=src, table=sql.Identifier(table), keys=keys
-                )
+                sql.SQL(
+                    "select count(*), count(t.{first}) from ({src}) s left join {table} t using ({keys})"
+                ).format(first=sql.Identifier(key[0]), src=src, table=sql.Identifier(table), keys=keys)
             )
             distinct, existing = cur.fetchone()  # type: ignore[misc]
             action = sql.SQL("do update set {} where ({}) is distinct from ({})").format(
                 sql.SQL(", ").join(
                     sql.SQL("{} = excluded.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in update
                 ),
-                sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.Identifier(table), sql.Identifier(c)) for c in update),
+                sql.SQL(", ").join(
+                    sql.SQL("{}.{}").format(sql.Identifier(table), sql.Identifier(c)) for c in update
+                ),
                 sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(c)) for c in update),
             )
         else:

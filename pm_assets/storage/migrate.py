@@ -50,7 +50,9 @@ def ensure_partitions(url: str, months_ahead: int = 6) -> int:
     engine = create_engine(warehouse_url(url))
     try:
         with engine.begin() as conn:
-            exists = conn.execute(text("select to_regprocedure('pm_ensure_all_partitions(integer)')")).scalar()
+            exists = conn.execute(
+                text("select to_regprocedure('pm_ensure_all_partitions(integer)')")
+            ).scalar()
             if exists is None:
                 return 0
             created = conn.execute(text("select pm_ensure_all_partitions(:m)"), {"m": months_ahead}).scalar()
@@ -66,7 +68,9 @@ def status(url: str) -> SchemaStatus:
     engine = create_engine(warehouse_url(url))
     try:
         with engine.connect() as conn:
-            current = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE}).get_current_revision()
+            current = MigrationContext.configure(
+                conn, opts={"version_table": VERSION_TABLE}
+            ).get_current_revision()
     finally:
         engine.dispose()
     known = {rev.revision for rev in script.walk_revisions()}

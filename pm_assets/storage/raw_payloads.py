@@ -14,7 +14,17 @@ from typing import Any
 import orjson
 import psycopg
 
-COLUMNS = ("fetched_at", "source", "endpoint", "request", "status_code", "body", "error", "quarantined", "run_id")
+COLUMNS = (
+    "fetched_at",
+    "source",
+    "endpoint",
+    "request",
+    "status_code",
+    "body",
+    "error",
+    "quarantined",
+    "run_id",
+)
 MAX_BODY_CHARS = 1_000_000  # a pathological body is truncated, never allowed to blow up the table
 
 
@@ -30,22 +40,40 @@ class RawPayloadBuffer:
         self.add(endpoint, params, status, raw, error=error, quarantined=True)
 
     def add(
-        self, endpoint: str, params: Mapping[str, Any], status: int | None, raw: str, *,
-        error: str | None = None, quarantined: bool = False,
+        self,
+        endpoint: str,
+        params: Mapping[str, Any],
+        status: int | None,
+        raw: str,
+        *,
+        error: str | None = None,
+        quarantined: bool = False,
     ) -> None:
-        self.records.append((
-            datetime.now(UTC), self.source, endpoint, orjson.dumps(dict(params), default=str).decode(),
-            status, raw[:MAX_BODY_CHARS].replace("\x00", ""), error, quarantined, self.run_id,
-        ))
+        self.records.append(
+            (
+                datetime.now(UTC),
+                self.source,
+                endpoint,
+                orjson.dumps(dict(params), default=str).decode(),
+                status,
+                raw[:MAX_BODY_CHARS].replace("\x00", ""),
+                error,
+                quarantined,
+                self.run_id,
+            )
+        )
 
     def flush(self, conn: psycopg.Connection) -> int:
         """Write the buffered payloads (inside the caller's transaction) and empty the buffer."""
         if not self.records:
             return 0
-        with conn.cursor() as cur, cur.copy(
-            "copy raw_payloads (fetched_at, source, endpoint, request, status_code, body, error, quarantined, run_id)"
-            " from stdin"
-        ) as copy:
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                "copy raw_payloads (fetched_at, source, endpoint, request, status_code, body, error, quarantined, run_id)"
+                " from stdin"
+            ) as copy,
+        ):
             for record in self.records:
                 copy.write_row(record)
         written = len(self.records)

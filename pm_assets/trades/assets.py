@@ -1,6 +1,5 @@
 """The `trades` asset (daily partitions, backfill path) and the loss-repair job the live edge relies on."""
 
-
 import dagster as dg
 
 from pm_assets.partitions import daily_partitions
@@ -17,11 +16,17 @@ class TradesConfig(dg.Config):
 
 
 @dg.asset(
-    key="trades", group_name="trades", kinds={"postgres"}, partitions_def=daily_partitions,
+    key="trades",
+    group_name="trades",
+    kinds={"postgres"},
+    partitions_def=daily_partitions,
     deps=[dg.AssetKey("markets")],
 )
 def trades(
-    context: dg.AssetExecutionContext, config: TradesConfig, data_api: DataApiClient, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: TradesConfig,
+    data_api: DataApiClient,
+    warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     """Every taker-side fill (Data API v2, `taker_only=true`: each fill once, volume never double-counted),
     keyed by `fill_key`, for the partition's UTC day.
@@ -32,9 +37,13 @@ def trades(
     """
     window = context.partition_time_window
     outcome = run_trade_load(
-        data_api, warehouse.connect,
-        lambda session, writer: backfill_trade_window(session, writer, window.start, window.end, config.concurrency),
-        run_id=context.run_id, batch_size=config.batch_size,
+        data_api,
+        warehouse.connect,
+        lambda session, writer: backfill_trade_window(
+            session, writer, window.start, window.end, config.concurrency
+        ),
+        run_id=context.run_id,
+        batch_size=config.batch_size,
     )
     context.log.info("trades %s: %s", context.partition_key, outcome.metadata)
     return dg.MaterializeResult(metadata={**outcome.metadata, **outcome.value})
@@ -46,7 +55,9 @@ def repair_trade_losses(
 ) -> dict:
     """Re-walk, market by market, every interval the live edge could not prove it saw."""
     outcome = run_trade_load(
-        data_api, warehouse.connect, lambda session, writer: repair_open_losses(session, writer),
+        data_api,
+        warehouse.connect,
+        lambda session, writer: repair_open_losses(session, writer),
         run_id=context.run_id,
     )
     context.log.info("trade loss repair: %s", outcome.metadata)

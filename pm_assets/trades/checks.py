@@ -1,6 +1,5 @@
 """Asset checks on `trades`: unique fills, prices in [0, 1], known tokens, complete partitions, freshness."""
 
-
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -18,14 +17,20 @@ def _scalar(warehouse: WarehouseResource, statement: str, **params: object) -> o
         return conn.execute(text(statement), params).scalar()
 
 
-@dg.asset_check(asset=TRADES, description="No fill is stored twice (same transaction, token, wallet, side, "
-                "price, size and occurrence under two keys or two times).")
+@dg.asset_check(
+    asset=TRADES,
+    description="No fill is stored twice (same transaction, token, wallet, side, "
+    "price, size and occurrence under two keys or two times).",
+)
 def trades_no_duplicate_fills(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    dupes = _scalar(warehouse, """
+    dupes = _scalar(
+        warehouse,
+        """
         select count(*) from (
             select 1 from trades
             group by transaction_hash, token_id, wallet, side, price, size, occurrence having count(*) > 1
-        ) d""")
+        ) d""",
+    )
     return dg.AssetCheckResult(passed=dupes == 0, metadata={"duplicate_fills": int(dupes or 0)})
 
 
@@ -35,33 +40,51 @@ def trades_prices_in_range(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(passed=bad == 0, metadata={"out_of_range": int(bad or 0)})
 
 
-@dg.asset_check(asset=TRADES, description="Every trade's token is in `tokens` (the market universe knows it).")
+@dg.asset_check(
+    asset=TRADES, description="Every trade's token is in `tokens` (the market universe knows it)."
+)
 def trades_tokens_known(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    unknown = _scalar(warehouse, """
+    unknown = _scalar(
+        warehouse,
+        """
         select count(distinct t.token_id) from trades t
-        where not exists (select 1 from tokens k where k.token_id = t.token_id)""")
+        where not exists (select 1 from tokens k where k.token_id = t.token_id)""",
+    )
     return dg.AssetCheckResult(
-        passed=unknown == 0, severity=dg.AssetCheckSeverity.WARN, metadata={"unknown_tokens": int(unknown or 0)}
+        passed=unknown == 0,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"unknown_tokens": int(unknown or 0)},
     )
 
 
-@dg.asset_check(asset=TRADES, description="Every backfilled past day was walked to its end, and no live-edge "
-                "loss event is left unrepaired.")
+@dg.asset_check(
+    asset=TRADES,
+    description="Every backfilled past day was walked to its end, and no live-edge "
+    "loss event is left unrepaired.",
+)
 def trades_partitions_complete(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     with warehouse.engine().connect() as conn:
-        short_days = conn.execute(text("""
+        short_days = (
+            conn.execute(
+                text("""
             select name from ingestion_cursors
             where name like 'trades_day:%'
               and (value->>'window_end')::timestamptz <= now()
               and complete_through < (value->>'window_end')::timestamptz - interval '1 second'
-            order by name""")).scalars().all()
+            order by name""")
+            )
+            .scalars()
+            .all()
+        )
         open_losses = conn.execute(
             text("select count(*) from trade_loss_events where repaired_at is null")
         ).scalar()
     return dg.AssetCheckResult(
         passed=not short_days and open_losses == 0,
-        metadata={"days_not_walked_to_end": ", ".join(n.split(":", 1)[1] for n in short_days) or "none",
-                  "open_loss_events": int(open_losses or 0)},
+        metadata={
+            "days_not_walked_to_end": ", ".join(n.split(":", 1)[1] for n in short_days) or "none",
+            "open_loss_events": int(open_losses or 0),
+        },
     )
 
 
@@ -72,7 +95,9 @@ def trades_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
             text("select complete_through, updated_at from ingestion_cursors where name = :n"), {"n": CURSOR}
         ).first()
     if row is None or row[0] is None:
-        return dg.AssetCheckResult(passed=False, metadata={"reason": "the live edge has not proven anything yet"})
+        return dg.AssetCheckResult(
+            passed=False, metadata={"reason": "the live edge has not proven anything yet"}
+        )
     age = datetime.now(UTC) - row[1]
     return dg.AssetCheckResult(
         passed=age <= FRESH_WITHIN,
@@ -81,5 +106,9 @@ def trades_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
 
 
 trade_checks = [
-    trades_no_duplicate_fills, trades_prices_in_range, trades_tokens_known, trades_partitions_complete, trades_fresh,
+    trades_no_duplicate_fills,
+    trades_prices_in_range,
+    trades_tokens_known,
+    trades_partitions_complete,
+    trades_fresh,
 ]

@@ -30,8 +30,12 @@ IdentityFields = tuple[str, str, str, str, str, str]
 def fill_identity(trade: Trade) -> IdentityFields:
     """The six upstream fields that identify a fill up to its occurrence; floats as shortest round-trip text."""
     return (
-        trade.transaction_hash.lower(), trade.token_id, trade.proxy_wallet, trade.side,
-        repr(float(trade.price)), repr(float(trade.size)),
+        trade.transaction_hash.lower(),
+        trade.token_id,
+        trade.proxy_wallet,
+        trade.side,
+        repr(float(trade.price)),
+        repr(float(trade.size)),
     )
 
 

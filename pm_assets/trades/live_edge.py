@@ -63,7 +63,11 @@ def proven_complete_through(conn: psycopg.Connection, frontier_s: int | None) ->
 
 
 async def poll_live_edge(
-    session: DataApiSession, writer: TradeBatchWriter, *, max_pages: int = 50, time_budget_s: float = 40.0,
+    session: DataApiSession,
+    writer: TradeBatchWriter,
+    *,
+    max_pages: int = 50,
+    time_budget_s: float = 40.0,
     lookback_s: int = DEFAULT_LOOKBACK_S,
 ) -> PollResult:
     """One poll of the global feed back to the frontier; writes fills, the cursor and any loss event.
@@ -73,7 +77,9 @@ async def poll_live_edge(
     conn = writer.conn
     conn.execute("select pg_advisory_lock(hashtext(%s))", (LOCK,))
     try:
-        return await _poll(session, writer, max_pages=max_pages, time_budget_s=time_budget_s, lookback_s=lookback_s)
+        return await _poll(
+            session, writer, max_pages=max_pages, time_budget_s=time_budget_s, lookback_s=lookback_s
+        )
     finally:
         try:  # session locks are not transactional: the unlock takes effect at once, commit or not
             if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
@@ -84,7 +90,12 @@ async def poll_live_edge(
 
 
 async def _poll(
-    session: DataApiSession, writer: TradeBatchWriter, *, max_pages: int, time_budget_s: float, lookback_s: int,
+    session: DataApiSession,
+    writer: TradeBatchWriter,
+    *,
+    max_pages: int,
+    time_budget_s: float,
+    lookback_s: int,
 ) -> PollResult:
     conn = writer.conn
     _, value = sql.read_cursor(conn, CURSOR)
@@ -123,24 +134,48 @@ async def _poll(
         result.proven = True
     elif not result.proven and boundary_s is not None and result.oldest_s is not None:
         result.loss_event_id = sql.open_loss_event(
-            conn, _ts(boundary_s), _ts(result.oldest_s), result.stop_reason,
-            {"frontier_s": boundary_s, "oldest_seen_s": result.oldest_s, "newest_seen_s": result.newest_s,
-             "pages": result.pages, "rows": writer.stats.fetched, "detected_by": "live_edge"},
+            conn,
+            _ts(boundary_s),
+            _ts(result.oldest_s),
+            result.stop_reason,
+            {
+                "frontier_s": boundary_s,
+                "oldest_seen_s": result.oldest_s,
+                "newest_seen_s": result.newest_s,
+                "pages": result.pages,
+                "rows": writer.stats.fetched,
+                "detected_by": "live_edge",
+            },
         )
         writer.stats.loss_events_opened += 1
     if result.newest_s is not None:
         # The coverage ledger's evidence: every fill from where this poll's proof starts to its newest row.
         proof_start = boundary_s if result.proven else result.oldest_s
         if proof_start is not None and proof_start <= result.newest_s:
-            record_proof(conn, "trade_feed", _ts(proof_start), _ts(result.newest_s), {
-                "pages": result.pages, "stop_reason": result.stop_reason, "proven": result.proven,
-            })
+            record_proof(
+                conn,
+                "trade_feed",
+                _ts(proof_start),
+                _ts(result.newest_s),
+                {
+                    "pages": result.pages,
+                    "stop_reason": result.stop_reason,
+                    "proven": result.proven,
+                },
+            )
     seen = [x for x in (result.newest_s, result.frontier_before_s) if x is not None]
     frontier_s = max(seen) if seen else None
     result.complete_through = proven_complete_through(conn, frontier_s)
-    sql.write_cursor(conn, CURSOR, result.complete_through, {
-        "frontier_s": frontier_s, "last_poll": result.as_metadata(), "polled_at": datetime.now(UTC).isoformat(),
-    })
+    sql.write_cursor(
+        conn,
+        CURSOR,
+        result.complete_through,
+        {
+            "frontier_s": frontier_s,
+            "last_poll": result.as_metadata(),
+            "polled_at": datetime.now(UTC).isoformat(),
+        },
+    )
     conn.commit()
     return result
 
@@ -160,11 +195,17 @@ async def repair_open_losses(session: DataApiSession, writer: TradeBatchWriter, 
         before = (writer.stats.inserted, writer.stats.duplicates, session.http.stats.requests)
         window = Window(int(start.timestamp()), int(end.timestamp()))
         await walk_conditions_back(session, markets, window, writer, concurrency=concurrency)
-        sql.mark_loss_repaired(conn, loss_id, {
-            "markets_walked": len(markets), "rows_inserted": writer.stats.inserted - before[0],
-            "rows_already_present": writer.stats.duplicates - before[1],
-            "requests": session.http.stats.requests - before[2], "path": "condition_walk",
-        })
+        sql.mark_loss_repaired(
+            conn,
+            loss_id,
+            {
+                "markets_walked": len(markets),
+                "rows_inserted": writer.stats.inserted - before[0],
+                "rows_already_present": writer.stats.duplicates - before[1],
+                "requests": session.http.stats.requests - before[2],
+                "path": "condition_walk",
+            },
+        )
         writer.stats.loss_events_repaired += 1
         repaired += 1
         conn.commit()

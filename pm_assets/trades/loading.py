@@ -34,8 +34,12 @@ class LoadOutcome:
 
 
 def run_trade_load(
-    data_api: DataApiClient, connect: Connect, body: Callable[[DataApiSession, TradeBatchWriter], Awaitable[T]],
-    *, run_id: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
+    data_api: DataApiClient,
+    connect: Connect,
+    body: Callable[[DataApiSession, TradeBatchWriter], Awaitable[T]],
+    *,
+    run_id: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> LoadOutcome:
     quarantine = RawPayloadBuffer("data_api", run_id=run_id)
@@ -70,9 +74,16 @@ async def backfill_trade_window(
     walked_at = datetime.now(UTC)
     await walk_conditions_back(session, markets, day_window(start, end), writer, concurrency=concurrency)
     covered_through = min(end, walked_at - timedelta(seconds=1))
-    sql.write_cursor(conn, f"trades_day:{start.date().isoformat()}", covered_through, {
-        "markets": len(markets), "walked_at": walked_at.isoformat(), "window_start": start.isoformat(),
-        "window_end": end.isoformat(),
-    })
+    sql.write_cursor(
+        conn,
+        f"trades_day:{start.date().isoformat()}",
+        covered_through,
+        {
+            "markets": len(markets),
+            "walked_at": walked_at.isoformat(),
+            "window_start": start.isoformat(),
+            "window_end": end.isoformat(),
+        },
+    )
     conn.commit()
     return {"markets_walked": len(markets), "covered_through": covered_through.isoformat()}

@@ -56,7 +56,9 @@ class Trade(_Upstream):
         min_length=3, validation_alias=AliasChoices("transaction_hash", "transactionHash")
     )
     outcome: str | None = None
-    outcome_index: int | None = Field(default=None, validation_alias=AliasChoices("outcome_index", "outcomeIndex"))
+    outcome_index: int | None = Field(
+        default=None, validation_alias=AliasChoices("outcome_index", "outcomeIndex")
+    )
     title: str | None = None
     slug: str | None = None
     event_slug: str | None = Field(default=None, validation_alias=AliasChoices("event_slug", "eventSlug"))
@@ -65,7 +67,10 @@ class Trade(_Upstream):
     @classmethod
     def _seconds(cls, value: object) -> object:
         # Seconds upstream; a millisecond value would silently put the trade 50,000 years out.
-        if isinstance(value, (int, float, str)) and str(value).strip().lstrip("-").replace(".", "", 1).isdigit():
+        if (
+            isinstance(value, (int, float, str))
+            and str(value).strip().lstrip("-").replace(".", "", 1).isdigit()
+        ):
             number = float(value)
             if number > 10**11:
                 raise ValueError(f"timestamp looks like milliseconds, expected seconds: {value!r}")

@@ -14,8 +14,20 @@ from pm_assets.storage.bulk import UpsertResult, copy_upsert
 from pm_assets.trades.fill_key import KeyedTrade
 
 TRADE_COLUMNS = (
-    "traded_at", "fill_key", "transaction_hash", "token_id", "condition_id", "wallet", "side", "price", "size",
-    "outcome", "outcome_index", "occurrence", "is_taker", "source",
+    "traded_at",
+    "fill_key",
+    "transaction_hash",
+    "token_id",
+    "condition_id",
+    "wallet",
+    "side",
+    "price",
+    "size",
+    "outcome",
+    "outcome_index",
+    "occurrence",
+    "is_taker",
+    "source",
 )
 TRADE_KEY = ("traded_at", "fill_key")
 
@@ -23,8 +35,20 @@ TRADE_KEY = ("traded_at", "fill_key")
 def trade_row(kt: KeyedTrade, source: str) -> tuple[Any, ...]:
     t = kt.trade
     return (
-        t.traded_at, kt.fill_key, t.transaction_hash.lower(), t.token_id, t.condition_id, t.proxy_wallet, t.side,
-        t.price, t.size, t.outcome, t.known_outcome_index, kt.occurrence, True, source,
+        t.traded_at,
+        kt.fill_key,
+        t.transaction_hash.lower(),
+        t.token_id,
+        t.condition_id,
+        t.proxy_wallet,
+        t.side,
+        t.price,
+        t.size,
+        t.outcome,
+        t.known_outcome_index,
+        kt.occurrence,
+        True,
+        source,
     )
 
 
@@ -86,7 +110,9 @@ def mark_loss_repaired(conn: psycopg.Connection, loss_id: int, repair: dict) -> 
 
 
 def earliest_open_loss_start(conn: psycopg.Connection) -> datetime | None:
-    row = conn.execute("select min(interval_start) from trade_loss_events where repaired_at is null").fetchone()
+    row = conn.execute(
+        "select min(interval_start) from trade_loss_events where repaired_at is null"
+    ).fetchone()
     return None if row is None else row[0]
 
 

@@ -29,11 +29,14 @@ class Window:
 
 
 def condition_batches(condition_ids: Sequence[str], size: int = MAX_CONDITIONS) -> list[list[str]]:
-    return [list(condition_ids[i: i + size]) for i in range(0, len(condition_ids), size)]
+    return [list(condition_ids[i : i + size]) for i in range(0, len(condition_ids), size)]
 
 
 async def walk_conditions_back(
-    session: DataApiSession, condition_ids: Sequence[str], window: Window, writer: TradeBatchWriter,
+    session: DataApiSession,
+    condition_ids: Sequence[str],
+    window: Window,
+    writer: TradeBatchWriter,
     concurrency: int = 4,
 ) -> int:
     """Write every fill of these markets inside `window`; returns the number of requests' batches walked."""

@@ -25,8 +25,10 @@ class WalletRefreshSettings:
 
 
 def refresh_wallets(
-    data_api: DataApiClient, connect: Callable[[], AbstractContextManager[psycopg.Connection]],
-    settings: WalletRefreshSettings, run_id: str | None = None,
+    data_api: DataApiClient,
+    connect: Callable[[], AbstractContextManager[psycopg.Connection]],
+    settings: WalletRefreshSettings,
+    run_id: str | None = None,
 ) -> dict:
     """Aggregates then looks up first activities; returns the figures a run reports as metadata."""
     with connect() as conn:
@@ -50,6 +52,9 @@ def refresh_wallets(
         written = sql.write_first_activities(conn, found)
         quarantine.flush(conn)
     return {
-        **stats, "wallets_aggregated": touched, "first_activity_lookups": len(pending),
-        "first_activity_written": written, "first_activity_failed": len(failed),
+        **stats,
+        "wallets_aggregated": touched,
+        "first_activity_lookups": len(pending),
+        "first_activity_written": written,
+        "first_activity_failed": len(failed),
     }

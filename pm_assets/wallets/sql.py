@@ -21,7 +21,8 @@ def touched_since(conn: psycopg.Connection, since: datetime | None) -> tuple[int
     newest = conn.execute("select max(ingested_at) from trades").fetchone()[0]  # type: ignore[index]
     if newest is None:
         return 0, since
-    cur = conn.execute("""
+    cur = conn.execute(
+        """
         with touched as (
             select distinct wallet from trades where ingested_at > coalesce(%(since)s::timestamptz, '-infinity') and ingested_at <= %(upto)s
         )
@@ -33,17 +34,25 @@ def touched_since(conn: psycopg.Connection, since: datetime | None) -> tuple[int
             volume_usdc = excluded.volume_usdc, last_seen_at = excluded.last_seen_at, updated_at = now()
         where (wallets.trade_count, wallets.volume_usdc, wallets.last_seen_at)
               is distinct from (excluded.trade_count, excluded.volume_usdc, excluded.last_seen_at)
-        """, {"since": since, "upto": newest})
+        """,
+        {"since": since, "upto": newest},
+    )
     return cur.rowcount, newest
 
 
 def wallets_needing_first_activity(conn: psycopg.Connection, min_trade_usdc: float, limit: int) -> list[str]:
     """Unchecked wallets that matter: those with a fill of at least `min_trade_usdc`, biggest first."""
-    return [r[0] for r in conn.execute("""
+    return [
+        r[0]
+        for r in conn.execute(
+            """
         select w.wallet from wallets w
         join lateral (select max(usdc_size) as biggest from trades t where t.wallet = w.wallet) b on true
         where w.first_activity_checked_at is null and b.biggest >= %s
-        order by b.biggest desc, w.wallet limit %s""", (min_trade_usdc, limit)).fetchall()]
+        order by b.biggest desc, w.wallet limit %s""",
+            (min_trade_usdc, limit),
+        ).fetchall()
+    ]
 
 
 def write_first_activities(
@@ -51,7 +60,11 @@ def write_first_activities(
 ) -> int:
     """(wallet, first activity or None, checked at). An unknown first activity falls back to no value."""
     result = copy_upsert(
-        conn, "wallets", ("wallet", "first_activity_at", "first_activity_checked_at"), found,
-        key=("wallet",), update=("first_activity_at", "first_activity_checked_at"),
+        conn,
+        "wallets",
+        ("wallet", "first_activity_at", "first_activity_checked_at"),
+        found,
+        key=("wallet",),
+        update=("first_activity_at", "first_activity_checked_at"),
     )
     return result.inserted + result.updated

@@ -71,9 +71,15 @@ class TickReport:
 class AlertDeliverer:
     """Plain class around one warehouse: the sensor, the bench and the tests drive `tick()`."""
 
-    def __init__(self, connect: Connect, settings: DeliverySettings | None = None, *,
-                 client: httpx.Client | None = None, sleep: Callable[[float], None] = time.sleep,
-                 resolver=None):
+    def __init__(
+        self,
+        connect: Connect,
+        settings: DeliverySettings | None = None,
+        *,
+        client: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        resolver=None,
+    ):
         self.connect = connect
         self.settings = settings or DeliverySettings()
         self._client = client
@@ -134,14 +140,20 @@ class AlertDeliverer:
             report.cursor[source.table] = [rows[-1]["detected_at"].isoformat(), rows[-1]["signal_key"]]
         if rules:
             since = min(after[0], now) - lookback
-            rows += sql.late_signals(conn, source, table_cols, columns, since, after, self.settings.scan_batch)
+            rows += sql.late_signals(
+                conn, source, table_cols, columns, since, after, self.settings.scan_batch
+            )
         elif not stored:
             report.cursor[source.table] = [after[0].isoformat(), after[1]]
         report.scanned += len(rows)
         budgets: dict[int, int] = {}
         day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         # Skipping pairs already stored keeps the budget count exact when rows are scanned again.
-        done = sql.existing_deliveries(conn, source.table, [r["signal_key"] for r in rows]) if rows and rules else set()
+        done = (
+            sql.existing_deliveries(conn, source.table, [r["signal_key"] for r in rows])
+            if rows and rules
+            else set()
+        )
         items: list[dict[str, Any]] = []
         for row in rows:
             for rule in rules:
@@ -160,11 +172,21 @@ class AlertDeliverer:
                         status = "over_budget"
                     else:
                         budgets[rule_id] += 1
-                payload = render_payload(rule["destination_kind"],
-                                         signal_message(source.signal_type, source.table, row, title=source.label))
-                items.append({"rule_id": rule_id, "signal_key": row["signal_key"], "status": status,
-                              "payload": payload, "upstream_at": row["upstream_at"],
-                              "ingested_at": row["ingested_at"], "signal_at": row["detected_at"]})
+                payload = render_payload(
+                    rule["destination_kind"],
+                    signal_message(source.signal_type, source.table, row, title=source.label),
+                )
+                items.append(
+                    {
+                        "rule_id": rule_id,
+                        "signal_key": row["signal_key"],
+                        "status": status,
+                        "payload": payload,
+                        "upstream_at": row["upstream_at"],
+                        "ingested_at": row["ingested_at"],
+                        "signal_at": row["detected_at"],
+                    }
+                )
         for status in sql.insert_deliveries(conn, source.table, items):
             if status == "over_budget":
                 report.over_budget += 1
@@ -179,16 +201,25 @@ class AlertDeliverer:
             day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             for group in sql.held_back_before(conn, day_start):
                 examples = [_summary_of(p) for p in group["examples"] or []]
-                message = digest_message(group["name"], group["signal_type"], group["day"], group["held_back"],
-                                         group["daily_budget"] or 0, [e for e in examples if e])
+                message = digest_message(
+                    group["name"],
+                    group["signal_type"],
+                    group["day"],
+                    group["held_back"],
+                    group["daily_budget"] or 0,
+                    [e for e in examples if e],
+                )
                 payload = render_payload(group["destination_kind"], message)
-                if sql.insert_digest(conn, group["rule_id"], group["day"], group["held_back"], payload, group["ids"]):
+                if sql.insert_digest(
+                    conn, group["rule_id"], group["day"], group["held_back"], payload, group["ids"]
+                ):
                     report.digests_created += 1
 
     # -- posting -------------------------------------------------------------------------------------
 
-    def send_due(self, conn: psycopg.Connection, report: TickReport, table: str, client: httpx.Client,
-                 deadline: float) -> None:
+    def send_due(
+        self, conn: psycopg.Connection, report: TickReport, table: str, client: httpx.Client, deadline: float
+    ) -> None:
         with conn.transaction():
             claimed = sql.claim_pending(conn, table, self.settings.send_batch, self.settings.lease_s)
         if not claimed:
@@ -215,8 +246,15 @@ class AlertDeliverer:
                 results.append(_result(item, "pending", 0, None, next_attempt_at=datetime.now(UTC)))
                 continue
             attempted_at = datetime.now(UTC)
-            outcome = post_webhook(client, url, item["payload"], max_attempts=self.settings.attempts_per_tick,
-                                   deadline=deadline, timeout_s=self.settings.request_timeout_s, sleep=self._sleep)
+            outcome = post_webhook(
+                client,
+                url,
+                item["payload"],
+                max_attempts=self.settings.attempts_per_tick,
+                deadline=deadline,
+                timeout_s=self.settings.request_timeout_s,
+                sleep=self._sleep,
+            )
             result = self._outcome_result(item, outcome, attempted_at)
             if result["status"] == "pending":
                 down[url] = (result["next_attempt_at"], outcome.error or "")
@@ -244,8 +282,15 @@ class AlertDeliverer:
 
     def _outcome_result(self, item: dict, outcome: PostOutcome, attempted_at: datetime) -> dict[str, Any]:
         if outcome.ok:
-            return _result(item, "delivered", outcome.attempts, None, outcome.status_code, attempted_at,
-                           delivered_at=datetime.now(UTC))
+            return _result(
+                item,
+                "delivered",
+                outcome.attempts,
+                None,
+                outcome.status_code,
+                attempted_at,
+                delivered_at=datetime.now(UTC),
+            )
         total = item["attempts"] + outcome.attempts
         error = mask_urls_in_text(outcome.error or "unknown error")
         if not outcome.retryable or total >= self.settings.max_attempts:
@@ -255,15 +300,38 @@ class AlertDeliverer:
         wait = min(self.settings.max_backoff_s, 5.0 * 2 ** max(0, total - 1))
         if outcome.retry_after_s is not None:
             wait = max(min(outcome.retry_after_s, self.settings.max_backoff_s), 0.0)
-        return _result(item, "pending", outcome.attempts, error, outcome.status_code, attempted_at,
-                       next_attempt_at=datetime.now(UTC) + timedelta(seconds=wait))
+        return _result(
+            item,
+            "pending",
+            outcome.attempts,
+            error,
+            outcome.status_code,
+            attempted_at,
+            next_attempt_at=datetime.now(UTC) + timedelta(seconds=wait),
+        )
 
 
-def _result(item: dict, status: str, attempts: int, error: str | None, status_code: int | None = None,
-            attempted_at: datetime | None = None, *, delivered_at: datetime | None = None,
-            next_attempt_at: datetime | None = None) -> dict[str, Any]:
-    return {"id": item["id"], "status": status, "attempts": attempts, "error": error, "status_code": status_code,
-            "attempted_at": attempted_at, "delivered_at": delivered_at, "next_attempt_at": next_attempt_at}
+def _result(
+    item: dict,
+    status: str,
+    attempts: int,
+    error: str | None,
+    status_code: int | None = None,
+    attempted_at: datetime | None = None,
+    *,
+    delivered_at: datetime | None = None,
+    next_attempt_at: datetime | None = None,
+) -> dict[str, Any]:
+    return {
+        "id": item["id"],
+        "status": status,
+        "attempts": attempts,
+        "error": error,
+        "status_code": status_code,
+        "attempted_at": attempted_at,
+        "delivered_at": delivered_at,
+        "next_attempt_at": next_attempt_at,
+    }
 
 
 def _summary_of(payload: Mapping[str, Any] | None) -> str | None:

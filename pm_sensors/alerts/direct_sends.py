@@ -36,9 +36,18 @@ class SendResult:
     rule_name: str | None = None
 
 
-def send_message(url: str, destination_kind: str, message: AlertMessage, *, client: httpx.Client | None = None,
-                 allow_private: bool | None = None, max_attempts: int = 2, timeout_s: float = 10.0,
-                 resolver=None, rule_name: str | None = None) -> SendResult:
+def send_message(
+    url: str,
+    destination_kind: str,
+    message: AlertMessage,
+    *,
+    client: httpx.Client | None = None,
+    allow_private: bool | None = None,
+    max_attempts: int = 2,
+    timeout_s: float = 10.0,
+    resolver=None,
+    rule_name: str | None = None,
+) -> SendResult:
     """Validate the target, render the message for it and post it once (plus one quick retry)."""
     masked = mask_webhook_url(url)
     try:
@@ -49,7 +58,9 @@ def send_message(url: str, destination_kind: str, message: AlertMessage, *, clie
     own_client = client is None
     client = client or httpx.Client()
     try:
-        outcome = post_webhook(client, url, payload, max_attempts=max_attempts, timeout_s=timeout_s, max_wait_s=2.0)
+        outcome = post_webhook(
+            client, url, payload, max_attempts=max_attempts, timeout_s=timeout_s, max_wait_s=2.0
+        )
     finally:
         if own_client:
             client.close()
@@ -62,14 +73,17 @@ def send_rule_test(rule: Mapping[str, Any], **kwargs: Any) -> SendResult:
     """Send a clearly marked test message to one rule's webhook (rule: name, signal_type, destination_kind,
     webhook_url), whether or not the rule is enabled."""
     message = rule_test_message(rule["name"], rule["signal_type"])
-    return send_message(rule["webhook_url"], rule["destination_kind"], message, rule_name=rule["name"], **kwargs)
+    return send_message(
+        rule["webhook_url"], rule["destination_kind"], message, rule_name=rule["name"], **kwargs
+    )
 
 
 def send_rule_test_by_id(conn: psycopg.Connection, rule_id: int, **kwargs: Any) -> SendResult:
     """The dashboard's test-send: reads the rule (the editor role may see its webhook) and sends the test."""
     with conn.cursor(row_factory=dict_row) as cur:
         rule = cur.execute(
-            "select name, signal_type, destination_kind, webhook_url from alert_rules where rule_id = %s", (rule_id,)
+            "select name, signal_type, destination_kind, webhook_url from alert_rules where rule_id = %s",
+            (rule_id,),
         ).fetchone()
     if rule is None:
         return SendResult(False, "<none>", f"no alert rule with id {rule_id}")
@@ -88,8 +102,14 @@ def infer_destination_kind(url: str) -> str:
     return "json"
 
 
-def send_system_alert(kind: str, text: str, *, conn: psycopg.Connection | None = None,
-                      env: Mapping[str, str] | None = None, **kwargs: Any) -> list[SendResult]:
+def send_system_alert(
+    kind: str,
+    text: str,
+    *,
+    conn: psycopg.Connection | None = None,
+    env: Mapping[str, str] | None = None,
+    **kwargs: Any,
+) -> list[SendResult]:
     """Post a system alert (e.g. kind='stream_stale') to every enabled rule with signal_type 'system' (read
     through `conn`, if given) and to PM_INTEL_SYSTEM_WEBHOOK_URL (kind from PM_INTEL_SYSTEM_WEBHOOK_KIND, else
     inferred from the host). Returns one result per target; an empty list means nobody is configured."""
@@ -104,7 +124,9 @@ def send_system_alert(kind: str, text: str, *, conn: psycopg.Connection | None =
         targets.extend((url, dest, name) for url, dest, name in rows)
     configured = (env.get(SYSTEM_WEBHOOK_ENV) or "").strip()
     if configured and configured not in {t[0] for t in targets}:
-        targets.append((configured, env.get(SYSTEM_WEBHOOK_KIND_ENV) or infer_destination_kind(configured), None))
+        targets.append(
+            (configured, env.get(SYSTEM_WEBHOOK_KIND_ENV) or infer_destination_kind(configured), None)
+        )
     message = system_message(kind, text)
     results = [send_message(url, dest, message, rule_name=name, **kwargs) for url, dest, name in targets]
     for result in results:

@@ -46,7 +46,9 @@ def validate_filters(signal_type: str, filters: Mapping[str, Any] | None) -> dic
             clean[key] = float(value)
         elif key == "condition_ids":
             if not isinstance(value, list) or not value or len(value) > _MAX_CONDITION_IDS:
-                raise AlertFilterError(f"condition_ids must be a non-empty list of at most {_MAX_CONDITION_IDS}")
+                raise AlertFilterError(
+                    f"condition_ids must be a non-empty list of at most {_MAX_CONDITION_IDS}"
+                )
             ids = [str(v).strip().lower() for v in value]
             bad = [v for v in ids if not _CONDITION_ID.match(v)]
             if bad:
@@ -54,7 +56,9 @@ def validate_filters(signal_type: str, filters: Mapping[str, Any] | None) -> dic
             clean[key] = sorted(set(ids))
         elif key == "summary_contains":
             if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
-                raise AlertFilterError(f"summary_contains must be non-empty text of at most {_MAX_TEXT} characters")
+                raise AlertFilterError(
+                    f"summary_contains must be non-empty text of at most {_MAX_TEXT} characters"
+                )
             clean[key] = value.strip()
         else:
             raise AlertFilterError(

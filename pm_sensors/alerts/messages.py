@@ -76,13 +76,17 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def signal_message(signal_type: str, signal_table: str, row: Mapping[str, Any], *, title: str | None = None) -> AlertMessage:
+def signal_message(
+    signal_type: str, signal_table: str, row: Mapping[str, Any], *, title: str | None = None
+) -> AlertMessage:
     """The message for one signal row (its columns, `evidence` jsonb included)."""
     evidence = row.get("evidence") or {}
     summary = evidence.get("summary") if isinstance(evidence, Mapping) else None
     if not summary:
         summary = f"{signal_type} signal {row.get('signal_key')}"
-    fields = tuple((label, format_value(row[col])) for col, label in _FIELD_LABELS if row.get(col) is not None)
+    fields = tuple(
+        (label, format_value(row[col])) for col, label in _FIELD_LABELS if row.get(col) is not None
+    )
     return AlertMessage(
         kind="signal",
         title=title or signal_type.replace("_", " ").capitalize(),
@@ -97,8 +101,9 @@ def signal_message(signal_type: str, signal_table: str, row: Mapping[str, Any], 
     )
 
 
-def digest_message(rule_name: str, signal_type: str, day: date, held_back: int, budget: int,
-                   examples: list[str]) -> AlertMessage:
+def digest_message(
+    rule_name: str, signal_type: str, day: date, held_back: int, budget: int, examples: list[str]
+) -> AlertMessage:
     shown = "\n".join(f"- {text}" for text in examples[:5])
     summary = (
         f"Rule '{rule_name}' reached its daily budget of {budget} alerts on {day.isoformat()} (UTC); "
@@ -126,8 +131,13 @@ def rule_test_message(rule_name: str, signal_type: str) -> AlertMessage:
 
 
 def system_message(kind: str, text: str) -> AlertMessage:
-    return AlertMessage(kind="system", title=f"pm-intel system alert: {kind}", summary=text,
-                        signal_type="system", data={"system_kind": kind})
+    return AlertMessage(
+        kind="system",
+        title=f"pm-intel system alert: {kind}",
+        summary=text,
+        signal_type="system",
+        data={"system_kind": kind},
+    )
 
 
 def _clip(text: str, limit: int) -> str:
@@ -142,16 +152,24 @@ def slack_payload(message: AlertMessage) -> dict[str, Any]:
     text = _slack_escape(f"{message.title}: {message.summary}")
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _clip(message.title, _SLACK_HEADER)}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(_slack_escape(message.summary), _SLACK_TEXT)}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": _clip(_slack_escape(message.summary), _SLACK_TEXT)},
+        },
     ]
     if message.fields:
-        blocks.append({
-            "type": "section",
-            "fields": [
-                {"type": "mrkdwn", "text": _clip(f"*{_slack_escape(k)}*\n{_slack_escape(v)}", _SLACK_FIELD)}
-                for k, v in message.fields[:_MAX_FIELDS]
-            ],
-        })
+        blocks.append(
+            {
+                "type": "section",
+                "fields": [
+                    {
+                        "type": "mrkdwn",
+                        "text": _clip(f"*{_slack_escape(k)}*\n{_slack_escape(v)}", _SLACK_FIELD),
+                    }
+                    for k, v in message.fields[:_MAX_FIELDS]
+                ],
+            }
+        )
     context = _context_line(message)
     if context:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _slack_escape(context)}]})
@@ -199,7 +217,9 @@ def json_payload(message: AlertMessage) -> dict[str, Any]:
 def render_payload(destination_kind: str, message: AlertMessage) -> dict[str, Any]:
     renderers = {"slack": slack_payload, "discord": discord_payload, "json": json_payload}
     if destination_kind not in renderers:
-        raise ValueError(f"unknown destination kind {destination_kind!r}; choose from {', '.join(DESTINATION_KINDS)}")
+        raise ValueError(
+            f"unknown destination kind {destination_kind!r}; choose from {', '.join(DESTINATION_KINDS)}"
+        )
     return renderers[destination_kind](message)
 
 

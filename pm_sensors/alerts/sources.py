@@ -39,22 +39,48 @@ class SignalSource:
         return self.aliases.get(name, name)
 
 
-_TRADE_INGESTED = IngestedLookup("trades", "ingested_at", (("traded_at", "traded_at"), ("fill_key", "fill_key")))
+_TRADE_INGESTED = IngestedLookup(
+    "trades", "ingested_at", (("traded_at", "traded_at"), ("fill_key", "fill_key"))
+)
 
 SOURCES: tuple[SignalSource, ...] = (
-    SignalSource("fresh_wallet", "fresh_wallet_trades", "traded_at",
-                 {"usdc": "usdc_size", "score": "risk_score", "age_hours": "wallet_age_hours"},
-                 ingested=_TRADE_INGESTED, title="Fresh wallet trade"),
-    SignalSource("arbitrage", "arbitrage_windows", "opened_at",
-                 {"edge": "peak_edge", "usdc": "capturable_usdc", "profit": "profit_after_fees"},
-                 title="Arbitrage window"),
-    SignalSource("price_spike", "price_spikes", "window_end",
-                 {"move": "move_points", "usdc": "volume_usdc", "z": "volume_z"}, title="Price spike"),
-    SignalSource("size_anomaly", "size_anomalies", "traded_at",
-                 {"usdc": "usdc_size", "score": "anomaly_score", "risk": "risk_score", "share": "volume_share"},
-                 ingested=_TRADE_INGESTED, title="Size anomaly"),
-    SignalSource("wallet_cluster", "wallet_clusters", "ended_at",
-                 {"usdc": "total_usdc", "wallets": "wallet_count", "score": "risk_score"}, title="Wallet cluster"),
+    SignalSource(
+        "fresh_wallet",
+        "fresh_wallet_trades",
+        "traded_at",
+        {"usdc": "usdc_size", "score": "risk_score", "age_hours": "wallet_age_hours"},
+        ingested=_TRADE_INGESTED,
+        title="Fresh wallet trade",
+    ),
+    SignalSource(
+        "arbitrage",
+        "arbitrage_windows",
+        "opened_at",
+        {"edge": "peak_edge", "usdc": "capturable_usdc", "profit": "profit_after_fees"},
+        title="Arbitrage window",
+    ),
+    SignalSource(
+        "price_spike",
+        "price_spikes",
+        "window_end",
+        {"move": "move_points", "usdc": "volume_usdc", "z": "volume_z"},
+        title="Price spike",
+    ),
+    SignalSource(
+        "size_anomaly",
+        "size_anomalies",
+        "traded_at",
+        {"usdc": "usdc_size", "score": "anomaly_score", "risk": "risk_score", "share": "volume_share"},
+        ingested=_TRADE_INGESTED,
+        title="Size anomaly",
+    ),
+    SignalSource(
+        "wallet_cluster",
+        "wallet_clusters",
+        "ended_at",
+        {"usdc": "total_usdc", "wallets": "wallet_count", "score": "risk_score"},
+        title="Wallet cluster",
+    ),
 )
 
 _BY_TYPE = {s.signal_type: s for s in SOURCES}

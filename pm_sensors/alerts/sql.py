@@ -48,7 +48,9 @@ def rule_by_id(conn: psycopg.Connection, rule_id: int) -> dict[str, Any] | None:
         ).fetchone()
 
 
-def _signal_select(source: SignalSource, columns: set[str], conn_columns: dict[str, set[str]]) -> sql.Composed:
+def _signal_select(
+    source: SignalSource, columns: set[str], conn_columns: dict[str, set[str]]
+) -> sql.Composed:
     upstream = (
         sql.SQL("s.{}").format(sql.Identifier(source.upstream_column))
         if source.upstream_column and source.upstream_column in columns
@@ -78,15 +80,17 @@ def _signal_select(source: SignalSource, columns: set[str], conn_columns: dict[s
 
 def new_signals(conn, source, columns, conn_columns, after: tuple[datetime, str], limit: int) -> list[dict]:
     """Alert-worthy rows past the cursor (detected_at, signal_key), oldest first."""
-    query = sql.SQL("{} where s.suppressed_reason is null and (s.detected_at, s.signal_key) > (%s, %s) "
-                    "order by s.detected_at, s.signal_key limit %s").format(
-        _signal_select(source, columns, conn_columns))
+    query = sql.SQL(
+        "{} where s.suppressed_reason is null and (s.detected_at, s.signal_key) > (%s, %s) "
+        "order by s.detected_at, s.signal_key limit %s"
+    ).format(_signal_select(source, columns, conn_columns))
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(query, (after[0], after[1], limit)).fetchall()
 
 
-def late_signals(conn, source, columns, conn_columns, since: datetime, upto: tuple[datetime, str],
-                 limit: int) -> list[dict]:
+def late_signals(
+    conn, source, columns, conn_columns, since: datetime, upto: tuple[datetime, str], limit: int
+) -> list[dict]:
     """Rows at or before the cursor that no rule has a delivery for yet.
 
     detected_at defaults to the writing transaction's start, so a slow writer commits rows that sort
@@ -126,8 +130,19 @@ def insert_deliveries(conn: psycopg.Connection, table: str, items: list[dict[str
     pipelined batch; returns the status of each row actually inserted (a conflict inserts nothing)."""
     if not items:
         return []
-    params = [(i["rule_id"], table, i["signal_key"], i["status"], Jsonb(i["payload"]), i["upstream_at"],
-               i["ingested_at"], i["signal_at"]) for i in items]
+    params = [
+        (
+            i["rule_id"],
+            table,
+            i["signal_key"],
+            i["status"],
+            Jsonb(i["payload"]),
+            i["upstream_at"],
+            i["ingested_at"],
+            i["signal_at"],
+        )
+        for i in items
+    ]
     statuses: list[str] = []
     with conn.cursor() as cur:
         cur.executemany(
@@ -176,8 +191,11 @@ def record_attempts(conn: psycopg.Connection, table: str, results: list[dict[str
     if not results:
         return
     key = "delivery_id" if table == "alert_deliveries" else "digest_id"
-    first = sql.SQL(", first_attempt_at = coalesce(first_attempt_at, %(attempted_at)s)") if (
-        table == "alert_deliveries") else sql.SQL("")
+    first = (
+        sql.SQL(", first_attempt_at = coalesce(first_attempt_at, %(attempted_at)s)")
+        if (table == "alert_deliveries")
+        else sql.SQL("")
+    )
     statement = sql.SQL(
         "update {table} set status = %(status)s, attempts = attempts + %(attempts)s, last_error = %(error)s, "
         "last_status_code = %(status_code)s, delivered_at = %(delivered_at)s, "
@@ -202,8 +220,9 @@ def held_back_before(conn: psycopg.Connection, day_start: datetime) -> list[dict
         ).fetchall()
 
 
-def insert_digest(conn: psycopg.Connection, rule_id: int, day, held_back: int, payload: dict,
-                  delivery_ids: list[int]) -> bool:
+def insert_digest(
+    conn: psycopg.Connection, rule_id: int, day, held_back: int, payload: dict, delivery_ids: list[int]
+) -> bool:
     row = conn.execute(
         "insert into alert_digests (rule_id, day, held_back, status, payload) values (%s, %s, %s, 'pending', %s) "
         "on conflict (rule_id, day) do nothing returning digest_id",

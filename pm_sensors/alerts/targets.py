@@ -127,7 +127,9 @@ def _resolved_addresses(host: str, port: int, resolver: Resolver | None, masked:
     try:
         raw = list((resolver or system_resolver)(host, port))
     except (OSError, UnicodeError) as exc:
-        raise WebhookTargetError(f"webhook host {host} does not resolve ({masked}): {exc}", transient=True) from exc
+        raise WebhookTargetError(
+            f"webhook host {host} does not resolve ({masked}): {exc}", transient=True
+        ) from exc
     if not raw:
         raise WebhookTargetError(f"webhook host {host} resolves to no address ({masked})")
     addresses = []

@@ -60,12 +60,14 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
 def _attempt(client: httpx.Client, url: str, payload: Any, timeout_s: float) -> PostOutcome:
     masked = mask_webhook_url(url)
     try:
-        response = client.post(url, json=payload, timeout=timeout_s, follow_redirects=False,
-                               headers={"User-Agent": USER_AGENT})
+        response = client.post(
+            url, json=payload, timeout=timeout_s, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+        )
     except httpx.HTTPError as exc:
         detail = mask_urls_in_text(str(exc)) or type(exc).__name__
-        raise _Retryable(PostOutcome(False, 1, None, f"{type(exc).__name__} posting to {masked}: {detail}",
-                                     retryable=True)) from None
+        raise _Retryable(
+            PostOutcome(False, 1, None, f"{type(exc).__name__} posting to {masked}: {detail}", retryable=True)
+        ) from None
     code = response.status_code
     if 200 <= code < 300:
         return PostOutcome(True, 1, code)
@@ -118,8 +120,9 @@ def post_webhook(
         attempts += 1
         return _attempt(client, url, payload, timeout_s)
 
-    retrying = Retrying(stop=stop, wait=wait, sleep=sleep, retry=retry_if_exception_type(_Retryable),
-                        reraise=True)
+    retrying = Retrying(
+        stop=stop, wait=wait, sleep=sleep, retry=retry_if_exception_type(_Retryable), reraise=True
+    )
     try:
         result = retrying(once)
     except _Retryable as exc:

@@ -11,30 +11,43 @@ from datetime import timedelta
 import dagster as dg
 
 universe_refresh_job = dg.define_asset_job(
-    "universe_refresh_job", selection=dg.AssetSelection.assets("events", "markets", "tokens"),
+    "universe_refresh_job",
+    selection=dg.AssetSelection.assets("events", "markets", "tokens"),
     description="Crawl Gamma's keyset listings (open and closed, v1 and v2) into events, markets, tokens.",
 )
 book_snapshots_job = dg.define_asset_job(
-    "book_snapshots_job", selection=dg.AssetSelection.assets("order_book_snapshots"),
+    "book_snapshots_job",
+    selection=dg.AssetSelection.assets("order_book_snapshots"),
     description="Snapshot the books of every active outcome id via CLOB POST /books.",
 )
 price_history_job = dg.define_asset_job(
-    "price_history_job", selection=dg.AssetSelection.assets("price_points"),
+    "price_history_job",
+    selection=dg.AssetSelection.assets("price_points"),
     description="Load one day of CLOB price history per outcome id into price_points.",
 )
 
 universe_refresh_schedule = dg.ScheduleDefinition(
-    name="universe_refresh_schedule", job=universe_refresh_job, cron_schedule="*/15 * * * *",
-    execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING,
+    name="universe_refresh_schedule",
+    job=universe_refresh_job,
+    cron_schedule="*/15 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 book_snapshots_schedule = dg.ScheduleDefinition(
-    name="book_snapshots_schedule", job=book_snapshots_job, cron_schedule="* * * * *",
-    execution_timezone="UTC", default_status=dg.DefaultScheduleStatus.RUNNING,
+    name="book_snapshots_schedule",
+    job=book_snapshots_job,
+    cron_schedule="* * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
 
-@dg.schedule(job=price_history_job, cron_schedule="30 0 * * *", execution_timezone="UTC",
-             default_status=dg.DefaultScheduleStatus.RUNNING)
+@dg.schedule(
+    job=price_history_job,
+    cron_schedule="30 0 * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
 def price_history_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Yesterday's partition: the shared daily partitions end a day ahead (end_offset=1), so the schedule
     names the finished day itself rather than the partial current one."""

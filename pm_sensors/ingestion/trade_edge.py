@@ -35,7 +35,9 @@ def _int_env(name: str, default: int) -> int:
 
 
 @dg.sensor(
-    name="trade_live_edge_sensor", job=trade_loss_repair_job, minimum_interval_seconds=POLL_INTERVAL_S,
+    name="trade_live_edge_sensor",
+    job=trade_loss_repair_job,
+    minimum_interval_seconds=POLL_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Polls /v2/trades newest-first back to the proven frontier; opens and launches repairs of "
     "loss events when the feed cannot page back that far.",
@@ -47,7 +49,8 @@ def trade_live_edge_sensor(
     lookback_s = _int_env("PM_INTEL_TRADE_EDGE_LOOKBACK_S", DEFAULT_LOOKBACK_S)
     try:
         outcome = run_trade_load(
-            data_api, warehouse.connect,
+            data_api,
+            warehouse.connect,
             lambda session, writer: poll_live_edge(
                 session, writer, max_pages=max_pages, time_budget_s=40.0, lookback_s=lookback_s
             ),
@@ -61,10 +64,15 @@ def trade_live_edge_sensor(
     with warehouse.connect() as conn:
         sql.beat(conn, HEARTBEAT_PART, {"ok": True, **outcome.metadata, **poll.as_metadata()})
         open_losses = sql.open_loss_events(conn)
-    context.update_cursor(orjson.dumps({
-        "complete_through": poll.complete_through.isoformat() if poll.complete_through else None,
-        "proven": poll.proven, "open_losses": [loss[0] for loss in open_losses],
-    }).decode())
+    context.update_cursor(
+        orjson.dumps(
+            {
+                "complete_through": poll.complete_through.isoformat() if poll.complete_through else None,
+                "proven": poll.proven,
+                "open_losses": [loss[0] for loss in open_losses],
+            }
+        ).decode()
+    )
     if not open_losses:
         return dg.SkipReason(
             f"inserted {outcome.metadata['rows_inserted']} fills in {poll.pages} pages; complete through "

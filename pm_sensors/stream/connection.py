@@ -39,8 +39,16 @@ class MarketChannel:
 
     @classmethod
     async def open(cls, settings: StreamSettings, tokens: list[str]) -> MarketChannel:
-        ws = await websockets.connect(settings.ws_url, ping_interval=None, max_size=None, compression=None,
-                                      proxy=None, open_timeout=10, close_timeout=2, max_queue=4096)
+        ws = await websockets.connect(
+            settings.ws_url,
+            ping_interval=None,
+            max_size=None,
+            compression=None,
+            proxy=None,
+            open_timeout=10,
+            close_timeout=2,
+            max_queue=4096,
+        )
         channel = cls(ws, settings)
         await channel.subscribe_initial(tokens)
         return channel
@@ -49,8 +57,16 @@ class MarketChannel:
         self.watching = set(tokens)
         batches = subscription_batches(tokens, self.settings.subscribe_batch) or [[]]
         # The first message must come at once: the server closes idle unsubscribed sockets (§4.1).
-        await self.ws.send(orjson.dumps({"assets_ids": batches[0], "type": "market", "initial_dump": True,
-                                         "custom_feature_enabled": True}).decode())
+        await self.ws.send(
+            orjson.dumps(
+                {
+                    "assets_ids": batches[0],
+                    "type": "market",
+                    "initial_dump": True,
+                    "custom_feature_enabled": True,
+                }
+            ).decode()
+        )
         for batch in batches[1:]:
             await self.ws.send(_op("subscribe", batch))
 

@@ -45,7 +45,12 @@ _BAD_FRAME_LOG_LIMIT = 20  # per stats window; the rest are counted only
 
 def dedupe_key(ev: object) -> tuple:
     if isinstance(ev, PriceChange):
-        return ("p", ev.market, ev.ts_ms, tuple((c.asset_id, c.side, c.price, c.size, c.hash) for c in ev.changes))
+        return (
+            "p",
+            ev.market,
+            ev.ts_ms,
+            tuple((c.asset_id, c.side, c.price, c.size, c.hash) for c in ev.changes),
+        )
     if isinstance(ev, Book):
         return ("b", ev.asset_id, ev.ts_ms, ev.hash)
     if isinstance(ev, LastTrade):
@@ -54,9 +59,15 @@ def dedupe_key(ev: object) -> tuple:
 
 
 class StreamConsumer:
-    def __init__(self, settings: StreamSettings, database_url: str, *, run_id: str | None = None,
-                 logger: logging.Logger | logging.LoggerAdapter | None = None,
-                 on_commit: Callable[[dict, float], None] | None = None):
+    def __init__(
+        self,
+        settings: StreamSettings,
+        database_url: str,
+        *,
+        run_id: str | None = None,
+        logger: logging.Logger | logging.LoggerAdapter | None = None,
+        on_commit: Callable[[dict, float], None] | None = None,
+    ):
         self.settings = settings
         self.database_url = database_url
         self.run_id = run_id
@@ -136,8 +147,13 @@ class StreamConsumer:
         length = max(0.0, received - start)
         self.stats.gaps += 1
         self.stats.gap_seconds_total += length
-        self.buffer.add_health(self.connection_id or self.session, "gap", utc(start), utc(received),
-                               detail={"reason": reason, "previous_connection": previous, "seconds": round(length, 3)})
+        self.buffer.add_health(
+            self.connection_id or self.session,
+            "gap",
+            utc(start),
+            utc(received),
+            detail={"reason": reason, "previous_connection": previous, "seconds": round(length, 3)},
+        )
         self.log.info("stream: data again after a %.2fs gap (%s)", length, reason)
 
     def _watch(self, assets: list[str], why: str) -> None:
@@ -173,8 +189,14 @@ class StreamConsumer:
             started = datetime.fromisoformat(prev[1]["last_data_at"]).timestamp()
             self._pending_gap = (started, "consumer restart", prev[1].get("connection_id"))
         self.tokens = await asyncio.to_thread(self._select)
-        self.log.info("stream: starting session %s on %s, %d asset(s) selected (%s), warehouse %s", self.session,
-                      s.ws_url, len(self.tokens), s.selection, mask_url(self.database_url))
+        self.log.info(
+            "stream: starting session %s on %s, %d asset(s) selected (%s), warehouse %s",
+            self.session,
+            s.ws_url,
+            len(self.tokens),
+            s.selection,
+            mask_url(self.database_url),
+        )
         deadline = time.monotonic() + s.max_runtime_s if s.max_runtime_s > 0 else None
         stopper = asyncio.create_task(self._stop_at(stop, deadline)) if deadline else None
         done = asyncio.Event()
@@ -217,8 +239,13 @@ class StreamConsumer:
             try:
                 self.channel = await MarketChannel.open(s, list(self.tokens))
             except (OSError, TimeoutError, websockets.WebSocketException) as exc:
-                self.log.warning("stream: cannot connect to %s (%s: %s); retrying in %.2fs", s.ws_url,
-                                 type(exc).__name__, mask_secrets(str(exc)), delay)
+                self.log.warning(
+                    "stream: cannot connect to %s (%s: %s); retrying in %.2fs",
+                    s.ws_url,
+                    type(exc).__name__,
+                    mask_secrets(str(exc)),
+                    delay,
+                )
                 if self._pending_gap is None and self.stats.last_data_at is not None:
                     self._pending_gap = (self.stats.last_data_at, f"connect failed: {exc}", None)
                 await _sleep_unless(stop, delay * (0.8 + 0.4 * random.random()))
@@ -228,9 +255,15 @@ class StreamConsumer:
             data_before = self.stats.messages
             self.stats.connects += 1
             self.books.mark_unsynced()
-            self.buffer.add_health(self.connection_id, "connect", utc(connected_at),
-                                   detail={"assets": len(self.tokens), "url": s.ws_url})
-            self.log.info("stream: connected (%s), subscribed %d asset(s)", self.connection_id, len(self.tokens))
+            self.buffer.add_health(
+                self.connection_id,
+                "connect",
+                utc(connected_at),
+                detail={"assets": len(self.tokens), "url": s.ws_url},
+            )
+            self.log.info(
+                "stream: connected (%s), subscribed %d asset(s)", self.connection_id, len(self.tokens)
+            )
             reason = "stopped"
             try:
                 async for raw in self.channel.frames(stop):
@@ -247,14 +280,22 @@ class StreamConsumer:
                 self.log.warning("stream: socket dropped on %s (%s); reconnecting", self.connection_id, exc)
             except (OSError, websockets.WebSocketException) as exc:
                 reason = f"connection error: {type(exc).__name__}: {exc}"
-                self.log.warning("stream: connection error on %s (%s); reconnecting", self.connection_id, reason)
+                self.log.warning(
+                    "stream: connection error on %s (%s); reconnecting", self.connection_id, reason
+                )
             finally:
                 await self.channel.close()
                 self.channel = None
             ended = time.time()
             self.stats.disconnects += 1
-            self.buffer.add_health(self.connection_id, "disconnect", utc(connected_at), utc(ended),
-                                   messages=self.stats.messages - data_before, detail={"reason": reason})
+            self.buffer.add_health(
+                self.connection_id,
+                "disconnect",
+                utc(connected_at),
+                utc(ended),
+                messages=self.stats.messages - data_before,
+                detail={"reason": reason},
+            )
             if stop.is_set():
                 break
             if self._pending_gap is None:
@@ -283,7 +324,9 @@ class StreamConsumer:
         while True:
             # A fixed cadence: a slow write shortens the next wait instead of adding to it.
             try:
-                await asyncio.wait_for(self._flush_now.wait(), timeout=max(0.0, self.settings.flush_interval_s - spent))
+                await asyncio.wait_for(
+                    self._flush_now.wait(), timeout=max(0.0, self.settings.flush_interval_s - spent)
+                )
             except TimeoutError:
                 pass
             self._flush_now.clear()
@@ -299,18 +342,36 @@ class StreamConsumer:
         if now - self.stats._window_start >= s.stats_interval_s or final:
             start, msgs, p50, p99 = self.stats.roll_window(now)
             minutes = max((now - start) / 60.0, 1e-9)
-            self.buffer.add_health(self.session, "stats", utc(start), utc(now), messages=msgs, lag_p50=p50,
-                                   lag_p99=p99, detail={"messages_per_minute": round(msgs / minutes, 1),
-                                                        **self._detail()})
+            self.buffer.add_health(
+                self.session,
+                "stats",
+                utc(start),
+                utc(now),
+                messages=msgs,
+                lag_p50=p50,
+                lag_p99=p99,
+                detail={"messages_per_minute": round(msgs / minutes, 1), **self._detail()},
+            )
             self._bad_logged = 0
             if not final:
-                self.log.info("stream: %d msg in the last %.0fs (%.0f/min), lag p50/p99 %s/%s ms, %d gap(s) so far, "
-                              "%d bad frame(s), %d asset(s), connected=%s", msgs, now - start, msgs / minutes,
-                              _ms(p50), _ms(p99), self.stats.gaps, self.stats.bad_frames, len(self.tokens),
-                              self.channel is not None)
+                self.log.info(
+                    "stream: %d msg in the last %.0fs (%.0f/min), lag p50/p99 %s/%s ms, %d gap(s) so far, "
+                    "%d bad frame(s), %d asset(s), connected=%s",
+                    msgs,
+                    now - start,
+                    msgs / minutes,
+                    _ms(p50),
+                    _ms(p99),
+                    self.stats.gaps,
+                    self.stats.bad_frames,
+                    len(self.tokens),
+                    self.channel is not None,
+                )
         if final or now - self._last_beat >= s.heartbeat_interval_s:
             self._last_beat = now
-            self.buffer.set_heartbeat(utc(now), utc(self.started_at), self.run_id, {**self._detail(), "final": final})
+            self.buffer.set_heartbeat(
+                utc(now), utc(self.started_at), self.run_id, {**self._detail(), "final": final}
+            )
         batch = self.buffer.take()
         if not batch:
             return
@@ -320,20 +381,29 @@ class StreamConsumer:
             inserted = await asyncio.to_thread(write_batch, self._conn, batch)
         except psycopg.Error as exc:
             self.stats.flush_failures += 1
-            self.log.error("stream: writing %d row(s) failed, kept for the next flush: %s",
-                           sum(map(len, batch.values())), mask_secrets(str(exc)))
+            self.log.error(
+                "stream: writing %d row(s) failed, kept for the next flush: %s",
+                sum(map(len, batch.values())),
+                mask_secrets(str(exc)),
+            )
             if self.stats.flush_failures_in_a_row < _MAX_FLUSH_RETRIES:
                 self._requeue(batch)
             else:
-                self.log.error("stream: dropping %d row(s) after %d failed writes in a row",
-                               sum(map(len, batch.values())), self.stats.flush_failures_in_a_row)
+                self.log.error(
+                    "stream: dropping %d row(s) after %d failed writes in a row",
+                    sum(map(len, batch.values())),
+                    self.stats.flush_failures_in_a_row,
+                )
             self.stats.flush_failures_in_a_row += 1
             if self._conn.closed or self._conn.broken:
                 try:
                     self._conn = await asyncio.to_thread(self._connect_writer)
                 except psycopg.Error as again:
-                    self.log.error("stream: cannot reconnect to the warehouse %s: %s", mask_url(self.database_url),
-                                   mask_secrets(str(again)))
+                    self.log.error(
+                        "stream: cannot reconnect to the warehouse %s: %s",
+                        mask_url(self.database_url),
+                        mask_secrets(str(again)),
+                    )
             return
         self.stats.flush_failures_in_a_row = 0
         self.stats.record_flush((time.perf_counter() - t0) * 1000, sum(map(len, batch.values())))
@@ -349,9 +419,15 @@ class StreamConsumer:
             self.buffer.pending += len(rows)
 
     def _detail(self) -> dict:
-        return {"session": self.session, "connection_id": self.connection_id, "connected": self.channel is not None,
-                "assets": len(self.tokens), "books": len(self.books.books),
-                "unsynced_books": len(self.books.unsynced()), **self.stats.summary()}
+        return {
+            "session": self.session,
+            "connection_id": self.connection_id,
+            "connected": self.channel is not None,
+            "assets": len(self.tokens),
+            "books": len(self.books.books),
+            "unsynced_books": len(self.books.unsynced()),
+            **self.stats.summary(),
+        }
 
 
 def _ms(x: float | None) -> str:
@@ -365,9 +441,14 @@ async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
-def run_consumer(settings: StreamSettings, database_url: str, *, run_id: str | None = None,
-                 logger: logging.Logger | logging.LoggerAdapter | None = None,
-                 stop: asyncio.Event | None = None) -> StreamStats:
+def run_consumer(
+    settings: StreamSettings,
+    database_url: str,
+    *,
+    run_id: str | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+    stop: asyncio.Event | None = None,
+) -> StreamStats:
     """Run a consumer in this thread until `settings.max_runtime_s` passes or the process is interrupted."""
     consumer = StreamConsumer(settings, database_url, run_id=run_id, logger=logger)
     return asyncio.run(consumer.run(stop))

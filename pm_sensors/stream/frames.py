@@ -168,16 +168,35 @@ def _book(d: dict) -> Book:
         asks = d["sells"]
     if not isinstance(bids, list) or not isinstance(asks, list):
         raise ValueError("bids/asks are not arrays")
-    return Book(d["asset_id"], d["market"], _ts(d), d.get("hash") or "", bids, asks,
-                d.get("tick_size"), d.get("last_trade_price"), d.get("version"))
+    return Book(
+        d["asset_id"],
+        d["market"],
+        _ts(d),
+        d.get("hash") or "",
+        bids,
+        asks,
+        d.get("tick_size"),
+        d.get("last_trade_price"),
+        d.get("version"),
+    )
 
 
 def _price_change(d: dict) -> PriceChange:
     market, ts = d["market"], _ts(d)
     entries = d.get("price_changes")
     if entries is not None:
-        changes = [LevelChange(c["asset_id"], c["side"], c["price"], c["size"], c.get("hash") or "",
-                               c.get("best_bid"), c.get("best_ask")) for c in entries]
+        changes = [
+            LevelChange(
+                c["asset_id"],
+                c["side"],
+                c["price"],
+                c["size"],
+                c.get("hash") or "",
+                c.get("best_bid"),
+                c.get("best_ask"),
+            )
+            for c in entries
+        ]
     elif "changes" in d:
         asset, h = d["asset_id"], d.get("hash") or ""
         changes = [LevelChange(asset, c["side"], c["price"], c["size"], h) for c in d["changes"]]
@@ -190,12 +209,22 @@ def _price_change(d: dict) -> PriceChange:
 
 
 def _last_trade(d: dict) -> LastTrade:
-    return LastTrade(d["asset_id"], d["market"], _ts(d), d["price"], d["size"], d.get("side") or "",
-                     d.get("fee_rate_bps"), d.get("transaction_hash") or "")
+    return LastTrade(
+        d["asset_id"],
+        d["market"],
+        _ts(d),
+        d["price"],
+        d["size"],
+        d.get("side") or "",
+        d.get("fee_rate_bps"),
+        d.get("transaction_hash") or "",
+    )
 
 
 def _best_bid_ask(d: dict) -> BestBidAsk:
-    return BestBidAsk(d["asset_id"], d["market"], _ts(d), d.get("best_bid"), d.get("best_ask"), d.get("spread"))
+    return BestBidAsk(
+        d["asset_id"], d["market"], _ts(d), d.get("best_bid"), d.get("best_ask"), d.get("spread")
+    )
 
 
 def _tick_size_change(d: dict) -> TickSizeChange:
@@ -204,13 +233,26 @@ def _tick_size_change(d: dict) -> TickSizeChange:
 
 def _new_market(d: dict) -> NewMarket:
     assets = d.get("assets_ids") or d.get("clob_token_ids") or []
-    return NewMarket(d.get("market") or d["condition_id"], _ts(d), [str(a) for a in assets], d.get("id"),
-                     d.get("question"), d.get("slug"), d.get("outcomes") or [], d)
+    return NewMarket(
+        d.get("market") or d["condition_id"],
+        _ts(d),
+        [str(a) for a in assets],
+        d.get("id"),
+        d.get("question"),
+        d.get("slug"),
+        d.get("outcomes") or [],
+        d,
+    )
 
 
 def _market_resolved(d: dict) -> MarketResolved:
-    return MarketResolved(d.get("market") or d["condition_id"], _ts(d), d.get("winning_asset_id"),
-                          d.get("winning_outcome"), [str(a) for a in d.get("assets_ids") or []])
+    return MarketResolved(
+        d.get("market") or d["condition_id"],
+        _ts(d),
+        d.get("winning_asset_id"),
+        d.get("winning_outcome"),
+        [str(a) for a in d.get("assets_ids") or []],
+    )
 
 
 _PARSERS = {

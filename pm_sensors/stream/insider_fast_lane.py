@@ -58,7 +58,9 @@ class FastLaneSettings:
     min_gap_s: float = 0.25  # ticks arrive many times a second: at most one pass per this long
     feed_retries: int = 3  # the feed can index a fill a moment after the stream shows it: poll again
     feed_retry_s: float = 0.5
-    max_pages: int = 5  # a short poll; a deeper gap is the edge sensor's (it opens a loss event and repairs it)
+    max_pages: int = (
+        5  # a short poll; a deeper gap is the edge sensor's (it opens a loss event and repairs it)
+    )
     time_budget_s: float = 10.0
     lookback_s: int = 600
     # Re-read before each signal's watermark: the lane's own fills commit before it evaluates; late commits by
@@ -76,17 +78,26 @@ class PassReport:
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_detail(self) -> dict[str, Any]:
-        return {**{k: v for k, v in self.__dict__.items() if k != "seconds"},
-                **{f"{k}_s": round(v, 3) for k, v in self.seconds.items()}}
+        return {
+            **{k: v for k, v in self.__dict__.items() if k != "seconds"},
+            **{f"{k}_s": round(v, 3) for k, v in self.seconds.items()},
+        }
 
 
 class InsiderFastLane(threading.Thread):
     """A daemon thread beside the consumer: `on_commit` (the consumer's hook) wakes it; `stop` ends it."""
 
-    def __init__(self, warehouse: WarehouseResource, data_api: DataApiClient, delivery: DeliverySettings,
-                 settings: FastLaneSettings | None = None, *, run_id: str | None = None,
-                 logger: logging.Logger | logging.LoggerAdapter | Any | None = None,
-                 instance: dg.DagsterInstance | None = None):
+    def __init__(
+        self,
+        warehouse: WarehouseResource,
+        data_api: DataApiClient,
+        delivery: DeliverySettings,
+        settings: FastLaneSettings | None = None,
+        *,
+        run_id: str | None = None,
+        logger: logging.Logger | logging.LoggerAdapter | Any | None = None,
+        instance: dg.DagsterInstance | None = None,
+    ):
         super().__init__(name="insider-fast-lane", daemon=True)
         self.warehouse, self.data_api = warehouse, data_api
         self.settings = settings or FastLaneSettings()
@@ -127,16 +138,24 @@ class InsiderFastLane(threading.Thread):
         for name, counts in tally.items():
             if not any(v for k, v in counts.items() if k != "passes"):
                 continue  # evaluated, found nothing new: no materialization to show
-            metadata = {"source": "stream insider fast lane", "stream_run_id": self.run_id or "", **dict(counts)}
+            metadata = {
+                "source": "stream insider fast lane",
+                "stream_run_id": self.run_id or "",
+                **dict(counts),
+            }
             try:
-                self.instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=name, metadata=metadata))
+                self.instance.report_runless_asset_event(
+                    dg.AssetMaterialization(asset_key=name, metadata=metadata)
+                )
                 reported += 1
             except Exception as exc:  # noqa: BLE001 - the UI record must not stop the lane
                 self.log.warning(f"insider fast lane: could not record {name}'s materialization: {exc}")
         return reported
 
     def run(self) -> None:
-        failing = 0  # consecutive failed passes: they back off (0.5 s doubling to 30 s) and log once per doubling
+        failing = (
+            0  # consecutive failed passes: they back off (0.5 s doubling to 30 s) and log once per doubling
+        )
         while not self.stop.is_set():
             self.wake.wait()
             if self.stop.is_set():
@@ -156,8 +175,10 @@ class InsiderFastLane(threading.Thread):
                 reason = mask_secrets(mask_urls_in_text(f"{type(exc).__name__}: {exc}"))[:500]
                 pause = min(30.0, 0.5 * 2 ** (failing - 1))
                 if failing & (failing - 1) == 0:  # 1st, 2nd, 4th, 8th ... failure in a row
-                    self.log.warning(f"insider fast lane: pass failed ({failing} in a row), retrying in "
-                                     f"{pause:.1f} s; the sensors cover the gap meanwhile: {reason}")
+                    self.log.warning(
+                        f"insider fast lane: pass failed ({failing} in a row), retrying in "
+                        f"{pause:.1f} s; the sensors cover the gap meanwhile: {reason}"
+                    )
                 self._beat({"ok": False, "error": reason, "failed_in_a_row": failing})
                 self.stop.wait(pause)
             self.stop.wait(max(0.0, self.settings.min_gap_s - (time.monotonic() - started)))
@@ -177,7 +198,9 @@ class InsiderFastLane(threading.Thread):
         report.fills = self._poll_feed()
         lap("feed")
         if report.fills:
-            wallets = refresh_wallets(self.data_api, self.warehouse.connect, self.settings.wallets, self.run_id)
+            wallets = refresh_wallets(
+                self.data_api, self.warehouse.connect, self.settings.wallets, self.run_id
+            )
             report.wallet_ages = wallets["first_activity_written"]
             self._count("wallets", wallets)
             lap("wallets")
@@ -199,8 +222,14 @@ class InsiderFastLane(threading.Thread):
         for r in self.recent:
             for name, seconds in r.seconds.items():
                 steps.setdefault(name, []).append(seconds)
-        return {name: {"n": len(v), "p50": round(statistics.median(v), 3),
-                       "p95": round(sorted(v)[min(len(v) - 1, int(0.95 * len(v)))], 3)} for name, v in steps.items()}
+        return {
+            name: {
+                "n": len(v),
+                "p50": round(statistics.median(v), 3),
+                "p95": round(sorted(v)[min(len(v) - 1, int(0.95 * len(v)))], 3),
+            }
+            for name, v in steps.items()
+        }
 
     def _poll_feed(self) -> int:
         """New fills from the live edge; polls again briefly while the feed has not yet indexed the newest tick's
@@ -209,10 +238,17 @@ class InsiderFastLane(threading.Thread):
         target, inserted = self.newest_tick_s, 0
         for attempt in range(s.feed_retries + 1):
             outcome = run_trade_load(
-                self.data_api, self.warehouse.connect,
-                lambda session, writer: poll_live_edge(session, writer, max_pages=s.max_pages,
-                                                       time_budget_s=s.time_budget_s, lookback_s=s.lookback_s),
-                run_id=self.run_id)
+                self.data_api,
+                self.warehouse.connect,
+                lambda session, writer: poll_live_edge(
+                    session,
+                    writer,
+                    max_pages=s.max_pages,
+                    time_budget_s=s.time_budget_s,
+                    lookback_s=s.lookback_s,
+                ),
+                run_id=self.run_id,
+            )
             inserted += int(outcome.metadata.get("rows_inserted", 0))
             newest = outcome.value.newest_s
             if (newest is not None and newest >= target) or attempt == s.feed_retries:

@@ -5,7 +5,6 @@ to 1 by dagster.yaml's QueuedRunCoordinator). Inside the run the consumer reconn
 error restarts it in-process after a short pause, so only a dead or hung process needs the supervisor.
 """
 
-
 import asyncio
 import os
 import threading
@@ -44,12 +43,18 @@ class StreamConsumerConfig(dg.Config):
     tokens: list[str] | None = Field(default=None, description="asset ids, for selection 'list'")
     subscribe_batch: int | None = Field(default=None, description="asset ids per subscribe message")
     flush_interval_s: float | None = Field(default=None, description="seconds between batched writes")
-    stall_timeout_s: float | None = Field(default=None, description="seconds without data before reconnecting")
+    stall_timeout_s: float | None = Field(
+        default=None, description="seconds without data before reconnecting"
+    )
     ping_interval_s: float | None = Field(default=None, description="seconds between text PINGs")
-    max_runtime_s: float | None = Field(default=None, description="stop after this long (0: run until stopped)")
+    max_runtime_s: float | None = Field(
+        default=None, description="stop after this long (0: run until stopped)"
+    )
     insider_fast_lane: bool | None = Field(
-        default=None, description="on each trade tick, poll the trade feed, evaluate insider signals and deliver "
-        "their alerts in this run (seconds instead of the sensors' tens of seconds)")
+        default=None,
+        description="on each trade tick, poll the trade feed, evaluate insider signals and deliver "
+        "their alerts in this run (seconds instead of the sensors' tens of seconds)",
+    )
 
     def settings(self, ws_url: str) -> StreamSettings:
         overrides = self.model_dump()
@@ -58,21 +63,34 @@ class StreamConsumerConfig(dg.Config):
         return settings_from_env().with_overrides(ws_url=ws_url, **overrides)
 
 
-def run_until_stopped(settings: StreamSettings, database_url: str, run_id: str | None,
-                      logger, stop: threading.Event | None = None, on_commit=None) -> StreamConsumer:
+def run_until_stopped(
+    settings: StreamSettings,
+    database_url: str,
+    run_id: str | None,
+    logger,
+    stop: threading.Event | None = None,
+    on_commit=None,
+) -> StreamConsumer:
     """Run consumers back to back (one at a time) until max_runtime_s passes or `stop` is set."""
     deadline = time.monotonic() + settings.max_runtime_s if settings.max_runtime_s > 0 else None
     while True:
         remaining = 0.0 if deadline is None else deadline - time.monotonic()
         if deadline is not None and remaining <= 0:
             break
-        consumer = StreamConsumer(settings.with_overrides(max_runtime_s=remaining), database_url, run_id=run_id,
-                                  logger=logger, on_commit=on_commit)
+        consumer = StreamConsumer(
+            settings.with_overrides(max_runtime_s=remaining),
+            database_url,
+            run_id=run_id,
+            logger=logger,
+            on_commit=on_commit,
+        )
         try:
             asyncio.run(_run_with_external_stop(consumer, stop))
         except Exception as exc:  # noqa: BLE001 - a bug must not end the stream; it is logged and restarted
-            logger.error(f"stream: consumer crashed ({type(exc).__name__}: {mask_secrets(str(exc))}); "
-                         f"restarting in {_RESTART_PAUSE_S}s")
+            logger.error(
+                f"stream: consumer crashed ({type(exc).__name__}: {mask_secrets(str(exc))}); "
+                f"restarting in {_RESTART_PAUSE_S}s"
+            )
             time.sleep(_RESTART_PAUSE_S)
             continue
         if stop is None or stop.is_set() or deadline is not None:
@@ -83,10 +101,12 @@ def run_until_stopped(settings: StreamSettings, database_url: str, run_id: str |
 async def _run_with_external_stop(consumer: StreamConsumer, stop: threading.Event | None) -> None:
     event = asyncio.Event()
     if stop is not None:
+
         async def watch() -> None:
             while not stop.is_set():
                 await asyncio.sleep(0.2)
             event.set()
+
         watcher = asyncio.create_task(watch())
     await consumer.run(event)
     if stop is not None:
@@ -94,23 +114,41 @@ async def _run_with_external_stop(consumer: StreamConsumer, stop: threading.Even
 
 
 @dg.op(tags=SINGLETON_TAGS)
-def run_stream_consumer(context: dg.OpExecutionContext, config: StreamConsumerConfig,
-                        warehouse: WarehouseResource, stream_settings: StreamSettingsResource,
-                        data_api: DataApiClient, alert_delivery: AlertDeliveryResource) -> dg.Output:
+def run_stream_consumer(
+    context: dg.OpExecutionContext,
+    config: StreamConsumerConfig,
+    warehouse: WarehouseResource,
+    stream_settings: StreamSettingsResource,
+    data_api: DataApiClient,
+    alert_delivery: AlertDeliveryResource,
+) -> dg.Output:
     """Consume the CLOB market channel into the ws tick tables until the run is terminated; with the insider
     fast lane on, each trade tick also brings its fill, signals and alerts in within seconds."""
     settings = config.settings(stream_settings.resolved_ws_url())
-    context.log.info(f"stream consumer: selection={settings.selection} url={settings.ws_url} "
-                     f"flush={settings.flush_interval_s}s stall={settings.stall_timeout_s}s "
-                     f"insider_fast_lane={settings.insider_fast_lane} warehouse={warehouse.masked_url}")
+    context.log.info(
+        f"stream consumer: selection={settings.selection} url={settings.ws_url} "
+        f"flush={settings.flush_interval_s}s stall={settings.stall_timeout_s}s "
+        f"insider_fast_lane={settings.insider_fast_lane} warehouse={warehouse.masked_url}"
+    )
     lane = None
     if settings.insider_fast_lane:
-        lane = InsiderFastLane(warehouse, data_api, alert_delivery.settings(), run_id=context.run_id,
-                               logger=context.log, instance=context.instance)
+        lane = InsiderFastLane(
+            warehouse,
+            data_api,
+            alert_delivery.settings(),
+            run_id=context.run_id,
+            logger=context.log,
+            instance=context.instance,
+        )
         lane.start()
     try:
-        consumer = run_until_stopped(settings, warehouse.database_url, context.run_id, context.log,
-                                     on_commit=lane.on_commit if lane else None)
+        consumer = run_until_stopped(
+            settings,
+            warehouse.database_url,
+            context.run_id,
+            context.log,
+            on_commit=lane.on_commit if lane else None,
+        )
     finally:
         if lane is not None:
             lane.halt()
@@ -120,7 +158,9 @@ def run_stream_consumer(context: dg.OpExecutionContext, config: StreamConsumerCo
     return dg.Output(None, metadata={k: v for k, v in summary.items() if v is not None})
 
 
-@dg.job(tags=SINGLETON_TAGS, description="The long-running websocket stream consumer (kept alive by "
-        "stream_supervisor_sensor).")
+@dg.job(
+    tags=SINGLETON_TAGS,
+    description="The long-running websocket stream consumer (kept alive by stream_supervisor_sensor).",
+)
 def stream_consumer_job():
     run_stream_consumer()

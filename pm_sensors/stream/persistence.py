@@ -46,33 +46,104 @@ class TableSpec:
 
 TABLES: dict[str, TableSpec] = {
     "ws_book_snapshots": TableSpec(
-        ("server_ts", "token_id", "book_hash", "condition_id", "received_at", "bids", "asks", "tick_size",
-         "last_trade_price", "version"), ("token_id", "server_ts", "book_hash")),
+        (
+            "server_ts",
+            "token_id",
+            "book_hash",
+            "condition_id",
+            "received_at",
+            "bids",
+            "asks",
+            "tick_size",
+            "last_trade_price",
+            "version",
+        ),
+        ("token_id", "server_ts", "book_hash"),
+    ),
     "ws_price_changes": TableSpec(
-        ("server_ts", "token_id", "side", "price", "change_hash", "condition_id", "size", "best_bid", "best_ask",
-         "received_at"), ("token_id", "server_ts", "side", "price", "change_hash")),
+        (
+            "server_ts",
+            "token_id",
+            "side",
+            "price",
+            "change_hash",
+            "condition_id",
+            "size",
+            "best_bid",
+            "best_ask",
+            "received_at",
+        ),
+        ("token_id", "server_ts", "side", "price", "change_hash"),
+    ),
     "ws_last_trades": TableSpec(
-        ("server_ts", "token_id", "price", "size", "side", "transaction_hash", "condition_id", "fee_rate_bps",
-         "received_at"), ("token_id", "server_ts", "price", "size", "side", "transaction_hash")),
+        (
+            "server_ts",
+            "token_id",
+            "price",
+            "size",
+            "side",
+            "transaction_hash",
+            "condition_id",
+            "fee_rate_bps",
+            "received_at",
+        ),
+        ("token_id", "server_ts", "price", "size", "side", "transaction_hash"),
+    ),
     "ws_best_bid_ask": TableSpec(
         ("server_ts", "token_id", "condition_id", "best_bid", "best_ask", "spread", "received_at"),
-        ("token_id", "server_ts")),
+        ("token_id", "server_ts"),
+    ),
     "ws_tick_size_changes": TableSpec(
         ("server_ts", "token_id", "condition_id", "old_tick_size", "new_tick_size", "received_at"),
-        ("token_id", "server_ts")),
+        ("token_id", "server_ts"),
+    ),
     "ws_new_markets": TableSpec(
-        ("condition_id", "market_id", "question", "slug", "assets_ids", "outcomes", "server_ts", "received_at",
-         "payload"), ("condition_id",)),
+        (
+            "condition_id",
+            "market_id",
+            "question",
+            "slug",
+            "assets_ids",
+            "outcomes",
+            "server_ts",
+            "received_at",
+            "payload",
+        ),
+        ("condition_id",),
+    ),
     # The websocket learns of a resolution first; /v2/resolutions ingestion later refreshes the richer fields.
     "market_resolutions": TableSpec(
-        ("condition_id", "status", "winning_token_id", "winning_outcome", "resolved_at", "source", "updated_at"),
-        ("condition_id",), ("status", "winning_token_id", "winning_outcome", "resolved_at", "updated_at")),
+        (
+            "condition_id",
+            "status",
+            "winning_token_id",
+            "winning_outcome",
+            "resolved_at",
+            "source",
+            "updated_at",
+        ),
+        ("condition_id",),
+        ("status", "winning_token_id", "winning_outcome", "resolved_at", "updated_at"),
+    ),
     "stream_health": TableSpec(
-        ("connection_id", "event", "started_at", "ended_at", "messages", "lag_ms_p50", "lag_ms_p99", "detail"),
-        ("connection_id", "event", "started_at"), ("ended_at", "messages", "lag_ms_p50", "lag_ms_p99", "detail")),
+        (
+            "connection_id",
+            "event",
+            "started_at",
+            "ended_at",
+            "messages",
+            "lag_ms_p50",
+            "lag_ms_p99",
+            "detail",
+        ),
+        ("connection_id", "event", "started_at"),
+        ("ended_at", "messages", "lag_ms_p50", "lag_ms_p99", "detail"),
+    ),
     "heartbeats": TableSpec(
-        ("part", "last_beat_at", "started_at", "run_id", "detail"), ("part",),
-        ("last_beat_at", "started_at", "run_id", "detail")),
+        ("part", "last_beat_at", "started_at", "run_id", "detail"),
+        ("part",),
+        ("last_beat_at", "started_at", "run_id", "detail"),
+    ),
 }
 HEALTH_UPSERT = """
     insert into stream_health (connection_id, event, started_at, ended_at, messages, lag_ms_p50, lag_ms_p99, detail)
@@ -86,7 +157,13 @@ HEARTBEAT_UPSERT = """
     on conflict (part) do update set last_beat_at = excluded.last_beat_at, started_at = excluded.started_at,
         run_id = excluded.run_id, detail = excluded.detail
 """
-TICK_TABLES = ("ws_book_snapshots", "ws_price_changes", "ws_last_trades", "ws_best_bid_ask", "ws_tick_size_changes")
+TICK_TABLES = (
+    "ws_book_snapshots",
+    "ws_price_changes",
+    "ws_last_trades",
+    "ws_best_bid_ask",
+    "ws_tick_size_changes",
+)
 
 
 @lru_cache(maxsize=65536)
@@ -144,44 +221,124 @@ class RowBuffer:
         if isinstance(ev, PriceChange):
             ts, cid, out = _ts(ev.ts_ms), _cid(ev.market), rows["ws_price_changes"]
             for c in ev.changes:
-                out.append((ts, c.asset_id, c.side, _float(c.price), c.hash, cid, _float(c.size), _num(c.best_bid),
-                            _num(c.best_ask), rec))
+                out.append(
+                    (
+                        ts,
+                        c.asset_id,
+                        c.side,
+                        _float(c.price),
+                        c.hash,
+                        cid,
+                        _float(c.size),
+                        _num(c.best_bid),
+                        _num(c.best_ask),
+                        rec,
+                    )
+                )
             self.pending += len(ev.changes)
         elif isinstance(ev, Book):
-            rows["ws_book_snapshots"].append((
-                _ts(ev.ts_ms), ev.asset_id, ev.hash, _cid(ev.market), rec, _json(ev.bids), _json(ev.asks),
-                _num(ev.tick_size), _num(ev.last_trade_price), ev.version))
+            rows["ws_book_snapshots"].append(
+                (
+                    _ts(ev.ts_ms),
+                    ev.asset_id,
+                    ev.hash,
+                    _cid(ev.market),
+                    rec,
+                    _json(ev.bids),
+                    _json(ev.asks),
+                    _num(ev.tick_size),
+                    _num(ev.last_trade_price),
+                    ev.version,
+                )
+            )
             self.pending += 1
         elif isinstance(ev, LastTrade):
-            rows["ws_last_trades"].append((
-                _ts(ev.ts_ms), ev.asset_id, _float(ev.price), _float(ev.size), ev.side, ev.transaction_hash,
-                _cid(ev.market), _num(ev.fee_rate_bps), rec))
+            rows["ws_last_trades"].append(
+                (
+                    _ts(ev.ts_ms),
+                    ev.asset_id,
+                    _float(ev.price),
+                    _float(ev.size),
+                    ev.side,
+                    ev.transaction_hash,
+                    _cid(ev.market),
+                    _num(ev.fee_rate_bps),
+                    rec,
+                )
+            )
             self.pending += 1
         elif isinstance(ev, BestBidAsk):
-            rows["ws_best_bid_ask"].append((_ts(ev.ts_ms), ev.asset_id, _cid(ev.market), _num(ev.best_bid),
-                                            _num(ev.best_ask), _num(ev.spread), rec))
+            rows["ws_best_bid_ask"].append(
+                (
+                    _ts(ev.ts_ms),
+                    ev.asset_id,
+                    _cid(ev.market),
+                    _num(ev.best_bid),
+                    _num(ev.best_ask),
+                    _num(ev.spread),
+                    rec,
+                )
+            )
             self.pending += 1
         elif isinstance(ev, TickSizeChange):
-            rows["ws_tick_size_changes"].append((_ts(ev.ts_ms), ev.asset_id, _cid(ev.market),
-                                                 _num(ev.old_tick_size), _float(ev.new_tick_size), rec))
+            rows["ws_tick_size_changes"].append(
+                (
+                    _ts(ev.ts_ms),
+                    ev.asset_id,
+                    _cid(ev.market),
+                    _num(ev.old_tick_size),
+                    _float(ev.new_tick_size),
+                    rec,
+                )
+            )
             self.pending += 1
         elif isinstance(ev, NewMarket):
-            rows["ws_new_markets"].append((
-                _cid(ev.market), ev.market_id, ev.question, ev.slug, _json(ev.assets_ids), _json(ev.outcomes),
-                _ts(ev.ts_ms), rec, _json(ev.payload)))
+            rows["ws_new_markets"].append(
+                (
+                    _cid(ev.market),
+                    ev.market_id,
+                    ev.question,
+                    ev.slug,
+                    _json(ev.assets_ids),
+                    _json(ev.outcomes),
+                    _ts(ev.ts_ms),
+                    rec,
+                    _json(ev.payload),
+                )
+            )
             self.pending += 1
         elif isinstance(ev, MarketResolved):
-            rows["market_resolutions"].append((
-                _cid(ev.market), "resolved", ev.winning_asset_id, ev.winning_outcome, _ts(ev.ts_ms), "ws", rec))
+            rows["market_resolutions"].append(
+                (
+                    _cid(ev.market),
+                    "resolved",
+                    ev.winning_asset_id,
+                    ev.winning_outcome,
+                    _ts(ev.ts_ms),
+                    "ws",
+                    rec,
+                )
+            )
             self.pending += 1
 
-    def add_health(self, connection_id: str, event: str, started_at: datetime, ended_at: datetime | None = None,
-                   messages: int | None = None, lag_p50: float | None = None, lag_p99: float | None = None,
-                   detail: dict | None = None) -> None:
-        self.rows["stream_health"].append((connection_id, event, started_at, ended_at, messages, lag_p50, lag_p99,
-                                           _json(detail or {})))
+    def add_health(
+        self,
+        connection_id: str,
+        event: str,
+        started_at: datetime,
+        ended_at: datetime | None = None,
+        messages: int | None = None,
+        lag_p50: float | None = None,
+        lag_p99: float | None = None,
+        detail: dict | None = None,
+    ) -> None:
+        self.rows["stream_health"].append(
+            (connection_id, event, started_at, ended_at, messages, lag_p50, lag_p99, _json(detail or {}))
+        )
 
-    def set_heartbeat(self, beat_at: datetime, started_at: datetime, run_id: str | None, detail: dict) -> None:
+    def set_heartbeat(
+        self, beat_at: datetime, started_at: datetime, run_id: str | None, detail: dict
+    ) -> None:
         self.rows["heartbeats"] = [(HEARTBEAT_PART, beat_at, started_at, run_id, _json(detail))]
 
     def take(self) -> dict[str, list[tuple]]:
@@ -219,8 +376,9 @@ def write_batch(conn: psycopg.Connection, batch: dict[str, list[tuple]]) -> dict
                 conn.execute(HEARTBEAT_UPSERT, rows[-1])
                 inserted[table] = 1
             elif table not in TICK_TABLES:
-                inserted[table] = copy_upsert(conn, table, spec.columns, rows, key=spec.key,
-                                              update=spec.update).inserted
+                inserted[table] = copy_upsert(
+                    conn, table, spec.columns, rows, key=spec.key, update=spec.update
+                ).inserted
     return inserted
 
 
@@ -241,7 +399,9 @@ def _append_ticks(conn: psycopg.Connection, ticks: dict[str, list[tuple]]) -> di
                 _copy(conn, table, rows)
             inserted[table] = len(rows)
         except psycopg.errors.UniqueViolation:
-            inserted[table] = copy_upsert(conn, table, TABLES[table].columns, rows, key=TABLES[table].key).inserted
+            inserted[table] = copy_upsert(
+                conn, table, TABLES[table].columns, rows, key=TABLES[table].key
+            ).inserted
     return inserted
 
 
@@ -259,5 +419,7 @@ def _copy_sql(table: str) -> sql.Composed:
 
 def last_heartbeat(conn: psycopg.Connection) -> tuple[datetime, dict] | None:
     """(last beat, detail) of the stream consumer, as the previous consumer left it."""
-    row = conn.execute("select last_beat_at, detail from heartbeats where part = %s", (HEARTBEAT_PART,)).fetchone()
+    row = conn.execute(
+        "select last_beat_at, detail from heartbeats where part = %s", (HEARTBEAT_PART,)
+    ).fetchone()
     return (row[0], row[1]) if row else None

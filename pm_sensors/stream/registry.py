@@ -22,9 +22,13 @@ def _defined_keys() -> set[dg.AssetKey]:
 # sensor's signal RunRequests) appear once the signals domain registers arbitrage_windows and price_spikes.
 _signal_keys = [k for k in SIGNAL_KEYS if k in _defined_keys()]
 stream_signals_job = (
-    dg.define_asset_job("stream_signals_job", selection=dg.AssetSelection.assets(*_signal_keys),
-                        description="Signal assets fed by the websocket stream, one run per minute of ticks.")
-    if _signal_keys else None
+    dg.define_asset_job(
+        "stream_signals_job",
+        selection=dg.AssetSelection.assets(*_signal_keys),
+        description="Signal assets fed by the websocket stream, one run per minute of ticks.",
+    )
+    if _signal_keys
+    else None
 )
 
 assets: list = []

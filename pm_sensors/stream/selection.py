@@ -42,4 +42,4 @@ def selected_tokens(conn: psycopg.Connection, settings: StreamSettings) -> list[
 
 
 def subscription_batches(tokens: list[str], batch: int) -> list[list[str]]:
-    return [tokens[i:i + batch] for i in range(0, len(tokens), batch)]
+    return [tokens[i : i + batch] for i in range(0, len(tokens), batch)]

@@ -13,7 +13,9 @@ SELECTION_MODES = ("active", "top", "list")
 @dataclass(frozen=True)
 class StreamSettings:
     ws_url: str = DEFAULT_WS_URL
-    selection: str = "active"  # active: every open market's tokens; top: the top_n markets by 24h volume; list
+    selection: str = (
+        "active"  # active: every open market's tokens; top: the top_n markets by 24h volume; list
+    )
     top_n: int = 100
     tokens: tuple[str, ...] = ()  # the token / position ids for selection "list"
     subscribe_batch: int = 500  # asset ids per subscribe message
@@ -39,8 +41,10 @@ class StreamSettings:
         if self.selection not in SELECTION_MODES:
             raise ValueError(f"selection must be one of {SELECTION_MODES}, got {self.selection!r}")
         if self.synchronous_commit not in ("on", "off", "local", "remote_write", "remote_apply"):
-            raise ValueError(f"synchronous_commit must be on/off/local/remote_write/remote_apply, "
-                             f"got {self.synchronous_commit!r}")
+            raise ValueError(
+                f"synchronous_commit must be on/off/local/remote_write/remote_apply, "
+                f"got {self.synchronous_commit!r}"
+            )
         if self.subscribe_batch < 1 or self.ping_interval_s <= 0 or self.stall_timeout_s <= 0:
             raise ValueError("subscribe_batch, ping_interval_s and stall_timeout_s must be positive")
 
@@ -66,7 +70,13 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StreamSettings:
     values: dict[str, object] = {}
     if env.get("POLYMARKET_WS_URL"):
         values["ws_url"] = env["POLYMARKET_WS_URL"]
-    types = {"tokens": tuple, "top_n": int, "subscribe_batch": int, "flush_rows": int, "insider_fast_lane": bool}
+    types = {
+        "tokens": tuple,
+        "top_n": int,
+        "subscribe_batch": int,
+        "flush_rows": int,
+        "insider_fast_lane": bool,
+    }
     for f in fields(StreamSettings):
         raw = env.get(f"PM_INTEL_STREAM_{f.name.upper()}")
         if raw is None or f.name == "ws_url":
@@ -75,5 +85,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StreamSettings:
         try:
             values[f.name] = _parse(f.name, kind, raw)
         except ValueError:
-            raise ValueError(f"PM_INTEL_STREAM_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
+            raise ValueError(
+                f"PM_INTEL_STREAM_{f.name.upper()}={raw!r} is not a valid {kind.__name__}"
+            ) from None
     return StreamSettings(**values)  # type: ignore[arg-type]

@@ -49,8 +49,14 @@ def bucket_start(ts: datetime, step_s: int) -> datetime:
     return _EPOCH + timedelta(seconds=n * step_s)
 
 
-def complete_buckets(conn: psycopg.Connection, *, since: datetime | None, last_tick: datetime | None,
-                     step_s: int, max_buckets: int) -> tuple[list[SignalBucket], datetime | None]:
+def complete_buckets(
+    conn: psycopg.Connection,
+    *,
+    since: datetime | None,
+    last_tick: datetime | None,
+    step_s: int,
+    max_buckets: int,
+) -> tuple[list[SignalBucket], datetime | None]:
     """Buckets with ticks, complete and not yet emitted (the newest `max_buckets`), and the new cursor."""
     if last_tick is None:
         return [], since
@@ -59,7 +65,16 @@ def complete_buckets(conn: psycopg.Connection, *, since: datetime | None, last_t
     lower = max(lower, until - timedelta(seconds=step_s * max_buckets))
     if lower >= until:
         return [], since
-    rows = conn.execute(BUCKET_COUNTS, {"arb": ARBITRAGE, "spk": SPIKES, "since": lower, "until": until,
-                                        "step": timedelta(seconds=step_s), "origin": _EPOCH}).fetchall()
+    rows = conn.execute(
+        BUCKET_COUNTS,
+        {
+            "arb": ARBITRAGE,
+            "spk": SPIKES,
+            "since": lower,
+            "until": until,
+            "step": timedelta(seconds=step_s),
+            "origin": _EPOCH,
+        },
+    ).fetchall()
     out = [SignalBucket(asset, start, start + timedelta(seconds=step_s), n) for asset, start, n in rows]
     return out, until

@@ -7,7 +7,10 @@ from tests.alerts.conftest import add_fresh_wallet, add_rule, deliveries
 
 def _previous_day(db, rule_id):
     """Pretend the day's deliveries were made yesterday (UTC), as the first tick after midnight sees them."""
-    db.execute("update alert_deliveries set created_at = created_at - interval '1 day' where rule_id = %s", (rule_id,))
+    db.execute(
+        "update alert_deliveries set created_at = created_at - interval '1 day' where rule_id = %s",
+        (rule_id,),
+    )
 
 
 def test_budget_holds_back_extra_matches_and_one_digest_reports_them(db, receiver, make_deliverer):
@@ -35,7 +38,9 @@ def test_budget_holds_back_extra_matches_and_one_digest_reports_them(db, receive
     assert "3 more fresh_wallet signals were held back" in digests[0].body["text"]
     statuses = [r["status"] for r in deliveries(db, capped)]
     assert statuses.count("digested") == 3 and statuses.count("over_budget") == 0
-    row = db.execute("select held_back, status, attempts from alert_digests where rule_id = %s", (capped,)).fetchall()
+    row = db.execute(
+        "select held_back, status, attempts from alert_digests where rule_id = %s", (capped,)
+    ).fetchall()
     assert row == [(3, "delivered", 1)]
     assert db.execute("select count(*) from alert_digests where rule_id = %s", (free,)).fetchone()[0] == 0
 
@@ -67,5 +72,7 @@ def test_digest_failure_is_retried_on_a_later_tick(db, receiver, make_deliverer)
     assert db.execute("select status, attempts from alert_digests").fetchall() == [("pending", 1)]
     deliverer.tick(cursor)
 
-    assert db.execute("select status, attempts, held_back from alert_digests").fetchall() == [("delivered", 2, 1)]
+    assert db.execute("select status, attempts, held_back from alert_digests").fetchall() == [
+        ("delivered", 2, 1)
+    ]
     assert sum(1 for r in receiver.delivered() if r.body["kind"] == "digest") == 1

@@ -63,7 +63,9 @@ def test_long_retry_after_is_scheduled_for_a_later_tick_not_slept(db, receiver, 
     assert sleeps == [] and report.retrying == 1
     (row,) = deliveries(db)
     assert row["status"] == "pending" and row["last_status_code"] == 429
-    waited = db.execute("select extract(epoch from next_attempt_at - now()) from alert_deliveries").fetchone()[0]
+    waited = db.execute(
+        "select extract(epoch from next_attempt_at - now()) from alert_deliveries"
+    ).fetchone()[0]
     assert 500 < waited <= 600
 
 
@@ -117,10 +119,20 @@ def test_receiver_down_for_a_while_then_back(db, receiver, make_deliverer):
 
 def test_rule_filters_select_signals_across_tables(db, receiver, make_deliverer):
     add_rule(db, "big", receiver.url("/big"), filters={"min_usdc": 40_000})
-    add_rule(db, "market b arbs", receiver.url("/arb"), signal_type="arbitrage",
-             filters={"min_edge": 0.02, "condition_ids": [MARKET_B]})
-    add_rule(db, "yes spikes", receiver.url("/spike"), signal_type="price_spike",
-             filters={"summary_contains": "yes MOVED", "max_move": 0.5})
+    add_rule(
+        db,
+        "market b arbs",
+        receiver.url("/arb"),
+        signal_type="arbitrage",
+        filters={"min_edge": 0.02, "condition_ids": [MARKET_B]},
+    )
+    add_rule(
+        db,
+        "yes spikes",
+        receiver.url("/spike"),
+        signal_type="price_spike",
+        filters={"summary_contains": "yes MOVED", "max_move": 0.5},
+    )
     big = add_fresh_wallet(db, 1, usdc=48_200)
     add_fresh_wallet(db, 2, usdc=12_000)
     arb = add_arbitrage(db, 1, edge=0.03)
@@ -153,7 +165,9 @@ def test_signals_committed_late_behind_the_cursor_are_still_delivered(db, receiv
     first = add_fresh_wallet(db, 1)
     cursor = deliverer.tick(None).cursor
     # A slow writer's transaction started before the first row was written and commits only now.
-    late = add_fresh_wallet(db, 2, detected_at=db.execute("select now() - interval '5 seconds'").fetchone()[0])
+    late = add_fresh_wallet(
+        db, 2, detected_at=db.execute("select now() - interval '5 seconds'").fetchone()[0]
+    )
     deliverer.tick(cursor)
 
     assert sorted(r.body["signal_key"] for r in receiver.delivered()) == sorted([first, late])
@@ -206,12 +220,17 @@ def test_public_target_is_resolved_before_posting_and_dns_trouble_is_retried(db,
         return answer
 
     posted = []
-    client = httpx.Client(transport=httpx.MockTransport(lambda req: posted.append(req) or httpx.Response(200)))
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda req: posted.append(req) or httpx.Response(200))
+    )
     add_rule(db, "public", "https://hooks.example.com/services/T0/sekrit", kind="slack")
     add_fresh_wallet(db, 1)
-    deliverer = AlertDeliverer(lambda: psycopg.connect(warehouse_url, autocommit=True),
-                               DeliverySettings(allow_private=False, max_backoff_s=0), client=client,
-                               resolver=resolver)
+    deliverer = AlertDeliverer(
+        lambda: psycopg.connect(warehouse_url, autocommit=True),
+        DeliverySettings(allow_private=False, max_backoff_s=0),
+        client=client,
+        resolver=resolver,
+    )
 
     cursor = deliverer.tick(None).cursor
     (row,) = deliveries(db)

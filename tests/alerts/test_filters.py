@@ -10,8 +10,12 @@ from pm_sensors.alerts.filters import AlertFilterError, filters_match, validate_
 from pm_sensors.alerts.sources import signal_types, source_for
 
 MARKET = "0x" + "ab" * 32
-ROW = {"usdc_size": 48_200.0, "risk_score": 0.8, "condition_id": MARKET,
-       "evidence": {"summary": "wallet first active 3 h before this $48,200 buy of YES at 0.12"}}
+ROW = {
+    "usdc_size": 48_200.0,
+    "risk_score": 0.8,
+    "condition_id": MARKET,
+    "evidence": {"summary": "wallet first active 3 h before this $48,200 buy of YES at 0.12"},
+}
 FRESH = source_for("fresh_wallet")
 
 
@@ -24,7 +28,9 @@ def test_numeric_minimums_and_maximums_by_column_or_alias():
     assert not matches({"min_usdc": 50_000})
     assert matches({"min_score": 0.5, "max_score": 0.9}) and not matches({"max_risk_score": 0.5})
     arb = source_for("arbitrage")
-    assert matches({"min_edge": 0.02}, {"peak_edge": 0.03}, arb) and not matches({"min_edge": 0.05}, {"peak_edge": 0.03}, arb)
+    assert matches({"min_edge": 0.02}, {"peak_edge": 0.03}, arb) and not matches(
+        {"min_edge": 0.05}, {"peak_edge": 0.03}, arb
+    )
 
 
 def test_missing_null_or_nan_values_do_not_match_numeric_filters():
@@ -61,7 +67,9 @@ def test_invalid_filters_are_rejected_with_the_key_named(filters, word):
 
 def test_signal_types_include_every_source_and_system():
     types = signal_types()
-    assert {"fresh_wallet", "arbitrage", "price_spike", "size_anomaly", "wallet_cluster", "system"} <= set(types)
+    assert {"fresh_wallet", "arbitrage", "price_spike", "size_anomaly", "wallet_cluster", "system"} <= set(
+        types
+    )
     assert source_for("fresh_wallet_trades") is FRESH  # table names are accepted as synonyms
     with pytest.raises(AlertFilterError, match="unknown signal type"):
         validate_filters("nonsense", {"min_usdc": 1})

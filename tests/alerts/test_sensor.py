@@ -59,8 +59,10 @@ def test_private_webhook_target_is_refused_and_recorded_masked(db, warehouse_url
     with dg.instance_for_test() as instance:
         context = dg.build_sensor_context(
             instance=instance,
-            resources={"warehouse": WarehouseResource(database_url=warehouse_url),
-                       "alert_delivery": AlertDeliveryResource()},
+            resources={
+                "warehouse": WarehouseResource(database_url=warehouse_url),
+                "alert_delivery": AlertDeliveryResource(),
+            },
         )
         result = alert_delivery_sensor(context)
 

@@ -38,7 +38,9 @@ def test_http_is_rejected_unless_private_targets_are_allowed():
     assert validate_webhook_url("http://127.0.0.1:9/hook", allow_private=True) == "http://127.0.0.1:9/hook"
 
 
-@pytest.mark.parametrize("url", ["ftp://hooks.example.com/x", "hooks.example.com/x", "", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "url", ["ftp://hooks.example.com/x", "hooks.example.com/x", "", "javascript:alert(1)"]
+)
 def test_non_http_schemes_and_empty_urls_are_rejected(url):
     rejected(url, resolver=resolves_to("34.1.2.3"))
 

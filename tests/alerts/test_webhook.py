@@ -65,7 +65,9 @@ def test_redirects_are_not_followed():
 
 def test_no_retry_waits_past_the_deadline():
     client, seen = client_answering(httpx.Response(503), httpx.Response(200))
-    outcome = post_webhook(client, URL, {}, deadline=time.monotonic() + 1.0, timeout_s=5.0, sleep=lambda s: None)
+    outcome = post_webhook(
+        client, URL, {}, deadline=time.monotonic() + 1.0, timeout_s=5.0, sleep=lambda s: None
+    )
     assert not outcome.ok and outcome.retryable and len(seen) == 1
 
 

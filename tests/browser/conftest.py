@@ -20,8 +20,14 @@ from tests.dashboards.seed import SeedWorld, seed_world
 PROJECT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _free_port() -> int:
@@ -44,17 +50,36 @@ def browser_world(pg_server_url: str, migrated_template: str) -> Iterator[SeedWo
 def app_url(browser_world: SeedWorld, tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHBOARD_", "DAGSTER_PG_URL"))}
-    env.update(DATABASE_URL=browser_world.url, PM_INTEL_HOME=str(tmp_path_factory.mktemp("home")),
-               STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    env.update(
+        DATABASE_URL=browser_world.url,
+        PM_INTEL_HOME=str(tmp_path_factory.mktemp("home")),
+        STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+    )
     env.pop("PM_INTEL_DASHBOARD_PASSWORD", None)
     env.pop("PM_INTEL_ALLOW_PRIVATE_WEBHOOKS", None)
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROJECT / "dashboards" / "streamlit_app.py"),
-             "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--server.fileWatcherType", "none"],
-            cwd=PROJECT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(PROJECT / "dashboards" / "streamlit_app.py"),
+                "--server.headless",
+                "true",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=PROJECT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(600):
@@ -82,7 +107,9 @@ def browser():
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail("CI is set and /usr/bin/chromium is missing: run tests/browser/ensure_chromium.sh")
-        pytest.skip("/usr/bin/chromium is missing (apt-get install chromium, or tests/browser/ensure_chromium.sh)")
+        pytest.skip(
+            "/usr/bin/chromium is missing (apt-get install chromium, or tests/browser/ensure_chromium.sh)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

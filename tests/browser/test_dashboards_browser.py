@@ -17,7 +17,9 @@ def _settled(page):
     page.wait_for_selector("[data-testid='stApp']")
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelectorAll('[data-stale=\"true\"]').length === 0", timeout=60_000)
+        " && document.querySelectorAll('[data-stale=\"true\"]').length === 0",
+        timeout=60_000,
+    )
 
 
 def _metric(page, label: str) -> str:
@@ -54,8 +56,10 @@ def test_every_page_renders(page, app_url, slug):
 
 
 def test_overview_numbers_match_the_database(page, app_url, browser_world):
-    trades, volume = _sql(browser_world, "select count(*), sum(usdc_size) from trades"
-                                         " where traded_at >= now() - interval '24 hours'")
+    trades, volume = _sql(
+        browser_world,
+        "select count(*), sum(usdc_size) from trades where traded_at >= now() - interval '24 hours'",
+    )
     page.goto(f"{app_url}/")
     assert _metric(page, "Trades, last 24 h") == f"{trades:,}"
     assert _metric(page, "Volume, last 24 h") == f"${volume:,.0f}"
@@ -74,8 +78,10 @@ def test_click_through_a_market(page, app_url, browser_world):
     _settled(page)
     volume = _sql(browser_world, "select volume from markets where slug = 'senate-democrats'")[0]
     assert _metric(page, "Volume") == f"${volume:,.0f}"
-    assert page.get_by_role("link", name="open on Polymarket").get_attribute("href") == \
-        "https://polymarket.com/event/us-senate-2026-control"
+    assert (
+        page.get_by_role("link", name="open on Polymarket").get_attribute("href")
+        == "https://polymarket.com/event/us-senate-2026-control"
+    )
     screenshot(page, "market_drilldown")
 
 
@@ -88,7 +94,9 @@ def test_click_through_a_wallet(page, app_url, browser_world):
     page.get_by_role("heading", name=browser_world.fresh_wallet).wait_for()
     page.get_by_text("Signals this wallet triggered").wait_for()
     _settled(page)
-    count = _sql(browser_world, "select trade_count from wallets where wallet = %s", browser_world.fresh_wallet)[0]
+    count = _sql(
+        browser_world, "select trade_count from wallets where wallet = %s", browser_world.fresh_wallet
+    )[0]
     assert _metric(page, "Trades") == f"{count:,}"
     screenshot(page, "wallet_drilldown")
 
@@ -104,7 +112,9 @@ def test_create_an_alert_rule(page, app_url, browser_world):
     form.get_by_role("button", name="Save rule").click()
     page.get_by_text("Saved rule 'Browser rule'.").wait_for()
     _settled(page)
-    stored = _sql(browser_world, "select webhook_url, filters, enabled from alert_rules where name = 'Browser rule'")
+    stored = _sql(
+        browser_world, "select webhook_url, filters, enabled from alert_rules where name = 'Browser rule'"
+    )
     assert stored == ("https://93.184.216.34/hooks/browser-secret", {"min_usdc": 25000}, True)
     assert "browser-secret" not in page.content()
     screenshot(page, "alert_rule_saved")

@@ -24,6 +24,8 @@ def test_status_page_is_red_with_the_reason_while_the_stream_consumer_is_down(pa
     _settled(page)
     reason = page.get_by_text("stream_consumer silent for").first.inner_text()
     assert "threshold 30 s" in reason
-    colour = page.locator("[data-testid='pm-status']").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    colour = page.locator("[data-testid='pm-status']").first.evaluate(
+        "e => getComputedStyle(e).backgroundColor"
+    )
     assert colour == "rgb(207, 34, 46)"
     screenshot(page, "status_red")

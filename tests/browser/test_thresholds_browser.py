@@ -37,8 +37,12 @@ def test_edit_a_threshold_backtest_save_and_the_next_run_uses_it(page, app_url, 
     _settled(page)
 
     with psycopg.connect(browser_world.url) as conn:
-        assert conn.execute("select count(*) from threshold_overrides where signal_type = 'price_spike'"
-                            ).fetchone()[0] == 0, "a backtest saves nothing"
+        assert (
+            conn.execute(
+                "select count(*) from threshold_overrides where signal_type = 'price_spike'"
+            ).fetchone()[0]
+            == 0
+        ), "a backtest saves nothing"
         direct = backtest(conn, "price_spike", {}, {"spike_min_move_points": 5.0}, 7)
     assert direct["proposed"]["alerts"] > direct["current"]["alerts"] > 0
     for side in ("current", "proposed"):
@@ -52,8 +56,10 @@ def test_edit_a_threshold_backtest_save_and_the_next_run_uses_it(page, app_url, 
     page.get_by_text(f"{KEY} is now 5.0; the next run of price_spike uses it.").wait_for()
     _settled(page)
     with psycopg.connect(browser_world.url) as conn:
-        stored = conn.execute("select value, updated_by from threshold_overrides"
-                              " where signal_type = 'price_spike' and name = 'spike_min_move_points'").fetchone()
+        stored = conn.execute(
+            "select value, updated_by from threshold_overrides"
+            " where signal_type = 'price_spike' and name = 'spike_min_move_points'"
+        ).fetchone()
     assert stored == (5.0, "dashboard")
     assert _next_spike_config(browser_world.url)["spike_min_move_points"] == 5.0
     screenshot(page, "threshold_saved")

@@ -21,14 +21,22 @@ def test_one_alert_per_outage_and_one_recovery(warehouse_url):
     with psycopg.connect(warehouse_url) as conn:
         conn.execute("insert into heartbeats (part, last_beat_at) values ('stream_consumer', %s)", (t0,))
         for seconds in (10, 20):
-            assert deadman.evaluate(conn, t0 + timedelta(seconds=seconds), THRESHOLDS, lambda e, c: sent.append(e)) == []
+            assert (
+                deadman.evaluate(
+                    conn, t0 + timedelta(seconds=seconds), THRESHOLDS, lambda e, c: sent.append(e)
+                )
+                == []
+            )
         for seconds in (45, 60, 120, 300):  # silent through several evaluations: one alert
             deadman.evaluate(conn, t0 + timedelta(seconds=seconds), THRESHOLDS, lambda e, c: sent.append(e))
         conn.execute("update heartbeats set last_beat_at = %s", (t0 + timedelta(seconds=301),))
         for seconds in (305, 310):
             deadman.evaluate(conn, t0 + timedelta(seconds=seconds), THRESHOLDS, lambda e, c: sent.append(e))
         events = conn.execute("select part, kind from deadman_events order by id").fetchall()
-    assert [(e.part, e.kind) for e in sent] == [("stream_consumer", "silent"), ("stream_consumer", "recovered")]
+    assert [(e.part, e.kind) for e in sent] == [
+        ("stream_consumer", "silent"),
+        ("stream_consumer", "recovered"),
+    ]
     assert "silent for 45 s (threshold 30 s)" in sent[0].text
     assert events == [("stream_consumer", "silent"), ("stream_consumer", "recovered")]
 
@@ -76,10 +84,16 @@ def test_receiver_down_for_five_minutes_alerts_once_and_recovers_once(warehouse_
             deadman.evaluate(conn, t0 + timedelta(minutes=minute), thresholds, _notify)
         assert receiver.delivered("/ops") == []
         receiver.set_down(False)
-        conn.execute("update alert_deliveries set status = 'delivered', delivered_at = %s", (t0 + timedelta(minutes=6),))
+        conn.execute(
+            "update alert_deliveries set status = 'delivered', delivered_at = %s",
+            (t0 + timedelta(minutes=6),),
+        )
         for minute in (6, 7, 8):
             deadman.evaluate(conn, t0 + timedelta(minutes=minute, seconds=1), thresholds, _notify)
         events = conn.execute("select part, kind, notified from deadman_events order by id").fetchall()
-    texts = [r.body["text"] if isinstance(r.body, dict) and "text" in r.body else str(r.body) for r in receiver.delivered("/ops")]
+    texts = [
+        r.body["text"] if isinstance(r.body, dict) and "text" in r.body else str(r.body)
+        for r in receiver.delivered("/ops")
+    ]
     assert events == [("alert_webhooks", "silent", True), ("alert_webhooks", "recovered", True)]
     assert len(texts) == 2 and "failing for" in texts[0] and "recovered" in texts[1]

@@ -25,8 +25,16 @@ def test_minute_states_prefer_open_gaps_then_repairs_then_proofs():
         repaired_gaps=[Interval(at(4), at(5), {"loss_event": 3})],
     )
     states = [(m.minute, s) for m, s, _ in minute_states(evidence, at(0), at(8))]
-    assert states == [(0, "covered"), (1, "covered"), (2, "gap"), (3, "covered"), (4, "repaired"),
-                      (5, "covered"), (6, "gap"), (7, "gap")]
+    assert states == [
+        (0, "covered"),
+        (1, "covered"),
+        (2, "gap"),
+        (3, "covered"),
+        (4, "repaired"),
+        (5, "covered"),
+        (6, "gap"),
+        (7, "gap"),
+    ]
 
 
 def test_a_minute_only_partly_proven_is_a_gap_with_its_reason():
@@ -53,13 +61,19 @@ def test_ledger_asset_records_feed_proofs_losses_and_stream_gaps(warehouse_url):
             "('c1', 'connect', %s, null), ('c1', 'gap', %s, %s)",
             (start, start + timedelta(minutes=20, seconds=10), start + timedelta(minutes=20, seconds=14)),
         )
-    result = _materialize(warehouse_url, [coverage_ledger], run_config={"ops": {"coverage_ledger": {"config": {"settle_seconds": 0}}}})
+    result = _materialize(
+        warehouse_url,
+        [coverage_ledger],
+        run_config={"ops": {"coverage_ledger": {"config": {"settle_seconds": 0}}}},
+    )
     assert result.success
     with psycopg.connect(warehouse_url) as conn:
-        feed = dict(conn.execute(
-            "select extract(epoch from minute - %s)::int / 60, state from coverage_ledger where source = 'trade_feed'",
-            (start,),
-        ).fetchall())
+        feed = dict(
+            conn.execute(
+                "select extract(epoch from minute - %s)::int / 60, state from coverage_ledger where source = 'trade_feed'",
+                (start,),
+            ).fetchall()
+        )
         gap = conn.execute(
             "select evidence from coverage_ledger where source = 'stream' and state = 'repaired'"
         ).fetchall()
@@ -68,10 +82,17 @@ def test_ledger_asset_records_feed_proofs_losses_and_stream_gaps(warehouse_url):
     assert feed[29] == "gap", "the last minute has no proof yet"
     assert len(gap) == 1 and gap[0][0]["gaps"][0]["gap_s"] == 4.0
 
-    again = _materialize(warehouse_url, [coverage_ledger], run_config={"ops": {"coverage_ledger": {"config": {"settle_seconds": 0}}}})
+    again = _materialize(
+        warehouse_url,
+        [coverage_ledger],
+        run_config={"ops": {"coverage_ledger": {"config": {"settle_seconds": 0}}}},
+    )
     assert again.success
     with psycopg.connect(warehouse_url) as conn:
-        assert conn.execute("select count(*) from coverage_ledger where source = 'trade_feed'").fetchone()[0] == 30
+        assert (
+            conn.execute("select count(*) from coverage_ledger where source = 'trade_feed'").fetchone()[0]
+            == 30
+        )
 
 
 def test_daily_coverage_and_its_floor_check(warehouse_url, monkeypatch):
@@ -86,7 +107,10 @@ def test_daily_coverage_and_its_floor_check(warehouse_url, monkeypatch):
     checks = result.get_asset_check_evaluations()
     assert [c.passed for c in checks] == [False]
     with psycopg.connect(warehouse_url) as conn:
-        assert conn.execute("select coverage_pct from coverage_daily where source = 'trade_feed'").fetchone()[0] == 98.0
+        assert (
+            conn.execute("select coverage_pct from coverage_daily where source = 'trade_feed'").fetchone()[0]
+            == 98.0
+        )
     monkeypatch.setenv("PM_INTEL_COVERAGE_FLOOR_PCT", "97.5")
     result = _materialize(warehouse_url, [coverage_daily, coverage_above_floor])
     assert [c.passed for c in result.get_asset_check_evaluations()] == [True]

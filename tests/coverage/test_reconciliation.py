@@ -37,10 +37,23 @@ def test_feed_missing_trades_open_a_targeted_loss_event_and_close_once_repaired(
         _feed_trade(conn, B, T0 + timedelta(minutes=1, seconds=3), "k2")
         _feed_trade(conn, B, T0 + timedelta(minutes=2, seconds=3), "k3")  # the stream missed this one
         counts = record_mismatches(conn, T0, T0 + timedelta(minutes=5))
-        assert counts == {"feed_missing": 1, "stream_missing_explained": 0, "stream_missing_open": 1, "resolved": 0}
-        loss = conn.execute("select interval_start, interval_end, reason, evidence from trade_loss_events").fetchall()
-        assert loss == [(T0, T0 + timedelta(minutes=1), "reconciliation",
-                         {"condition_ids": [A], "detected_by": "reconciliation"})]
+        assert counts == {
+            "feed_missing": 1,
+            "stream_missing_explained": 0,
+            "stream_missing_open": 1,
+            "resolved": 0,
+        }
+        loss = conn.execute(
+            "select interval_start, interval_end, reason, evidence from trade_loss_events"
+        ).fetchall()
+        assert loss == [
+            (
+                T0,
+                T0 + timedelta(minutes=1),
+                "reconciliation",
+                {"condition_ids": [A], "detected_by": "reconciliation"},
+            )
+        ]
 
         _feed_trade(conn, A, T0 + timedelta(seconds=50), "k4")  # what the repair backfill brings
         counts = record_mismatches(conn, T0, T0 + timedelta(minutes=5))

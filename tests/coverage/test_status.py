@@ -24,7 +24,9 @@ def _healthy_world(conn, now):
         (COND, now + timedelta(days=3)),
     )
     for part in ("stream_consumer", "trade_poll", "alert_delivery"):
-        conn.execute("insert into heartbeats (part, last_beat_at) values (%s, %s)", (part, now - timedelta(seconds=2)))
+        conn.execute(
+            "insert into heartbeats (part, last_beat_at) values (%s, %s)", (part, now - timedelta(seconds=2))
+        )
     conn.execute(
         "insert into trades (traded_at, fill_key, transaction_hash, token_id, condition_id, wallet, side, price, size,"
         " source, ingested_at) values (%s, 'k1', '0x1', '1', %s, %s, 'BUY', 0.4, 100, 'test', %s)",
@@ -47,7 +49,10 @@ def test_green_only_when_every_fact_is_healthy_then_red_with_the_reason(warehous
         assert report["coverage"] == {"trade_feed": 100.0}
         assert report["open_gaps"] == 0
 
-        conn.execute("update heartbeats set last_beat_at = %s where part = 'stream_consumer'", (now - timedelta(seconds=95),))
+        conn.execute(
+            "update heartbeats set last_beat_at = %s where part = 'stream_consumer'",
+            (now - timedelta(seconds=95),),
+        )
         report = system_status(conn, now=now, thresholds=StatusThresholds())
         assert report["overall"] == "red"
         assert any("stream_consumer silent for 95 s (threshold 30 s)" in r for r in report["reasons"])
@@ -83,7 +88,9 @@ def test_cli_json_has_the_contract_keys_and_exit_code(warehouse_url, tmp_path):
     env = dict(os.environ, DATABASE_URL=warehouse_url, PM_INTEL_HOME=str(tmp_path))
     with psycopg.connect(warehouse_url) as conn:
         _healthy_world(conn, datetime.now(UTC))
-    result = subprocess.run([PM_INTEL, "status", "--json"], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [PM_INTEL, "status", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
     report = json.loads(result.stdout)
     assert {"overall", "coverage", "latency_s", "heartbeats", "open_gaps"} <= report.keys()
     assert set(report["latency_s"]) >= {"p50", "p95", "p99"}
@@ -91,7 +98,9 @@ def test_cli_json_has_the_contract_keys_and_exit_code(warehouse_url, tmp_path):
     assert result.returncode == {"green": 0, "amber": 1, "red": 2}[report["overall"]]
 
     env["DATABASE_URL"] = "postgresql://watcher:hunter2@127.0.0.1:9/nowhere"
-    result = subprocess.run([PM_INTEL, "status", "--json"], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [PM_INTEL, "status", "--json"], env=env, capture_output=True, text=True, timeout=120
+    )
     report = json.loads(result.stdout)
     assert result.returncode == 2 and report["overall"] == "red"
     assert "hunter2" not in result.stdout and "cannot reach the database" in report["reasons"][0]

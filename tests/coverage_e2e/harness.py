@@ -34,13 +34,21 @@ def seed_universe(url: str, sim) -> list[dict]:
             conn.execute(
                 "insert into markets (condition_id, market_id, version, active, closed, volume_24h) "
                 "values (%s, %s, %s, true, %s, %s)",
-                (m["condition_id"], m["id"], m["version"] or "v1", not m["open"], float(1000 - i)))
+                (m["condition_id"], m["id"], m["version"] or "v1", not m["open"], float(1000 - i)),
+            )
             for idx, token in enumerate(m["token_ids"]):
                 conn.execute(
                     "insert into tokens (token_id, condition_id, outcome_index, outcome, version, has_book) "
                     "values (%s, %s, %s, %s, %s, %s)",
-                    (token, m["condition_id"], idx, ["Yes", "No"][idx] if idx < 2 else str(idx),
-                     m["version"] or "v1", m["has_book"]))
+                    (
+                        token,
+                        m["condition_id"],
+                        idx,
+                        ["Yes", "No"][idx] if idx < 2 else str(idx),
+                        m["version"] or "v1",
+                        m["has_book"],
+                    ),
+                )
     return markets
 
 
@@ -54,7 +62,8 @@ def stored_fills(url: str) -> Counter:
     with psycopg.connect(url) as conn:
         rows = conn.execute(
             "select transaction_hash, token_id, wallet, side, price, size, extract(epoch from traded_at)::bigint "
-            "from trades where is_taker").fetchall()
+            "from trades where is_taker"
+        ).fetchall()
     return Counter((tx, tok, w, side, repr(p), repr(s), str(ts)) for tx, tok, w, side, p, s, ts in rows)
 
 
@@ -70,14 +79,19 @@ class Pipeline:
         self.resources = {
             "data_api": DataApiClient(base_url=sim.data_url, page_limit=100),
             "warehouse": WarehouseResource(database_url=url),
-            "alert_delivery": AlertDeliveryResource(tick_budget_s=3.0, request_timeout_s=1.0, attempts_per_tick=1,
-                                                    allow_private_webhooks=True),
+            "alert_delivery": AlertDeliveryResource(
+                tick_budget_s=3.0, request_timeout_s=1.0, attempts_per_tick=1, allow_private_webhooks=True
+            ),
         }
         self.cursors: dict[str, str | None] = {}
 
     def _tick(self, sensor, name: str, keys: tuple[str, ...]):
-        context = dg.build_sensor_context(instance=self.instance, cursor=self.cursors.get(name), sensor_name=name,
-                                          resources={k: self.resources[k] for k in keys})
+        context = dg.build_sensor_context(
+            instance=self.instance,
+            cursor=self.cursors.get(name),
+            sensor_name=name,
+            resources={k: self.resources[k] for k in keys},
+        )
         result = sensor(context)
         self.cursors[name] = context.cursor
         return result
@@ -88,7 +102,8 @@ class Pipeline:
 
     def run_repair(self) -> dg.ExecuteInProcessResult:
         return trade_loss_repair_job.execute_in_process(
-            resources={k: self.resources[k] for k in ("data_api", "warehouse")}, instance=self.instance)
+            resources={k: self.resources[k] for k in ("data_api", "warehouse")}, instance=self.instance
+        )
 
     def tick_alerts(self):
         return self._tick(alert_delivery_sensor, "alert_delivery_sensor", ("warehouse", "alert_delivery"))
@@ -101,8 +116,13 @@ class Pipeline:
         with psycopg.connect(self.url) as conn:
             return conn.execute("select part, kind, notified from deadman_events order by id").fetchall()
 
-    def ledger(self, source: str, now: datetime, lookback: timedelta = timedelta(hours=3),
-               settle: timedelta = timedelta()) -> dict[datetime, tuple[str, dict]]:
+    def ledger(
+        self,
+        source: str,
+        now: datetime,
+        lookback: timedelta = timedelta(hours=3),
+        settle: timedelta = timedelta(),
+    ) -> dict[datetime, tuple[str, dict]]:
         """The ledger rows the coverage_ledger asset would write for one source, judged at `now`."""
         with psycopg.connect(self.url) as conn:
             rows, _ = build_ledger_rows(conn, now, lookback, settle)
@@ -121,8 +141,11 @@ def gap_intervals(ledger: dict[datetime, tuple[str, dict]], state: str) -> set[t
 
 def add_rule(url: str, name: str, signal_type: str, webhook: str) -> None:
     with psycopg.connect(url) as conn:
-        conn.execute("insert into alert_rules (name, signal_type, filters, destination_kind, webhook_url) "
-                     "values (%s, %s, '{}', 'json', %s)", (name, signal_type, webhook))
+        conn.execute(
+            "insert into alert_rules (name, signal_type, filters, destination_kind, webhook_url) "
+            "values (%s, %s, '{}', 'json', %s)",
+            (name, signal_type, webhook),
+        )
 
 
 def flag_newest_trade(url: str, n: int) -> str:
@@ -131,14 +154,26 @@ def flag_newest_trade(url: str, n: int) -> str:
     with psycopg.connect(url) as conn:
         fill_key, traded_at, wallet, cid, token, side, price, size = conn.execute(
             "select fill_key, traded_at, wallet, condition_id, token_id, side, price, size from trades "
-            "order by ingested_at desc, traded_at desc limit 1").fetchone()
+            "order by ingested_at desc, traded_at desc limit 1"
+        ).fetchone()
         key = hashlib.sha1(f"e2e|{n}|{fill_key}".encode()).hexdigest()[:20]
         conn.execute(
             "insert into fresh_wallet_trades (signal_key, fill_key, traded_at, wallet, condition_id, token_id, side, "
             "price, usdc_size, wallet_age_hours, prior_trade_count, risk_score, evidence) "
             "values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 1.0, 0, 0.9, %s)",
-            (key, fill_key, traded_at, wallet, cid, token, side, price, price * size,
-             Jsonb({"summary": f"e2e flagged fill {n}"})))
+            (
+                key,
+                fill_key,
+                traded_at,
+                wallet,
+                cid,
+                token,
+                side,
+                price,
+                price * size,
+                Jsonb({"summary": f"e2e flagged fill {n}"}),
+            ),
+        )
     return key
 
 

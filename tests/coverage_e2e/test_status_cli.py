@@ -34,8 +34,13 @@ CLI = str(Path(sys.executable).with_name("pm-intel"))
 
 
 def status(url: str) -> dict:
-    env = {**os.environ, "DATABASE_URL": url, "PM_INTEL_STATUS_PARTS": "stream_consumer",
-           "PM_INTEL_HEARTBEAT_STALE_S_STREAM_CONSUMER": str(STALE_S), "PM_INTEL_FEED_SILENT_S": "3600"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "PM_INTEL_STATUS_PARTS": "stream_consumer",
+        "PM_INTEL_HEARTBEAT_STALE_S_STREAM_CONSUMER": str(STALE_S),
+        "PM_INTEL_FEED_SILENT_S": "3600",
+    }
     done = subprocess.run([CLI, "status", "--json"], env=env, capture_output=True, text=True, timeout=120)
     report = json.loads(done.stdout)
     assert done.returncode == {"green": 0, "amber": 1, "red": 2}[report["overall"]], done.stderr
@@ -57,8 +62,12 @@ class Launcher:
         config = {"ops": {"run_stream_consumer": {"config": {"max_runtime_s": max_runtime_s}}}}
 
         def run() -> None:
-            stream_consumer_job.execute_in_process(run_config=config, instance=self.instance, resources=self.resources,
-                                                   tags={**SINGLETON_TAGS, **request.tags})
+            stream_consumer_job.execute_in_process(
+                run_config=config,
+                instance=self.instance,
+                resources=self.resources,
+                tags={**SINGLETON_TAGS, **request.tags},
+            )
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
@@ -69,22 +78,36 @@ class Launcher:
             thread.join(timeout=120)
 
 
-def test_status_red_when_the_consumer_stops_and_green_after_the_supervisor_restarts_it(warehouse_url, monkeypatch):
+def test_status_red_when_the_consumer_stops_and_green_after_the_supervisor_restarts_it(
+    warehouse_url, monkeypatch
+):
     start = float(int(time.time()))
-    with running_sim(markets=16, seed=11, speed=1.0, ws_rate=200.0, trades_per_second=2.0, data_v1=False,
-                     start=start) as sim, dg.instance_for_test() as instance:
+    with (
+        running_sim(
+            markets=16, seed=11, speed=1.0, ws_rate=200.0, trades_per_second=2.0, data_v1=False, start=start
+        ) as sim,
+        dg.instance_for_test() as instance,
+    ):
         seed_universe(warehouse_url, sim)
         monkeypatch.setenv("PM_INTEL_STREAM_SELECTION", "list")
         monkeypatch.setenv("PM_INTEL_STREAM_TOKENS", ",".join(live_tokens(sim, 6)))
         warehouse = WarehouseResource(database_url=warehouse_url)
-        launcher = Launcher(instance, {"warehouse": warehouse, "stream_settings": StreamSettingsResource(ws_url=sim.ws_url),
-                                       "data_api": DataApiClient(base_url=sim.data_url),
-                                       "alert_delivery": AlertDeliveryResource()})
+        launcher = Launcher(
+            instance,
+            {
+                "warehouse": warehouse,
+                "stream_settings": StreamSettingsResource(ws_url=sim.ws_url),
+                "data_api": DataApiClient(base_url=sim.data_url),
+                "alert_delivery": AlertDeliveryResource(),
+            },
+        )
         supervisor = build_stream_supervisor()
         cursor: list[str | None] = [None]
 
         def supervise() -> list[dg.RunRequest]:
-            context = dg.build_sensor_context(instance=instance, cursor=cursor[0], resources={"warehouse": warehouse})
+            context = dg.build_sensor_context(
+                instance=instance, cursor=cursor[0], resources={"warehouse": warehouse}
+            )
             result = supervisor(context)
             cursor[0] = result.cursor
             return list(result.run_requests or [])
@@ -92,14 +115,20 @@ def test_status_red_when_the_consumer_stops_and_green_after_the_supervisor_resta
         # The rest of the system is healthy: trades current, the coverage ledger written for today.
         pipeline = Pipeline(warehouse_url, sim, instance, None)
         pipeline.tick_trade_edge()
-        assert dg.materialize([coverage_ledger], resources={"warehouse": warehouse}, instance=instance).success
+        assert dg.materialize(
+            [coverage_ledger], resources={"warehouse": warehouse}, instance=instance
+        ).success
         assert status(warehouse_url)["overall"] == "red"  # nothing has started the consumer yet
 
         first = supervise()
         assert len(first) == 1 and first[0].job_name == "stream_consumer_job"
         launcher.launch(first[0], max_runtime_s=6.0)
-        green = wait_until(lambda: (r := status(warehouse_url))["overall"] == "green" and r, "status green",
-                           attempts=60, pause_s=0.2)
+        green = wait_until(
+            lambda: (r := status(warehouse_url))["overall"] == "green" and r,
+            "status green",
+            attempts=60,
+            pause_s=0.2,
+        )
         assert consumer_age(green) <= STALE_S
         assert supervise() == []  # a healthy run: nothing to start
 
@@ -110,21 +139,31 @@ def test_status_red_when_the_consumer_stops_and_green_after_the_supervisor_resta
             assert len(reports) < 100, reports[-1]
         red = reports[-1]
         assert consumer_age(red) > STALE_S
-        assert any("stream_consumer silent for" in r and f"threshold {STALE_S:.0f} s" in r for r in red["reasons"])
+        assert any(
+            "stream_consumer silent for" in r and f"threshold {STALE_S:.0f} s" in r for r in red["reasons"]
+        )
         # Every report on the way agrees with the threshold: green while the beat was fresh, red once stale.
         assert all((r["overall"] == "red") == (consumer_age(r) > STALE_S) for r in reports), reports
 
         # The supervisor notices (its own run finished) and starts one; status is green again.
-        wait_until(lambda: not any(t.is_alive() for t in launcher.threads), "the first run ended", attempts=200)
+        wait_until(
+            lambda: not any(t.is_alive() for t in launcher.threads), "the first run ended", attempts=200
+        )
         restart = supervise()
         assert len(restart) == 1 and restart[0].run_key != first[0].run_key
         launcher.launch(restart[0], max_runtime_s=8.0)
-        again = wait_until(lambda: (r := status(warehouse_url))["overall"] == "green" and r, "status green again",
-                           attempts=60, pause_s=0.2)
+        again = wait_until(
+            lambda: (r := status(warehouse_url))["overall"] == "green" and r,
+            "status green again",
+            attempts=60,
+            pause_s=0.2,
+        )
         assert consumer_age(again) <= STALE_S
         launcher.join()
         records = instance.get_run_records(dg.RunsFilter(job_name="stream_consumer_job"))
         assert len(records) == 2 and all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in records)
         with psycopg.connect(warehouse_url) as conn:
-            beat_run = conn.execute("select run_id from heartbeats where part = 'stream_consumer'").fetchone()[0]
+            beat_run = conn.execute(
+                "select run_id from heartbeats where part = 'stream_consumer'"
+            ).fetchone()[0]
         assert beat_run == records[0].dagster_run.run_id  # newest first: the restarted run beat last

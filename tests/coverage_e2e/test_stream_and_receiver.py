@@ -31,7 +31,8 @@ from tests.stream.conftest import ConsumerThread, live_tokens
 THRESHOLDS = StatusThresholds(
     parts=("stream_consumer", "trade_poll", "alert_delivery"),
     heartbeat_stale_s={"stream_consumer": 10.0, "trade_poll": 10.0, "alert_delivery": 10.0},
-    default_stale_s=3.0, feed_silent_s=3600.0,
+    default_stale_s=3.0,
+    feed_silent_s=3600.0,
 )
 
 
@@ -57,8 +58,9 @@ class Tap:
 
 def _stream_gaps(url: str) -> list[tuple[datetime, datetime]]:
     with psycopg.connect(url) as conn:
-        return conn.execute("select started_at, ended_at from stream_health where event = 'gap' "
-                            "order by started_at").fetchall()
+        return conn.execute(
+            "select started_at, ended_at from stream_health where event = 'gap' order by started_at"
+        ).fetchall()
 
 
 def _fault_gap(sim, ct, tap, url, step, **fault) -> tuple[float, float]:
@@ -75,8 +77,13 @@ def _fault_gap(sim, ct, tap, url, step, **fault) -> tuple[float, float]:
 def test_ws_faults_and_receiver_outage_are_true_gaps_and_alert_once(warehouse_url, monkeypatch):
     monkeypatch.setenv("PM_INTEL_ALLOW_PRIVATE_WEBHOOKS", "1")
     start = float(int(time.time()))
-    with running_sim(markets=24, seed=11, speed=1.0, ws_rate=300.0, trades_per_second=2.0, data_v1=False,
-                     start=start) as sim, running_receiver() as receiver, dg.instance_for_test() as instance:
+    with (
+        running_sim(
+            markets=24, seed=11, speed=1.0, ws_rate=300.0, trades_per_second=2.0, data_v1=False, start=start
+        ) as sim,
+        running_receiver() as receiver,
+        dg.instance_for_test() as instance,
+    ):
         seed_universe(warehouse_url, sim)
         add_rule(warehouse_url, "ops", "system", receiver.url("/ops"))
         add_rule(warehouse_url, "desk", "fresh_wallet", receiver.url("/alerts"))
@@ -88,9 +95,16 @@ def test_ws_faults_and_receiver_outage_are_true_gaps_and_alert_once(warehouse_ur
             p.tick_alerts()
             fired.extend(p.deadman())
 
-        settings = StreamSettings(ws_url=sim.ws_url, selection="list", tokens=tuple(live_tokens(sim, 12)),
-                                  flush_interval_s=0.1, stall_timeout_s=3.0, ping_interval_s=0.5,
-                                  backoff_initial_s=0.2, heartbeat_interval_s=1.0)
+        settings = StreamSettings(
+            ws_url=sim.ws_url,
+            selection="list",
+            tokens=tuple(live_tokens(sim, 12)),
+            flush_interval_s=0.1,
+            stall_timeout_s=3.0,
+            ping_interval_s=0.5,
+            backoff_initial_s=0.2,
+            heartbeat_interval_s=1.0,
+        )
         ct = ConsumerThread(settings, warehouse_url)
         tap = Tap(ct.consumer)
         with ct:
@@ -104,27 +118,44 @@ def test_ws_faults_and_receiver_outage_are_true_gaps_and_alert_once(warehouse_ur
             # The receiver goes down while an alert is due: deliveries fail, the switch fires once.
             receiver.set_down(True)
             flag_newest_trade(warehouse_url, 1)
-            wait_until(lambda: [e for e in fired if e.part == "alert_webhooks"], "webhooks silent", step=step,
-                       pause_s=0.2)
+            wait_until(
+                lambda: [e for e in fired if e.part == "alert_webhooks"],
+                "webhooks silent",
+                step=step,
+                pause_s=0.2,
+            )
             for _ in range(5):
                 step()
             receiver.set_down(False)
-            wait_until(lambda: len(receiver.delivered("/ops")) >= 2 and receiver.delivered("/alerts"),
-                       "alert and both system messages delivered", step=step, pause_s=0.2)
+            wait_until(
+                lambda: len(receiver.delivered("/ops")) >= 2 and receiver.delivered("/alerts"),
+                "alert and both system messages delivered",
+                step=step,
+                pause_s=0.2,
+            )
 
             # The ledger judges whole minutes after the stream's first: plant the ws faults inside one.
             first_whole = datetime.fromtimestamp(start, UTC).replace(second=0) + timedelta(minutes=1)
-            wait_until(lambda: datetime.now(UTC) >= first_whole + timedelta(seconds=1), "a whole stream minute",
-                       step=step, attempts=200, pause_s=0.3)
-            truths = [_fault_gap(sim, ct, tap, warehouse_url, step, ws_drop=2.0),
-                      _fault_gap(sim, ct, tap, warehouse_url, step, ws_stall=2.0)]
+            wait_until(
+                lambda: datetime.now(UTC) >= first_whole + timedelta(seconds=1),
+                "a whole stream minute",
+                step=step,
+                attempts=200,
+                pause_s=0.3,
+            )
+            truths = [
+                _fault_gap(sim, ct, tap, warehouse_url, step, ws_drop=2.0),
+                _fault_gap(sim, ct, tap, warehouse_url, step, ws_stall=2.0),
+            ]
             for _ in range(3):
                 step()
             ledger = p.ledger("stream", datetime.now(UTC) + timedelta(minutes=1))
         stored = _stream_gaps(warehouse_url)
         with psycopg.connect(warehouse_url) as conn:
-            health = conn.execute("select event, started_at::time, ended_at::time, detail from stream_health "
-                                  "where event <> 'stats' order by started_at").fetchall()
+            health = conn.execute(
+                "select event, started_at::time, ended_at::time, detail from stream_health "
+                "where event <> 'stats' order by started_at"
+            ).fetchall()
 
     # Each fault is one recorded, closed gap whose exact interval is within 5 s of the silence on the wire.
     assert len(stored) == 2 and all(end is not None for _, end in stored), (health, truths)
@@ -137,7 +168,10 @@ def test_ws_faults_and_receiver_outage_are_true_gaps_and_alert_once(warehouse_ur
 
     # The dead-man's switch: the receiver outage fired once and recovered once, both messages arrived in
     # order once the receiver was back; the short stream faults never made a heartbeat stale.
-    assert [(e.part, e.kind) for e in fired] == [("alert_webhooks", "silent"), ("alert_webhooks", "recovered")]
+    assert [(e.part, e.kind) for e in fired] == [
+        ("alert_webhooks", "silent"),
+        ("alert_webhooks", "recovered"),
+    ]
     assert p.deadman_events() == [("alert_webhooks", "silent", True), ("alert_webhooks", "recovered", True)]
     ops = [str(r.body) for r in receiver.delivered("/ops")]
     assert len(ops) == 2 and "failing for" in ops[0] and "recovered" in ops[1]

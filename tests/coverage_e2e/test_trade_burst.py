@@ -27,7 +27,9 @@ from tests.coverage_e2e.harness import (
 )
 
 # The poll's threshold is scaled down so a real outage of a few seconds trips it; everything else stays quiet.
-THRESHOLDS = StatusThresholds(parts=("trade_poll",), heartbeat_stale_s={"trade_poll": 2.0}, feed_silent_s=3600.0)
+THRESHOLDS = StatusThresholds(
+    parts=("trade_poll",), heartbeat_stale_s={"trade_poll": 2.0}, feed_silent_s=3600.0
+)
 CAP = 300
 
 
@@ -39,8 +41,10 @@ def newest_emitted(sim) -> list[int]:
 
 def test_feed_cap_burst_is_a_true_gap_then_repaired_to_everything_emitted(warehouse_url):
     start = float(int(time.time()))  # sim time starts at wall time: heartbeats (wall) and trades line up
-    with running_sim(markets=20, trades_per_second=2.0, data_v1=False, start=start) as sim, \
-            dg.instance_for_test() as instance:
+    with (
+        running_sim(markets=20, trades_per_second=2.0, data_v1=False, start=start) as sim,
+        dg.instance_for_test() as instance,
+    ):
         seed_universe(warehouse_url, sim)
         p = Pipeline(warehouse_url, sim, instance, THRESHOLDS)
         assert isinstance(p.tick_trade_edge(), dg.SkipReason)
@@ -48,8 +52,9 @@ def test_feed_cap_burst_is_a_true_gap_then_repaired_to_everything_emitted(wareho
         emitted_before = newest_emitted(sim)
         seen_before = emitted_before[0]  # the newest fill when the poll went away
         with psycopg.connect(warehouse_url) as conn:
-            first_proof = conn.execute("select min(interval_start) from coverage_proofs "
-                                       "where source = 'trade_feed'").fetchone()[0]
+            first_proof = conn.execute(
+                "select min(interval_start) from coverage_proofs where source = 'trade_feed'"
+            ).fetchone()[0]
 
         # The poll is away (no ticks) while 15 sim minutes of trades pile up, deeper than the feed pages.
         sim.advance(900)
@@ -78,7 +83,7 @@ def test_feed_cap_burst_is_a_true_gap_then_repaired_to_everything_emitted(wareho
         ledger = p.ledger("trade_feed", now)
         gaps = gap_intervals(ledger, "gap")
         assert len(gaps) == 1, gaps
-        (gap_start, gap_end), = gaps
+        ((gap_start, gap_end),) = gaps
         assert abs(gap_start.timestamp() - true_start) <= 5 and abs(gap_end.timestamp() - true_end) <= 5
         gap_minutes = {m for m, (s, d) in ledger.items() if s == "gap" and d.obj.get("gaps")}
         assert gap_minutes == {m for m in ledger if m < gap_end and gap_start < m + timedelta(minutes=1)}
@@ -98,6 +103,9 @@ def test_feed_cap_burst_is_a_true_gap_then_repaired_to_everything_emitted(wareho
         assert stored_fills(warehouse_url) == emitted_fills(sim, start=first_proof.timestamp())
     assert p.deadman_events() == [("trade_poll", "silent", False), ("trade_poll", "recovered", False)]
     with psycopg.connect(warehouse_url) as conn:
-        assert conn.execute("select count(*) from trade_loss_events where repaired_at is null").fetchone()[0] == 0
+        assert (
+            conn.execute("select count(*) from trade_loss_events where repaired_at is null").fetchone()[0]
+            == 0
+        )
     assert first_proof <= datetime.fromtimestamp(true_start, UTC)
     assert sum(1 for t in burst if t > seen_before) > CAP  # the burst was deeper than the feed pages back

@@ -15,8 +15,13 @@ APP = Path(__file__).resolve().parents[2] / "dashboards" / "streamlit_app.py"
 
 @pytest.fixture
 def world(warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> SeedWorld:
-    for name in ("DAGSTER_PG_URL", "DASHBOARD_DATABASE_URL", "DASHBOARD_EDITOR_DATABASE_URL",
-                 "PM_INTEL_DASHBOARD_PASSWORD", "PM_INTEL_ALLOW_PRIVATE_WEBHOOKS"):
+    for name in (
+        "DAGSTER_PG_URL",
+        "DASHBOARD_DATABASE_URL",
+        "DASHBOARD_EDITOR_DATABASE_URL",
+        "PM_INTEL_DASHBOARD_PASSWORD",
+        "PM_INTEL_ALLOW_PRIVATE_WEBHOOKS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", warehouse_url)
     # Query caches and engines are per process; each test has its own database.
@@ -42,7 +47,17 @@ def open_page(page: str | None = None, **query) -> AppTest:
 def texts(at: AppTest) -> str:
     """Everything a person reads on the page (markdown, captions, headers, alerts), one string."""
     parts = []
-    for kind in ("markdown", "caption", "title", "header", "subheader", "info", "warning", "error", "success"):
+    for kind in (
+        "markdown",
+        "caption",
+        "title",
+        "header",
+        "subheader",
+        "info",
+        "warning",
+        "error",
+        "success",
+    ):
         parts += [str(e.value) for e in getattr(at, kind)]
     return "\n".join(parts)
 

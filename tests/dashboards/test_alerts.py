@@ -10,8 +10,10 @@ GOOD_URL = "https://93.184.216.34/hooks/T000/B000/very-secret-token"
 
 def _rules(url):
     with psycopg.connect(url) as conn:
-        return conn.execute("select name, signal_type, destination_kind, webhook_url, enabled, daily_budget, filters"
-                            " from alert_rules order by rule_id").fetchall()
+        return conn.execute(
+            "select name, signal_type, destination_kind, webhook_url, enabled, daily_budget, filters"
+            " from alert_rules order by rule_id"
+        ).fetchall()
 
 
 def _fill(at, *, name="Big spikes", url=GOOD_URL, filters="{}", budget=0):
@@ -37,12 +39,15 @@ def test_create_rule_stores_it_and_never_shows_the_secret(world):
     assert "very-secret-token" not in shown and "secret1" not in shown and "secret2" not in shown
 
 
-@pytest.mark.parametrize(("url", "message"), [
-    ("http://93.184.216.34/hook", "webhook URL must use https"),
-    ("https://127.0.0.1/hook", "loopback address"),
-    ("https://10.1.2.3/hook", "private address"),
-    ("javascript:alert(1)", "must start with https://"),
-])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://93.184.216.34/hook", "webhook URL must use https"),
+        ("https://127.0.0.1/hook", "loopback address"),
+        ("https://10.1.2.3/hook", "private address"),
+        ("javascript:alert(1)", "must start with https://"),
+    ],
+)
 def test_bad_webhooks_change_nothing(world, url, message):
     before = _rules(world.url)
     at = open_page("alerts")
@@ -89,13 +94,22 @@ def test_delivery_history_shows_failures(world):
 @pytest.fixture
 def example_threshold(monkeypatch):
     """A registered example, as a signal module registers its own through pm_assets.signals.catalogue."""
-    monkeypatch.setitem(thresholds.catalogue(), "example_signal", {
-        "example_min_usdc": Threshold("example_min_usdc", 5000.0, "smallest trade that counts", 0, 1_000_000)})
+    monkeypatch.setitem(
+        thresholds.catalogue(),
+        "example_signal",
+        {
+            "example_min_usdc": Threshold(
+                "example_min_usdc", 5000.0, "smallest trade that counts", 0, 1_000_000
+            )
+        },
+    )
 
 
 def _override(url):
     with psycopg.connect(url) as conn:
-        row = conn.execute("select value from threshold_overrides where signal_type = 'example_signal'").fetchone()
+        row = conn.execute(
+            "select value from threshold_overrides where signal_type = 'example_signal'"
+        ).fetchone()
     return None if row is None else row[0]
 
 

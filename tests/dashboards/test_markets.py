@@ -14,18 +14,26 @@ def test_search_and_filters(world):
     assert len(table) == _count(world.url, "select count(*) from markets where active and not closed") == 5
     widget(at, "text_input", "Search").input("senate").run()
     assert sorted(frame_with(at, "question")["question"]) == sorted(
-        ["Will the Democrats control the Senate?", "Will the Republicans control the Senate?",
-         "Will another party control the Senate?"])
+        [
+            "Will the Democrats control the Senate?",
+            "Will the Republicans control the Senate?",
+            "Will another party control the Senate?",
+        ]
+    )
     widget(at, "text_input", "Search").input("").run()
     widget(at, "radio", "Status").set_value("all").run()
     widget(at, "selectbox", "Tag").set_value("Crypto").run()
     assert len(frame_with(at, "question")) == 2
     widget(at, "radio", "Status").set_value("closed").run()
-    assert frame_with(at, "question")["question"].tolist() == ["Did Bitcoin close above $150k on November 30?"]
+    assert frame_with(at, "question")["question"].tolist() == [
+        "Did Bitcoin close above $150k on November 30?"
+    ]
     widget(at, "selectbox", "Tag").set_value("any").run()
     widget(at, "radio", "Status").set_value("all").run()
     widget(at, "number_input", "Min liquidity").set_value(150_000.0).run()
-    assert len(frame_with(at, "question")) == _count(world.url, "select count(*) from markets where liquidity >= 150000")
+    assert len(frame_with(at, "question")) == _count(
+        world.url, "select count(*) from markets where liquidity >= 150000"
+    )
 
 
 def test_sql_in_the_search_box_is_just_text(world):
@@ -52,15 +60,20 @@ def test_market_drilldown(world):
         expected = conn.execute(
             """select wallet, sum(case when side = 'BUY' then size else -size end) net from trades
                where condition_id = %s group by wallet, token_id having sum(case when side = 'BUY' then size
-               else -size end) > 0 order by net desc limit 1""", (cid,)).fetchone()
+               else -size end) > 0 order by net desc limit 1""",
+            (cid,),
+        ).fetchone()
     assert holders.iloc[0]["wallet"] == expected[0]
     assert abs(holders.iloc[0]["net_size"] - expected[1]) < 1e-6
     words = "\n".join(frame_with(at, "evidence_words")["evidence_words"])
     assert "price moved from 0.30 to 0.52" in "\n".join(
-        v for df in at.dataframe if "evidence_words" in df.value for v in df.value["evidence_words"])
+        v for df in at.dataframe if "evidence_words" in df.value for v in df.value["evidence_words"]
+    )
     assert words
 
 
 def test_unknown_market_in_the_link(world):
     at = open_page("markets", market="0x" + "0" * 64)
-    assert "Will the Republicans control the Senate?" in [h.value for h in at.header]  # falls back to the top one
+    assert "Will the Republicans control the Senate?" in [
+        h.value for h in at.header
+    ]  # falls back to the top one

@@ -8,7 +8,8 @@ def test_arbitrage_page(world):
     with psycopg.connect(world.url) as conn:
         total, live, fillable = conn.execute(
             "select count(*), count(*) filter (where closed_at is null), sum(fillable_size) from arbitrage_windows"
-            " where opened_at >= now() - interval '30 days'").fetchone()
+            " where opened_at >= now() - interval '30 days'"
+        ).fetchone()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Windows"] == str(total) and metrics["Open now"] == str(live) == "1"
     assert metrics["Fillable at peak edge"] == f"${fillable:,.0f}"

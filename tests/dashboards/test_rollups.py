@@ -14,7 +14,8 @@ def _direct_holders(conn, cid):
         """select wallet, sum(case when side = 'BUY' then size else -size end) net from trades
            where condition_id = %s group by wallet, token_id
            having sum(case when side = 'BUY' then size else -size end) > 0 order by net desc, wallet""",
-        (cid,)).fetchall()
+        (cid,),
+    ).fetchall()
 
 
 def _dashboard_holders(cid, limit=1000):
@@ -27,7 +28,9 @@ def _dashboard_holders(cid, limit=1000):
 def _direct_daily(conn, cid):
     return conn.execute(
         """select (traded_at at time zone 'UTC')::date, count(*), sum(usdc_size) from trades
-           where condition_id = %s group by 1 order by 1""", (cid,)).fetchall()
+           where condition_id = %s group by 1 order by 1""",
+        (cid,),
+    ).fetchall()
 
 
 def _dashboard_daily(cid):
@@ -40,7 +43,9 @@ def _dashboard_daily(cid):
 def _same(a, b):
     assert len(a) == len(b)
     for x, y in zip(a, b, strict=True):
-        assert x[0] == y[0] and all(abs(float(p) - float(q)) < 1e-6 for p, q in zip(x[1:], y[1:], strict=True))
+        assert x[0] == y[0] and all(
+            abs(float(p) - float(q)) < 1e-6 for p, q in zip(x[1:], y[1:], strict=True)
+        )
 
 
 def test_rollups_stay_exact_through_refreshes(world):
@@ -58,7 +63,8 @@ def test_rollups_stay_exact_through_refreshes(world):
             conn.execute(
                 """insert into trades (traded_at, fill_key, transaction_hash, token_id, condition_id, wallet, side,
                        price, size, outcome, source) values (%s, %s, %s, %s, %s, %s, 'BUY', 0.5, 77777, 'Yes', 't')""",
-                (world.now - timedelta(minutes=1), f"late-{n}", tx, yes, cid, wallet))
+                (world.now - timedelta(minutes=1), f"late-{n}", tx, yes, cid, wallet),
+            )
         _same(_dashboard_holders(cid), _direct_holders(conn, cid))  # rollup + the tail ingested after it
         # A short top-N: the late buyers (in the tail only) must displace the rollup's leaders.
         _same(_dashboard_holders(cid, limit=3), _direct_holders(conn, cid)[:3])
@@ -78,6 +84,8 @@ def test_reader_role_cannot_write_or_read_webhooks(world):
     import sqlalchemy as sa
 
     with pytest.raises(sa.exc.DBAPIError, match="read-only"):
-        queries.frame(sa.text("insert into heartbeats (part, last_beat_at) values ('x', now()) returning part"))
+        queries.frame(
+            sa.text("insert into heartbeats (part, last_beat_at) values ('x', now()) returning part")
+        )
     with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
         queries.frame(sa.text("select webhook_url from alert_rules"))

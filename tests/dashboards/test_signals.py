@@ -14,7 +14,8 @@ def test_one_explorer_per_signal_table_with_export(world):
     with psycopg.connect(world.url) as conn:
         for kind, frame in zip(SIGNAL_TYPES, _tab_frames(at), strict=True):
             alert_worthy = conn.execute(
-                f"select count(*) from {kind.table} where suppressed_reason is null").fetchone()[0]
+                f"select count(*) from {kind.table} where suppressed_reason is null"
+            ).fetchone()[0]
             assert len(frame) == alert_worthy > 0, kind.table
             assert frame.columns[1] in ("market", "evidence_words")
     assert len(at.get("download_button")) == len(SIGNAL_TYPES)
@@ -25,7 +26,9 @@ def test_suppressed_signals_show_their_reason(world):
     at.selectbox(key="fresh_wallet_trades_suppressed").set_value("only").run()
     frame = _tab_frames(at)[0]
     assert frame["suppressed_reason"].tolist() == ["market liquidity below $25,000"]
-    assert frame.iloc[0]["evidence_words"].startswith("wallet first active 30 h before this $11,000 buy of Yes")
+    assert frame.iloc[0]["evidence_words"].startswith(
+        "wallet first active 30 h before this $11,000 buy of Yes"
+    )
     at.selectbox(key="fresh_wallet_trades_suppressed").set_value("show").run()
     assert len(_tab_frames(at)[0]) == 3
 

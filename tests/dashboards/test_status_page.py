@@ -14,7 +14,9 @@ def _all_healthy(url: str) -> None:
         conn.execute("delete from heartbeats")
         for part in ("stream_consumer", "trade_poll", "alert_delivery"):
             conn.execute("insert into heartbeats (part, last_beat_at) values (%s, now())", (part,))
-        conn.execute("update trades set ingested_at = now() where traded_at = (select max(traded_at) from trades)")
+        conn.execute(
+            "update trades set ingested_at = now() where traded_at = (select max(traded_at) from trades)"
+        )
         conn.execute("delete from trade_loss_events")
         conn.execute("delete from coverage_ledger")
         conn.execute(
@@ -29,7 +31,9 @@ def test_status_page_is_red_with_the_reason_while_the_stream_is_down(world, monk
     monkeypatch.setenv("PM_INTEL_STATUS_PARTS", "stream_consumer,trade_poll,alert_delivery")
     _all_healthy(world.url)
     with psycopg.connect(world.url) as conn:
-        conn.execute("update heartbeats set last_beat_at = now() - interval '10 minutes' where part = 'stream_consumer'")
+        conn.execute(
+            "update heartbeats set last_beat_at = now() - interval '10 minutes' where part = 'stream_consumer'"
+        )
     at = open_page("status")
     page_text = texts(at)
     assert "RED" in page_text

@@ -15,8 +15,11 @@ from tests.dashboards.conftest import frame_with, open_page, texts, widget
 
 def _overrides(url, signal_type):
     with psycopg.connect(url) as conn:
-        return dict(conn.execute("select name, value from threshold_overrides where signal_type = %s",
-                                 (signal_type,)).fetchall())
+        return dict(
+            conn.execute(
+                "select name, value from threshold_overrides where signal_type = %s", (signal_type,)
+            ).fetchall()
+        )
 
 
 def _button(at, label):
@@ -33,15 +36,19 @@ def test_each_rule_shows_its_scorecard_headline(world):
     at = open_page("alerts")
     rules = frame_with(at, "scorecard").set_index("name")["scorecard"]
     # The seed scored fw-2 (a YES bet on the market that resolved NO): one wrong alert, the stake lost.
-    assert rules["Fresh wallets over $10k"] == "1 alerts in 1 markets, right 0% [0-79], -100.0% per alert at" \
+    assert (
+        rules["Fresh wallets over $10k"] == "1 alerts in 1 markets, right 0% [0-79], -100.0% per alert at"
         " settlement after fees"
+    )
     assert rules["All arbitrage"] == "no scored alerts yet"
     with psycopg.connect(world.url) as conn:
         expected = {r["name"]: r["headline"] for r in scorecard_summary(conn)["by_rule"]}
     assert rules.to_dict() == expected
     widget(at, "selectbox", "Create or edit").set_value("Fresh wallets over $10k").run()
-    assert ("Scorecard of 'Fresh wallets over $10k' (what its filters would have sent, at 24 h): "
-            + expected["Fresh wallets over $10k"]) in texts(at)
+    assert (
+        "Scorecard of 'Fresh wallets over $10k' (what its filters would have sent, at 24 h): "
+        + expected["Fresh wallets over $10k"]
+    ) in texts(at)
 
 
 def test_each_delivery_shows_its_signals_scorecard(world):
@@ -55,7 +62,9 @@ def test_each_delivery_shows_its_signals_scorecard(world):
 def test_signal_explorer_shows_the_scorecard_of_each_type(world):
     at = open_page("signals")
     captions = [str(c.value) for c in at.caption]
-    assert any(c.startswith("Scorecard of fresh-wallet trades: 1 alerts in 1 markets, right 0%") for c in captions)
+    assert any(
+        c.startswith("Scorecard of fresh-wallet trades: 1 alerts in 1 markets, right 0%") for c in captions
+    )
     assert "Scorecard of price and volume spikes: no scored alerts yet" in captions
 
 
@@ -76,13 +85,15 @@ def test_backtest_then_save_and_the_next_run_uses_it(world):
         assert metrics[f"Alerts ({side})"] == f"{direct[side]['alerts']:,}"
         assert metrics[f"Markets ({side})"] == f"{direct[side]['markets']:,}"
     proposed = next(m for m in at.metric if m.label == "Alerts (proposed)")
-    assert proposed.delta == str(direct['proposed']['alerts'] - direct['current']['alerts'])
+    assert proposed.delta == str(direct["proposed"]["alerts"] - direct["current"]["alerts"])
     # A 5-point move fires on everything a 10-point one does, and more, on the seed's prints.
     assert direct["proposed"]["alerts"] > direct["current"]["alerts"] > 0
     comparison = frame_with(at, "measure").set_index("measure")
     assert comparison.loc["threshold spike_min_move_points"].tolist() == ["10.0", "5.0"]
-    assert comparison.loc["signals fired"].tolist() == [str(direct["current"]["fired"]),
-                                                        str(direct["proposed"]["fired"])]
+    assert comparison.loc["signals fired"].tolist() == [
+        str(direct["current"]["fired"]),
+        str(direct["proposed"]["fired"]),
+    ]
     shown = texts(at)
     assert direct["current"]["headline"] in shown and direct["proposed"]["headline"] in shown
 
@@ -95,8 +106,10 @@ def test_backtest_then_save_and_the_next_run_uses_it(world):
 
 def test_backtest_current_side_includes_saved_overrides(world):
     with psycopg.connect(world.url) as conn:
-        conn.execute("insert into threshold_overrides (signal_type, name, value, updated_by)"
-                     " values ('price_spike', 'spike_min_move_points', '20', 'test')")
+        conn.execute(
+            "insert into threshold_overrides (signal_type, name, value, updated_by)"
+            " values ('price_spike', 'spike_min_move_points', '20', 'test')"
+        )
     at = open_page("alerts")
     widget(at, "selectbox", "Threshold").set_value("price_spike.spike_window_minutes")
     widget(at, "text_input", "New value").input("30")
@@ -104,10 +117,17 @@ def test_backtest_current_side_includes_saved_overrides(world):
     comparison = frame_with(at, "measure").set_index("measure")
     assert comparison.loc["threshold spike_window_minutes"].tolist() == ["15", "30"]
     with psycopg.connect(world.url) as conn:
-        direct = backtest(conn, "price_spike", {"spike_min_move_points": 20},
-                          {"spike_min_move_points": 20, "spike_window_minutes": 30}, 7)
-    assert comparison.loc["signals fired"].tolist() == [str(direct["current"]["fired"]),
-                                                        str(direct["proposed"]["fired"])]
+        direct = backtest(
+            conn,
+            "price_spike",
+            {"spike_min_move_points": 20},
+            {"spike_min_move_points": 20, "spike_window_minutes": 30},
+            7,
+        )
+    assert comparison.loc["signals fired"].tolist() == [
+        str(direct["current"]["fired"]),
+        str(direct["proposed"]["fired"]),
+    ]
 
 
 def test_bad_value_is_neither_backtested_nor_saved(world):
@@ -127,7 +147,9 @@ def test_signal_without_a_backtest_says_so_and_still_saves(world):
     widget(at, "selectbox", "Threshold").set_value("scorecard.scorecard_stake_usdc")
     widget(at, "text_input", "New value").input("250")
     _button(at, "Backtest").click().run()
-    assert any("scorecard has no backtest yet (available for arbitrage, price_spike)" in i.value for i in at.info)
+    assert any(
+        "scorecard has no backtest yet (available for arbitrage, price_spike)" in i.value for i in at.info
+    )
     assert not at.metric
     _button(at, "Save override").click().run()
     assert _overrides(world.url, "scorecard") == {"scorecard_stake_usdc": 250.0}
@@ -142,7 +164,8 @@ def test_arbitrage_backtest_renders_both_sides(world):
     with psycopg.connect(world.url) as conn:
         direct = backtest(conn, "arbitrage", {}, {"arbitrage_min_edge": 0.01}, 7)
     metrics = {m.label: m.value for m in at.metric}
-    assert [metrics[f"Alerts ({s})"] for s in ("current", "proposed")] == \
-        [f"{direct[s]['alerts']:,}" for s in ("current", "proposed")]
+    assert [metrics[f"Alerts ({s})"] for s in ("current", "proposed")] == [
+        f"{direct[s]['alerts']:,}" for s in ("current", "proposed")
+    ]
     comparison = frame_with(at, "measure").set_index("measure")
     assert comparison.loc["threshold arbitrage_min_edge"].tolist() == ["0.002", "0.01"]

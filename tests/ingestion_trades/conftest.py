@@ -28,7 +28,13 @@ def seed_universe(database_url: str, sim) -> list[dict]:
                 conn.execute(
                     "insert into tokens (token_id, condition_id, outcome_index, outcome, version) "
                     "values (%s, %s, %s, %s, %s)",
-                    (token, m["condition_id"], i, ["Yes", "No"][i] if i < 2 else str(i), m["version"] or "v1"),
+                    (
+                        token,
+                        m["condition_id"],
+                        i,
+                        ["Yes", "No"][i] if i < 2 else str(i),
+                        m["version"] or "v1",
+                    ),
                 )
     return markets
 

@@ -17,7 +17,9 @@ V1 = json.loads((FIXTURES_DIR / "data_api_v1_trades_2026-03-22.json").read_text(
 
 async def _collect(client: DataApiClient, handler, **kw) -> tuple[list, object]:
     kept = []
-    async with client.session(quarantine=lambda *a: kept.append(a), transport=httpx.MockTransport(handler)) as s:
+    async with client.session(
+        quarantine=lambda *a: kept.append(a), transport=httpx.MockTransport(handler)
+    ) as s:
         pages = [rows async for rows in s.trade_pages(**kw)]
     return pages, (s, kept)
 
@@ -31,7 +33,9 @@ async def test_follows_the_cursor_unchanged_until_null_and_drops_limit_once_sent
             return httpx.Response(200, json=V2)
         return httpx.Response(200, json={"data": [], "pagination": {"has_more": False, "next_cursor": None}})
 
-    pages, _ = await _collect(DataApiClient(base_url="http://sim.test"), handler, conditions=["0x" + "a" * 64])
+    pages, _ = await _collect(
+        DataApiClient(base_url="http://sim.test"), handler, conditions=["0x" + "a" * 64]
+    )
     assert [len(p) for p in pages] == [2, 0]
     assert seen[1]["cursor"] == V2["pagination"]["next_cursor"]
     assert seen[0]["taker_only"] == "true" and seen[0]["condition"] == "0x" + "a" * 64
@@ -41,26 +45,39 @@ async def test_garbage_is_quarantined_and_named_by_endpoint_and_field():
     bad = json.loads(json.dumps(V2))
     bad["data"][1]["price"] = "lots"
 
-    with pytest.raises(PayloadError, match=r"GET /v2/trades: .*data\.1\.price|GET /v2/trades: .*data\[1\]\.price"):
-        await _collect(DataApiClient(base_url="http://sim.test", payload_attempts=2),
-                       lambda r: httpx.Response(200, json=bad))
+    with pytest.raises(
+        PayloadError, match=r"GET /v2/trades: .*data\.1\.price|GET /v2/trades: .*data\[1\]\.price"
+    ):
+        await _collect(
+            DataApiClient(base_url="http://sim.test", payload_attempts=2),
+            lambda r: httpx.Response(200, json=bad),
+        )
 
 
 async def test_bad_payload_is_asked_again_and_quarantined_once():
-    answers = iter([httpx.Response(200, text='{"data": ['), httpx.Response(200, json={**V2, "pagination": {}})])
-    pages, (session, kept) = await _collect(DataApiClient(base_url="http://sim.test"), lambda r: next(answers))
+    answers = iter(
+        [httpx.Response(200, text='{"data": ['), httpx.Response(200, json={**V2, "pagination": {}})]
+    )
+    pages, (session, kept) = await _collect(
+        DataApiClient(base_url="http://sim.test"), lambda r: next(answers)
+    )
     assert [len(p) for p in pages] == [2]
     assert len(kept) == 1 and session.http.stats.quarantined == 1
 
 
 async def test_v2_400_names_the_parameter():
-    body = {"error": "invalid resolution condition id: 0x12", "code": "invalid_request", "parameter": "condition"}
+    body = {
+        "error": "invalid resolution condition id: 0x12",
+        "code": "invalid_request",
+        "parameter": "condition",
+    }
     with pytest.raises(ApiError, match="HTTP 400: invalid resolution condition id"):
         await _collect(DataApiClient(base_url="http://sim.test"), lambda r: httpx.Response(400, json=body))
 
 
 async def test_v1_fallback_is_off_by_default_and_used_only_when_switched_on(monkeypatch):
     monkeypatch.delenv("PM_INTEL_DATA_V1_FALLBACK", raising=False)
+
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/v2/trades":
             return httpx.Response(404, json={"error": "not found"})

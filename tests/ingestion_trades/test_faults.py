@@ -19,12 +19,28 @@ from tests.ingestion_trades.conftest import (
 def test_faulty_upstream_still_loads_each_fill_once_and_quarantines_bad_pages(warehouse_url):
     with running_sim(markets=20, trades_per_second=1.0, data_v1=False) as sim:
         seed_universe(warehouse_url, sim)
-        sim.set_faults(only="/data", rate_storm=0.15, retry_after=0, **{"5xx": 0.15}, malformed=0.1,
-                       truncate=0.05, drift=0.15, hang=0.03)
+        sim.set_faults(
+            only="/data",
+            rate_storm=0.15,
+            retry_after=0,
+            **{"5xx": 0.15},
+            malformed=0.1,
+            truncate=0.05,
+            drift=0.15,
+            hang=0.03,
+        )
         result = dg.materialize(
-            [trades], partition_key=SIM_DAY_BEFORE,
-            resources=resources(sim, warehouse_url, page_limit=500, timeout_s=1.0, max_attempts=12, max_backoff_s=0.2,
-                                payload_attempts=12),
+            [trades],
+            partition_key=SIM_DAY_BEFORE,
+            resources=resources(
+                sim,
+                warehouse_url,
+                page_limit=500,
+                timeout_s=1.0,
+                max_attempts=12,
+                max_backoff_s=0.2,
+                payload_attempts=12,
+            ),
         )
         meta = result.asset_materializations_for_node("trades")[0].metadata
         sim.set_faults()

@@ -30,14 +30,23 @@ def test_recorded_v2_page_gets_one_distinct_key_per_row():
 def test_v1_and_v2_shapes_of_the_same_fill_get_the_same_key():
     v1_rows = pydantic.TypeAdapter(list[Trade]).validate_python(V1)
     as_v2 = [
-        Trade.model_validate({
-            "proxy_wallet": r["proxyWallet"], "side": r["side"], "token_id": r["asset"],
-            "condition_id": r["conditionId"], "size": r["size"], "price": r["price"], "timestamp": r["timestamp"],
-            "transaction_hash": r["transactionHash"],
-        })
+        Trade.model_validate(
+            {
+                "proxy_wallet": r["proxyWallet"],
+                "side": r["side"],
+                "token_id": r["asset"],
+                "condition_id": r["conditionId"],
+                "size": r["size"],
+                "price": r["price"],
+                "timestamp": r["timestamp"],
+                "transaction_hash": r["transactionHash"],
+            }
+        )
         for r in V1
     ]
-    assert [k.fill_key for k in keyed_page_stream([v1_rows])] == [k.fill_key for k in keyed_page_stream([as_v2])]
+    assert [k.fill_key for k in keyed_page_stream([v1_rows])] == [
+        k.fill_key for k in keyed_page_stream([as_v2])
+    ]
 
 
 def test_identical_fills_in_one_transaction_stay_distinct_even_split_across_pages():

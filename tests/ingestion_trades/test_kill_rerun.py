@@ -53,9 +53,14 @@ def test_sigkill_mid_batch_then_rerun_gives_the_same_rows(warehouse_url):
         assert child.returncode == -signal.SIGKILL
         at_kill = scalar(warehouse_url, "select count(*) from trades")
         assert 0 < at_kill < total and at_kill % 100 == 0  # whole batches only: each one is a transaction
-        assert scalar(warehouse_url, "select count(*) from ingestion_cursors where name like 'trades_day:%%'") == 0
+        assert (
+            scalar(warehouse_url, "select count(*) from ingestion_cursors where name like 'trades_day:%%'")
+            == 0
+        )
 
         sim.set_faults()
-        result = dg.materialize([trades], partition_key=SIM_DAY_BEFORE, resources=resources(sim, warehouse_url))
+        result = dg.materialize(
+            [trades], partition_key=SIM_DAY_BEFORE, resources=resources(sim, warehouse_url)
+        )
         assert result.success
         assert stored_fills(warehouse_url) == expected

@@ -18,13 +18,16 @@ from tests.ingestion_trades.conftest import emitted_fills, resources, seed_unive
 
 
 def _tick(instance, res):
-    return trade_live_edge_sensor(dg.build_sensor_context(instance=instance, resources=res, sensor_name="trade_live_edge_sensor"))
+    return trade_live_edge_sensor(
+        dg.build_sensor_context(instance=instance, resources=res, sensor_name="trade_live_edge_sensor")
+    )
 
 
 def _cursor(url: str) -> tuple[datetime | None, dict]:
     with psycopg.connect(url) as conn:
-        return conn.execute("select complete_through, value from ingestion_cursors where name = %s",
-                            (CURSOR,)).fetchone()
+        return conn.execute(
+            "select complete_through, value from ingestion_cursors where name = %s", (CURSOR,)
+        ).fetchone()
 
 
 def _newest_rows(sim) -> list[str]:
@@ -50,9 +53,12 @@ def test_burst_deeper_than_the_feed_opens_a_loss_with_the_true_interval_and_is_r
             assert isinstance(second, dg.RunRequest)
             burst = _newest_rows(sim)
             with psycopg.connect(warehouse_url) as conn:
-                loss = conn.execute("select id, interval_start, interval_end, repaired_at, reason "
-                                    "from trade_loss_events").fetchall()
-                beat = conn.execute("select detail->>'ok' from heartbeats where part = 'trade_poll'").fetchone()
+                loss = conn.execute(
+                    "select id, interval_start, interval_end, repaired_at, reason from trade_loss_events"
+                ).fetchall()
+                beat = conn.execute(
+                    "select detail->>'ok' from heartbeats where part = 'trade_poll'"
+                ).fetchone()
             assert beat == ("true",)
             assert len(loss) == 1 and loss[0][3] is None and loss[0][4] == "feed_end"
             assert loss[0][1] == datetime.fromtimestamp(frontier0, UTC)
@@ -75,7 +81,9 @@ def test_burst_deeper_than_the_feed_opens_a_loss_with_the_true_interval_and_is_r
             with psycopg.connect(warehouse_url) as conn:
                 assert conn.execute("select count(*) from trade_loss_events").fetchone()[0] == 1
                 frontier = datetime.fromtimestamp(value1["frontier_s"], UTC)
-                rows, _ = build_ledger_rows(conn, frontier + timedelta(minutes=2), timedelta(hours=3), timedelta(minutes=1))
+                rows, _ = build_ledger_rows(
+                    conn, frontier + timedelta(minutes=2), timedelta(hours=3), timedelta(minutes=1)
+                )
             feed = {minute: state for source, minute, state, _, _ in rows if source == "trade_feed"}
             judged = {m: s for m, s in feed.items() if m < floor_minute(frontier)}
             burst_minutes = {m for m in judged if loss[0][1] - timedelta(minutes=1) < m < loss[0][2]}

@@ -41,21 +41,34 @@ def test_full_load_is_exactly_once_and_reruns_change_nothing(warehouse_url):
         assert again["rows_inserted"].value == overlap["rows_inserted"].value == 0
         assert overlap["rows_skipped_duplicate"].value == first[SIM_DAY_BEFORE]["rows_inserted"].value
         assert stored_fills(warehouse_url) == expected
-        assert scalar(warehouse_url, "select count(*) from trades where condition_id !~ '^0x[0-9a-f]{64}$'") == 0
-        assert scalar(warehouse_url, "select count(*) from ingestion_cursors where name like 'trades_day:%%'") == 2
+        assert (
+            scalar(warehouse_url, "select count(*) from trades where condition_id !~ '^0x[0-9a-f]{64}$'") == 0
+        )
+        assert (
+            scalar(warehouse_url, "select count(*) from ingestion_cursors where name like 'trades_day:%%'")
+            == 2
+        )
 
-        checked = dg.materialize([trades, *trade_checks], partition_key=SIM_DAY_BEFORE,
-                                 resources=resources(sim, warehouse_url))
+        checked = dg.materialize(
+            [trades, *trade_checks], partition_key=SIM_DAY_BEFORE, resources=resources(sim, warehouse_url)
+        )
         verdicts = {e.check_name: e.passed for e in checked.get_asset_check_evaluations()}
-        assert verdicts == {"trades_no_duplicate_fills": True, "trades_prices_in_range": True,
-                            "trades_tokens_known": True, "trades_partitions_complete": True,
-                            "trades_fresh": False}  # no live edge has run in this test
+        assert verdicts == {
+            "trades_no_duplicate_fills": True,
+            "trades_prices_in_range": True,
+            "trades_tokens_known": True,
+            "trades_partitions_complete": True,
+            "trades_fresh": False,
+        }  # no live edge has run in this test
 
         with psycopg.connect(warehouse_url) as conn:  # a token the universe does not know is reported
             conn.execute("delete from tokens where token_id = (select token_id from trades limit 1)")
-        unknown = dg.materialize([trades, *trade_checks], partition_key=SIM_DAY_BEFORE,
-                                 resources=resources(sim, warehouse_url))
-        assert {e.check_name: e.passed for e in unknown.get_asset_check_evaluations()}["trades_tokens_known"] is False
+        unknown = dg.materialize(
+            [trades, *trade_checks], partition_key=SIM_DAY_BEFORE, resources=resources(sim, warehouse_url)
+        )
+        assert {e.check_name: e.passed for e in unknown.get_asset_check_evaluations()}[
+            "trades_tokens_known"
+        ] is False
 
 
 def test_resolutions_name_the_winning_token_and_update_markets(warehouse_url):
@@ -64,14 +77,23 @@ def test_resolutions_name_the_winning_token_and_update_markets(warehouse_url):
         meta = _materialize(market_resolutions, sim, warehouse_url)
         assert meta["resolutions_fetched"].value == len(markets)
         with psycopg.connect(warehouse_url) as conn:
-            stored = {r[0]: r[1:] for r in conn.execute(
-                "select r.condition_id, r.status, r.winning_token_id, r.was_disputed, r.source, m.resolution_status,"
-                " m.winning_token_id from market_resolutions r join markets m using (condition_id)").fetchall()}
+            stored = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    "select r.condition_id, r.status, r.winning_token_id, r.was_disputed, r.source, m.resolution_status,"
+                    " m.winning_token_id from market_resolutions r join markets m using (condition_id)"
+                ).fetchall()
+            }
         resolved = 0
         for m in markets:
             truth = resolution(sim.sim, m["condition_id"])
             status, winner, disputed, source, m_status, m_winner = stored[m["condition_id"]]
-            assert (status, disputed, source, m_status) == (truth["status"], truth["was_disputed"], "data_v2", status)
+            assert (status, disputed, source, m_status) == (
+                truth["status"],
+                truth["was_disputed"],
+                "data_v2",
+                status,
+            )
             if truth["status"] == "resolved":
                 resolved += 1
                 won = m["token_ids"][truth["payouts"].index(1000000)]

@@ -14,7 +14,9 @@ from pm_sim.testing import running_sim
 from tests.ingestion_trades.conftest import SIM_DAY_BEFORE, resources, seed_universe
 
 # pm_sim bounds background fills by their market's volume (tens of USDC in this small world): a low bar.
-CONFIG = {"ops": {"wallets": {"config": {"first_activity_min_trade_usdc": 50.0, "max_first_activity_lookups": 8}}}}
+CONFIG = {
+    "ops": {"wallets": {"config": {"first_activity_min_trade_usdc": 50.0, "max_first_activity_lookups": 8}}}
+}
 
 
 def _born(sim, wallet: str) -> datetime:
@@ -52,5 +54,6 @@ def test_wallets_aggregate_trades_and_take_age_from_their_own_history(warehouse_
         # Only wallets not yet checked are looked up: the first run's are cached.
         with psycopg.connect(warehouse_url) as conn:
             checked = conn.execute(
-                "select count(*) from wallets where first_activity_checked_at is not null").fetchone()[0]
+                "select count(*) from wallets where first_activity_checked_at is not null"
+            ).fetchone()[0]
         assert checked == len(looked_up) + meta2["first_activity_lookups"].value

@@ -33,8 +33,12 @@ def expected_universe(sim) -> dict[str, dict]:
         if m.created_at > now:
             continue
         ids = (m.position_ids or m.token_ids) if m.version == "v2" else m.token_ids
-        out[m.condition_id] = {"version": "v2" if m.version == "v2" else "v1", "ids": list(ids),
-                               "event_id": sim.world.events[m.event_idx].id, "neg_risk": m.neg_risk}
+        out[m.condition_id] = {
+            "version": "v2" if m.version == "v2" else "v1",
+            "ids": list(ids),
+            "event_id": sim.world.events[m.event_idx].id,
+            "neg_risk": m.neg_risk,
+        }
     return out
 
 
@@ -46,4 +50,5 @@ def universe_snapshot():
             "markets": table_rows(url, "select * from markets order by condition_id"),
             "tokens": table_rows(url, "select * from tokens order by token_id"),
         }
+
     return snapshot

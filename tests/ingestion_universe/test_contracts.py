@@ -47,8 +47,14 @@ def test_v2_docs_examples_parse():
 
 def test_space_separated_dates_and_drifted_numbers():
     base = _load("gamma_market_2026-06-14.json")
-    drifted = {**base, "closedTime": "2020-11-02 16:31:01+00", "bestBid": "0.232", "volumeNum": "12.5",
-               "orderPriceMinTickSize": "0.0025", "brandNewField": {"x": 1}}
+    drifted = {
+        **base,
+        "closedTime": "2020-11-02 16:31:01+00",
+        "bestBid": "0.232",
+        "volumeNum": "12.5",
+        "orderPriceMinTickSize": "0.0025",
+        "brandNewField": {"x": 1},
+    }
     drifted.pop("outcomePrices")
     market = GammaMarket.model_validate(drifted)
     assert market.closed_time == datetime(2020, 11, 2, 16, 31, 1, tzinfo=UTC)
@@ -65,9 +71,15 @@ def test_rest_books_parse(name):
 
 @pytest.mark.parametrize(
     ("change", "field"),
-    [({"conditionId": "0xnothex"}, "conditionId"), ({"clobTokenIds": "[\"1.5e3\"]"}, "clobTokenIds"),
-     ({"outcomes": "not json"}, "outcomes"), ({"bestBid": "cheap"}, "bestBid"), ({"version": "v9"}, "version"),
-     ({"endDate": "someday"}, "endDate"), ({"id": None}, "id")],
+    [
+        ({"conditionId": "0xnothex"}, "conditionId"),
+        ({"clobTokenIds": '["1.5e3"]'}, "clobTokenIds"),
+        ({"outcomes": "not json"}, "outcomes"),
+        ({"bestBid": "cheap"}, "bestBid"),
+        ({"version": "v9"}, "version"),
+        ({"endDate": "someday"}, "endDate"),
+        ({"id": None}, "id"),
+    ],
 )
 def test_garbage_is_refused_naming_the_field(change, field):
     with pytest.raises(pydantic.ValidationError) as info:
@@ -86,8 +98,9 @@ def test_bad_item_is_quarantined_with_endpoint_and_field_and_the_rest_kept():
 
     async def crawl():
         client = GammaClient(base_url="http://gamma.test")
-        async with client.session(quarantine=lambda *a: quarantined.append(a),
-                                  transport=httpx.MockTransport(handler)) as session:
+        async with client.session(
+            quarantine=lambda *a: quarantined.append(a), transport=httpx.MockTransport(handler)
+        ) as session:
             return [p async for p in session.markets(closed=False, version="v1")]
 
     [result] = asyncio.run(crawl())
@@ -114,20 +127,28 @@ def test_pm_sim_answers_parse_with_the_same_models():
         for version in ("v1", "v2"):
             for closed in ("false", "true"):
                 params = {"limit": 100, "version": version, "closed": closed}
-                page = KeysetEnvelope.model_validate(httpx.get(sim.gamma_url + "/markets/keyset", params=params).json())
+                page = KeysetEnvelope.model_validate(
+                    httpx.get(sim.gamma_url + "/markets/keyset", params=params).json()
+                )
                 markets = [GammaMarket.model_validate(m) for m in page.markets]
                 assert all(m.generation == version for m in markets)
-                events = KeysetEnvelope.model_validate(httpx.get(sim.gamma_url + "/events/keyset", params=params).json())
+                events = KeysetEnvelope.model_validate(
+                    httpx.get(sim.gamma_url + "/events/keyset", params=params).json()
+                )
                 [GammaEvent.model_validate(e) for e in events.events]
-        open_markets = [GammaMarket.model_validate(m) for m in httpx.get(
-            sim.gamma_url + "/markets/keyset", params={"limit": 100, "version": "v2", "closed": "false"}
-        ).json()["markets"]]
+        open_markets = [
+            GammaMarket.model_validate(m)
+            for m in httpx.get(
+                sim.gamma_url + "/markets/keyset", params={"limit": 100, "version": "v2", "closed": "false"}
+            ).json()["markets"]
+        ]
         tokens = [m.outcome_ids[0] for m in open_markets if m.accepting_orders]
         books = httpx.post(sim.clob_url + "/books", json=[{"token_id": t} for t in tokens]).json()
         assert [ClobBook.model_validate(b).asset_id for b in books] == tokens
         assert any(b.get("version") == "v2" for b in books)
         one = httpx.get(sim.clob_url + "/book", params={"token_id": tokens[0]}).json()
         ClobBook.model_validate(one)
-        history = httpx.get(sim.clob_url + "/prices-history", params={"market": tokens[0], "interval": "1d",
-                                                                      "fidelity": 60}).json()
+        history = httpx.get(
+            sim.clob_url + "/prices-history", params={"market": tokens[0], "interval": "1d", "fidelity": 60}
+        ).json()
         assert PriceHistory.model_validate(history).history

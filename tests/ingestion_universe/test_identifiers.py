@@ -31,7 +31,9 @@ def test_v2_event_example_position_ids_are_padded_condition_plus_outcome_index()
 def test_v2_market_example_ids_chosen_by_version():
     market = _load("gamma_market_v2_docs_example.json")
     assert market_generation(market["version"]) == "v2"
-    assert outcome_ids(market["version"], market["clobTokenIds"], market["positionIds"]) == market["positionIds"]
+    assert (
+        outcome_ids(market["version"], market["clobTokenIds"], market["positionIds"]) == market["positionIds"]
+    )
 
 
 def test_v2_rest_book_asset_is_outcome_zero_of_its_market():

@@ -22,14 +22,26 @@ def test_schedules_and_their_jobs_are_registered():
     assert universe_refresh_schedule.cron_schedule == "*/15 * * * *"
     assert book_snapshots_schedule.cron_schedule == "* * * * *"
     universe = defs.resolve_job_def("universe_refresh_job")
-    assert {k.to_user_string() for k in universe.asset_layer.selected_asset_keys} == {"events", "markets", "tokens"}
+    assert {k.to_user_string() for k in universe.asset_layer.selected_asset_keys} == {
+        "events",
+        "markets",
+        "tokens",
+    }
 
 
 def test_asset_keys_and_groups_snapshot():
     graph = defs.resolve_asset_graph()
     mine = {"events", "markets", "tokens", "order_book_snapshots", "price_points"}
-    groups = {k.to_user_string(): graph.get(k).group_name for k in graph.get_all_asset_keys()
-              if k.to_user_string() in mine}
-    assert groups == {"events": "markets", "markets": "markets", "tokens": "markets",
-                      "order_book_snapshots": "books", "price_points": "prices"}
+    groups = {
+        k.to_user_string(): graph.get(k).group_name
+        for k in graph.get_all_asset_keys()
+        if k.to_user_string() in mine
+    }
+    assert groups == {
+        "events": "markets",
+        "markets": "markets",
+        "tokens": "markets",
+        "order_book_snapshots": "books",
+        "price_points": "prices",
+    }
     assert graph.get(dg.AssetKey("price_points")).partitions_def is not None

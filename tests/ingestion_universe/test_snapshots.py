@@ -9,14 +9,22 @@ NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 def _book(bids, asks):
-    return ClobBook.model_validate({
-        "market": "0x" + "ab" * 32, "asset_id": "1", "timestamp": "1774166201606", "hash": "h",
-        "bids": [{"price": p, "size": s} for p, s in bids], "asks": [{"price": p, "size": s} for p, s in asks],
-    })
+    return ClobBook.model_validate(
+        {
+            "market": "0x" + "ab" * 32,
+            "asset_id": "1",
+            "timestamp": "1774166201606",
+            "hash": "h",
+            "bids": [{"price": p, "size": s} for p, s in bids],
+            "asks": [{"price": p, "size": s} for p, s in asks],
+        }
+    )
 
 
 def test_recorded_book_best_ask_is_the_minimum_not_the_first_level():
-    book = ClobBook.model_validate(json.loads(Path("/work/shared/fixtures/clob_book_rest_2026-03-22.json").read_text()))
+    book = ClobBook.model_validate(
+        json.loads(Path("/work/shared/fixtures/clob_book_rest_2026-03-22.json").read_text())
+    )
     assert book.asks[0].price == 0.999  # upstream order: descending, best last
     assert best_ask(book) == min(level.price for level in book.asks)
     assert best_bid(book) is None
@@ -28,7 +36,9 @@ def test_recorded_book_best_ask_is_the_minimum_not_the_first_level():
 
 def test_mid_spread_and_depth_bands():
     # Upstream order: bids ascending, asks descending.
-    book = _book([("0.40", "100"), ("0.45", "10"), ("0.49", "20")], [("0.60", "50"), ("0.55", "5"), ("0.51", "30")])
+    book = _book(
+        [("0.40", "100"), ("0.45", "10"), ("0.49", "20")], [("0.60", "50"), ("0.55", "5"), ("0.51", "30")]
+    )
     row = snapshot_row(book, NOW)
     assert row[6:10] == (0.49, 0.51, 0.02, 0.5)
     bid_depth, ask_depth = json.loads(row[10]), json.loads(row[11])

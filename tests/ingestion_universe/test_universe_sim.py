@@ -10,10 +10,13 @@ from tests.ingestion_universe.conftest import expected_universe, sim_resources, 
 
 
 def _materialize(sim, url, **options):
-    result = dg.materialize([events, markets_and_tokens, *universe_checks],
-                            resources=sim_resources(sim, url, **options))
+    result = dg.materialize(
+        [events, markets_and_tokens, *universe_checks], resources=sim_resources(sim, url, **options)
+    )
     assert result.success
-    meta = {e.asset_key.path[-1]: e.materialization.metadata for e in result.get_asset_materialization_events()}
+    meta = {
+        e.asset_key.path[-1]: e.materialization.metadata for e in result.get_asset_materialization_events()
+    }
     checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     return {k: {n: v.value for n, v in m.items()} for k, m in meta.items()}, checks
 
@@ -26,7 +29,9 @@ def test_every_market_of_both_generations_once_and_rerun_changes_nothing(warehou
         meta_again, _ = _materialize(sim, warehouse_url)
         second = universe_snapshot(warehouse_url)
 
-    markets = {r[0]: r for r in table_rows(warehouse_url, "select condition_id, version, event_id from markets")}
+    markets = {
+        r[0]: r for r in table_rows(warehouse_url, "select condition_id, version, event_id from markets")
+    }
     assert set(markets) == set(expected)
     assert {c: (v, e) for c, (_, v, e) in markets.items()} == {
         c: (x["version"], x["event_id"]) for c, x in expected.items()
@@ -55,7 +60,11 @@ def test_every_market_of_both_generations_once_and_rerun_changes_nothing(warehou
     assert meta_again["markets"]["rows_inserted"] == meta_again["markets"]["rows_updated"] == 0
     assert meta_again["tokens"]["rows_inserted"] == meta_again["tokens"]["rows_updated"] == 0
     assert meta_again["events"]["rows_inserted"] == meta_again["events"]["rows_updated"] == 0
-    assert checks == {"markets_cover_every_generation": True, "market_prices_in_range": True, "markets_fresh": True}
+    assert checks == {
+        "markets_cover_every_generation": True,
+        "market_prices_in_range": True,
+        "markets_fresh": True,
+    }
 
 
 def test_negrisk_grouping_and_fee_schedule_are_kept(warehouse_url):
@@ -88,7 +97,8 @@ def test_generation_check_fails_when_warehouse_lacks_v2(warehouse_url):
         table_rows_delete = "delete from markets where version = 'v2' returning 1"
         assert table_rows(warehouse_url, table_rows_delete)
         result = dg.materialize(
-            [markets_and_tokens, *universe_checks], resources=sim_resources(sim, warehouse_url),
+            [markets_and_tokens, *universe_checks],
+            resources=sim_resources(sim, warehouse_url),
             selection=dg.AssetSelection.checks(*universe_checks),
         )
     checks = {e.check_name: e for e in result.get_asset_check_evaluations()}

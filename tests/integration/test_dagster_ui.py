@@ -33,12 +33,26 @@ def webserver(tmp_path, warehouse_url):
     home.mkdir()
     (home / "dagster.yaml").symlink_to(PROJECT_DIR / "dagster.yaml")
     port = _free_port()
-    env = dict(os.environ, DATABASE_URL=warehouse_url, DAGSTER_PG_URL=dagster_storage_url(warehouse_url),
-               DAGSTER_HOME=str(home))
+    env = dict(
+        os.environ,
+        DATABASE_URL=warehouse_url,
+        DAGSTER_PG_URL=dagster_storage_url(warehouse_url),
+        DAGSTER_HOME=str(home),
+    )
     proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-webserver"), "-w", "workspace.yaml", "-h", "127.0.0.1",
-         "-p", str(port)],
-        cwd=PROJECT_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).parent / "dagster-webserver"),
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -27,7 +27,11 @@ def test_dagster_cli_validates_the_workspace(tmp_path, warehouse_url):
     (tmp_path / "dagster.yaml").symlink_to(PROJECT_DIR / "dagster.yaml")
     result = subprocess.run(
         [str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Validation successful" in result.stdout + result.stderr

@@ -39,7 +39,9 @@ def test_walk_every_revision_up_and_down(fresh_database):
         assert migrate.status(fresh_database).current == rev
     migrate.downgrade(fresh_database, "base")
     assert migrate.status(fresh_database).current is None
-    leftover = [row for row in _schema_fingerprint(fresh_database) if not row[0].startswith("pm_intel_schema_version")]
+    leftover = [
+        row for row in _schema_fingerprint(fresh_database) if not row[0].startswith("pm_intel_schema_version")
+    ]
     assert leftover == []
     migrate.upgrade(fresh_database)
     assert _schema_fingerprint(fresh_database) == at_head
@@ -110,7 +112,13 @@ def test_time_series_tables_are_partitioned_ahead(warehouse_url):
                 "select c.relname from pg_partitioned_table p join pg_class c on c.oid = p.partrelid"
             )
         }
-        assert {"trades", "price_points", "order_book_snapshots", "ws_price_changes", "raw_payloads"} <= parents
+        assert {
+            "trades",
+            "price_points",
+            "order_book_snapshots",
+            "ws_price_changes",
+            "raw_payloads",
+        } <= parents
         ahead = conn.execute(
             "select count(*) from pg_inherits i join pg_class c on c.oid = i.inhrelid "
             "where i.inhparent = 'trades'::regclass and c.relname = "
@@ -124,6 +132,8 @@ def test_time_series_tables_are_partitioned_ahead(warehouse_url):
             " values (now() + interval '7 months', 'k', '0x1', '1', '0x' || repeat('a', 64), '0x' || repeat('b', 40),"
             " 'BUY', 0.5, 10, 'test')"
         )
-        assert conn.execute(
-            "select tableoid::regclass::text from trades where fill_key = 'k'"
-        ).fetchone()[0].startswith("trades_p")
+        assert (
+            conn.execute("select tableoid::regclass::text from trades where fill_key = 'k'")
+            .fetchone()[0]
+            .startswith("trades_p")
+        )

@@ -10,5 +10,7 @@ def test_quarantined_payloads_are_kept_with_their_error(warehouse_url):
         assert buffer.flush(conn) == 1
         assert buffer.flush(conn) == 0
     with psycopg.connect(warehouse_url) as conn:
-        row = conn.execute("select endpoint, request->>'token_id', body, error, quarantined from raw_payloads").fetchone()
+        row = conn.execute(
+            "select endpoint, request->>'token_id', body, error, quarantined from raw_payloads"
+        ).fetchone()
     assert row == ("GET /book", "1", '{"bids": [truncated', "response is not valid JSON", True)

@@ -22,8 +22,11 @@ def test_rollups_count_each_trade_once_across_refreshes(warehouse_url):
                 (now - timedelta(minutes=i), f"k{i}", COND, "0x" + "a" * 40, now - timedelta(minutes=5)),
             )
     assert dg.materialize([dashboard_rollups, warehouse_partitions], resources=resources).success
-    assert dg.materialize([dashboard_rollups], resources=resources).success  # nothing new: nothing added twice
+    assert dg.materialize(
+        [dashboard_rollups], resources=resources
+    ).success  # nothing new: nothing added twice
     with psycopg.connect(warehouse_url) as conn:
-        volume = conn.execute("select sum(volume_usdc) from market_volume_daily where condition_id = %s",
-                              (COND,)).fetchone()[0]
+        volume = conn.execute(
+            "select sum(volume_usdc) from market_volume_daily where condition_id = %s", (COND,)
+        ).fetchone()[0]
     assert volume == 150.0

@@ -53,28 +53,61 @@ class Rows:
         )
         return w
 
-    def trade(self, wallet: int, market: int, at: datetime, usdc: float, *, price: float = 0.5,
-              side: str = "BUY", outcome: int = 0, ingested_at: datetime | None = None) -> str:
+    def trade(
+        self,
+        wallet: int,
+        market: int,
+        at: datetime,
+        usdc: float,
+        *,
+        price: float = 0.5,
+        side: str = "BUY",
+        outcome: int = 0,
+        ingested_at: datetime | None = None,
+    ) -> str:
         self.n += 1
         fill_key = hashlib.sha1(f"{self.n}".encode()).hexdigest()
         self.conn.execute(
             "insert into trades (traded_at, fill_key, transaction_hash, token_id, condition_id, wallet, side, price,"
             " size, outcome_index, source, ingested_at) values (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,'test',"
             " coalesce(%s, now()))",
-            (at, fill_key, "0x" + fill_key, token(market, outcome), condition(market), wallet_address(wallet), side,
-             price, round(usdc / price, 6), outcome, ingested_at),
+            (
+                at,
+                fill_key,
+                "0x" + fill_key,
+                token(market, outcome),
+                condition(market),
+                wallet_address(wallet),
+                side,
+                price,
+                round(usdc / price, 6),
+                outcome,
+                ingested_at,
+            ),
         )
         return fill_key
 
-    def book(self, market: int, at: datetime, *, asks: list[tuple[float, float]], bids: list[tuple[float, float]],
-             outcome: int = 0) -> None:
+    def book(
+        self,
+        market: int,
+        at: datetime,
+        *,
+        asks: list[tuple[float, float]],
+        bids: list[tuple[float, float]],
+        outcome: int = 0,
+    ) -> None:
         self.conn.execute(
             "insert into order_book_snapshots (captured_at, token_id, condition_id, bids, asks, best_bid, best_ask)"
             " values (%s, %s, %s, %s::jsonb, %s::jsonb, %s, %s)",
-            (at, token(market, outcome), condition(market),
-             psycopg.types.json.Json([{"price": str(p), "size": str(s)} for p, s in bids]),
-             psycopg.types.json.Json([{"price": str(p), "size": str(s)} for p, s in asks]),
-             bids[0][0] if bids else None, asks[0][0] if asks else None),
+            (
+                at,
+                token(market, outcome),
+                condition(market),
+                psycopg.types.json.Json([{"price": str(p), "size": str(s)} for p, s in bids]),
+                psycopg.types.json.Json([{"price": str(p), "size": str(s)} for p, s in asks]),
+                bids[0][0] if bids else None,
+                asks[0][0] if asks else None,
+            ),
         )
 
 

@@ -31,8 +31,13 @@ def fill(i: int, minutes: float, usdc: float, *, price: float = 0.2, side: str =
 
 def rows_for(fills, *, age_hours: float | None = 3.0, labels=(), t=None, volume=100_000.0):
     first = None if age_hours is None else T0 - timedelta(hours=age_hours)
-    return fresh_wallet_rows(fills, WalletFacts(W, first, tuple(labels)), MarketFacts(C, 20_000, volume, "q?"),
-                             dict(DEFAULTS, **(t or {})), volume_at=lambda at: volume)
+    return fresh_wallet_rows(
+        fills,
+        WalletFacts(W, first, tuple(labels)),
+        MarketFacts(C, 20_000, volume, "q?"),
+        dict(DEFAULTS, **(t or {})),
+        volume_at=lambda at: volume,
+    )
 
 
 def test_a_big_buy_by_a_young_wallet_fires_with_a_readable_summary():
@@ -84,7 +89,8 @@ def test_liquidity_filter_limits_to_thin_markets():
 
 def _materialize(url: str, **config) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [fresh_wallet_trades], resources={"warehouse": WarehouseResource(database_url=url)},
+        [fresh_wallet_trades],
+        resources={"warehouse": WarehouseResource(database_url=url)},
         run_config={"ops": {"fresh_wallet_trades": {"config": config}}} if config else None,
     )
 
@@ -108,8 +114,10 @@ def test_asset_writes_alerts_and_reruns_never_duplicate(rows, warehouse_url):
     rows.trade(3, 1, T0, 30_000)
     assert _materialize(warehouse_url).success
     first = _table(warehouse_url)
-    assert first == [(wallet_address(1), 0, pytest.approx(4_000), None, 4),
-                     (wallet_address(3), 0, pytest.approx(30_000), "wallet_age_unknown", 1)]
+    assert first == [
+        (wallet_address(1), 0, pytest.approx(4_000), None, 4),
+        (wallet_address(3), 0, pytest.approx(30_000), "wallet_age_unknown", 1),
+    ]
     assert _materialize(warehouse_url).success
     assert _materialize(warehouse_url, rescan_from="2026-11-20", rescan_to="2026-11-21").success
     assert _table(warehouse_url) == first

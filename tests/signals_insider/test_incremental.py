@@ -21,8 +21,12 @@ def test_window_reads_only_trades_after_the_watermark(rows, warehouse_url):
     with psycopg.connect(warehouse_url) as conn:
         second = incremental.incremental_window(conn, "size_anomalies", overlap=timedelta(0))
         where, params = second.trade_filter("t")
-        keys = [r[0] for r in conn.execute(psycopg.sql.SQL("select fill_key from trades t where {}").format(where),
-                                           params)]
+        keys = [
+            r[0]
+            for r in conn.execute(
+                psycopg.sql.SQL("select fill_key from trades t where {}").format(where), params
+            )
+        ]
         assert old not in keys and len(keys) == 1
         assert incremental.read_watermark(conn, "signal:size_anomalies") == T0
 
@@ -35,8 +39,12 @@ def test_overlap_rereads_late_commits_and_watermark_never_moves_back(rows, wareh
     with psycopg.connect(warehouse_url) as conn:
         window = incremental.incremental_window(conn, "x", overlap=timedelta(minutes=5))
         where, params = window.trade_filter("t")
-        keys = [r[0] for r in conn.execute(psycopg.sql.SQL("select fill_key from trades t where {}").format(where),
-                                           params)]
+        keys = [
+            r[0]
+            for r in conn.execute(
+                psycopg.sql.SQL("select fill_key from trades t where {}").format(where), params
+            )
+        ]
         assert late in keys
         incremental.advance_watermark(conn, window)
         assert incremental.read_watermark(conn, "signal:x") == T0

@@ -26,7 +26,8 @@ def assert_every_row_recomputes(url: str) -> int:
     with psycopg.connect(url) as conn:
         for table, verdict in SHOULD_FIRE.items():
             for key, reason, evidence in conn.execute(
-                    f"select signal_key, suppressed_reason, evidence from {table}"):  # noqa: S608
+                f"select signal_key, suppressed_reason, evidence from {table}"
+            ):  # noqa: S608
                 assert verdict(evidence) == reason, (table, key, evidence)
                 assert evidence["summary"]
                 checked += 1
@@ -48,8 +49,10 @@ def test_sensor_launches_once_per_batch_with_overrides(rows, warehouse_url):
     with dg.build_sensor_context(resources=resources) as ctx:
         assert isinstance(insider_signals_sensor(ctx), dg.SkipReason)
     _world(rows)
-    rows.conn.execute("insert into threshold_overrides (signal_type, name, value) values (%s, %s, %s)",
-                      ("fresh_wallet", "fresh_min_usdc", Jsonb(2000)))
+    rows.conn.execute(
+        "insert into threshold_overrides (signal_type, name, value) values (%s, %s, %s)",
+        ("fresh_wallet", "fresh_min_usdc", Jsonb(2000)),
+    )
     with dg.build_sensor_context(resources=resources) as ctx:
         request = insider_signals_sensor(ctx)
     assert isinstance(request, dg.RunRequest)
@@ -71,10 +74,14 @@ def test_all_signals_and_risk_scores_on_one_world(rows, warehouse_url):
     for _ in range(2):
         assert dg.materialize(ASSETS, resources=resources).success
     with psycopg.connect(warehouse_url) as conn:
-        fresh = conn.execute("select wallet, suppressed_reason from fresh_wallet_trades order by 1").fetchall()
+        fresh = conn.execute(
+            "select wallet, suppressed_reason from fresh_wallet_trades order by 1"
+        ).fetchall()
         sizes = conn.execute("select wallet, suppressed_reason from size_anomalies order by 1").fetchall()
         clusters = conn.execute("select wallet_count, suppressed_reason from wallet_clusters").fetchall()
-        risk = conn.execute("select wallet, score, reason from trade_risk_scores order by score desc").fetchall()
+        risk = conn.execute(
+            "select wallet, score, reason from trade_risk_scores order by score desc"
+        ).fetchall()
         wallets = conn.execute("select wallet, alert_count from wallet_risk_scores order by 1").fetchall()
     assert fresh == [(wallet_address(w), None) for w in (1, 2, 3)]
     assert (wallet_address(8), "settlement_sweep") in sizes

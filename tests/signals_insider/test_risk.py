@@ -21,20 +21,39 @@ def test_weights_sum_to_one_and_a_maximal_position_scores_100():
 
 
 def test_reason_names_what_contributed():
-    summary = risk_summary(RiskFacts(wallet_age_hours=3, fresh_max_age_hours=168, volume_share=0.08, niche=True))
+    summary = risk_summary(
+        RiskFacts(wallet_age_hours=3, fresh_max_age_hours=168, volume_share=0.08, niche=True)
+    )
     assert summary["reason"] == "fresh wallet + 8.0% of daily volume + niche market"
     assert summary["score"] == pytest.approx(100 * (0.35 * (1 - 3 / 168) + 0.25 * 0.8 + 0.10), abs=0.1)
     assert risk_summary(RiskFacts())["reason"] == "no risk factor"
 
 
 def test_position_risk_combines_signals_and_keeps_the_alert_state():
-    fresh = ("fresh", None, {"inputs": {"wallet_age_hours": 2.0, "volume_share": 0.02, "niche": False},
-                             "thresholds": {"fresh_max_age_hours": 168.0}})
-    size = ("size", "market_maker", {"inputs": {"wallet_age_hours": 2.0, "volume_share": 0.09, "depth_share": 1.2,
-                                                "niche": True}, "thresholds": {"fresh_max_age_hours": 168.0}})
+    fresh = (
+        "fresh",
+        None,
+        {
+            "inputs": {"wallet_age_hours": 2.0, "volume_share": 0.02, "niche": False},
+            "thresholds": {"fresh_max_age_hours": 168.0},
+        },
+    )
+    size = (
+        "size",
+        "market_maker",
+        {
+            "inputs": {"wallet_age_hours": 2.0, "volume_share": 0.09, "depth_share": 1.2, "niche": True},
+            "thresholds": {"fresh_max_age_hours": 168.0},
+        },
+    )
     cluster = ("cluster", None, {"wallet_count": 4, "inputs": {"wallet_age_hours": 1.5}})
     facts, suppressed = position_risk([fresh, size, cluster], 168.0)
-    assert (facts.wallet_age_hours, facts.volume_share, facts.depth_share, facts.niche, facts.cluster_wallets) == (
-        1.5, 0.09, 1.2, True, 4)
+    assert (
+        facts.wallet_age_hours,
+        facts.volume_share,
+        facts.depth_share,
+        facts.niche,
+        facts.cluster_wallets,
+    ) == (1.5, 0.09, 1.2, True, 4)
     assert suppressed is None
     assert position_risk([size], 168.0)[1] == "market_maker"

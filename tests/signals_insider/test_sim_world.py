@@ -11,8 +11,12 @@ def test_small_world_is_detected_without_letting_noise_through(warehouse_url):
     with running_sim(**sim_options(seed=3, markets=30, history_hours=4.0, tps=1.0, live_hours=0.2)) as sim:
         out = evaluate_world(sim, warehouse_url, live_steps=1, step_s=600)
     scores = out["signals"]
-    print({t: {k: s.get(k) for k in ("precision", "recall", "alerts_per_event", "noise_passed")}
-           for t, s in scores.items()})
+    print(
+        {
+            t: {k: s.get(k) for k in ("precision", "recall", "alerts_per_event", "noise_passed")}
+            for t, s in scores.items()
+        }
+    )
     fresh, clusters = scores["fresh_wallet_trades"], scores["wallet_clusters"]
     # Three planted insiders and three coordinated entries at this size: sanity bounds, the goals live in bench/.
     assert fresh["target_events"] >= 2 and fresh["recall"] >= 0.6

@@ -34,16 +34,22 @@ def fill(i: int, minutes: float, usdc: float, *, price: float = 0.5, side: str =
 
 def rows_for(fills, *, volume=1_000_000.0, book=None, labels=(), t=None):
     return size_anomaly_rows(
-        fills, WalletFacts(W, T0 - timedelta(days=90), tuple(labels)), MarketFacts(C, 50_000, volume, "q?"),
-        dict(DEFAULTS, **(t or {})), volume_at=lambda at: 0.0,
-        book_at=lambda f: None if book is None else (T0 - timedelta(minutes=1), BIDS, ASKS))
+        fills,
+        WalletFacts(W, T0 - timedelta(days=90), tuple(labels)),
+        MarketFacts(C, 50_000, volume, "q?"),
+        dict(DEFAULTS, **(t or {})),
+        volume_at=lambda at: 0.0,
+        book_at=lambda f: None if book is None else (T0 - timedelta(minutes=1), BIDS, ASKS),
+    )
 
 
 def test_book_walk_takes_the_side_it_hit_in_price_order():
     walk = book_walk(fill(1, 0, 125), BIDS, ASKS)  # 250 shares: 100 @ .50, 100 @ .52, 50 @ .55
     assert walk["levels_walked"] == 3 and walk["walk_to_price"] == 0.55 and not walk["exhausts_book"]
     assert walk["depth_share"] == pytest.approx(0.5)
-    as_stored = book_walk(fill(1, 0, 125), [[0.48, 50]], [[0.5, 100], [0.52, 100], [0.55, 300]])  # books asset
+    as_stored = book_walk(
+        fill(1, 0, 125), [[0.48, 50]], [[0.5, 100], [0.52, 100], [0.55, 300]]
+    )  # books asset
     assert as_stored == walk
     sell = book_walk(fill(2, 0, 48, price=0.48, side="SELL"), BIDS, ASKS)
     assert sell["exhausts_book"] and sell["depth_share"] == pytest.approx(2.0)
@@ -70,7 +76,9 @@ def test_split_buys_accumulate_and_sweeps_and_market_makers_are_kept_suppressed(
     rows = rows_for([fill(i, i * 4, 400) for i in range(15)], volume=40_000)
     assert len(rows) == 1 and rows[0]["fill_count"] == 15 and rows[0]["usdc_size"] == pytest.approx(6_000)
     [sweep] = rows_for([fill(1, 0, 150_000, price=0.97)])
-    assert sweep["suppressed_reason"] == "settlement_sweep" and verdict(sweep["evidence"]) == "settlement_sweep"
+    assert (
+        sweep["suppressed_reason"] == "settlement_sweep" and verdict(sweep["evidence"]) == "settlement_sweep"
+    )
     [mm] = rows_for([fill(1, 0, 150_000)], labels=["bot"])
     assert mm["suppressed_reason"] == "bot" and not should_fire(mm["evidence"])
 

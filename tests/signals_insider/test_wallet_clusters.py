@@ -22,17 +22,30 @@ from tests.signals_insider.conftest import T0, condition, token, wallet_address
 DEFAULTS = {name: th.default for name, th in catalogue.thresholds.catalogue()["wallet_cluster"].items()}
 
 
-def entry(w: int, minutes: float, usdc: float = 2_000, *, age: float = 3.0, price: float = 0.3,
-          labels=()) -> Entry:
-    return Entry(f"e{w}-{minutes}", T0 + timedelta(minutes=minutes), wallet_address(w), condition(1), token(1),
-                 "BUY", price, usdc, age, tuple(labels))
+def entry(
+    w: int, minutes: float, usdc: float = 2_000, *, age: float = 3.0, price: float = 0.3, labels=()
+) -> Entry:
+    return Entry(
+        f"e{w}-{minutes}",
+        T0 + timedelta(minutes=minutes),
+        wallet_address(w),
+        condition(1),
+        token(1),
+        "BUY",
+        price,
+        usdc,
+        age,
+        tuple(labels),
+    )
 
 
 def test_three_fresh_wallets_within_minutes_are_one_cluster():
     [chain] = chains([entry(1, 0), entry(2, 4), entry(3, 9), entry(4, 60)], DEFAULTS)
     row = cluster_row(chain, DEFAULTS)
     assert row["wallet_count"] == 3 and row["total_usdc"] == 6_000 and row["suppressed_reason"] is None
-    assert row["evidence"]["summary"].startswith("3 wallets first active 3-3 h earlier put $6,000 on one outcome")
+    assert row["evidence"]["summary"].startswith(
+        "3 wallets first active 3-3 h earlier put $6,000 on one outcome"
+    )
     assert should_fire(row["evidence"])
 
 
@@ -64,5 +77,7 @@ def test_asset_finds_clusters_across_runs_without_duplicates(rows, warehouse_url
     assert dg.materialize([wallet_clusters], resources=resources).success
     assert dg.materialize([wallet_clusters], resources=resources).success
     with psycopg.connect(warehouse_url) as conn:
-        found = conn.execute("select wallet_count, total_usdc, suppressed_reason from wallet_clusters").fetchall()
+        found = conn.execute(
+            "select wallet_count, total_usdc, suppressed_reason from wallet_clusters"
+        ).fetchall()
     assert found == [(4, 8_000, None)]

@@ -16,8 +16,15 @@ DEFAULTS = {name: th.default for name, th in catalogue.thresholds.catalogue()["w
 
 
 def test_two_sided_many_market_flat_wallet_is_a_market_maker():
-    mm = WalletBehaviour(trades=400, markets=30, two_sided_markets=25, usdc=100_000, net_usdc=10_000,
-                         avg_entry_price=0.5, span_hours=24 * 7)
+    mm = WalletBehaviour(
+        trades=400,
+        markets=30,
+        two_sided_markets=25,
+        usdc=100_000,
+        net_usdc=10_000,
+        avg_entry_price=0.5,
+        span_hours=24 * 7,
+    )
     assert set(behaviour_labels(mm, DEFAULTS)) == {"market_maker"}
     directional = WalletBehaviour(400, 30, 25, 100_000, 80_000, 0.5, 24 * 7)
     assert behaviour_labels(directional, DEFAULTS) == {}
@@ -45,8 +52,11 @@ def test_asset_labels_wallets_that_traded(rows, warehouse_url):
     for i in range(4):
         rows.trade(30, 1 + i, T0 + timedelta(minutes=i), 5_000, price=0.97)
     config = {"ops": {"wallet_behaviour_labels": {"config": {"mm_min_trades": 200}}}}
-    result = dg.materialize([wallet_behaviour_labels], run_config=config,
-                            resources={"warehouse": WarehouseResource(database_url=warehouse_url)})
+    result = dg.materialize(
+        [wallet_behaviour_labels],
+        run_config=config,
+        resources={"warehouse": WarehouseResource(database_url=warehouse_url)},
+    )
     assert result.success
     with psycopg.connect(warehouse_url) as conn:
         labels = conn.execute("select wallet, label from wallet_behaviour_labels order by 1, 2").fetchall()

@@ -43,8 +43,9 @@ def test_fees_shrink_the_edge_and_the_fillable_size():
     fill = fill_walk(legs, [asks_yes, asks_no], "ask")
     # At 0.45 + 0.545 = 0.995 the fees (≈0.0099) eat the 0.005 gross edge: the walk stops after 100 sets.
     assert fill.size == pytest.approx(100.0)
-    assert fill.fees == pytest.approx(taker_fee(100, 0.40, FEES) + taker_fee(80, 0.50, FEES)
-                                      + taker_fee(20, 0.545, FEES))
+    assert fill.fees == pytest.approx(
+        taker_fee(100, 0.40, FEES) + taker_fee(80, 0.50, FEES) + taker_fee(20, 0.545, FEES)
+    )
     assert fill.fees > 0
     assert fill.profit_after_fees == pytest.approx(fill.gross_profit - fill.fees)
 
@@ -57,8 +58,13 @@ def test_bid_side_sells_sets_above_one_and_max_cost_caps_the_fill():
 
 
 def _book(at, token, bids, asks):
-    return Tick(at, token, "book", bids=tuple({"price": str(p), "size": str(s)} for p, s in bids),
-                asks=tuple({"price": str(p), "size": str(s)} for p, s in asks))
+    return Tick(
+        at,
+        token,
+        "book",
+        bids=tuple({"price": str(p), "size": str(s)} for p, s in bids),
+        asks=tuple({"price": str(p), "size": str(s)} for p, s in asks),
+    )
 
 
 def test_window_opens_and_closes_from_a_tick_sequence_and_measures_capture():
@@ -70,7 +76,9 @@ def test_window_opens_and_closes_from_a_tick_sequence_and_measures_capture():
         Tick(T0 + timedelta(seconds=1), "2", "change", side="SELL", price=0.52, size=60),  # 0.98: opens
         Tick(T0 + timedelta(seconds=2), "2", "change", side="SELL", price=0.51, size=30),  # 0.97: peak
         Tick(T0 + timedelta(seconds=5), "2", "change", side="SELL", price=0.51, size=0),
-        Tick(T0 + timedelta(seconds=5), "2", "change", side="SELL", price=0.52, size=0),  # back to 0.55: closes
+        Tick(
+            T0 + timedelta(seconds=5), "2", "change", side="SELL", price=0.52, size=0
+        ),  # back to 0.55: closes
     ]
     [w] = replay_windows([arb], ticks, {}, th)
     assert w.kind == "binary_ask" and w.opened_at == T0 + timedelta(seconds=1)
@@ -100,7 +108,8 @@ def test_mirrored_halves_at_one_timestamp_never_open_a_window():
     th = ArbitrageThresholds(min_edge=0.001)
     arb = ArbSet("c", "binary", (YES, NO), condition_id="c")
     ticks = [
-        _book(T0, "1", [(0.44, 100)], [(0.46, 100)]), _book(T0, "2", [(0.54, 100)], [(0.56, 100)]),
+        _book(T0, "1", [(0.44, 100)], [(0.46, 100)]),
+        _book(T0, "2", [(0.54, 100)], [(0.56, 100)]),
         # YES ask drops and NO ask rises in the same frame: the sum never dips below 1.
         Tick(T0 + timedelta(seconds=1), "1", "change", side="SELL", price=0.40, size=10),
         Tick(T0 + timedelta(seconds=1), "2", "change", side="SELL", price=0.56, size=0),
@@ -111,8 +120,10 @@ def test_mirrored_halves_at_one_timestamp_never_open_a_window():
 
 def test_delta_before_any_snapshot_leaves_the_book_unknown():
     arb = ArbSet("c", "binary", (YES, NO), condition_id="c")
-    ticks = [_book(T0, "1", [(0.44, 100)], [(0.30, 100)]),
-             Tick(T0, "2", "change", side="SELL", price=0.30, size=100)]
+    ticks = [
+        _book(T0, "1", [(0.44, 100)], [(0.30, 100)]),
+        Tick(T0, "2", "change", side="SELL", price=0.30, size=100),
+    ]
     assert replay_windows([arb], ticks, {}, ArbitrageThresholds()) == []
 
 
@@ -122,8 +133,12 @@ def test_negrisk_set_completeness():
     assert negrisk_set_reason(False, legs, known) is None
     assert "Augmented" in negrisk_set_reason(True, legs, known)
     assert "no book" in negrisk_set_reason(False, legs, {**known, "c": False})
-    assert "negRiskOther" in negrisk_set_reason(False, [*legs[:2], MarketState("c", neg_risk_other=True)], known)
-    assert "placeholder" in negrisk_set_reason(False, [*legs[:2], MarketState("c", group_item_title="Other")], known)
+    assert "negRiskOther" in negrisk_set_reason(
+        False, [*legs[:2], MarketState("c", neg_risk_other=True)], known
+    )
+    assert "placeholder" in negrisk_set_reason(
+        False, [*legs[:2], MarketState("c", group_item_title="Other")], known
+    )
 
 
 def test_incomplete_negrisk_set_fires_only_suppressed():
@@ -136,7 +151,9 @@ def test_incomplete_negrisk_set_fires_only_suppressed():
     ticks.append(_book(T0 + timedelta(seconds=1), "5", [(0.3, 50)], [(0.32, 50)]))
     windows = replay_windows([arb], ticks, {}, th)
     assert [x.suppressed_reason for x in windows] == [windows[0].suppressed_reason, None]
-    assert windows[1].peak.gross_edge == pytest.approx(0.04) and windows[1].peak.fill.size == pytest.approx(50)
+    assert windows[1].peak.gross_edge == pytest.approx(0.04) and windows[1].peak.fill.size == pytest.approx(
+        50
+    )
 
 
 def test_ghost_books():
@@ -156,21 +173,33 @@ def test_a_longshot_legs_tiny_bid_does_not_hold_back_buying_the_set():
     longshot_bids, longshot_asks = [(0.001, 40.0)], [(0.002, 300.0), (0.003, 500.0)]
     assert ghost_book_reason(longshot_bids, longshot_asks, None, **kw).startswith("ghost_book: top bid")
     assert ghost_book_reason(longshot_bids, longshot_asks, None, side="ask", **kw) is None
-    assert ghost_book_reason(longshot_bids, longshot_asks, None, side="bid", **kw).startswith("ghost_book: top bid")
-    assert ghost_book_reason([(0.5, 100.0)], [(0.995, 3.0)], None, side="ask", **kw).startswith("ghost_book: top ask")
+    assert ghost_book_reason(longshot_bids, longshot_asks, None, side="bid", **kw).startswith(
+        "ghost_book: top bid"
+    )
+    assert ghost_book_reason([(0.5, 100.0)], [(0.995, 3.0)], None, side="ask", **kw).startswith(
+        "ghost_book: top ask"
+    )
     legs = (Leg("1", "0x" + "1" * 64), Leg("2", "0x" + "2" * 64), Leg("3", "0x" + "3" * 64))
     arb = ArbSet("e", "negrisk", legs, event_id="e")
-    ticks = [_book(T0, "1", [(0.001, 40)], [(0.002, 300)]), _book(T0, "2", [(0.47, 400)], [(0.48, 400)]),
-             _book(T0, "3", [(0.49, 400)], [(0.50, 400)])]
+    ticks = [
+        _book(T0, "1", [(0.001, 40)], [(0.002, 300)]),
+        _book(T0, "2", [(0.47, 400)], [(0.48, 400)]),
+        _book(T0, "3", [(0.49, 400)], [(0.50, 400)]),
+    ]
     [w] = replay_windows([arb], ticks, {}, ArbitrageThresholds())
-    assert w.kind == "negrisk_ask" and w.suppressed_reason is None and w.peak.gross_edge == pytest.approx(0.018)
+    assert (
+        w.kind == "negrisk_ask" and w.suppressed_reason is None and w.peak.gross_edge == pytest.approx(0.018)
+    )
 
 
 def test_ghost_leg_suppresses_the_window():
     th = ArbitrageThresholds(min_edge=0.005)
     arb = ArbSet("c", "binary", (YES, NO), condition_id="c")
-    ticks = [Tick(T0, "2", "trade", price=0.80), _book(T0, "1", [(0.44, 100)], [(0.46, 100)]),
-             _book(T0, "2", [(0.40, 100)], [(0.50, 100)])]
+    ticks = [
+        Tick(T0, "2", "trade", price=0.80),
+        _book(T0, "1", [(0.44, 100)], [(0.46, 100)]),
+        _book(T0, "2", [(0.40, 100)], [(0.50, 100)]),
+    ]
     [w] = replay_windows([arb], ticks, {}, th)
     assert w.suppressed_reason.startswith("ghost_book")
 

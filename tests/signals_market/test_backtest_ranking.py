@@ -20,14 +20,22 @@ def test_percentile_ranks_share_ties_and_missing_rank_lowest():
 
 
 def test_rank_markets_components_and_order():
-    ms = [MarketInputs("a", 100.0, 10.0, 0.10, 0.01, 0), MarketInputs("b", 1000.0, 100.0, 0.01, 0.2, 3),
-          MarketInputs("c", 500.0, 50.0, None, None, 0)]
+    ms = [
+        MarketInputs("a", 100.0, 10.0, 0.10, 0.01, 0),
+        MarketInputs("b", 1000.0, 100.0, 0.01, 0.2, 3),
+        MarketInputs("c", 500.0, 50.0, None, None, 0),
+    ]
     ranked = rank_markets(ms)
     assert [r[0] for r in ranked] == ["b", "c", "a"] and [r[1] for r in ranked] == [1, 2, 3]
     top = ranked[0]
     assert top[2] == pytest.approx(100.0) and top[3]["percentiles"]["tightness"] == 1.0
-    assert ranked[1][3]["percentiles"] == {"volume": 0.5, "liquidity": 0.5, "tightness": 0.0, "movement": 0.0,
-                                           "activity": 0.0}
+    assert ranked[1][3]["percentiles"] == {
+        "volume": 0.5,
+        "liquidity": 0.5,
+        "tightness": 0.0,
+        "movement": 0.0,
+        "activity": 0.0,
+    }
 
 
 def test_market_rankings_asset_writes_one_ranked_set_per_run(world):
@@ -47,8 +55,9 @@ def test_backtest_compares_current_and_proposed_thresholds(world):
     for minute, p in ((0, 0.40), (3, 0.41), (6, 0.47), (30, 0.47), (33, 0.58), (36, 0.58)):
         world.trade(1, 0, now - timedelta(hours=2) + timedelta(minutes=minute), p, 100)
     with psycopg.connect(world.url) as conn:
-        result = backtest(conn, "price_spike", {"spike_min_move_points": 10}, {"spike_min_move_points": 5}, 1,
-                          now=now)
+        result = backtest(
+            conn, "price_spike", {"spike_min_move_points": 10}, {"spike_min_move_points": 5}, 1, now=now
+        )
         assert result["changed"] == ["spike_min_move_points"]
         assert result["current"]["fired"] == 1 and result["proposed"]["fired"] == 2
         assert result["proposed"]["figures"]["1h"]["alerts"] == 2
@@ -58,8 +67,10 @@ def test_backtest_compares_current_and_proposed_thresholds(world):
 
 
 def test_schedule_applies_saved_overrides(world):
-    world.conn.execute("insert into threshold_overrides (signal_type, name, value) values"
-                       " ('arbitrage', 'arbitrage_min_edge', '0.01')")
+    world.conn.execute(
+        "insert into threshold_overrides (signal_type, name, value) values"
+        " ('arbitrage', 'arbitrage_min_edge', '0.01')"
+    )
     from pm_assets.resources.warehouse import WarehouseResource
 
     with psycopg.connect(world.url) as conn:

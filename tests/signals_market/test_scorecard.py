@@ -44,16 +44,20 @@ def test_score_signal_follows_direction_and_pays_fees():
     t = T0
     prices = PriceBook({"y": [(t, 0.40), (t + timedelta(hours=1), 0.50)]}, {"y": "n", "n": "y"})
     sell = SignalRef("fresh_wallet_trades", "k", "c", t, "y", -1, False, {})
-    rows = score_signal(sell, prices, Resolution("n", t + timedelta(hours=30)), FEES, True, 100.0,
-                        t + timedelta(days=3))
+    rows = score_signal(
+        sell, prices, Resolution("n", t + timedelta(hours=30)), FEES, True, 100.0, t + timedelta(days=3)
+    )
     by = {r["horizon"]: r for r in rows}
     assert by["1h"]["direction_token_id"] == "n" and by["1h"]["price_at_signal"] == pytest.approx(0.60)
     assert by["1h"]["move_in_direction"] == pytest.approx(-0.10)
     shares = 100 / 0.6
     assert by["1h"]["paper_profit"] == pytest.approx(
-        shares * -0.1 - taker_fee(shares, 0.6, FEES) - taker_fee(shares, 0.5, FEES), abs=1e-5)
+        shares * -0.1 - taker_fee(shares, 0.6, FEES) - taker_fee(shares, 0.5, FEES), abs=1e-5
+    )
     assert by["settlement"]["correct"] is True
-    assert by["settlement"]["paper_profit"] == pytest.approx(shares * 0.4 - taker_fee(shares, 0.6, FEES), abs=1e-5)
+    assert by["settlement"]["paper_profit"] == pytest.approx(
+        shares * 0.4 - taker_fee(shares, 0.6, FEES), abs=1e-5
+    )
     # Not yet 24 h old: no 24 h row; unresolved: no settlement row.
     early = score_signal(sell, prices, None, FEES, True, 100.0, t + timedelta(hours=2))
     assert [r["horizon"] for r in early] == ["1h"] and early[0]["correct"] is None
@@ -75,15 +79,25 @@ def _seed(world):
         world.conn.execute(
             "insert into price_spikes (signal_key, kind, condition_id, token_id, window_start, window_end,"
             " move_points, suppressed_reason, evidence) values (%s,'price_move',%s,%s,%s,%s,%s,%s,'{}')",
-            (f"s{i}", condition(n), token(n, 0), t0 + timedelta(hours=h - 0.2), t0 + timedelta(hours=h, minutes=1),
-             move, None))
+            (
+                f"s{i}",
+                condition(n),
+                token(n, 0),
+                t0 + timedelta(hours=h - 0.2),
+                t0 + timedelta(hours=h, minutes=1),
+                move,
+                None,
+            ),
+        )
     world.conn.execute(
         "insert into price_spikes (signal_key, kind, condition_id, token_id, window_start, window_end, move_points,"
         " suppressed_reason, evidence) values ('held','price_move',%s,%s,%s,%s,10,'market_disputed','{}')",
-        (condition(1), token(1, 0), t0, t0 + timedelta(hours=1)))
+        (condition(1), token(1, 0), t0, t0 + timedelta(hours=1)),
+    )
     world.conn.execute(
         "insert into alert_rules (name, signal_type, filters, destination_kind, webhook_url)"
-        " values ('big moves', 'price_spike', '{\"min_move\": 11}', 'json', 'https://example.invalid/x')")
+        " values ('big moves', 'price_spike', '{\"min_move\": 11}', 'json', 'https://example.invalid/x')"
+    )
     return now
 
 
@@ -99,7 +113,8 @@ def test_scorecard_equals_recomputation_from_signal_and_resolution_tables(world)
                   avg(case when (case when s.move_points > 0 then 0 else 1 end) = k.outcome_index then 1.0 else 0 end)
              from price_spikes s join market_resolutions r using (condition_id)
              join tokens k on k.token_id = r.winning_token_id
-            where s.suppressed_reason is null""").fetchone()
+            where s.suppressed_reason is null"""
+    ).fetchone()
     import psycopg
 
     with psycopg.connect(world.url) as conn:
@@ -118,5 +133,7 @@ def test_scorecard_equals_recomputation_from_signal_and_resolution_tables(world)
     assert settled["profit_pct_per_alert"]["mean"] == pytest.approx(sum(profits) / 4, abs=1e-3)
     assert summary["by_signal"]["price_spikes"]["figures"]["24h"]["alerts"] == 5
     [rule] = summary["by_rule"]
-    assert rule["figures"]["settlement"]["alerts"] == 2  # s1 (12 points) and s3 (15); -11 is below min_move 11
+    assert (
+        rule["figures"]["settlement"]["alerts"] == 2
+    )  # s1 (12 points) and s3 (15); -11 is below min_move 11
     assert rule["headline"].startswith("2 alerts in 2 markets, right 50% [")  # s4 (10 points) is filtered out

@@ -15,8 +15,17 @@ from .conftest import materialize
 
 @pytest.fixture(scope="module")
 def sim():
-    return Sim(SimConfig(seed=3, markets=40, history_hours=1.0, horizon_hours=3.0, ws_rate=2.0, speed=0.0,
-                         rate_limits=False))
+    return Sim(
+        SimConfig(
+            seed=3,
+            markets=40,
+            history_hours=1.0,
+            horizon_hours=3.0,
+            ws_rate=2.0,
+            speed=0.0,
+            rate_limits=False,
+        )
+    )
 
 
 def test_sim_world_scores_against_planted_truth(sim, world):
@@ -37,8 +46,12 @@ def test_sim_world_scores_against_planted_truth(sim, world):
     assert planted
     alerts = [r for r in arbs if r["suppressed_reason"] is None]
     for ev in planted:  # every planted binary window worth min_edge after fees is found, close to its start
-        hits = [r for r in alerts if r["condition_id"] == ev["condition_id"]
-                and abs(r["opened_at"].timestamp() - ev["start_ts"]) < 120]
+        hits = [
+            r
+            for r in alerts
+            if r["condition_id"] == ev["condition_id"]
+            and abs(r["opened_at"].timestamp() - ev["start_ts"]) < 120
+        ]
         assert hits, ev
         assert hits[0]["peak_edge"] == pytest.approx(ev["edge_after_fees"], abs=1e-4)
     assert figures["price_spikes"]["recall"] is not None

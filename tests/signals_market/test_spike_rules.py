@@ -48,8 +48,9 @@ def test_own_volatility_a_market_that_routinely_swings_is_not_spiking():
     assert price_move_spikes("c", "t", swings, DEFAULT, evaluate_from=after) == []
     assert price_move_spikes("c", "t", swings, replace(DEFAULT, move_z=0), evaluate_from=after) != []
     # The same 16-point move on a token that sat still for those hours is many times its usual move.
-    calm = [(T0 + timedelta(minutes=i), 0.42) for i in range(120)] + [(T0 + timedelta(minutes=120 + i), 0.58)
-                                                                     for i in range(3)]
+    calm = [(T0 + timedelta(minutes=i), 0.42) for i in range(120)] + [
+        (T0 + timedelta(minutes=120 + i), 0.58) for i in range(3)
+    ]
     [spike] = price_move_spikes("c", "t", calm, DEFAULT, evaluate_from=after)
     assert spike.evidence["move_z"] >= DEFAULT.move_z and spike.evidence["volatility_minutes"] >= 15
 
@@ -72,14 +73,18 @@ def test_one_odd_print_inside_a_spike_does_not_end_it():
     [spike] = price_move_spikes("c", "t", odd, DEFAULT)
     assert spike.move_points == pytest.approx(20)
     # Without the confirmation rule the stale print would count as the reversal, and the real one as a new fall.
-    assert [round(s.move_points) for s in price_move_spikes("c", "t", odd, replace(DEFAULT, confirm_prints=0))] \
-        == [20, -20]
+    assert [
+        round(s.move_points) for s in price_move_spikes("c", "t", odd, replace(DEFAULT, confirm_prints=0))
+    ] == [20, -20]
 
 
 def _quiet(n=8):
     """A few small fills per 15-minute bucket: the market's usual flow."""
-    return [(T0 + timedelta(minutes=15 * k, seconds=60 * i + 1), "t", 0.5, 40.0 + 5 * ((k + i) % 3))
-            for k in range(n) for i in range(3)]
+    return [
+        (T0 + timedelta(minutes=15 * k, seconds=60 * i + 1), "t", 0.5, 40.0 + 5 * ((k + i) % 3))
+        for k in range(n)
+        for i in range(3)
+    ]
 
 
 def _burst(bucket, fills, usdc):
@@ -113,7 +118,13 @@ def test_the_bucket_after_a_firing_one_continues_that_burst():
     assert spike.window_start == T0 + timedelta(minutes=120)
     # A second burst after a quiet bucket is a new spike (a 3 h baseline: the fired bucket stays out of it, and
     # eight buckets must remain).
-    again = _quiet() + _burst(8, 30, 5000.0) + [(T0 + timedelta(minutes=135, seconds=5), "t", 0.5, 40.0)] \
+    again = (
+        _quiet()
+        + _burst(8, 30, 5000.0)
+        + [(T0 + timedelta(minutes=135, seconds=5), "t", 0.5, 40.0)]
         + _burst(10, 30, 5000.0)
+    )
     assert [s.window_start for s in volume_spikes("c", sorted(again), replace(VOL, baseline_hours=3))] == [
-        T0 + timedelta(minutes=120), T0 + timedelta(minutes=150)]
+        T0 + timedelta(minutes=120),
+        T0 + timedelta(minutes=150),
+    ]

@@ -35,8 +35,9 @@ def test_slow_drift_is_no_spike_and_falls_fire_too():
 
 
 def test_disputed_market_spike_is_held_back():
-    [spike] = price_move_spikes("c", "t", _minutes(0.5, 0.7, 0.7), TH,
-                                markets={"c": MarketState("c", was_disputed=True)})
+    [spike] = price_move_spikes(
+        "c", "t", _minutes(0.5, 0.7, 0.7), TH, markets={"c": MarketState("c", was_disputed=True)}
+    )
     assert spike.suppressed_reason == "market_disputed" and "held back" in spike.evidence["summary"]
 
 
@@ -48,11 +49,17 @@ def test_spikes_past_end_date_or_not_accepting_orders_are_held_back_with_the_rea
     assert late.suppressed_reason == "market_past_end_date" and "held back" in late.evidence["summary"]
     [shut] = price_move_spikes("c", "t", points, TH, markets={"c": MarketState("c", accepting_orders=False)})
     assert shut.suppressed_reason == "market_not_accepting_orders"
-    [live] = price_move_spikes("c", "t", points, TH,
-                               markets={"c": MarketState("c", end_date=T0 + timedelta(hours=1))})
+    [live] = price_move_spikes(
+        "c", "t", points, TH, markets={"c": MarketState("c", end_date=T0 + timedelta(hours=1))}
+    )
     assert live.suppressed_reason is None
-    burst = [*_quiet_buckets(), *[(T0 + timedelta(minutes=120, seconds=i), "t", 0.5, 300.0) for i in range(40)]]
-    [vol] = volume_spikes("c", burst, TH, markets={"c": MarketState("c", end_date=T0 + timedelta(minutes=60))})
+    burst = [
+        *_quiet_buckets(),
+        *[(T0 + timedelta(minutes=120, seconds=i), "t", 0.5, 300.0) for i in range(40)],
+    ]
+    [vol] = volume_spikes(
+        "c", burst, TH, markets={"c": MarketState("c", end_date=T0 + timedelta(minutes=60))}
+    )
     assert vol.suppressed_reason == "market_past_end_date"
 
 
@@ -82,7 +89,9 @@ def test_price_spikes_asset_is_incremental_and_never_duplicates(world):
     cfg = {"ops": {"price_spikes": {"config": {"spike_baseline_hours": 1}}}}
     assert materialize([price_spikes], world.url, cfg).success
     [row] = world.rows("price_spikes")
-    assert row["kind"] == "price_move" and row["token_id"] == token(1, 0) and row["condition_id"] == condition(1)
+    assert (
+        row["kind"] == "price_move" and row["token_id"] == token(1, 0) and row["condition_id"] == condition(1)
+    )
     for i, p in enumerate((0.56, 0.57, 0.58)):
         world.trade(1, 0, T0 + timedelta(minutes=5 + i), p, 100)
     assert materialize([price_spikes], world.url, cfg).success

@@ -27,8 +27,11 @@ def ws_session(sim, assets: list[str], custom: bool = True):
     from websockets.sync.client import connect
 
     ws = connect(sim.ws_url, max_size=None)
-    ws.send(json.dumps({"assets_ids": assets, "type": "market", "initial_dump": True,
-                        "custom_feature_enabled": custom}))
+    ws.send(
+        json.dumps(
+            {"assets_ids": assets, "type": "market", "initial_dump": True, "custom_feature_enabled": custom}
+        )
+    )
     return ws
 
 

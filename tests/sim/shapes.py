@@ -26,7 +26,9 @@ def jtype(v) -> str:
     return "object"
 
 
-def shape_diff(ref, got, path: str = "$", subset: bool = False, optional: frozenset = frozenset()) -> list[str]:
+def shape_diff(
+    ref, got, path: str = "$", subset: bool = False, optional: frozenset = frozenset()
+) -> list[str]:
     """Differences of `got` against `ref`. subset=True: only ref's keys must be present (docs examples)."""
     out: list[str] = []
     if jtype(ref) != jtype(got):

@@ -24,8 +24,17 @@ def _default(signal: str, name: str):
 
 @pytest.fixture(scope="module")
 def world():
-    sim = Sim(SimConfig(seed=3, markets=60, history_hours=4.0, horizon_hours=2.0, trades_per_second=2.0,
-                        speed=0.0, rate_limits=False))
+    sim = Sim(
+        SimConfig(
+            seed=3,
+            markets=60,
+            history_hours=4.0,
+            horizon_hours=2.0,
+            trades_per_second=2.0,
+            speed=0.0,
+            rate_limits=False,
+        )
+    )
     w = sim.world
     rows = list(sim.flow.iter_rows(int(w.horizon_end * 1000), int(w.history_start * 1000)))
     background = [r for r in rows if r[2] < 2 * PLANT_BASE]
@@ -91,8 +100,15 @@ def test_resolution_ramps_are_listed_as_real_moves(world):
     sim, _ = world
     w = sim.world
     ramps = [r for r in sim.truth if r["kind"] == "resolution_ramp"]
-    closing = [m for m in w.markets if m.has_book and not m.ghost and not m.dispute
-               and w.history_start < m.close_time and m.close_time - 6 * 3600 < w.horizon_end]
+    closing = [
+        m
+        for m in w.markets
+        if m.has_book
+        and not m.ghost
+        and not m.dispute
+        and w.history_start < m.close_time
+        and m.close_time - 6 * 3600 < w.horizon_end
+    ]
     assert ramps and {r["condition_id"] for r in ramps} == {m.condition_id for m in closing}
     for r in ramps:
         m = w.markets[w.by_condition[r["condition_id"]]]
@@ -102,8 +118,17 @@ def test_resolution_ramps_are_listed_as_real_moves(world):
 def test_fills_inside_a_planted_spike_print_the_spiked_price():
     """Every fill (planted ones too) inside a planted price spike trades at the spiked book: no stale print at
     the pre-spike price that would look like the spike ending early."""
-    sim = Sim(SimConfig(seed=5, markets=100, history_hours=2.0, horizon_hours=6.0, trades_per_second=12.0,
-                        speed=0.0, rate_limits=False))
+    sim = Sim(
+        SimConfig(
+            seed=5,
+            markets=100,
+            history_hours=2.0,
+            horizon_hours=6.0,
+            trades_per_second=12.0,
+            speed=0.0,
+            rate_limits=False,
+        )
+    )
     w = sim.world
     spikes = [r for r in sim.truth if r["kind"] == "price_spike"]
     assert spikes

@@ -41,10 +41,17 @@ def test_py_clob_client_reads(sim, markets):
     assert isinstance(c.get_fee_rate_bps(tok), int)
 
 
-REQUESTS = [("clob", "/book?token_id={tok}"), ("clob", "/markets"), ("gamma", "/markets/keyset?limit=50"),
-            ("gamma", "/events/keyset?limit=50&version=v2"), ("data", "/v2/trades?limit=500"),
-            ("data", "/trades?limit=200"), ("clob", "/prices-history?market={tok}&interval=1d&fidelity=10"),
-            ("data", "/v2/resolutions?condition={cid}"), ("admin", "/ground-truth?all=1")]
+REQUESTS = [
+    ("clob", "/book?token_id={tok}"),
+    ("clob", "/markets"),
+    ("gamma", "/markets/keyset?limit=50"),
+    ("gamma", "/events/keyset?limit=50&version=v2"),
+    ("data", "/v2/trades?limit=500"),
+    ("data", "/trades?limit=200"),
+    ("clob", "/prices-history?market={tok}&interval=1d&fidelity=10"),
+    ("data", "/v2/resolutions?condition={cid}"),
+    ("admin", "/ground-truth?all=1"),
+]
 
 
 def _answers(seed: int) -> list[bytes]:
@@ -54,7 +61,9 @@ def _answers(seed: int) -> list[bytes]:
         out = []
         for api, path in REQUESTS:
             base = getattr(s, f"{api}_url")
-            r = httpx.get(base + path.format(tok=m.token_ids[0], cid=m.condition_id), timeout=120)  # shared CPU
+            r = httpx.get(
+                base + path.format(tok=m.token_ids[0], cid=m.condition_id), timeout=120
+            )  # shared CPU
             body = r.content
             if api == "admin":
                 body = body.split(b'"records"')[1]

@@ -7,9 +7,22 @@ import httpx
 from .conftest import pick
 from .shapes import load, shape_diff
 
-PRICE_CHANGES = {"market": "0x5f", "price_changes": [{"asset_id": "1", "price": "0.5", "size": "200", "side": "BUY",
-                                                    "hash": "56", "best_bid": "0.5", "best_ask": "1"}],
-                 "timestamp": "1757908892351", "event_type": "price_change"}
+PRICE_CHANGES = {
+    "market": "0x5f",
+    "price_changes": [
+        {
+            "asset_id": "1",
+            "price": "0.5",
+            "size": "200",
+            "side": "BUY",
+            "hash": "56",
+            "best_bid": "0.5",
+            "best_ask": "1",
+        }
+    ],
+    "timestamp": "1757908892351",
+    "event_type": "price_change",
+}
 
 
 def test_rest_book_v1(sim, markets):
@@ -34,7 +47,9 @@ def test_data_v1_trades(sim):
 
 def test_data_v2_trades_by_condition(sim, markets):
     for m in markets:
-        got = httpx.get(sim.data_url + "/v2/trades", params={"condition": m["condition_id"], "limit": 2}).json()
+        got = httpx.get(
+            sim.data_url + "/v2/trades", params={"condition": m["condition_id"], "limit": 2}
+        ).json()
         if got["pagination"]["has_more"]:
             break
     assert shape_diff(load("data_api_v2_trades_by_condition_2026-10-05.json"), got) == []
@@ -42,7 +57,9 @@ def test_data_v2_trades_by_condition(sim, markets):
 
 def test_data_v2_prices_history(sim, markets):
     m = pick(markets, open=True, has_book=True)
-    got = httpx.get(sim.data_url + "/v2/prices-history", params={"market": m["token_ids"][0], "limit": 3}).json()
+    got = httpx.get(
+        sim.data_url + "/v2/prices-history", params={"market": m["token_ids"][0], "limit": 3}
+    ).json()
     assert shape_diff(load("data_api_v2_prices_history_2026-10-05.json"), got) == []
     assert got["pagination"]["next_cursor"]
 
@@ -51,8 +68,9 @@ def test_gamma_market(sim, markets):
     m = pick(markets, open=True, has_book=True, version=None, neg_risk=True)
     got = httpx.get(sim.gamma_url + f"/markets/{m['id']}").json()
     ref = load("gamma_market_2026-06-14.json")
-    opt = frozenset({"oneWeekPriceChange", "oneMonthPriceChange", "feeSchedule", "feeType", "closedTime",
-                     "outcomePrices"})
+    opt = frozenset(
+        {"oneWeekPriceChange", "oneMonthPriceChange", "feeSchedule", "feeType", "closedTime", "outcomePrices"}
+    )
     assert shape_diff(ref, got, optional=opt | {"eventMetadata"}) == []
 
 

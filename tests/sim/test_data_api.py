@@ -27,8 +27,13 @@ def _checksum(rows: list[dict]) -> tuple[int, str]:
     for r in rows:
         key = (r["transaction_hash"], r["token_id"], r["proxy_wallet"], r["side"], r["price"], r["size"])
         occ[key] = occ.get(key, 0) + 1
-        d.update((f"{r['transaction_hash']}|{r['token_id']}|{r['proxy_wallet']}|{r['side']}|{r['price']!r}|"
-                  f"{r['size']!r}|{r['timestamp']}|{occ[key]}").encode() + b"\n")
+        d.update(
+            (
+                f"{r['transaction_hash']}|{r['token_id']}|{r['proxy_wallet']}|{r['side']}|{r['price']!r}|"
+                f"{r['size']!r}|{r['timestamp']}|{occ[key]}"
+            ).encode()
+            + b"\n"
+        )
     return len(rows), d.hexdigest()
 
 
@@ -64,7 +69,9 @@ def test_v2_errors(sim, markets):
     assert r.status_code == 200 and r.json()["data"] == []
     r = httpx.get(sim.data_url + "/trades", params={"offset": 3001})
     assert r.status_code == 400 and r.json() == {"error": "max historical activity offset of 3000 exceeded"}
-    res = httpx.get(sim.data_url + "/v2/resolutions", params={"condition": v2["condition_id"]}).json()["data"][0]
+    res = httpx.get(sim.data_url + "/v2/resolutions", params={"condition": v2["condition_id"]}).json()[
+        "data"
+    ][0]
     assert {"status", "was_disputed", "was_arbitrated", "extended_review", "new_version_q"} <= set(res)
 
 
@@ -76,7 +83,10 @@ def test_feed_cap_and_v1_off():
         assert _walk(s.data_url + "/v2/trades", {"condition": m.condition_id, "limit": 100})
         r = httpx.get(s.data_url + "/trades")
         assert r.status_code == 404 and "error" in r.json()
-        assert httpx.get(s.data_url + "/v2/activity", params={"user": rows[0]["proxy_wallet"]}).status_code == 200
+        assert (
+            httpx.get(s.data_url + "/v2/activity", params={"user": rows[0]["proxy_wallet"]}).status_code
+            == 200
+        )
 
 
 def test_legacy_era_data_api_is_v1():
@@ -89,7 +99,9 @@ def test_legacy_era_data_api_is_v1():
         oi = httpx.get(s.data_url + "/oi", params={"market": cid}).json()
         assert oi == [{"market": cid, "value": oi[0]["value"]}]
         deep = httpx.get(s.data_url + "/trades", params={"offset": 1001})
-        assert deep.status_code == 400 and deep.json() == {"error": "max historical activity offset of 1000 exceeded"}
+        assert deep.status_code == 400 and deep.json() == {
+            "error": "max historical activity offset of 1000 exceeded"
+        }
         v2 = httpx.get(s.data_url + "/v2/trades", params={"limit": 5}).json()
         assert set(v2) == {"data", "pagination"} and v2["data"][0]["proxy_wallet"]
         assert all(m.version != "v2" for m in s.world.markets)

@@ -41,14 +41,39 @@ def test_http_faults():
 def test_ground_truth_shape_and_consistency(sim):
     recs = sim.ground_truth(all_records=True)
     kinds = {r["kind"] for r in recs}
-    assert {"fresh_wallet_insider", "coordinated_entry", "split_buy", "price_spike", "volume_spike",
-            "arbitrage_binary", "market_maker", "settlement_sweep"} <= kinds
+    assert {
+        "fresh_wallet_insider",
+        "coordinated_entry",
+        "split_buy",
+        "price_spike",
+        "volume_spike",
+        "arbitrage_binary",
+        "market_maker",
+        "settlement_sweep",
+    } <= kinds
     for r in recs:
-        assert {"kind", "true_event", "label", "start", "end", "start_ts", "end_ts", "condition_id", "token_id",
-                "wallet", "wallets", "tx_hashes", "size_usdc", "edge", "fillable_size"} <= set(r)
+        assert {
+            "kind",
+            "true_event",
+            "label",
+            "start",
+            "end",
+            "start_ts",
+            "end_ts",
+            "condition_id",
+            "token_id",
+            "wallet",
+            "wallets",
+            "tx_hashes",
+            "size_usdc",
+            "edge",
+            "fillable_size",
+        } <= set(r)
         assert r["condition_id"] is None or len(r["condition_id"]) == 66
     ins = next(r for r in recs if r["kind"] == "fresh_wallet_insider")
-    act = httpx.get(sim.data_url + "/v2/activity", params={"user": ins["wallet"], "limit": 100}).json()["data"]
+    act = httpx.get(sim.data_url + "/v2/activity", params={"user": ins["wallet"], "limit": 100}).json()[
+        "data"
+    ]
     # activity up to the current clock: the wallet's first activity is visible once it happened
     if ins["wallet_first_activity_ts"] <= httpx.get(sim.admin_url + "/state").json()["now"]:
         assert min(a["timestamp"] for a in act) == ins["wallet_first_activity_ts"]

@@ -15,14 +15,18 @@ def test_keyset_pages_and_quirks(sim):
         if cur is None:
             assert "next_cursor" not in body
             break
-    v2 = httpx.get(sim.gamma_url + "/markets/keyset", params={"limit": 100, "version": "v2"}).json()["markets"]
+    v2 = httpx.get(sim.gamma_url + "/markets/keyset", params={"limit": 100, "version": "v2"}).json()[
+        "markets"
+    ]
     default = httpx.get(sim.gamma_url + "/markets/keyset", params={"limit": 100}).json()["markets"]
     assert len(seen) == len(set(seen)) and v2 and all(m["version"] == "v2" for m in v2)
     assert [m["id"] for m in default] == seen[:100]  # omitted version => v1 only
     assert all(m["closed"] is False for m in default)  # closed defaults to false
     r = httpx.get(sim.gamma_url + "/markets/keyset", params={"offset": 5})
-    assert r.status_code == 422 and r.json() == {"type": "validation error",
-                                                 "error": "offset is not allowed on keyset endpoints"}
+    assert r.status_code == 422 and r.json() == {
+        "type": "validation error",
+        "error": "offset is not allowed on keyset endpoints",
+    }
     r = httpx.get(sim.gamma_url + "/markets", params={"order": "volume_24hr"})
     assert r.status_code == 422 and r.json()["error"] == "order fields are not valid"
     r = httpx.get(sim.gamma_url + "/markets", params={"offset": 2001})

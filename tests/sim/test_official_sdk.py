@@ -27,8 +27,13 @@ from .conftest import pick
 
 
 def sdk_environment(sim):
-    cfg = dataclasses.replace(PRODUCTION_CONFIG, gamma_url=sim.gamma_url, clob_url=sim.clob_url,
-                              data_url=sim.data_url, clob_market_ws_url=sim.ws_url)
+    cfg = dataclasses.replace(
+        PRODUCTION_CONFIG,
+        gamma_url=sim.gamma_url,
+        clob_url=sim.clob_url,
+        data_url=sim.data_url,
+        clob_market_ws_url=sim.ws_url,
+    )
     return with_environment_config(PRODUCTION, config=cfg)
 
 
@@ -65,7 +70,11 @@ def test_gamma_keyset_markets_and_events_to_the_end(sim, markets, client, versio
     `version=v1&version=v2`), paged with `after_cursor` until `next_cursor` is omitted."""
     versions = ("v1", "v2") if version is None else version
     got, pages = walk(client.list_markets(version=versions, page_size=7))
-    want = {m["id"] for m in markets if m["open"] and (version is None or (m["version"] == "v2") == (version == "v2"))}
+    want = {
+        m["id"]
+        for m in markets
+        if m["open"] and (version is None or (m["version"] == "v2") == (version == "v2"))
+    }
     assert pages > 2
     assert [m.id for m in got] and sorted(m.id for m in got) == sorted(want)  # each once, none missing
     assert all((m.version == "v2") == (version == "v2") for m in got) or version is None
@@ -88,7 +97,9 @@ def test_closed_markets_and_missing_books(markets, client):
 def test_gamma_market_and_event_by_id_and_slug(markets, client):
     m = pick(markets, open=True, version="v2")
     by_id = client.get_market(id=m["id"])
-    assert by_id.version == "v2" and by_id.condition_id == m["gamma_condition_id"]  # Gamma keeps the 62-hex form
+    assert (
+        by_id.version == "v2" and by_id.condition_id == m["gamma_condition_id"]
+    )  # Gamma keeps the 62-hex form
     assert [o for o in by_id.position_ids] == m["token_ids"]
     assert client.get_market(slug=by_id.slug).id == m["id"]
     ev = client.get_event(id=m["event_id"])
@@ -96,8 +107,11 @@ def test_gamma_market_and_event_by_id_and_slug(markets, client):
     assert client.get_event(slug=ev.slug).id == ev.id
 
 
-@pytest.mark.parametrize("want", [{"version": "v2"}, {"version": "v1"}, {"version": None},
-                                  {"version": "v2", "tick": 0.0025}], ids=["v2", "v1", "unversioned", "tick0.0025"])
+@pytest.mark.parametrize(
+    "want",
+    [{"version": "v2"}, {"version": "v1"}, {"version": None}, {"version": "v2", "tick": 0.0025}],
+    ids=["v2", "v1", "unversioned", "tick0.0025"],
+)
 def test_clob_reads_with_position_ids(sim, markets, client, want):
     m = pick(markets, open=True, has_book=True, **want)
     yes, no = m["token_ids"]
@@ -128,8 +142,15 @@ def _fill_key(t) -> tuple:
 
 
 def _raw_key(r) -> tuple:
-    return (r["transaction_hash"], r["token_id"], r["proxy_wallet"], r["side"], Decimal(str(r["price"])),
-            Decimal(str(r["size"])), r["timestamp"])
+    return (
+        r["transaction_hash"],
+        r["token_id"],
+        r["proxy_wallet"],
+        r["side"],
+        Decimal(str(r["price"])),
+        Decimal(str(r["size"])),
+        r["timestamp"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +158,11 @@ def busy_market(sim, markets) -> dict:
     """An open v2 market with a few pages of trades."""
     for m in markets:
         if m["open"] and m["has_book"] and m["version"] == "v2":
-            n = len(httpx.get(sim.data_url + "/v2/trades", params={"condition": m["condition_id"],
-                                                                  "limit": 1000}).json()["data"])
+            n = len(
+                httpx.get(
+                    sim.data_url + "/v2/trades", params={"condition": m["condition_id"], "limit": 1000}
+                ).json()["data"]
+            )
             if n >= 45:
                 return m
     raise LookupError("no busy v2 market")
@@ -197,16 +221,24 @@ def test_data_v2_resolutions(sim, markets, client):
 def test_data_v2_prices_history_pages(sim, client, busy_market):
     tok = busy_market["token_ids"][0]
     pts, pages = walk(client.list_price_history(asset_id=tok, interval="1d", page_size=50))
-    raw = httpx.get(sim.data_url + "/v2/prices-history", params={"token_id": tok, "interval": "1d"}).json()["data"]
+    raw = httpx.get(sim.data_url + "/v2/prices-history", params={"token_id": tok, "interval": "1d"}).json()[
+        "data"
+    ]
     assert pages >= 3 and [int(p.timestamp.timestamp()) for p in pts] == [r["timestamp"] for r in raw]
     step = pts[0].resolution_seconds
-    assert all((b.timestamp - a.timestamp).total_seconds() == step for a, b in zip(pts, pts[1:], strict=False))
+    assert all(
+        (b.timestamp - a.timestamp).total_seconds() == step for a, b in zip(pts, pts[1:], strict=False)
+    )
     assert all(0 <= p.price <= 1 for p in pts)
     # A start/end window with explicit buckets, and an exact `as_of` read, agree with the interval walk.
     mid = pts[len(pts) // 2].timestamp
-    win, _ = walk(client.list_price_history(asset_id=tok, start=mid, end=pts[-1].timestamp, bucket_seconds=step * 2))
+    win, _ = walk(
+        client.list_price_history(asset_id=tok, start=mid, end=pts[-1].timestamp, bucket_seconds=step * 2)
+    )
     assert {p.resolution_seconds for p in win} == {step * 2} and win[0].timestamp == mid
-    same, _ = walk(client.list_price_history(asset_id=tok, start=mid, end=pts[-1].timestamp, bucket_seconds=step))
+    same, _ = walk(
+        client.list_price_history(asset_id=tok, start=mid, end=pts[-1].timestamp, bucket_seconds=step)
+    )
     assert same[-1].timestamp == pts[-2].timestamp  # end-exclusive, as the SDK documents its windows
     assert {(p.timestamp, p.price) for p in win} <= {(p.timestamp, p.price) for p in pts}
     (exact,), _ = walk(client.list_price_history(asset_id=tok, as_of=mid))
@@ -217,8 +249,14 @@ async def test_market_stream_books_deltas_and_fills(sim):
     """The SDK's market-channel stream parses pm_sim's frames into its typed events: the initial books,
     price changes, fills, and the fresh book that follows an asset's fills."""
     t = sim.sim.now()
-    busiest = max((m for m in sim.world.markets if m.has_book and m.version == "v2"
-                   and m.created_at <= t and m.close_time > t + 3600), key=lambda m: m.weight)
+    busiest = max(
+        (
+            m
+            for m in sim.world.markets
+            if m.has_book and m.version == "v2" and m.created_at <= t and m.close_time > t + 3600
+        ),
+        key=lambda m: m.weight,
+    )
     tokens = list(busiest.token_ids)
     async with AsyncPublicClient(sdk_environment(sim)) as c:
         handle = await c.subscribe(MarketSpec(token_ids=tokens, custom_feature_enabled=True))
@@ -247,15 +285,20 @@ def test_gamma_62_hex_condition_id_on_market_reads(markets, client):
     m = pick(markets, open=True, has_book=True, version="v2")
     (res,) = client.get_resolutions(condition_ids=m["gamma_condition_id"])
     assert res.condition_id == m["condition_id"]
-    assert {g.asset_id for g in client.list_market_holders(condition_ids=m["gamma_condition_id"]).first_page().items
-            } == set(m["token_ids"])
+    assert {
+        g.asset_id
+        for g in client.list_market_holders(condition_ids=m["gamma_condition_id"]).first_page().items
+    } == set(m["token_ids"])
 
 
-@pytest.mark.xfail(strict=True, raises=RequestRejectedError,
-                   reason="SDK behaviour: list_trades/list_activity use the 'feed' condition grammar "
-                          "(polymarket.models.types.to_condition_id), which accepts Gamma's 31-byte id and sends it "
-                          "unpadded; the contract (polymarket-api.md §L.1) says Data API v2 refuses the 62-hex form "
-                          "with a 400, so pm_sim follows the doc and the SDK call fails.")
+@pytest.mark.xfail(
+    strict=True,
+    raises=RequestRejectedError,
+    reason="SDK behaviour: list_trades/list_activity use the 'feed' condition grammar "
+    "(polymarket.models.types.to_condition_id), which accepts Gamma's 31-byte id and sends it "
+    "unpadded; the contract (polymarket-api.md §L.1) says Data API v2 refuses the 62-hex form "
+    "with a 400, so pm_sim follows the doc and the SDK call fails.",
+)
 def test_sdk_sends_62_hex_condition_to_the_trade_feed(markets, client):
     m = pick(markets, open=True, has_book=True, version="v2")
     assert walk(client.list_trades(condition_id=m["gamma_condition_id"], page_size=50))[0]

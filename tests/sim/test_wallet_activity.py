@@ -29,8 +29,10 @@ def test_activity_equals_the_feed_and_touches_only_the_wallets_fills():
         books = sorted((m for m in s.world.markets if m.has_book), key=lambda m: m.weight)
         busy = books[len(books) * 3 // 4]  # a well-traded market, not the very busiest
         special = {s.world.wallet_address(i) for i in range(30)}  # whales and market makers
-        seen = collections.Counter(r["proxy_wallet"] for r in _walk(
-            s.data_url + "/v2/trades", {"condition": busy.condition_id, "limit": 1000}))
+        seen = collections.Counter(
+            r["proxy_wallet"]
+            for r in _walk(s.data_url + "/v2/trades", {"condition": busy.condition_id, "limit": 1000})
+        )
         ordinary = [w for w, c in sorted(seen.items()) if c == 1 and w not in special][:4]
         flow = s.sim.flow
         before = flow.generated  # measured before anything walks the whole history (and warms its caches)
@@ -46,6 +48,7 @@ def test_activity_equals_the_feed_and_touches_only_the_wallets_fills():
         whale = collections.Counter(r["proxy_wallet"] for r in feed).most_common(1)[0][0]
         acts[whale] = _walk(s.data_url + "/v2/activity", {"user": whale, "limit": 500})
         for w, rows in acts.items():
-            assert [_fill(a) for a in rows if a["type"] == "TRADE"] == [_fill(r) for r in feed
-                                                                      if r["proxy_wallet"] == w]
+            assert [_fill(a) for a in rows if a["type"] == "TRADE"] == [
+                _fill(r) for r in feed if r["proxy_wallet"] == w
+            ]
             assert rows[-1]["type"] == "SPLIT"

@@ -11,8 +11,10 @@ from .conftest import drain, wait_synced, ws_session
 
 def _apply(state: dict, msg: dict) -> None:
     if msg.get("event_type") == "book":
-        state[msg["asset_id"]] = ({x["price"]: x["size"] for x in msg["bids"]},
-                                  {x["price"]: x["size"] for x in msg["asks"]})
+        state[msg["asset_id"]] = (
+            {x["price"]: x["size"] for x in msg["bids"]},
+            {x["price"]: x["size"] for x in msg["asks"]},
+        )
     elif msg.get("event_type") == "price_change":
         for ch in msg["price_changes"]:
             bids, asks = state[ch["asset_id"]]
@@ -74,14 +76,15 @@ def test_book_follows_trades(sim, markets):
     last_fill = {f["asset_id"]: i for i, f in enumerate(frames) if f.get("event_type") == "last_trade_price"}
     assert last_fill
     for a, i in last_fill.items():
-        books = [f for f in frames[i + 1:] if f.get("event_type") == "book" and f["asset_id"] == a]
+        books = [f for f in frames[i + 1 :] if f.get("event_type") == "book" and f["asset_id"] == a]
         assert books, a
         assert books[-1]["last_trade_price"] == frames[i]["price"]
         rest = httpx.get(sim.clob_url + "/book", params={"token_id": a}).json()
         assert books[-1]["hash"] == rest["hash"] and books[-1]["timestamp"] == rest["timestamp"]
     traded = set(last_fill)
     assert {f["asset_id"] for f in frames if f.get("event_type") == "book"} <= traded | {
-        f["asset_id"] for f in frames if f.get("event_type") == "tick_size_change"}
+        f["asset_id"] for f in frames if f.get("event_type") == "tick_size_change"
+    }
 
 
 def test_mirrored_complement(ws_frames):
@@ -117,8 +120,11 @@ def test_custom_feature_events():
 
     with running_sim(seed=3, markets=60, history_hours=1) as s:
         t0 = s.sim.now()
-        closing = [m for m in s.world.markets if m.has_book and t0 + 60 < m.close_time < t0 + 6 * 3600
-                   and m.created_at <= t0]
+        closing = [
+            m
+            for m in s.world.markets
+            if m.has_book and t0 + 60 < m.close_time < t0 + 6 * 3600 and m.created_at <= t0
+        ]
         born = [m for m in s.world.markets if t0 < m.created_at < t0 + 6 * 3600]
         assert closing
         ws = ws_session(s, [t for m in closing for t in m.token_ids], custom=True)

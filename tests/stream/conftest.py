@@ -87,11 +87,14 @@ def seed_universe(url: str, sim) -> list[dict]:
             conn.execute(
                 "insert into markets (condition_id, market_id, version, active, closed, volume_24h) "
                 "values (%s, %s, %s, true, %s, %s)",
-                (m["condition_id"], m["id"], m["version"] or "v1", not m["open"], float(1000 - i)))
+                (m["condition_id"], m["id"], m["version"] or "v1", not m["open"], float(1000 - i)),
+            )
             for idx, token in enumerate(m["token_ids"]):
-                conn.execute("insert into tokens (token_id, condition_id, outcome_index, version, has_book) "
-                             "values (%s, %s, %s, %s, %s)", (token, m["condition_id"], idx, m["version"] or "v1",
-                                                             m["has_book"]))
+                conn.execute(
+                    "insert into tokens (token_id, condition_id, outcome_index, version, has_book) "
+                    "values (%s, %s, %s, %s, %s)",
+                    (token, m["condition_id"], idx, m["version"] or "v1", m["has_book"]),
+                )
     return markets
 
 
@@ -118,5 +121,8 @@ def mismatched_books(sim, consumer: StreamConsumer) -> list[str]:
 
 
 def compared_books(sim, consumer: StreamConsumer) -> int:
-    return sum(1 for a in consumer.books.books
-               if httpx.get(sim.clob_url + "/book", params={"token_id": a}).status_code == 200)
+    return sum(
+        1
+        for a in consumer.books.books
+        if httpx.get(sim.clob_url + "/book", params={"token_id": a}).status_code == 200
+    )

@@ -54,13 +54,23 @@ def test_legacy_flat_price_change_is_one_level_change():
     [pc] = parsed.events
     assert isinstance(pc, PriceChange) and pc.ts_ms == 1723967931411
     [c] = pc.changes
-    assert (c.side, c.price, c.size, c.hash) == ("SELL", "0.514", "21574.08", "bf32b3746fff40c76c98021b7f3f07261169dd26")
+    assert (c.side, c.price, c.size, c.hash) == (
+        "SELL",
+        "0.514",
+        "21574.08",
+        "bf32b3746fff40c76c98021b7f3f07261169dd26",
+    )
     assert c.asset_id.startswith("4833104")
 
 
 def test_last_trade_and_tick_size_fixtures():
     [lt] = parse_frame(fixture_text("ws_market_last_trade_price_2024-08.json")).events
-    assert isinstance(lt, LastTrade) and (lt.price, lt.size, lt.side, lt.fee_rate_bps) == ("0.491", "85.36", "SELL", "0")
+    assert isinstance(lt, LastTrade) and (lt.price, lt.size, lt.side, lt.fee_rate_bps) == (
+        "0.491",
+        "85.36",
+        "SELL",
+        "0",
+    )
     [tc] = parse_frame(fixture_text("ws_market_tick_size_change_2025-02.json")).events
     assert isinstance(tc, TickSizeChange) and (tc.old_tick_size, tc.new_tick_size) == ("0.01", "0.001")
 
@@ -70,29 +80,75 @@ def test_pong_unknown_and_malformed_frames_never_raise():
     assert parse_frame(b"PONG").pong
     bad = parse_frame("{not json")
     assert bad.errors and not bad.events
-    mixed = parse_frame(orjson.dumps([
-        {"event_type": "something_new", "x": 1},
-        {"event_type": "book", "asset_id": "1"},  # no market/timestamp
-        "scalar",
-        {"event_type": "last_trade_price", "asset_id": "1", "market": "0x" + "a" * 64, "timestamp": "5",
-         "price": "0.5", "size": "1", "side": "BUY"},
-    ]))
+    mixed = parse_frame(
+        orjson.dumps(
+            [
+                {"event_type": "something_new", "x": 1},
+                {"event_type": "book", "asset_id": "1"},  # no market/timestamp
+                "scalar",
+                {
+                    "event_type": "last_trade_price",
+                    "asset_id": "1",
+                    "market": "0x" + "a" * 64,
+                    "timestamp": "5",
+                    "price": "0.5",
+                    "size": "1",
+                    "side": "BUY",
+                },
+            ]
+        )
+    )
     assert mixed.unknown == 1 and len(mixed.errors) == 2 and len(mixed.events) == 1
 
 
 def test_current_price_changes_schema_with_new_market_and_resolution():
     cid = "0x" + "b" * 64
-    frame = orjson.dumps([
-        {"market": cid, "timestamp": "100", "event_type": "price_change", "price_changes": [
-            {"asset_id": "1", "price": "0.5", "size": "200", "side": "BUY", "hash": "h1", "best_bid": "0.5",
-             "best_ask": "1"},
-            {"asset_id": "2", "price": "0.5", "size": "200", "side": "SELL", "hash": "h2", "best_bid": "0",
-             "best_ask": "0.5"}]},
-        {"event_type": "new_market", "market": cid, "timestamp": "101", "assets_ids": ["7", "8"], "id": "9",
-         "question": "Q?", "outcomes": ["Yes", "No"]},
-        {"event_type": "market_resolved", "market": cid, "timestamp": "102", "winning_asset_id": "7",
-         "winning_outcome": "Yes", "assets_ids": ["7", "8"]},
-    ])
+    frame = orjson.dumps(
+        [
+            {
+                "market": cid,
+                "timestamp": "100",
+                "event_type": "price_change",
+                "price_changes": [
+                    {
+                        "asset_id": "1",
+                        "price": "0.5",
+                        "size": "200",
+                        "side": "BUY",
+                        "hash": "h1",
+                        "best_bid": "0.5",
+                        "best_ask": "1",
+                    },
+                    {
+                        "asset_id": "2",
+                        "price": "0.5",
+                        "size": "200",
+                        "side": "SELL",
+                        "hash": "h2",
+                        "best_bid": "0",
+                        "best_ask": "0.5",
+                    },
+                ],
+            },
+            {
+                "event_type": "new_market",
+                "market": cid,
+                "timestamp": "101",
+                "assets_ids": ["7", "8"],
+                "id": "9",
+                "question": "Q?",
+                "outcomes": ["Yes", "No"],
+            },
+            {
+                "event_type": "market_resolved",
+                "market": cid,
+                "timestamp": "102",
+                "winning_asset_id": "7",
+                "winning_outcome": "Yes",
+                "assets_ids": ["7", "8"],
+            },
+        ]
+    )
     pc, nm, mr = parse_frame(frame).events
     assert [c.asset_id for c in pc.changes] == ["1", "2"] and pc.changes[0].best_ask == "1"
     assert isinstance(nm, NewMarket) and nm.assets_ids == ["7", "8"]
@@ -106,8 +162,14 @@ def test_condition_id_normalisation():
 
 
 def _book(ts: int, bids: dict, asks: dict, h: str = "") -> Book:
-    return Book("1", "0x" + "c" * 64, ts, h or f"h{ts}",
-                [{"price": p, "size": s} for p, s in bids.items()], [{"price": p, "size": s} for p, s in asks.items()])
+    return Book(
+        "1",
+        "0x" + "c" * 64,
+        ts,
+        h or f"h{ts}",
+        [{"price": p, "size": s} for p, s in bids.items()],
+        [{"price": p, "size": s} for p, s in asks.items()],
+    )
 
 
 def _change(side: str, price: str, size: str, h: str = "x") -> LevelChange:
@@ -125,8 +187,13 @@ def test_deltas_are_absolute_and_zero_deletes():
 
 def test_stale_and_reordered_updates_converge():
     snapshot = _book(10, {"0.4": "10"}, {"0.6": "7"})
-    updates = [(11, _change("BUY", "0.4", "12")), (12, _change("BUY", "0.4", "0")), (13, _change("BUY", "0.45", "3")),
-               (14, _change("SELL", "0.6", "9")), (15, _change("BUY", "0.45", "4"))]
+    updates = [
+        (11, _change("BUY", "0.4", "12")),
+        (12, _change("BUY", "0.4", "0")),
+        (13, _change("BUY", "0.45", "3")),
+        (14, _change("SELL", "0.6", "9")),
+        (15, _change("BUY", "0.45", "4")),
+    ]
     ordered = OrderBook("1")
     ordered.apply_snapshot(snapshot)
     for ts, c in updates:

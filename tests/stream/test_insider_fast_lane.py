@@ -37,24 +37,36 @@ def _planted_future_insider(sim) -> dict:
 
 def _synced(sim, now: float) -> float:
     """Wait until the consumer's socket has streamed up to `now` (the lane runs in the same process: be patient)."""
-    wait_until(lambda: all(c["synced_to"] >= now for c in
-                           httpx.get(sim.admin_url + "/state", timeout=60).json()["ws_connections"] or [{"synced_to": 0}]),
-               "the ws stream to catch up with the sim clock", attempts=1200)
+    wait_until(
+        lambda: all(
+            c["synced_to"] >= now
+            for c in httpx.get(sim.admin_url + "/state", timeout=60).json()["ws_connections"]
+            or [{"synced_to": 0}]
+        ),
+        "the ws stream to catch up with the sim clock",
+        attempts=1200,
+    )
     return now
 
 
 def _alerted_wallets(url: str) -> list[str]:
     with psycopg.connect(url) as conn:
-        return [r[0] for r in conn.execute(
-            "select f.wallet from alert_deliveries d join fresh_wallet_trades f on f.signal_key = d.signal_key "
-            "where d.signal_table = 'fresh_wallet_trades' and d.status = 'delivered' order by d.delivery_id")]
+        return [
+            r[0]
+            for r in conn.execute(
+                "select f.wallet from alert_deliveries d join fresh_wallet_trades f on f.signal_key = d.signal_key "
+                "where d.signal_table = 'fresh_wallet_trades' and d.status = 'delivered' order by d.delivery_id"
+            )
+        ]
 
 
 def _delivery_times(url: str, wallet: str) -> tuple:
     with psycopg.connect(url) as conn:
         return conn.execute(
             "select d.upstream_at, d.ingested_at, d.signal_at, d.delivered_at from alert_deliveries d "
-            "join fresh_wallet_trades f on f.signal_key = d.signal_key where f.wallet = %s", (wallet,)).fetchone()
+            "join fresh_wallet_trades f on f.signal_key = d.signal_key where f.wallet = %s",
+            (wallet,),
+        ).fetchone()
 
 
 def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
@@ -65,8 +77,14 @@ def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
         warehouse = WarehouseResource(database_url=warehouse_url)
         data_api = DataApiClient(base_url=sim.data_url, page_limit=100)
         instance = stack.enter_context(dg.instance_for_test())
-        lane = InsiderFastLane(warehouse, data_api, DeliverySettings(allow_private=True),
-                               FastLaneSettings(min_gap_s=0.2, max_pages=20), run_id="stream-run", instance=instance)
+        lane = InsiderFastLane(
+            warehouse,
+            data_api,
+            DeliverySettings(allow_private=True),
+            FastLaneSettings(min_gap_s=0.2, max_pages=20),
+            run_id="stream-run",
+            instance=instance,
+        )
         settings = StreamSettings(ws_url=sim.ws_url, selection="active")
         ct = ConsumerThread(settings, warehouse_url)
         ct.consumer.on_commit = lane.on_commit
@@ -76,10 +94,15 @@ def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
                 now = _synced(sim, httpx.get(sim.admin_url + "/state", timeout=60).json()["now"])
                 # Time flows to just past the planted trade in steps, as it would live.
                 while now < planted["end_ts"] + 2:
-                    now = _synced(sim, httpx.post(sim.admin_url + "/clock", json={"advance": 60},
-                                                  timeout=60).json()["now"])
-                wait_until(lambda: planted["wallet"] in _alerted_wallets(warehouse_url),
-                           f"the fast lane's alert for planted wallet {planted['wallet']}", attempts=1200)
+                    now = _synced(
+                        sim,
+                        httpx.post(sim.admin_url + "/clock", json={"advance": 60}, timeout=60).json()["now"],
+                    )
+                wait_until(
+                    lambda: planted["wallet"] in _alerted_wallets(warehouse_url),
+                    f"the fast lane's alert for planted wallet {planted['wallet']}",
+                    attempts=1200,
+                )
         finally:
             lane.halt()
         assert lane.failures == 0 and lane.passes > 0
@@ -97,15 +120,20 @@ def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
         bodies = [r.body for r in receiver.delivered("/fresh")]
         assert sum(1 for b in bodies if planted["wallet"] in str(b)) == 1
         with psycopg.connect(warehouse_url) as conn:
-            beat = conn.execute("select detail from heartbeats where part = 'insider_fast_lane'").fetchone()[0]
+            beat = conn.execute("select detail from heartbeats where part = 'insider_fast_lane'").fetchone()[
+                0
+            ]
         assert beat["ok"] is True
 
         # The scheduled path (sensor, job's assets, alert sensor) over the same data adds nothing.
         before = _alerted_wallets(warehouse_url)
         with psycopg.connect(warehouse_url) as conn:
             signals_before = conn.execute("select count(*) from fresh_wallet_trades").fetchone()[0]
-        resources = {"warehouse": warehouse, "data_api": data_api,
-                     "alert_delivery": AlertDeliveryResource(allow_private_webhooks=True)}
+        resources = {
+            "warehouse": warehouse,
+            "data_api": data_api,
+            "alert_delivery": AlertDeliveryResource(allow_private_webhooks=True),
+        }
         with dg.instance_for_test() as instance:
             with dg.build_sensor_context(instance=instance, resources=resources) as ctx:
                 request = insider_signals_sensor(ctx)
@@ -130,14 +158,19 @@ def test_a_failing_feed_backs_off_says_why_and_recovers(warehouse_url):
     with running_sim(speed=0.0, **SIM) as sim:
         seed_universe(warehouse_url, sim)
         warehouse = WarehouseResource(database_url=warehouse_url)
-        lane = InsiderFastLane(warehouse, DataApiClient(base_url=sim.data_url, max_attempts=2,
-                                                                  max_backoff_s=0.5),
-                               DeliverySettings(allow_private=True), FastLaneSettings(min_gap_s=0.0, feed_retries=0))
+        lane = InsiderFastLane(
+            warehouse,
+            DataApiClient(base_url=sim.data_url, max_attempts=2, max_backoff_s=0.5),
+            DeliverySettings(allow_private=True),
+            FastLaneSettings(min_gap_s=0.0, feed_retries=0),
+        )
         tick = {"ws_last_trades": [("2026-11-20 00:00:00.000+00",)]}
 
         def beat() -> dict:
             with psycopg.connect(warehouse_url) as conn:
-                row = conn.execute("select detail from heartbeats where part = 'insider_fast_lane'").fetchone()
+                row = conn.execute(
+                    "select detail from heartbeats where part = 'insider_fast_lane'"
+                ).fetchone()
             return row[0] if row else {}
 
         sim.set_faults(**{"5xx": 1.0, "only": "/data"})
@@ -149,8 +182,12 @@ def test_a_failing_feed_backs_off_says_why_and_recovers(warehouse_url):
             with psycopg.connect(warehouse_url) as conn:
                 assert conn.execute("select count(*) from trades").fetchone()[0] == 0
             sim.set_faults()
-            wait_until(lambda: lane.passes >= 1, "a pass after recovery", step=lambda: lane.on_commit(tick, 0.0),
-                       attempts=1200)
+            wait_until(
+                lambda: lane.passes >= 1,
+                "a pass after recovery",
+                step=lambda: lane.on_commit(tick, 0.0),
+                attempts=1200,
+            )
         finally:
             lane.halt()
         assert beat()["ok"] is True

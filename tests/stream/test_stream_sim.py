@@ -37,21 +37,34 @@ def distinct_messages(frames: list) -> dict[str, set]:
             elif kind == "book":
                 out["ws_book_snapshots"].add((ev["asset_id"], ts, ev["hash"]))
             elif kind == "last_trade_price":
-                out["ws_last_trades"].add((ev["asset_id"], ts, float(ev["price"]), float(ev["size"]), ev["side"],
-                                           ev.get("transaction_hash", "")))
+                out["ws_last_trades"].add(
+                    (
+                        ev["asset_id"],
+                        ts,
+                        float(ev["price"]),
+                        float(ev["size"]),
+                        ev["side"],
+                        ev.get("transaction_hash", ""),
+                    )
+                )
     return out
 
 
 def table_counts(url: str) -> dict[str, int]:
     with psycopg.connect(url) as conn:
-        return {t: conn.execute(f"select count(*) from {t}").fetchone()[0]
-                for t in ("ws_price_changes", "ws_book_snapshots", "ws_last_trades")}
+        return {
+            t: conn.execute(f"select count(*) from {t}").fetchone()[0]
+            for t in ("ws_price_changes", "ws_book_snapshots", "ws_last_trades")
+        }
 
 
 def health_rows(url: str, event: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
-        return conn.execute("select connection_id, started_at, ended_at, detail from stream_health where event = %s "
-                            "order by started_at", (event,)).fetchall()
+        return conn.execute(
+            "select connection_id, started_at, ended_at, detail from stream_health where event = %s "
+            "order by started_at",
+            (event,),
+        ).fetchall()
 
 
 def assert_converged_and_stored_once(sim, ct: ConsumerThread, url: str) -> None:
@@ -67,8 +80,9 @@ def assert_converged_and_stored_once(sim, ct: ConsumerThread, url: str) -> None:
 def test_books_match_rest_and_each_message_is_stored_once(warehouse_url):
     with running_sim(**SIM) as sim:
         seed_universe(warehouse_url, sim)
-        settings = StreamSettings(ws_url=sim.ws_url, selection="top", top_n=10, flush_interval_s=0.1,
-                                  stall_timeout_s=10)
+        settings = StreamSettings(
+            ws_url=sim.ws_url, selection="top", top_n=10, flush_interval_s=0.1, stall_timeout_s=10
+        )
         ct = ConsumerThread(settings, warehouse_url).__enter__()
         ct.wait_for(lambda: ct.consumer.stats.messages > 300, "300 messages")
         assert len(ct.consumer.tokens) == len(set(ct.consumer.tokens)) > 0
@@ -92,8 +106,12 @@ def fault_gaps(url: str, faults_on: datetime) -> list[tuple]:
 
 def warmed_up(sim, tokens: list[str], url: str, **settings) -> ConsumerThread:
     """A consumer streaming from a sim past its first (slow, lazily generated) steps."""
-    ct = ConsumerThread(StreamSettings(ws_url=sim.ws_url, selection="list", tokens=tuple(tokens),
-                                       flush_interval_s=0.1, **settings), url).__enter__()
+    ct = ConsumerThread(
+        StreamSettings(
+            ws_url=sim.ws_url, selection="list", tokens=tuple(tokens), flush_interval_s=0.1, **settings
+        ),
+        url,
+    ).__enter__()
     ct.wait_for(lambda: ct.consumer.stats.messages > 100, "100 messages")
     return ct
 
@@ -125,8 +143,14 @@ def test_dropped_duplicated_and_reordered_frames_converge(warehouse_url):
 def test_silent_stall_is_detected_and_recorded_with_its_length(warehouse_url):
     stall_after, stall_timeout = 1.2, 1.0
     with running_sim(**SIM) as sim:
-        ct = warmed_up(sim, live_tokens(sim, 8), warehouse_url, stall_timeout_s=stall_timeout, ping_interval_s=0.5,
-                       backoff_initial_s=0.1)
+        ct = warmed_up(
+            sim,
+            live_tokens(sim, 8),
+            warehouse_url,
+            stall_timeout_s=stall_timeout,
+            ping_interval_s=0.5,
+            backoff_initial_s=0.1,
+        )
         faults_on = datetime.now(UTC)
         sim.set_faults(ws_stall=stall_after)
         ct.wait_for(lambda: len(fault_gaps(warehouse_url, faults_on)) >= 2, "two stalls after the fault")
@@ -150,16 +174,27 @@ def test_markets_opening_and_closing_change_the_subscription_without_reconnectin
         first, later = live[:3], live[3]
         with psycopg.connect(warehouse_url) as conn:
             conn.execute("update markets set closed = true")
-            conn.execute("update markets set closed = false where condition_id = any(%s)",
-                         ([m["condition_id"] for m in first],))
-        settings = StreamSettings(ws_url=sim.ws_url, selection="active", selection_refresh_s=0.2,
-                                  flush_interval_s=0.1, stall_timeout_s=10)
+            conn.execute(
+                "update markets set closed = false where condition_id = any(%s)",
+                ([m["condition_id"] for m in first],),
+            )
+        settings = StreamSettings(
+            ws_url=sim.ws_url,
+            selection="active",
+            selection_refresh_s=0.2,
+            flush_interval_s=0.1,
+            stall_timeout_s=10,
+        )
         with ConsumerThread(settings, warehouse_url) as ct:
             ct.wait_for(lambda: ct.consumer.stats.messages > 50, "50 messages")
             assert sorted(ct.consumer.tokens) == sorted(t for m in first for t in m["token_ids"])
             with psycopg.connect(warehouse_url) as conn:  # one market closes, another opens
-                conn.execute("update markets set closed = true where condition_id = %s", (first[0]["condition_id"],))
-                conn.execute("update markets set closed = false where condition_id = %s", (later["condition_id"],))
+                conn.execute(
+                    "update markets set closed = true where condition_id = %s", (first[0]["condition_id"],)
+                )
+                conn.execute(
+                    "update markets set closed = false where condition_id = %s", (later["condition_id"],)
+                )
             want = sorted(t for m in [*first[1:], later] for t in m["token_ids"])
             ct.wait_for(lambda: sorted(ct.consumer.tokens) == want, "the new selection")
             ct.wait_for(lambda: set(want) <= set(ct.consumer.books.books), "books of the new market")
@@ -174,8 +209,15 @@ def test_markets_opening_and_closing_change_the_subscription_without_reconnectin
 
 def test_missing_pong_is_a_stall_too(warehouse_url):
     with running_sim(**SIM) as sim:
-        ct = warmed_up(sim, live_tokens(sim, 4), warehouse_url, stall_timeout_s=30, ping_interval_s=0.2,
-                       pong_timeout_s=0.6, backoff_initial_s=0.1)
+        ct = warmed_up(
+            sim,
+            live_tokens(sim, 4),
+            warehouse_url,
+            stall_timeout_s=30,
+            ping_interval_s=0.2,
+            pong_timeout_s=0.6,
+            backoff_initial_s=0.1,
+        )
         faults_on = datetime.now(UTC)
         sim.set_faults(ws_stall=0.5, ws_stall_pong=True)
         ct.wait_for(lambda: len(fault_gaps(warehouse_url, faults_on)) >= 1, "a PONG timeout")

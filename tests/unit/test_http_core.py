@@ -11,13 +11,23 @@ from pm_assets.resources.http import AdaptivePacer, ApiError, EndpointLimit, Pay
 
 def _client(handler, **kw) -> PolymarketHttp:
     return PolymarketHttp(
-        base_url="http://sim.test", limits=[EndpointLimit("/book", 1000)], general_limit=10000,
-        transport=httpx.MockTransport(handler), max_backoff_s=0.01, **kw,
+        base_url="http://sim.test",
+        limits=[EndpointLimit("/book", 1000)],
+        general_limit=10000,
+        transport=httpx.MockTransport(handler),
+        max_backoff_s=0.01,
+        **kw,
     )
 
 
 async def test_retries_5xx_and_429_then_succeeds_and_counts_them():
-    answers = iter([httpx.Response(503), httpx.Response(429, headers={"retry-after": "0"}), httpx.Response(200, json=[1])])
+    answers = iter(
+        [
+            httpx.Response(503),
+            httpx.Response(429, headers={"retry-after": "0"}),
+            httpx.Response(200, json=[1]),
+        ]
+    )
 
     async with _client(lambda request: next(answers)) as http:
         status, data, _ = await http.request_json("GET", "/book")
@@ -52,7 +62,9 @@ async def test_malformed_json_and_schema_drift_are_quarantined_with_a_named_fiel
     class Level(pydantic.BaseModel):
         price: float
 
-    async with _client(lambda request: httpx.Response(200, json=[{"price": "0.5"}, {"price": "abc"}]), quarantine=sink) as http:
+    async with _client(
+        lambda request: httpx.Response(200, json=[{"price": "0.5"}, {"price": "abc"}]), quarantine=sink
+    ) as http:
         status, data, raw = await http.request_json("GET", "/book")
         with pytest.raises(PayloadError, match=r"\[1\]\.price"):
             http.parse("GET /book", pydantic.TypeAdapter(list[Level]), data, raw)
@@ -80,7 +92,9 @@ async def test_pacer_holds_requests_beyond_the_window_budget(monkeypatch):
 
 
 def test_pacer_matches_the_longest_prefix():
-    pacer = AdaptivePacer([EndpointLimit("/prices", 500), EndpointLimit("/prices-history", 1000)], general=9000)
+    pacer = AdaptivePacer(
+        [EndpointLimit("/prices", 500), EndpointLimit("/prices-history", 1000)], general=9000
+    )
     assert pacer.key_for("/prices-history") == ("/prices-history", 1000)
     assert pacer.key_for("/prices") == ("/prices", 500)
     assert pacer.key_for("/time") == ("*", 9000)

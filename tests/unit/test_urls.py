@@ -2,8 +2,14 @@ from pm_assets.storage.urls import dagster_storage_url, mask_secrets, mask_url, 
 
 
 def test_mask_url_hides_password_only():
-    assert mask_url("postgresql://alice:s3cr%40t@db.example:5432/pm") == "postgresql://alice:***@db.example:5432/pm"
-    assert mask_url("postgresql://postgres:@/pm_intel?host=/tmp/x") == "postgresql://postgres:@/pm_intel?host=/tmp/x"
+    assert (
+        mask_url("postgresql://alice:s3cr%40t@db.example:5432/pm")
+        == "postgresql://alice:***@db.example:5432/pm"
+    )
+    assert (
+        mask_url("postgresql://postgres:@/pm_intel?host=/tmp/x")
+        == "postgresql://postgres:@/pm_intel?host=/tmp/x"
+    )
     assert mask_url(None) == "<unset>"
 
 
