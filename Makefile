@@ -25,6 +25,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	bash tests/browser/ensure_chromium.sh
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
