@@ -58,9 +58,8 @@ class FastLaneSettings:
     min_gap_s: float = 0.25  # ticks arrive many times a second: at most one pass per this long
     feed_retries: int = 3  # the feed can index a fill a moment after the stream shows it: poll again
     feed_retry_s: float = 0.5
-    max_pages: int = (
-        5  # a short poll; a deeper gap is the edge sensor's (it opens a loss event and repairs it)
-    )
+    # A short poll; a deeper gap is the edge sensor's (it opens a loss event and repairs it).
+    max_pages: int = 5
     time_budget_s: float = 10.0
     lookback_s: int = 600
     # Re-read before each signal's watermark: the lane's own fills commit before it evaluates; late commits by
@@ -116,12 +115,17 @@ class InsiderFastLane(threading.Thread):
         self._reported_at = time.monotonic()
 
     def on_commit(self, batch: dict[str, list[tuple]], committed_at: float) -> None:
+        """The consumer's hook (its event loop thread): must be cheap and must never raise into the consumer."""
         ticks = batch.get("ws_last_trades")
-        if ticks:
+        if not ticks:
+            return
+        try:
             # The newest tick's second ("YYYY-MM-DD HH:MM:SS.mmm+00"): the feed must reach it before a pass is done.
             newest = datetime.strptime(max(t[0] for t in ticks)[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
             self.newest_tick_s = max(self.newest_tick_s, int(newest.timestamp()))
-            self.wake.set()
+        except (ValueError, TypeError, IndexError):
+            pass  # no target second: the pass polls once
+        self.wake.set()
 
     def halt(self) -> None:
         self.stop.set()
