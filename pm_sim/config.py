@@ -16,9 +16,8 @@ class SimConfig:
     speed: float = 1.0
     start: float = DEFAULT_START
     history_hours: float = 6.0  # trades exist from start - history_hours
-    horizon_hours: float = (
-        24.0  # planted events and resolutions spread over [start - history, start + horizon]
-    )
+    # Planted events and resolutions spread over [start - history, start + horizon].
+    horizon_hours: float = 24.0
     v2_fraction: float = 0.33
     era: str = "late2026"  # or "legacy"
     data_v1: bool = True

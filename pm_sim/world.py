@@ -16,9 +16,8 @@ from .rng import h, hex_id, u01
 V2_LAUNCH = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
 VERSIONLESS_BEFORE = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
 RAMP = 6 * 3600.0  # prices converge to the winner over the last hours before close
-USD_PER_FILL = (
-    15.0  # a market's reported daily volume: its expected fills per day x this (about the mean fill)
-)
+# A market's reported daily volume: its expected fills per day x this (about the mean fill).
+USD_PER_FILL = 15.0
 WORDS = (
     "alpha",
     "bravo",

@@ -55,9 +55,8 @@ def insider_run_config(conn) -> dict:
     }
 
 
-SENSOR_INTERVAL_S = (
-    30  # the polling path's share of trade-to-alert latency (the stream's fast lane is seconds)
-)
+# The polling path's share of trade-to-alert latency (the stream's fast lane is seconds).
+SENSOR_INTERVAL_S = 30
 
 
 @dg.sensor(

@@ -157,9 +157,8 @@ class InsiderFastLane(threading.Thread):
         return reported
 
     def run(self) -> None:
-        failing = (
-            0  # consecutive failed passes: they back off (0.5 s doubling to 30 s) and log once per doubling
-        )
+        # Consecutive failed passes: they back off (0.5 s doubling to 30 s) and log once per doubling.
+        failing = 0
         while not self.stop.is_set():
             self.wake.wait()
             if self.stop.is_set():

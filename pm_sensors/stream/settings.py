@@ -13,9 +13,8 @@ SELECTION_MODES = ("active", "top", "list")
 @dataclass(frozen=True)
 class StreamSettings:
     ws_url: str = DEFAULT_WS_URL
-    selection: str = (
-        "active"  # active: every open market's tokens; top: the top_n markets by 24h volume; list
-    )
+    # active: every open market's tokens; top: the top_n markets by 24h volume; list: `tokens`
+    selection: str = "active"
     top_n: int = 100
     tokens: tuple[str, ...] = ()  # the token / position ids for selection "list"
     subscribe_batch: int = 500  # asset ids per subscribe message
