@@ -64,11 +64,9 @@ class Loop(threading.Thread):
         step: Callable[[], None],
         interval_s: float,
         stop: threading.Event,
-        min_gap_s: float = 0.0,
     ):
         super().__init__(name=name, daemon=True)
         self.step, self.interval_s, self.stop, self.wake = step, interval_s, stop, threading.Event()
-        self.min_gap_s = min_gap_s
         self.runs, self.errors = 0, []
 
     def run(self) -> None:
@@ -78,7 +76,6 @@ class Loop(threading.Thread):
             except Exception as exc:  # noqa: BLE001 - a bench keeps measuring; the failure is printed
                 self.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
             self.runs += 1
-            self.stop.wait(self.min_gap_s)
             self.wake.wait(self.interval_s)
             self.wake.clear()
 
