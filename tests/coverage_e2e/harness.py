@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
@@ -24,47 +23,6 @@ from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.trades.assets import trade_loss_repair_job
 from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_sensor
 from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
-
-
-def seed_universe(url: str, sim) -> list[dict]:
-    """The sim's markets and tokens as the universe crawl leaves them (open, with a 24 h volume rank)."""
-    markets = httpx.get(sim.admin_url + "/markets", params={"list": 1}).json()["list"]
-    with psycopg.connect(url) as conn:
-        for i, m in enumerate(markets):
-            conn.execute(
-                "insert into markets (condition_id, market_id, version, active, closed, volume_24h) "
-                "values (%s, %s, %s, true, %s, %s)",
-                (m["condition_id"], m["id"], m["version"] or "v1", not m["open"], float(1000 - i)),
-            )
-            for idx, token in enumerate(m["token_ids"]):
-                conn.execute(
-                    "insert into tokens (token_id, condition_id, outcome_index, outcome, version, has_book) "
-                    "values (%s, %s, %s, %s, %s, %s)",
-                    (
-                        token,
-                        m["condition_id"],
-                        idx,
-                        ["Yes", "No"][idx] if idx < 2 else str(idx),
-                        m["version"] or "v1",
-                        m["has_book"],
-                    ),
-                )
-    return markets
-
-
-def emitted_fills(sim, start: float = 0, end: float = 1e12) -> Counter:
-    """pm_sim's record of the taker fills it served, as a multiset of identifying fields."""
-    out = httpx.get(sim.admin_url + "/emitted/trades", params={"start": start, "end": end, "rows": 1}).json()
-    return Counter(tuple(line.split("|")[:7]) for line in out["rows"])
-
-
-def stored_fills(url: str) -> Counter:
-    with psycopg.connect(url) as conn:
-        rows = conn.execute(
-            "select transaction_hash, token_id, wallet, side, price, size, extract(epoch from traded_at)::bigint "
-            "from trades where is_taker"
-        ).fetchall()
-    return Counter((tx, tok, w, side, repr(p), repr(s), str(ts)) for tx, tok, w, side, p, s, ts in rows)
 
 
 def sim_now(sim) -> datetime:

@@ -26,8 +26,8 @@ from pm_sensors.alerts.sensor import AlertDeliveryResource
 from pm_sensors.stream.job import SINGLETON_TAGS, StreamSettingsResource, stream_consumer_job
 from pm_sensors.stream.supervisor import build_stream_supervisor
 from pm_sim.testing import running_sim
-from tests.coverage_e2e.harness import Pipeline, seed_universe, wait_until
-from tests.stream.conftest import live_tokens
+from tests.coverage_e2e.harness import Pipeline, wait_until
+from tests.stream.conftest import live_tokens, seed_universe
 
 STALE_S = 4.0
 CLI = str(Path(sys.executable).with_name("pm-intel"))

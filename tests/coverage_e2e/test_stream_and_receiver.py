@@ -22,10 +22,9 @@ from tests.coverage_e2e.harness import (
     add_rule,
     flag_newest_trade,
     gap_intervals,
-    seed_universe,
     wait_until,
 )
-from tests.stream.conftest import ConsumerThread, live_tokens
+from tests.stream.conftest import ConsumerThread, live_tokens, seed_universe
 
 # Heartbeats get 10 s; webhooks failing for 3 s is the receiver outage (the scaled-down "five minutes").
 THRESHOLDS = StatusThresholds(

@@ -17,14 +17,9 @@ import psycopg
 from pm_assets.coverage.ledger import floor_minute
 from pm_assets.coverage.status import StatusThresholds
 from pm_sim.testing import running_sim
-from tests.coverage_e2e.harness import (
-    Pipeline,
-    emitted_fills,
-    gap_intervals,
-    seed_universe,
-    sim_now,
-    stored_fills,
-)
+from tests.coverage_e2e.harness import Pipeline, gap_intervals, sim_now
+from tests.ingestion_trades.conftest import emitted_fills, stored_fills
+from tests.stream.conftest import seed_universe
 
 # The poll's threshold is scaled down so a real outage of a few seconds trips it; everything else stays quiet.
 THRESHOLDS = StatusThresholds(

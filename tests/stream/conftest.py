@@ -80,7 +80,7 @@ def live_tokens(sim, n_markets: int) -> list[str]:
 
 
 def seed_universe(url: str, sim) -> list[dict]:
-    """The sim's markets and tokens in the warehouse, as Gamma ingestion would leave them."""
+    """The sim's markets and tokens as the universe crawl leaves them (open, with a 24 h volume rank)."""
     markets = sim_markets(sim)
     with psycopg.connect(url) as conn:
         for i, m in enumerate(markets):
@@ -91,9 +91,16 @@ def seed_universe(url: str, sim) -> list[dict]:
             )
             for idx, token in enumerate(m["token_ids"]):
                 conn.execute(
-                    "insert into tokens (token_id, condition_id, outcome_index, version, has_book) "
-                    "values (%s, %s, %s, %s, %s)",
-                    (token, m["condition_id"], idx, m["version"] or "v1", m["has_book"]),
+                    "insert into tokens (token_id, condition_id, outcome_index, outcome, version, has_book) "
+                    "values (%s, %s, %s, %s, %s, %s)",
+                    (
+                        token,
+                        m["condition_id"],
+                        idx,
+                        ["Yes", "No"][idx] if idx < 2 else str(idx),
+                        m["version"] or "v1",
+                        m["has_book"],
+                    ),
                 )
     return markets
 

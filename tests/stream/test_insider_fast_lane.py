@@ -20,8 +20,8 @@ from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_senso
 from pm_sensors.stream.insider_fast_lane import FastLaneSettings, InsiderFastLane
 from pm_sensors.stream.settings import StreamSettings, settings_from_env
 from pm_sim.testing import running_sim
-from tests.coverage_e2e.harness import add_rule, seed_universe, wait_until
-from tests.stream.conftest import ConsumerThread
+from tests.coverage_e2e.harness import add_rule, wait_until
+from tests.stream.conftest import ConsumerThread, seed_universe
 
 # Seed 3 plants a fresh-wallet insider 903 s after the history ends (checked below, not assumed).
 SIM = {"seed": 3, "markets": 60, "history_hours": 1.0, "horizon_hours": 1.0, "trades_per_second": 2.0}
