@@ -90,3 +90,11 @@ def test_all_signals_and_risk_scores_on_one_world(rows, warehouse_url):
     assert "niche market" in risk[0][2] and risk[0][1] > 50
     assert [w for w, _ in wallets] == sorted(wallet_address(w) for w in (1, 2, 3, 8))
     assert assert_every_row_recomputes(warehouse_url) >= 7
+
+
+def test_the_fast_lanes_evaluators_are_the_jobs_assets_in_order():
+    """The stream's fast lane runs EVALUATORS outside a run: the same assets, order and configs as the job."""
+    from pm_assets.signals.insider_sensor import CONFIGURED, EVALUATORS
+
+    assert [name for name, _, _ in EVALUATORS] == [asset.op.name for asset in ASSETS]
+    assert {name for name, _, config in EVALUATORS if config is not None} == set(CONFIGURED)
