@@ -184,9 +184,12 @@ class StreamConsumer:
         self._conn = await asyncio.to_thread(self._connect_writer)
         prev = await asyncio.to_thread(last_heartbeat, self._conn)
         self._conn.commit()
-        if prev and prev[1].get("last_data_at"):
-            # The previous consumer's last data starts the gap this one closes with its first data.
-            started = datetime.fromisoformat(prev[1]["last_data_at"]).timestamp()
+        if prev:
+            # The previous consumer's last data starts the gap this one closes with its first data. One killed
+            # before its heartbeat carried any data left only its last beat: the gap starts there (too long,
+            # never hidden).
+            last_data = prev[1].get("last_data_at")
+            started = datetime.fromisoformat(last_data).timestamp() if last_data else prev[0].timestamp()
             self._pending_gap = (started, "consumer restart", prev[1].get("connection_id"))
         self.tokens = await asyncio.to_thread(self._select)
         self.log.info(
@@ -330,10 +333,13 @@ class StreamConsumer:
             except TimeoutError:
                 pass
             self._flush_now.clear()
+            # Read `done` once: if it is set while a routine flush is writing, the loop must come round for
+            # the final one (the last rows and the closing heartbeat), not return after the routine one.
+            final = done.is_set()
             t0 = time.monotonic()
-            await self.flush(final=done.is_set())
+            await self.flush(final=final)
             spent = time.monotonic() - t0
-            if done.is_set():
+            if final:
                 return
 
     async def flush(self, final: bool = False) -> None:

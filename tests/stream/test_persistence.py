@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import orjson
 import psycopg
 import pytest
 
+from pm_sensors.stream import consumer as consumer_module
 from pm_sensors.stream.consumer import StreamConsumer
 from pm_sensors.stream.persistence import prepare_writer, write_batch
 from pm_sensors.stream.settings import StreamSettings, settings_from_env
@@ -171,6 +173,41 @@ def test_restart_replaying_stored_ticks_inserts_only_the_new_ones(warehouse_url)
     assert [r[2] for r in rows] == [f"0x{i:064x}" for i in range(8)]
     assert rows[0][0].timestamp() == 1_795_000_000.0 and rows[0][1] == 10.0
     assert counts(warehouse_url)["ws_price_changes"] == 5
+
+
+def test_a_stop_during_a_routine_flush_still_ends_with_the_final_flush(warehouse_url, monkeypatch):
+    # The stop arrives, with one more trade, while a routine flush is writing: the flush loop must come round for
+    # the final flush, so the late trade is stored and the closing heartbeat carries the last data time (the next
+    # consumer starts its restart gap there).
+    c = consumer(warehouse_url)
+    c._conn = c._connect_writer()
+    c.handle_frame(trade_frame(1))
+    real_write = consumer_module.write_batch
+    writes: list[list[str]] = []
+
+    async def go() -> None:
+        loop, done = asyncio.get_running_loop(), asyncio.Event()
+
+        def write_while_stopping(conn, batch):
+            writes.append(sorted(batch))
+            if len(writes) == 1:
+                c.handle_frame(trade_frame(2))
+                loop.call_soon_threadsafe(done.set)
+                loop.call_soon_threadsafe(c._flush_now.set)
+            return real_write(conn, batch)
+
+        monkeypatch.setattr(consumer_module, "write_batch", write_while_stopping)
+        c._flush_now.set()
+        await asyncio.wait_for(c._flush_loop(done), timeout=60)
+
+    asyncio.run(go())
+    c._conn.close()
+    assert len(writes) == 2
+    assert counts(warehouse_url)["ws_last_trades"] == 2
+    with psycopg.connect(warehouse_url) as conn:
+        detail = conn.execute("select detail from heartbeats where part = 'stream_consumer'").fetchone()[0]
+    assert detail["final"] is True
+    assert detail["last_data_at"] is not None
 
 
 def test_one_duplicate_inside_a_batch_is_stored_once(warehouse_url):
