@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
 import psycopg
@@ -21,11 +23,15 @@ class ConsumerThread:
     def __init__(self, settings: StreamSettings, database_url: str, run_id: str | None = None):
         self.consumer = StreamConsumer(settings, database_url, run_id=run_id)
         self.frames: list = []
+        self.data_times: list[float] = []  # when each frame that carried events arrived
         handle = self.consumer.handle_frame
 
         def tapped(raw, received=None):
+            received = time.time() if received is None else received
             self.frames.append(raw)
             handle(raw, received)
+            if self.consumer.stats.last_data_at == received:
+                self.data_times.append(received)
 
         self.consumer.handle_frame = tapped  # type: ignore[method-assign]
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -68,6 +74,15 @@ class ConsumerThread:
                 return
             time.sleep(0.05)
         raise AssertionError(f"gave up waiting for: {what}; stats {self.consumer.stats.summary()}")
+
+    def assert_gap_is_the_silence(self, start: datetime, end: datetime) -> None:
+        """A recorded gap runs from the last frame with data before it to the first one after it, exactly."""
+        times = sorted(self.data_times)
+        i = bisect.bisect_right(times, start.timestamp() + 1e-5)
+        assert 0 < i < len(times), (start, end)
+        before, after = (datetime.fromtimestamp(t, UTC) for t in times[i - 1 : i + 1])
+        assert abs(times[i - 1] - start.timestamp()) < 1e-5, (before, start)
+        assert abs(times[i] - end.timestamp()) < 1e-5, (after, end)
 
 
 def sim_markets(sim) -> list[dict]:

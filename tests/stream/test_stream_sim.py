@@ -131,12 +131,12 @@ def test_dropped_duplicated_and_reordered_frames_converge(warehouse_url):
     gaps = fault_gaps(warehouse_url, faults_on)
     assert len(gaps) >= 2
     # The gap opens when the sim dropped the socket, drop_after seconds into the previous connection (a loaded
-    # machine can make the sim fall silent a little earlier, never later)...
-    assert abs(median((g[1] - g[0]).total_seconds() for g in gaps) - drop_after) < 0.5, gaps
+    # machine can make the sim fall silent earlier, never later)...
+    assert drop_after - 1.0 < median((g[1] - g[0]).total_seconds() for g in gaps) < drop_after + 0.5, gaps
     for opened, start, end, detail in gaps:
         assert (start - opened).total_seconds() < drop_after + 1.0, detail  # a sim step may still be sending
-        # ...and lasts the reconnect: well under the next drop.
-        assert 0 < (end - start).total_seconds() < drop_after, detail
+        # ...and is exactly the silence the consumer saw, however long the reconnect took.
+        ct.assert_gap_is_the_silence(start, end)
         assert "dropped" in detail["reason"]
 
 
@@ -159,11 +159,12 @@ def test_silent_stall_is_detected_and_recorded_with_its_length(warehouse_url):
     assert ct.consumer.stats.stalls >= 2
     gaps = fault_gaps(warehouse_url, faults_on)
     assert len(gaps) >= 2
-    assert abs(median((g[1] - g[0]).total_seconds() for g in gaps) - stall_after) < 0.5, gaps
+    assert stall_after - 1.0 < median((g[1] - g[0]).total_seconds() for g in gaps) < stall_after + 0.5, gaps
     for opened, start, end, detail in gaps:
         assert (start - opened).total_seconds() < stall_after + 1.0, detail  # a sim step may still be sending
-        # Silence is noticed after stall_timeout; the fresh connection's books follow at once.
-        assert stall_timeout - 0.1 <= (end - start).total_seconds() < stall_timeout + 3.0, detail
+        # Silence is noticed no sooner than stall_timeout, and the gap is exactly the silence the consumer saw.
+        assert stall_timeout - 0.1 <= (end - start).total_seconds(), detail
+        ct.assert_gap_is_the_silence(start, end)
         assert "stall" in detail["reason"]
 
 
