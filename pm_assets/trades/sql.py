@@ -132,13 +132,5 @@ def markets_trading_since(conn: psycopg.Connection, since: datetime) -> list[str
     ]
 
 
-def beat(conn: psycopg.Connection, part: str, detail: dict, run_id: str | None = None) -> None:
-    conn.execute(
-        "insert into heartbeats (part, last_beat_at, started_at, run_id, detail) values (%s, now(), now(), %s, %s) "
-        "on conflict (part) do update set last_beat_at = now(), run_id = excluded.run_id, detail = excluded.detail",
-        (part, run_id, Jsonb(detail, dumps=_dumps)),
-    )
-
-
 def _dumps(value: object) -> str:
     return orjson.dumps(value, default=str).decode()

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import psycopg
 
+from pm_assets.storage import heartbeats
 from pm_sensors.alerts import sql
 from pm_sensors.alerts.filters import AlertFilterError, filters_match, validate_filters
 from pm_sensors.alerts.messages import digest_message, render_payload, signal_message
@@ -99,7 +100,7 @@ class AlertDeliverer:
                 self.send_due(conn, report, "alert_digests", client, deadline)
                 detail = {**report.summary(), "tick_s": round(time.monotonic() - started, 3)}
                 with conn.transaction():
-                    sql.write_heartbeat(conn, HEARTBEAT_PART, detail, run_id)
+                    heartbeats.beat(conn, HEARTBEAT_PART, detail, run_id)
         finally:
             if self._client is None:
                 client.close()

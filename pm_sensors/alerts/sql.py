@@ -234,12 +234,3 @@ def insert_digest(
             (delivery_ids,),
         )
     return row is not None
-
-
-def write_heartbeat(conn: psycopg.Connection, part: str, detail: dict, run_id: str | None = None) -> None:
-    conn.execute(
-        "insert into heartbeats (part, last_beat_at, started_at, run_id, detail) values (%s, now(), now(), %s, %s) "
-        "on conflict (part) do update set last_beat_at = excluded.last_beat_at, run_id = excluded.run_id, "
-        "detail = excluded.detail",
-        (part, run_id, Jsonb(detail)),
-    )

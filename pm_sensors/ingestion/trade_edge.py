@@ -20,6 +20,7 @@ import orjson
 
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.storage import heartbeats
 from pm_assets.trades import sql
 from pm_assets.trades.assets import trade_loss_repair_job
 from pm_assets.trades.live_edge import DEFAULT_LOOKBACK_S, poll_live_edge
@@ -58,11 +59,11 @@ def trade_live_edge_sensor(
         )
     except Exception as exc:  # the tick fails visibly, but the heartbeat still says why
         with warehouse.connect() as conn:
-            sql.beat(conn, HEARTBEAT_PART, {"ok": False, "error": str(exc)[:500]})
+            heartbeats.beat(conn, HEARTBEAT_PART, {"ok": False, "error": str(exc)[:500]})
         raise
     poll = outcome.value
     with warehouse.connect() as conn:
-        sql.beat(conn, HEARTBEAT_PART, {"ok": True, **outcome.metadata, **poll.as_metadata()})
+        heartbeats.beat(conn, HEARTBEAT_PART, {"ok": True, **outcome.metadata, **poll.as_metadata()})
         open_losses = sql.open_loss_events(conn)
     context.update_cursor(
         orjson.dumps(

@@ -28,8 +28,8 @@ import dagster as dg
 
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.storage import heartbeats
 from pm_assets.storage.urls import mask_secrets
-from pm_assets.trades import sql as trade_sql
 from pm_assets.trades.live_edge import poll_live_edge
 from pm_assets.trades.loading import run_trade_load
 from pm_assets.wallets.refresh import WalletRefreshSettings, refresh_wallets
@@ -287,7 +287,7 @@ class InsiderFastLane(threading.Thread):
     def _beat(self, detail: dict) -> None:
         try:
             with self.warehouse.connect() as conn:
-                trade_sql.beat(conn, HEARTBEAT_PART, detail, self.run_id)
+                heartbeats.beat(conn, HEARTBEAT_PART, detail, self.run_id)
         except Exception as exc:  # noqa: BLE001 - a heartbeat must not take the lane down
             self.log.warning(f"insider fast lane: heartbeat not written: {mask_secrets(str(exc))[:200]}")
 
