@@ -1,7 +1,8 @@
 """Runs the insider signals after new trades arrive, with the dashboard's threshold overrides as run config.
 
 The sensor looks at the newest trades.ingested_at against the insider signals' watermarks; the run key is that
-newest ingested_at, so one batch of trades launches exactly one run however often the sensor ticks.
+newest ingested_at, so one batch of trades launches exactly one run however often the sensor ticks. While the
+stream's insider fast lane is healthy it does that work in seconds, and the sensor only covers what it leaves.
 """
 
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from pm_assets.signals.risk import trade_risk_scores
 from pm_assets.signals.size_anomalies import SizeAnomalyConfig, size_anomalies
 from pm_assets.signals.wallet_clusters import WalletClusterConfig, wallet_clusters
 from pm_assets.signals.wallet_labels import WalletLabelConfig, wallet_behaviour_labels
+from pm_assets.storage import heartbeats
 
 ASSETS = [wallet_behaviour_labels, fresh_wallet_trades, size_anomalies, wallet_clusters, trade_risk_scores]
 # asset (op) name -> threshold signal type whose overrides become its config
@@ -57,6 +59,13 @@ def insider_run_config(conn) -> dict:
 
 # The polling path's share of trade-to-alert latency (the stream's fast lane is seconds).
 SENSOR_INTERVAL_S = 30
+# While the stream's insider fast lane passes (an ok heartbeat under LANE_FRESH_S old), it evaluates new trades
+# within seconds, so the sensor launches only for trades it has left unevaluated for LANE_GRACE_S (fills the
+# live-edge sensor stored while no tick woke the lane, a lane that fell behind): a safety net, not a redundant
+# run every 30 s in the run list.
+LANE_PART = "insider_fast_lane"
+LANE_FRESH_S = 60.0
+LANE_GRACE_S = 90.0
 
 
 @dg.sensor(
@@ -78,8 +87,28 @@ def insider_signals_sensor(context: dg.SensorEvaluationContext, warehouse: Wareh
         behind = [c for c in CURSORS if marks.get(c) is None or marks[c] < newest]
         if not behind:
             return dg.SkipReason(f"signals are current through {newest.isoformat()}")
+        waiting = _left_to_the_fast_lane(conn, [marks.get(c) for c in behind])
+        if waiting is not None:
+            return dg.SkipReason(waiting)
         try:
             config = insider_run_config(conn)
         except catalogue.thresholds.ThresholdError as exc:
             return dg.SkipReason(f"a saved threshold override is invalid, fix it in the dashboard: {exc}")
     return dg.RunRequest(run_key=f"insider:{newest.isoformat()}", run_config=config)
+
+
+def _left_to_the_fast_lane(conn, marks: list) -> str | None:
+    """Why this tick leaves the new trades to a healthy fast lane, or None when the sensor must launch."""
+    lane = heartbeats.last_beat(conn, LANE_PART)
+    if lane is None or lane[0] > LANE_FRESH_S or lane[1].get("ok") is not True or None in marks:
+        return None
+    oldest_waiting_s = conn.execute(
+        "select extract(epoch from now() - min(ingested_at))::float8 from trades where ingested_at > %s",
+        (min(marks),),
+    ).fetchone()[0]
+    if oldest_waiting_s is None or oldest_waiting_s >= LANE_GRACE_S:
+        return None
+    return (
+        f"the stream's insider fast lane is evaluating new trades (last pass {lane[0]:.0f}s ago); the oldest "
+        f"unevaluated trade is {oldest_waiting_s:.0f}s old, this sensor launches once one is {LANE_GRACE_S:.0f}s old"
+    )

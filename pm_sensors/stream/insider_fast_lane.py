@@ -28,6 +28,7 @@ import dagster as dg
 
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals.insider_sensor import EVALUATORS, LANE_PART, insider_run_config
 from pm_assets.storage import heartbeats
 from pm_assets.storage.urls import mask_secrets
 from pm_assets.trades.live_edge import poll_live_edge
@@ -36,7 +37,7 @@ from pm_assets.wallets.refresh import WalletRefreshSettings, refresh_wallets
 from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
 from pm_sensors.alerts.targets import mask_urls_in_text
 
-HEARTBEAT_PART = "insider_fast_lane"
+HEARTBEAT_PART = LANE_PART  # the insider sensor reads it to leave new trades to a healthy lane
 REPORT_EVERY_S = 60.0
 _SUMMED_NAMES = {"new_trades": "trades_evaluated"}
 log = logging.getLogger(__name__)
@@ -261,8 +262,6 @@ class InsiderFastLane(threading.Thread):
         return inserted
 
     def _evaluate_signals(self) -> int:
-        from pm_assets.signals.insider_sensor import EVALUATORS, insider_run_config
-
         with self.warehouse.connect() as conn:
             config = insider_run_config(conn)["ops"]  # the dashboard's overrides, as the sensor applies them
         rows = 0

@@ -10,7 +10,14 @@ from psycopg.types.json import Jsonb
 
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.signals import fresh_wallets, size_anomalies, wallet_clusters
-from pm_assets.signals.insider_sensor import ASSETS, insider_signals_sensor
+from pm_assets.signals.insider_sensor import (
+    ASSETS,
+    LANE_FRESH_S,
+    LANE_GRACE_S,
+    LANE_PART,
+    insider_signals_sensor,
+)
+from pm_assets.storage import heartbeats
 from tests.signals_insider.conftest import T0, wallet_address
 
 SHOULD_FIRE = {
@@ -66,6 +73,42 @@ def test_sensor_launches_once_per_batch_with_overrides(rows, warehouse_url):
     with dg.build_sensor_context(resources=resources) as ctx:
         skip = insider_signals_sensor(ctx)
     assert isinstance(skip, dg.SkipReason) and "fresh_min_usdc must be at least 0" in skip.skip_message
+
+
+def test_sensor_leaves_new_trades_to_a_healthy_fast_lane_and_covers_what_it_leaves(rows, warehouse_url):
+    resources = {"warehouse": WarehouseResource(database_url=warehouse_url)}
+    _world(rows)
+
+    def tick():
+        with dg.build_sensor_context(resources=resources) as ctx:
+            return insider_signals_sensor(ctx)
+
+    def lane_beat(ok: bool, seconds_ago: float) -> None:
+        heartbeats.beat(rows.conn, LANE_PART, {"ok": ok})
+        rows.conn.execute(
+            "update heartbeats set last_beat_at = now() - make_interval(secs => %s) where part = %s",
+            (seconds_ago, LANE_PART),
+        )
+
+    assert dg.materialize(ASSETS, resources=resources).success  # every watermark exists
+    late = rows.trade(1, 1, T0 + timedelta(hours=1), 100)  # ingested just now
+    lane_beat(ok=True, seconds_ago=2)
+    skip = tick()
+    assert isinstance(skip, dg.SkipReason) and "fast lane" in skip.skip_message
+    for ok, seconds_ago in ((False, 2), (True, LANE_FRESH_S + 5)):  # a failing or silent lane covers nothing
+        lane_beat(ok, seconds_ago)
+        assert isinstance(tick(), dg.RunRequest)
+    # The lane is alive but has left a trade unevaluated past the grace (watermarks from before it arrived).
+    rows.conn.execute(
+        "update ingestion_cursors set complete_through = complete_through - interval '10 minutes' "
+        "where name like 'signal:%'"
+    )
+    rows.conn.execute(
+        "update trades set ingested_at = now() - make_interval(secs => %s) where fill_key = %s",
+        (LANE_GRACE_S + 5, late),
+    )
+    lane_beat(ok=True, seconds_ago=2)
+    assert isinstance(tick(), dg.RunRequest)
 
 
 def test_all_signals_and_risk_scores_on_one_world(rows, warehouse_url):
