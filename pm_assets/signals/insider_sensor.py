@@ -6,6 +6,7 @@ stream's insider fast lane is healthy it does that work in seconds, and the sens
 """
 
 from collections.abc import Callable
+from datetime import datetime
 
 import dagster as dg
 
@@ -76,18 +77,12 @@ LANE_GRACE_S = 90.0
 def insider_signals_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
     """Launches the insider signals when trades were ingested past their watermarks (one run per batch)."""
     with warehouse.connect() as conn:
-        newest = conn.execute("select max(ingested_at) from trades").fetchone()[0]
+        newest, behind = watermarks_behind(conn)
         if newest is None:
             return dg.SkipReason("no trades yet")
-        marks = dict(
-            conn.execute(
-                "select name, complete_through from ingestion_cursors where name = any(%s)", (CURSORS,)
-            ).fetchall()
-        )
-        behind = [c for c in CURSORS if marks.get(c) is None or marks[c] < newest]
         if not behind:
             return dg.SkipReason(f"signals are current through {newest.isoformat()}")
-        waiting = _left_to_the_fast_lane(conn, [marks.get(c) for c in behind])
+        waiting = _left_to_the_fast_lane(conn, behind)
         if waiting is not None:
             return dg.SkipReason(waiting)
         try:
@@ -95,6 +90,19 @@ def insider_signals_sensor(context: dg.SensorEvaluationContext, warehouse: Wareh
         except catalogue.thresholds.ThresholdError as exc:
             return dg.SkipReason(f"a saved threshold override is invalid, fix it in the dashboard: {exc}")
     return dg.RunRequest(run_key=f"insider:{newest.isoformat()}", run_config=config)
+
+
+def watermarks_behind(conn) -> tuple[datetime | None, list[datetime | None]]:
+    """(the newest trades.ingested_at, the insider signals' watermarks behind it; None = never evaluated)."""
+    newest = conn.execute("select max(ingested_at) from trades").fetchone()[0]
+    if newest is None:
+        return None, []
+    marks = dict(
+        conn.execute(
+            "select name, complete_through from ingestion_cursors where name = any(%s)", (CURSORS,)
+        ).fetchall()
+    )
+    return newest, [marks.get(c) for c in CURSORS if marks.get(c) is None or marks[c] < newest]
 
 
 def _left_to_the_fast_lane(conn, marks: list) -> str | None:

@@ -28,7 +28,7 @@ import dagster as dg
 
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals.insider_sensor import EVALUATORS, LANE_PART, insider_run_config
+from pm_assets.signals.insider_sensor import EVALUATORS, LANE_PART, insider_run_config, watermarks_behind
 from pm_assets.storage import heartbeats
 from pm_assets.storage.urls import mask_secrets
 from pm_assets.trades.live_edge import poll_live_edge
@@ -201,7 +201,8 @@ class InsiderFastLane(threading.Thread):
 
         report.fills = self._poll_feed()
         lap("feed")
-        if report.fills:
+        # Also when the live-edge sensor stored the new fills before this poll did: they are still unevaluated.
+        if report.fills or self._signals_behind():
             wallets = refresh_wallets(
                 self.data_api, self.warehouse.connect, self.settings.wallets, self.run_id
             )
@@ -260,6 +261,10 @@ class InsiderFastLane(threading.Thread):
             if self.stop.wait(s.feed_retry_s):
                 break
         return inserted
+
+    def _signals_behind(self) -> bool:
+        with self.warehouse.connect() as conn:
+            return bool(watermarks_behind(conn)[1])
 
     def _evaluate_signals(self) -> int:
         with self.warehouse.connect() as conn:

@@ -17,6 +17,7 @@ from pm_assets.wallets.assets import wallets
 from pm_sensors.alerts.delivery import DeliverySettings
 from pm_sensors.alerts.receiver import running_receiver
 from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_sensor
+from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
 from pm_sensors.stream.insider_fast_lane import FastLaneSettings, InsiderFastLane
 from pm_sensors.stream.settings import StreamSettings, settings_from_env
 from pm_sim.testing import running_sim
@@ -145,6 +146,36 @@ def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
             assert conn.execute("select count(*) from fresh_wallet_trades").fetchone()[0] == signals_before
         assert _alerted_wallets(warehouse_url) == before
         assert sum(1 for r in receiver.delivered("/fresh") if planted["wallet"] in str(r.body)) == 1
+
+
+def test_a_pass_evaluates_fills_the_live_edge_sensor_stored_first(warehouse_url):
+    # Both poll the feed's live edge; when the sensor's poll wins, the lane's finds nothing new, yet the fills are
+    # still unevaluated and the lane must not leave them to the scheduled path.
+    with running_sim(speed=0.0, **SIM) as sim:
+        planted = _planted_future_insider(sim)
+        seed_universe(warehouse_url, sim)
+        now = httpx.get(sim.admin_url + "/state", timeout=60).json()["now"]
+        httpx.post(sim.admin_url + "/clock", json={"advance": planted["end_ts"] + 2 - now}, timeout=60)
+        warehouse = WarehouseResource(database_url=warehouse_url)
+        data_api = DataApiClient(base_url=sim.data_url, page_limit=100)
+        with dg.build_sensor_context(
+            resources={"warehouse": warehouse, "data_api": data_api}, sensor_name="trade_live_edge_sensor"
+        ) as ctx:
+            trade_live_edge_sensor(ctx)
+        with psycopg.connect(warehouse_url) as conn:
+            stored = conn.execute(
+                "select count(*) from trades where wallet = %s", (planted["wallet"],)
+            ).fetchone()
+        assert stored[0] > 0, "the sensor's poll did not store the planted fills"
+        lane = InsiderFastLane(warehouse, data_api, DeliverySettings(allow_private=True), FastLaneSettings())
+        report = lane.pass_once()
+    assert report.fills == 0 and report.signal_rows > 0
+    with psycopg.connect(warehouse_url) as conn:
+        fresh = [
+            r[0]
+            for r in conn.execute("select wallet from fresh_wallet_trades where suppressed_reason is null")
+        ]
+    assert planted["wallet"] in fresh
 
 
 def test_fast_lane_is_a_stream_setting():
