@@ -80,8 +80,12 @@ class AlertDeliverer:
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
         resolver=None,
+        heartbeat_part: str | None = HEARTBEAT_PART,
     ):
         self.connect = connect
+        # None for a deliverer inside another part (the stream's fast lane): its beat must not keep the alert
+        # sensor's heartbeat fresh while that sensor is down, or the dead-man's switch would never see it.
+        self.heartbeat_part = heartbeat_part
         self.settings = settings or DeliverySettings()
         self._client = client
         self._sleep = sleep
@@ -98,9 +102,10 @@ class AlertDeliverer:
                 self.create_digests(conn, report)
                 self.send_due(conn, report, "alert_deliveries", client, deadline)
                 self.send_due(conn, report, "alert_digests", client, deadline)
-                detail = {**report.summary(), "tick_s": round(time.monotonic() - started, 3)}
-                with conn.transaction():
-                    heartbeats.beat(conn, HEARTBEAT_PART, detail, run_id)
+                if self.heartbeat_part is not None:
+                    detail = {**report.summary(), "tick_s": round(time.monotonic() - started, 3)}
+                    with conn.transaction():
+                        heartbeats.beat(conn, self.heartbeat_part, detail, run_id)
         finally:
             if self._client is None:
                 client.close()

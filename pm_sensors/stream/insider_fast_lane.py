@@ -103,7 +103,10 @@ class InsiderFastLane(threading.Thread):
         self.settings = settings or FastLaneSettings()
         self.run_id = run_id
         self.log = logger or log
-        self.deliverer = AlertDeliverer(lambda: warehouse.connect(autocommit=True), delivery)
+        # Its deliveries show in the lane's own heartbeat; `alert_delivery`'s stays the alert sensor's.
+        self.deliverer = AlertDeliverer(
+            lambda: warehouse.connect(autocommit=True), delivery, heartbeat_part=None
+        )
         self.alert_cursor: dict | None = None
         self.wake, self.stop = threading.Event(), threading.Event()
         self.newest_tick_s = 0

@@ -125,6 +125,13 @@ def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
                 0
             ]
         assert beat["ok"] is True
+        with psycopg.connect(
+            warehouse_url
+        ) as conn:  # the alert sensor's heartbeat is its own, not kept alive here
+            assert (
+                conn.execute("select count(*) from heartbeats where part = 'alert_delivery'").fetchone()[0]
+                == 0
+            )
 
         # The scheduled path (sensor, job's assets, alert sensor) over the same data adds nothing.
         before = _alerted_wallets(warehouse_url)
