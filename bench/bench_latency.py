@@ -105,6 +105,7 @@ class Pipeline:
     def __init__(self, sim, url: str, instance: dg.DagsterInstance):
         self.sim, self.url, self.instance, self.res = sim, url, instance, _resources(sim, url)
         self.cursors: dict[str, str | None] = {}
+        self.insider_runs = 0  # runs the insider sensor launched (with the stream on, it defers to the lane)
 
     def _sensor(self, sensor, name: str, keys: tuple[str, ...]):
         ctx = dg.build_sensor_context(
@@ -140,6 +141,7 @@ class Pipeline:
 
         request = self._sensor(insider_signals_sensor, "insider_signals_sensor", ("warehouse",))
         if isinstance(request, dg.RunRequest):
+            self.insider_runs += 1
             _ok(
                 dg.materialize(
                     [wallets, *ASSETS],
@@ -205,6 +207,7 @@ def run_mode(mode: str, args) -> dict:
             p.load_universe()
             p.edge()
             p.signals()  # the history the first poll brought in: not measured
+            p.insider_runs = 0
             with psycopg.connect(url) as conn:
                 for signal_type in SIGNAL_TYPES:
                     conn.execute(
@@ -247,6 +250,7 @@ def run_mode(mode: str, args) -> dict:
                 **measured(url, window_start, window_end),
                 "baseline_post_s": baseline,
                 "loop_runs": {loop.name: loop.runs for loop in loops},
+                "insider_runs_launched": p.insider_runs,
                 "loop_errors": {loop.name: loop.errors[:3] for loop in loops if loop.errors},
             }
     finally:
@@ -377,7 +381,8 @@ def main(argv: list[str]) -> int:
             f"{r['mode']:>6}: {r['alerts']} alerts ({r['by_table']}, {r['not_delivered']} not delivered), "
             f"trade->webhook p50 {_s(r['p50_s'])} p95 {_s(r['p95_s'])} (goal p95 < {goal:.0f} s: {ratio}); "
             f"median stages {r['median_stage_s']}; baseline bare POST p50 {_s(base['p50'])} "
-            f"p95 {_s(base['p95'])}; loop runs {r['loop_runs']}; setup took {r['setup_s']} s"
+            f"p95 {_s(base['p95'])}; loop runs {r['loop_runs']}, "
+            f"insider runs launched {r['insider_runs_launched']}; setup took {r['setup_s']} s"
         )
         for name, errors in r["loop_errors"].items():
             print(f"        {name} errors: {errors}")
