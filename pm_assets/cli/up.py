@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -13,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil
 import psycopg
 
 from pm_assets.cli.db import prepare_databases
@@ -35,6 +37,32 @@ def ensure_port_free(host: str, port: int, what: str, flag: str) -> None:
                 f"port {port} on {host} is already in use, so the {what} cannot start there "
                 f"(is another pm-intel or Dagster running?); choose another with {flag}"
             ) from exc
+
+
+def stop_process_tree(procs: list[subprocess.Popen], timeout_s: float = 20.0) -> None:
+    """Ctrl-C for the whole tree, whoever sent the stop: each child and everything it started (the daemon's code
+    server, run workers such as the long-lived stream run), which would otherwise outlive `pm-intel up` as
+    orphans still writing to the warehouse. SIGINT first (a run ends its step cleanly), SIGKILL after timeout_s."""
+    descendants: list[psutil.Process] = []
+    for proc in procs:
+        with contextlib.suppress(psutil.Error):
+            descendants.extend(psutil.Process(proc.pid).children(recursive=True))
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+    for p in descendants:
+        with contextlib.suppress(psutil.Error):
+            p.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + timeout_s
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    _gone, alive = psutil.wait_procs(descendants, timeout=max(0.1, deadline - time.monotonic()))
+    for p in alive:
+        with contextlib.suppress(psutil.Error):
+            p.kill()
 
 
 def dagster_home(settings_home: Path) -> Path:
@@ -200,14 +228,7 @@ def run_up(args: argparse.Namespace) -> int:
         print("\nstopping...")
         return 0
     finally:
-        for _name, proc in reversed(children):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for _name, proc in reversed(children):
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_process_tree([proc for _name, proc in reversed(children)])
         if urls.embedded and not args.keep_db and not embedded_was_running:
             postgres_server.stop(settings.pg_data_dir)
             print("stopped embedded PostgreSQL")

@@ -6,9 +6,13 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psutil
 import psycopg
+
+from pm_assets.cli.up import stop_process_tree
 
 PM_INTEL = [str(Path(sys.executable).parent / "pm-intel")]
 
@@ -61,3 +65,24 @@ def test_status_says_red_when_it_cannot_see_the_system(tmp_path):
     result = _run(["status", "--json"], {}, tmp_path)
     assert result.returncode != 0
     assert '"overall": "red"' in result.stdout
+
+
+def test_stopping_up_stops_what_its_children_started():
+    # The daemon starts a code server and it starts run workers (the stream run lives for hours): stopping
+    # `pm-intel up` must not leave them running. Here a child starts a grandchild that even ignores Ctrl-C.
+    grandchild = "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); time.sleep(600)"
+    code = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {grandchild!r}]); time.sleep(600)"
+    child = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        for _ in range(400):
+            started = psutil.Process(child.pid).children()
+            if started:
+                break
+            time.sleep(0.05)
+        [orphan_to_be] = started
+        stop_process_tree([child], timeout_s=2.0)
+        assert child.poll() is not None
+        _gone, alive = psutil.wait_procs([orphan_to_be], timeout=30)
+        assert alive == []
+    finally:
+        child.kill()
