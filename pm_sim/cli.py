@@ -114,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         for k, v in u.items():
             print(f"{k:10s} {v}", flush=True)
     server = make_server(build_app(sim), sock)
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # Ctrl-C (or `pm-intel up` stopping) is the normal way out, not a crash
+        pass
     return 0
 
 
