@@ -54,6 +54,8 @@ class WebhookReceiver:
                     self.close_connection = True
                     self.connection.close()
                     return
+                # Recorded before the answer goes out: a sender that saw its 200 must find its request here.
+                receiver._record(ReceivedRequest(self.path, dict(self.headers), body, time.time(), status))
                 reply = b"ok" if status < 300 else b"failure requested by test"
                 self.send_response(status)
                 for key, value in headers.items():
@@ -61,7 +63,6 @@ class WebhookReceiver:
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
-                receiver._record(ReceivedRequest(self.path, dict(self.headers), body, time.time(), status))
 
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
