@@ -6,16 +6,16 @@ writers' clocks say. The stream consumer writes its own beat inside its tick bat
 
 from __future__ import annotations
 
-import orjson
 import psycopg
-from psycopg.types.json import Jsonb
+
+from pm_assets.storage.jsonb import jsonb
 
 
 def beat(conn: psycopg.Connection, part: str, detail: dict, run_id: str | None = None) -> None:
     conn.execute(
         "insert into heartbeats (part, last_beat_at, started_at, run_id, detail) values (%s, now(), now(), %s, %s) "
         "on conflict (part) do update set last_beat_at = now(), run_id = excluded.run_id, detail = excluded.detail",
-        (part, run_id, Jsonb(detail, dumps=_dumps)),
+        (part, run_id, jsonb(detail)),
     )
 
 
@@ -26,7 +26,3 @@ def last_beat(conn: psycopg.Connection, part: str) -> tuple[float, dict] | None:
         (part,),
     ).fetchone()
     return (row[0], row[1] or {}) if row else None
-
-
-def _dumps(value: object) -> str:
-    return orjson.dumps(value, default=str).decode()

@@ -6,11 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
 import psycopg
-from psycopg.types.json import Jsonb
 
 from pm_assets.storage.bulk import UpsertResult, copy_upsert
+from pm_assets.storage.jsonb import jsonb
 from pm_assets.trades.fill_key import KeyedTrade
 
 TRADE_COLUMNS = (
@@ -69,7 +68,7 @@ def write_cursor(conn: psycopg.Connection, name: str, complete_through: datetime
         "insert into ingestion_cursors (name, value, complete_through, updated_at) values (%s, %s, %s, now()) "
         "on conflict (name) do update set value = excluded.value, complete_through = excluded.complete_through, "
         "updated_at = now()",
-        (name, Jsonb(value, dumps=_dumps), complete_through),
+        (name, jsonb(value), complete_through),
     )
 
 
@@ -79,7 +78,7 @@ def open_loss_event(
     row = conn.execute(
         "insert into trade_loss_events (interval_start, interval_end, reason, evidence) values (%s, %s, %s, %s) "
         "on conflict (interval_start, interval_end) do update set evidence = excluded.evidence returning id",
-        (start, end, reason, Jsonb(evidence, dumps=_dumps)),
+        (start, end, reason, jsonb(evidence)),
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -105,7 +104,7 @@ def loss_event_markets(conn: psycopg.Connection, loss_id: int) -> list[str]:
 def mark_loss_repaired(conn: psycopg.Connection, loss_id: int, repair: dict) -> None:
     conn.execute(
         "update trade_loss_events set repaired_at = now(), repair = %s where id = %s",
-        (Jsonb(repair, dumps=_dumps), loss_id),
+        (jsonb(repair), loss_id),
     )
 
 
@@ -130,7 +129,3 @@ def markets_trading_since(conn: psycopg.Connection, since: datetime) -> list[str
             (since - timedelta(days=1),),
         ).fetchall()
     ]
-
-
-def _dumps(value: object) -> str:
-    return orjson.dumps(value, default=str).decode()
