@@ -182,13 +182,7 @@ class Conn:
                 win = m.token_ids[m.winner]
                 await self.send(
                     {
-                        "id": m.id,
-                        "question": m.question,
-                        "market": m.condition_id,
-                        "slug": m.slug,
-                        "description": m.question,
-                        "assets_ids": list(m.token_ids),
-                        "outcomes": list(m.outcomes),
+                        **self.market_fields(m),
                         "winning_asset_id": win,
                         "winning_outcome": m.outcomes[m.winner],
                         "event_message": self.event_msg(m),
@@ -308,6 +302,19 @@ class Conn:
             )
         return traded
 
+    @staticmethod
+    def market_fields(m) -> dict:
+        """The market's description, as both new_market and market_resolved carry it (first, in this order)."""
+        return {
+            "id": m.id,
+            "question": m.question,
+            "market": m.condition_id,
+            "slug": m.slug,
+            "description": m.question,
+            "assets_ids": list(m.token_ids),
+            "outcomes": list(m.outcomes),
+        }
+
     def event_msg(self, m) -> dict:
         ev = self.sim.world.events[m.event_idx]
         return {"id": ev.id, "ticker": ev.slug, "slug": ev.slug, "title": ev.title, "description": ev.title}
@@ -318,13 +325,7 @@ class Conn:
                 fs = m.fee_schedule or {"exponent": 0, "rate": 0, "takerOnly": True, "rebateRate": 0}
                 await self.send(
                     {
-                        "id": m.id,
-                        "question": m.question,
-                        "market": m.condition_id,
-                        "slug": m.slug,
-                        "description": m.question,
-                        "assets_ids": list(m.token_ids),
-                        "outcomes": list(m.outcomes),
+                        **self.market_fields(m),
                         "event_message": self.event_msg(m),
                         "timestamp": str(int(t1 * 1000)),
                         "event_type": "new_market",
