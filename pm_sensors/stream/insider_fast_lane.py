@@ -37,7 +37,6 @@ from pm_assets.wallets.refresh import WalletRefreshSettings, refresh_wallets
 from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
 from pm_sensors.alerts.targets import mask_urls_in_text
 
-HEARTBEAT_PART = LANE_PART  # the insider sensor reads it to leave new trades to a healthy lane
 REPORT_EVERY_S = 60.0
 _SUMMED_NAMES = {"new_trades": "trades_evaluated"}
 log = logging.getLogger(__name__)
@@ -294,7 +293,7 @@ class InsiderFastLane(threading.Thread):
     def _beat(self, detail: dict) -> None:
         try:
             with self.warehouse.connect() as conn:
-                heartbeats.beat(conn, HEARTBEAT_PART, detail, self.run_id)
+                heartbeats.beat(conn, LANE_PART, detail, self.run_id)  # read by the insider sensor
         except Exception as exc:  # noqa: BLE001 - a heartbeat must not take the lane down
             self.log.warning(f"insider fast lane: heartbeat not written: {mask_secrets(str(exc))[:200]}")
 
