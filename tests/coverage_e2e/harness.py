@@ -24,9 +24,12 @@ from pm_assets.trades.assets import trade_loss_repair_job
 from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_sensor
 from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
 
+# A bound on a hang, not on how long a request may take on a busy machine.
+HANG_S = 120.0
+
 
 def sim_now(sim) -> datetime:
-    return datetime.fromtimestamp(httpx.get(sim.admin_url + "/state").json()["now"], UTC)
+    return datetime.fromtimestamp(httpx.get(sim.admin_url + "/state", timeout=HANG_S).json()["now"], UTC)
 
 
 class Pipeline:

@@ -39,7 +39,7 @@ def _checksum(rows: list[dict]) -> tuple[int, str]:
 
 def test_unfiltered_feed_exactly_once(sim):
     rows = _walk(sim.data_url + "/v2/trades", {"limit": 1000})
-    em = httpx.get(sim.admin_url + "/emitted/trades").json()
+    em = httpx.get(sim.admin_url + "/emitted/trades", timeout=120).json()
     assert _checksum(rows) == (em["count"], em["sha256"])
     ts = [r["timestamp"] for r in rows]
     assert ts == sorted(ts, reverse=True)
