@@ -32,6 +32,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-rate-limits", action="store_true")
     p.add_argument("--ground-truth", default=None, metavar="PATH")
     p.add_argument("--print-json", action="store_true", help="print the base URLs as one JSON line")
+    p.add_argument(
+        "--replay",
+        default=None,
+        metavar="DIR",
+        help="serve a recording (pm-intel record) instead of the simulated world; --speed and --start apply "
+        "to the recording's clock (default start: its first instant)",
+    )
     return p
 
 
@@ -53,12 +60,9 @@ def config_from(ns: argparse.Namespace) -> SimConfig:
         rate_limits=not ns.no_rate_limits,
         ground_truth_path=ns.ground_truth,
     )
-    if ns.start:
-        cfg.start = (
-            float(ns.start)
-            if ns.start.replace(".", "").isdigit()
-            else datetime.fromisoformat(ns.start.replace("Z", "+00:00")).timestamp()
-        )
+    start = _start_time(ns.start)
+    if start is not None:
+        cfg.start = start
     return cfg
 
 
@@ -97,15 +101,50 @@ def make_server(app, sock: socket.socket):
     return uvicorn.Server(config)
 
 
+def _start_time(raw: str | None) -> float | None:
+    if not raw:
+        return None
+    if raw.replace(".", "").isdigit():
+        return float(raw)
+    return datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp()
+
+
+def replay_app(ns: argparse.Namespace):
+    """The app serving `--replay DIR`; says at start which sources the recording lacks, one line each."""
+    from .recording import RecordingError
+    from .replay.app import Replay, build_replay_app
+
+    try:
+        replay = Replay(
+            ns.replay, speed=ns.speed, start=_start_time(ns.start), idle_timeout=ns.ws_idle_timeout
+        )
+    except RecordingError as exc:
+        print(f"pm_sim: cannot replay: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    store = replay.store
+    print(
+        f"replay: {ns.replay}: {store.start:.3f} .. {store.end:.3f}, sources: {', '.join(store.present)}",
+        file=sys.stderr,
+        flush=True,
+    )
+    for line in replay.missing_lines():
+        print(line, file=sys.stderr, flush=True)
+    return build_replay_app(replay)
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = parser().parse_args(argv)
-    from .app import build_app
-    from .sim import Sim
+    if ns.replay:
+        app = replay_app(ns)
+    else:
+        from .app import build_app
+        from .sim import Sim
 
-    cfg = config_from(ns)
-    sim = Sim(cfg)
-    if cfg.ground_truth_path:
-        sim.write_ground_truth(cfg.ground_truth_path)
+        cfg = config_from(ns)
+        sim = Sim(cfg)
+        if cfg.ground_truth_path:
+            sim.write_ground_truth(cfg.ground_truth_path)
+        app = build_app(sim)
     sock = bind(ns.host, ns.port)
     u = urls(ns.host, sock.getsockname()[1])
     if ns.print_json:
@@ -113,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for k, v in u.items():
             print(f"{k:10s} {v}", flush=True)
-    server = make_server(build_app(sim), sock)
+    server = make_server(app, sock)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # Ctrl-C (or `pm-intel up` stopping) is the normal way out, not a crash

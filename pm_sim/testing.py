@@ -6,10 +6,7 @@ conftest, or use the ready-made `pm_sim_server` fixture (module scope, frozen cl
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,9 +14,11 @@ import httpx
 import pytest
 
 from .app import build_app
-from .cli import bind, make_server, urls
 from .config import SimConfig
+from .replay.server import ReplayHandle, running_replay, serving
 from .sim import Sim
+
+__all__ = ["ReplayHandle", "SimHandle", "pm_sim_server", "running_replay", "running_sim", "sim_factory"]
 
 
 @dataclass
@@ -59,20 +58,8 @@ def running_sim(**options) -> Iterator[SimHandle]:
     sim = Sim(SimConfig(**opts))
     if sim.cfg.ground_truth_path:
         sim.write_ground_truth(sim.cfg.ground_truth_path)
-    sock = bind("127.0.0.1", 0)
-    server = make_server(build_app(sim), sock)
-    th = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
-    th.start()
-    while not server.started:
-        if not th.is_alive():
-            raise RuntimeError("pm_sim failed to start")
-        time.sleep(0.01)
-    u = urls("127.0.0.1", sock.getsockname()[1])
-    try:
+    with serving(build_app(sim)) as u:
         yield SimHandle(sim=sim, **u)
-    finally:
-        server.should_exit = True
-        th.join(timeout=10)
 
 
 def sim_factory(scope: str = "module", **defaults):

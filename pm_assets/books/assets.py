@@ -1,9 +1,12 @@
 """`order_book_snapshots`: periodic REST snapshots of the books of every active outcome id."""
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 import dagster as dg
+import psycopg
 
 from pm_assets.books import sql
 from pm_assets.books.snapshots import snapshot_row
@@ -31,10 +34,24 @@ def order_book_snapshots(
     first, the book's hash and server timestamp. A token whose book answers 404 is counted as unknown and not
     stored (never as an empty book). Scheduled every minute.
     """
-    raw = RawPayloadBuffer("clob", context.run_id)
     captured_at = datetime.now(UTC).replace(microsecond=0)
     with warehouse.connect() as conn:
         tokens = sql.active_book_tokens(conn, config.max_tokens)
+    result = snapshot_books(clob, warehouse.connect, tokens, captured_at, context.run_id)
+    return dg.MaterializeResult(metadata=result)
+
+
+def snapshot_books(
+    clob: ClobClient,
+    connect: Callable[[], AbstractContextManager[psycopg.Connection]],
+    tokens: list[str],
+    captured_at: datetime,
+    run_id: str | None = None,
+) -> dict:
+    """Fetch the books of `tokens` and store them as captured at `captured_at`; the run's metadata figures.
+
+    The asset's work as a plain function: `pm-intel replay` calls it at the recording's own times."""
+    raw = RawPayloadBuffer("clob", run_id)
 
     async def fetch() -> tuple[BooksResult, dict]:
         async with clob.session(quarantine=raw) as session:
@@ -43,20 +60,18 @@ def order_book_snapshots(
     result, stats = asyncio.run(fetch())
     rows = [snapshot_row(book, captured_at) for book in result.books.values()]
     totals = WriteTotals()
-    with warehouse.connect() as conn:
+    with connect() as conn:
         for start in range(0, max(len(rows), 1), WRITE_BATCH):
             totals.add(sql.insert_snapshots(conn, rows[start : start + WRITE_BATCH]))
             raw.flush(conn)
             conn.commit()
-    return dg.MaterializeResult(
-        metadata={
-            "captured_at": captured_at.isoformat(),
-            "tokens_requested": len(tokens),
-            "books_fetched": len(rows),
-            "books_unknown_404": len(result.unknown),
-            "books_quarantined": len(result.rejected),
-            "rows_inserted": totals.inserted,
-            "rows_skipped_duplicates": totals.skipped,
-            **stats,
-        }
-    )
+    return {
+        "captured_at": captured_at.isoformat(),
+        "tokens_requested": len(tokens),
+        "books_fetched": len(rows),
+        "books_unknown_404": len(result.unknown),
+        "books_quarantined": len(result.rejected),
+        "rows_inserted": totals.inserted,
+        "rows_skipped_duplicates": totals.skipped,
+        **stats,
+    }

@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     bench = sub.add_parser("bench", help="run a benchmark under bench/ (args go to it)", add_help=False)
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    from pm_assets.cli.record import add_parser as add_record
+    from pm_assets.cli.replay import add_parser as add_replay
+
+    add_record(sub)
+    add_replay(sub)
     status = sub.add_parser("status", help="health of every part: coverage, latency, heartbeats")
     status.add_argument("--json", action="store_true")
     return parser
@@ -71,6 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pm_assets.cli.db import run_db
 
             return run_db(args)
+        if args.command == "record":
+            from pm_assets.cli.record import run_record
+
+            return run_record(args)
+        if args.command == "replay":
+            from pm_assets.cli.replay import run_replay
+
+            return run_replay(args)
         if args.command == "status":
             from pm_assets.cli.status import run_status
 
