@@ -77,8 +77,10 @@ def dagster_home(settings_home: Path) -> Path:
 
 
 def start_sim(extra: list[str]) -> tuple[subprocess.Popen, dict[str, str]]:
-    # The simulated day starts now, so freshness, lag and the status page read as they would live.
-    start = [] if any(a.startswith("--start") for a in extra) else ["--start", str(int(time.time()))]
+    # The simulated day starts now, so freshness, lag and the status page read as they would live; a replay
+    # (`--sim-arg=--replay --sim-arg=DIR`) runs on its recording's own clock instead.
+    keep_clock = any(a.startswith(("--start", "--replay")) for a in extra)
+    start = [] if keep_clock else ["--start", str(int(time.time()))]
     proc = subprocess.Popen(
         [sys.executable, "-m", "pm_sim", "--port", "0", "--print-json", *start, *extra],
         stdout=subprocess.PIPE,

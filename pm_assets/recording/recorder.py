@@ -15,7 +15,6 @@ import contextlib
 import logging
 import os
 import platform
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,10 +22,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import websockets
-
 from pm_assets.recording.selection import Selection, Tracked, resolve
 from pm_assets.recording.state import RecordedState
+from pm_assets.recording.websocket import capture_frames
 from pm_assets.resources.clob import DEFAULT_CLOB_URL
 from pm_assets.resources.data_api import DEFAULT_DATA_URL
 from pm_assets.resources.gamma import DEFAULT_GAMMA_URL
@@ -40,16 +38,14 @@ from pm_assets.resources.http import (
     ApiError,
     PolymarketHttp,
 )
-from pm_sensors.stream.connection import MarketChannel, StallDetected
-from pm_sensors.stream.settings import DEFAULT_WS_URL, StreamSettings
+from pm_sensors.stream.settings import DEFAULT_WS_URL
 from pm_sim.recording import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST,
-    SOURCES,
     Recording,
     RecordingWriter,
-    source_path,
+    count_lines,
     write_manifest,
 )
 
@@ -57,6 +53,7 @@ log = logging.getLogger("pm_intel.record")
 
 ACTIVITY_MAX_PAGES = 40  # as the wallets asset's first-activity walk
 HISTORY_SPAN_CAP_S = 14 * 86400
+WS_FIRST_FRAME_WAIT_S = 10.0
 
 
 class RecordError(RuntimeError):
@@ -122,6 +119,8 @@ class Recorder:
         self.manifest: dict[str, Any] = {}
         self.state = RecordedState()
         self.planned_end = 0.0
+        self.upstream_time = 0  # the upstream's /time at the last round's start
+        self.ws_ready = asyncio.Event()
 
     def now(self) -> float:
         return time.time() + self.offset
@@ -148,11 +147,22 @@ class Recorder:
                 self.manifest.setdefault("sessions", []).append(session)
                 self._save_manifest(started, started)
                 stop = asyncio.Event()
-                ws_task = asyncio.create_task(self._capture_ws(stop)) if self.opt.websocket else None
+                self.ws_ready = asyncio.Event()
+                ws_task = (
+                    asyncio.create_task(
+                        capture_frames(self.up.ws_url, self.tokens(), writer, self.now, stop, self.ws_ready)
+                    )
+                    if self.opt.websocket
+                    else None
+                )
                 ticker = asyncio.create_task(self._tick(progress, on_progress, stop)) if on_progress else None
                 try:
                     await self._rounds(progress, on_progress)
                 finally:
+                    if ws_task is not None:
+                        # Even a one-round session (--duration 0) keeps the books the socket sends on subscribe.
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self.ws_ready.wait(), WS_FIRST_FRAME_WAIT_S)
                     stop.set()
                     for task in (ws_task, ticker):
                         if task is not None:
@@ -175,14 +185,17 @@ class Recorder:
         return float(planned) if planned else started + 1800.0
 
     async def _sync_clock(self) -> None:
+        """Read the upstream's clock (CLOB /time); follow it when it is more than 5 s from ours."""
         status, data, _ = await self.clob.request_json("GET", "/time")
         if status == 200 and isinstance(data, int | float):
+            self.upstream_time = int(data)
             offset = float(data) - time.time()
             if abs(offset) > 5:
-                log.info(
-                    "record: the upstream clock is %.0f s from ours; received_at follows upstream", offset
-                )
+                if abs(offset - self.offset) > 5:
+                    log.info("record: the upstream clock is %.0f s from ours; received_at follows it", offset)
                 self.offset = offset
+        else:
+            self.upstream_time = int(self.now())
 
     async def _select(self, started: float) -> None:
         chosen_before = self.manifest.get("selection")
@@ -272,7 +285,7 @@ class Recorder:
 
     async def _round(self, slow: bool) -> int:
         """One polling round; returns the number of steps that failed (logged, retried next round)."""
-        steps = [self._trades, self._books]
+        steps = [self._sync_clock, self._trades, self._books]
         if slow:
             steps += [self._gamma, self._resolutions, self._prices]
         errors = 0
@@ -405,7 +418,7 @@ class Recorder:
 
     async def _prices(self) -> None:
         floor = int(self.manifest.get("history_from") or self.now() - self.opt.history_s)
-        end = int(self.now())
+        end = self.upstream_time  # the upstream's own now: a window never reaches past what it has
         for token in self.tokens():
             start = self.state.prices_covered.get(token, floor)
             while start < end:
@@ -421,48 +434,3 @@ class Recorder:
                     self.writer.append("clob_prices_history", self.now(), request, data)
                 self.state.prices_covered[token] = stop
                 start = stop
-
-    # ------------------------------------------------------------------------------------------ websocket
-    async def _capture_ws(self, stop: asyncio.Event) -> None:
-        """Every data frame of the market channel for the session's tokens, reconnecting after drops/stalls."""
-        settings = StreamSettings(ws_url=self.up.ws_url)
-        delay = settings.backoff_initial_s
-        connection = 0
-        while not stop.is_set():
-            connection += 1
-            try:
-                channel = await MarketChannel.open(settings, self.tokens())
-            except (OSError, TimeoutError, websockets.WebSocketException) as exc:
-                log.warning("record: websocket connect failed (%s); retrying in %.1f s", exc, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay * (0.8 + 0.4 * random.random()))
-                delay = min(delay * 2, settings.backoff_max_s)
-                continue
-            try:
-                async for raw in channel.frames(stop):
-                    assert self.writer is not None
-                    self.writer.append_frame(self.now(), raw, connection)
-                    delay = settings.backoff_initial_s
-            except (
-                StallDetected,
-                websockets.ConnectionClosed,
-                OSError,
-                websockets.WebSocketException,
-            ) as exc:
-                log.warning("record: websocket %d ended (%s); reconnecting", connection, exc)
-            finally:
-                await channel.close()
-
-
-def count_lines(folder: Path) -> dict[str, int]:
-    """Lines per source file, counted on disk (the manifest's figures, true even after a killed session)."""
-    out = {}
-    for source in SOURCES:
-        path = source_path(folder, source)
-        if path.exists():
-            n = 0
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    n += chunk.count(b"\n")
-            out[source] = n
-    return out

@@ -235,8 +235,10 @@ def replay_recording(
             "clob": ClobClient(base_url=server.clob_url),
             "data_api": DataApiClient(base_url=server.data_url),
         }
-        _ok(dg.materialize([events, markets_and_tokens], resources=res), "the universe crawl")
-        _ok(dg.materialize([market_resolutions], resources=res), "market_resolutions")
+        _ok(
+            dg.materialize([events, markets_and_tokens, market_resolutions], resources=res),
+            "the universe crawl",
+        )
         trade_span = _trade_span(rec)
         if trade_span:
             for day in _days(trade_span[0], end):
@@ -251,25 +253,13 @@ def replay_recording(
             snapshot_books(res["clob"], res["warehouse"].connect, tokens, captured)
         server.set_clock(end)
         log.info("replay: websocket frames: %s", feed_frames(rec, url))
-        wallet_config = {"ops": {"wallets": {"config": {"max_first_activity_lookups": 1_000_000}}}}
-        _ok(dg.materialize([wallets], resources=res, run_config=wallet_config), "wallets")
-        insider_ops = [a.op.name for a in INSIDER_ASSETS]
+        # One run, in dependency order: wallet ages, then the insider signals and the market signals.
+        signal_assets = [*INSIDER_ASSETS, arbitrage_windows, price_spikes]
+        config = run_config(overrides, [a.op.name for a in signal_assets])
+        config["ops"]["wallets"] = {"config": {"max_first_activity_lookups": 1_000_000}}
         _ok(
-            dg.materialize(
-                INSIDER_ASSETS,
-                resources={"warehouse": res["warehouse"]},
-                run_config=run_config(overrides, insider_ops),
-            ),
-            "the insider signals",
-        )
-        market = [arbitrage_windows, price_spikes]
-        _ok(
-            dg.materialize(
-                market,
-                resources={"warehouse": res["warehouse"]},
-                run_config=run_config(overrides, [a.op.name for a in market]),
-            ),
-            "the market signals",
+            dg.materialize([wallets, *signal_assets], resources=res, run_config=config),
+            "wallets and the signals",
         )
         with psycopg.connect(url) as conn:
             return figures(conn, len(observed_market_days(rec)))
