@@ -28,7 +28,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--era", choices=("late2026", "legacy"), default="late2026")
     p.add_argument("--data-v1", choices=("on", "off"), default="on")
     p.add_argument("--gamma-version-default", choices=("v1", "both"), default="v1")
-    p.add_argument("--ws-idle-timeout", type=float, default=10.0)
+    p.add_argument(
+        "--ws-idle-timeout",
+        type=float,
+        default=None,
+        help="close a socket silent this many seconds (default 10; 30 for --replay, which often runs fast)",
+    )
     p.add_argument("--no-rate-limits", action="store_true")
     p.add_argument("--ground-truth", default=None, metavar="PATH")
     p.add_argument("--print-json", action="store_true", help="print the base URLs as one JSON line")
@@ -56,7 +61,7 @@ def config_from(ns: argparse.Namespace) -> SimConfig:
         data_v1=ns.data_v1 == "on",
         gamma_version_default=ns.gamma_version_default,
         faults=ns.faults,
-        ws_idle_timeout=ns.ws_idle_timeout,
+        ws_idle_timeout=10.0 if ns.ws_idle_timeout is None else ns.ws_idle_timeout,
         rate_limits=not ns.no_rate_limits,
         ground_truth_path=ns.ground_truth,
     )
@@ -114,10 +119,9 @@ def replay_app(ns: argparse.Namespace):
     from .recording import RecordingError
     from .replay.app import Replay, build_replay_app
 
+    idle = 30.0 if ns.ws_idle_timeout is None else ns.ws_idle_timeout
     try:
-        replay = Replay(
-            ns.replay, speed=ns.speed, start=_start_time(ns.start), idle_timeout=ns.ws_idle_timeout
-        )
+        replay = Replay(ns.replay, speed=ns.speed, start=_start_time(ns.start), idle_timeout=idle)
     except RecordingError as exc:
         print(f"pm_sim: cannot replay: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -212,7 +212,14 @@ class Recorder:
                 f"{self.folder} holds no recording yet: choose markets with --slug, --event, --tag or --top"
             )
         objs, events = await resolve(self.gamma, self.opt.selection)
-        self.markets = [Tracked.from_gamma(o) for o in objs]
+        self.markets = []
+        for obj in objs:
+            try:
+                self.markets.append(Tracked.from_gamma(obj))
+            except ValueError as exc:  # pydantic's ValidationError is one: a market we cannot follow
+                log.warning("record: skipping Gamma market %s: %s", obj.get("id"), str(exc).splitlines()[0])
+        if not self.markets:
+            raise RecordError("no market of the selection has usable identifiers in Gamma's answer")
         self.manifest.update(
             format=FORMAT,
             format_version=FORMAT_VERSION,

@@ -36,7 +36,7 @@ class Replay:
     """A loaded recording plus its clock (speed N = N recording seconds per real second)."""
 
     def __init__(
-        self, folder: str, speed: float = 1.0, start: float | None = None, idle_timeout: float = 10.0
+        self, folder: str, speed: float = 1.0, start: float | None = None, idle_timeout: float = 30.0
     ):
         self.recording = Recording(folder)
         self.store = ReplayStore(self.recording)
