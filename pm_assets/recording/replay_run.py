@@ -194,8 +194,7 @@ def feed_frames(rec: Recording, url: str) -> dict[str, int]:
                 for table, n in write_batch(conn, batch).items():
                     written[table] = written.get(table, 0) + n
 
-        lines = sorted(rec.lines(WS_SOURCE), key=lambda line: line.received_at)
-        for line in lines:
+        for line in rec.lines(WS_SOURCE):  # appended as received: already in time order, streamed
             consumer.handle_frame(line.frame or "", line.received_at)
             if consumer.buffer.pending >= FRAME_BATCH_ROWS:
                 flush()

@@ -95,7 +95,7 @@ class ReplayConn:
     async def step(self) -> None:
         t = self.hub.clock.now()
         while not self.ops.empty():
-            await self.apply(self.ops.get_nowait(), t)
+            await self.apply(self.ops.get_nowait())
         if t > self.synced_to:
             for frame in self.store.frames_between(self.synced_to, t):
                 if self.wants(frame):
@@ -107,7 +107,7 @@ class ReplayConn:
             return False
         return frame.broadcast or bool(frame.assets & self.assets)
 
-    async def apply(self, obj: dict, t: float) -> None:
+    async def apply(self, obj: dict) -> None:
         ids = [str(a) for a in obj.get("assets_ids") or obj.get("asset_ids") or []]
         if obj.get("custom_feature_enabled") is not None:
             self.custom = bool(obj.get("custom_feature_enabled"))
@@ -116,6 +116,9 @@ class ReplayConn:
             return
         new = [a for a in dict.fromkeys(ids) if a not in self.assets]
         self.assets.update(new)
+        # The socket has streamed up to synced_to; the step after this streams (synced_to, t] for every asset,
+        # the new ones included, so their snapshot and catch-up stop at synced_to (no frame twice).
+        t = self.synced_to
         books = [(a, self.store.latest_ws_book(a, t)) for a in new]
         snaps = [b for _, b in books if b is not None]
         if snaps and obj.get("initial_dump", True):
