@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -95,20 +95,31 @@ def _describe(interval: Interval) -> dict[str, Any]:
 
 def trade_feed_evidence(conn: psycopg.Connection, start: datetime, end: datetime) -> SourceEvidence:
     proofs = conn.execute(
-        "select id, interval_start, interval_end, kind from coverage_proofs "
+        "select id, interval_start, interval_end, kind, evidence->'quarantined_rows' from coverage_proofs "
         "where source = 'trade_feed' and interval_end > %s and interval_start < %s",
         (start, end),
     ).fetchall()
+    # A row the poll saw but quarantined was not stored: its possible seconds are a gap, never covered.
+    quarantined = [
+        Interval(
+            datetime.fromtimestamp(q["older_s"], UTC),
+            datetime.fromtimestamp(q["newer_s"] + 1, UTC),
+            {"proof_id": i, "reason": "row quarantined, not stored", "error": q.get("error")},
+        )
+        for i, _s, _e, _k, rows in proofs
+        for q in rows or []
+    ]
     losses = conn.execute(
         "select id, interval_start, interval_end, reason, repaired_at from trade_loss_events "
         "where interval_end > %s and interval_start < %s",
         (start, end),
     ).fetchall()
     return SourceEvidence(
-        covered=[Interval(s, e, {"proof_id": i, "kind": k}) for i, s, e, k in proofs],
+        covered=[Interval(s, e, {"proof_id": i, "kind": k}) for i, s, e, k, _q in proofs],
         open_gaps=[
             Interval(s, e, {"loss_event": i, "reason": r}) for i, s, e, r, rep in losses if rep is None
-        ],
+        ]
+        + quarantined,
         repaired_gaps=[
             Interval(s, e, {"loss_event": i, "reason": r, "repaired_at": rep.isoformat()})
             for i, s, e, r, rep in losses

@@ -14,6 +14,7 @@ from typing import Literal
 Generation = Literal["v1", "v2"]
 
 _HEX = re.compile(r"[0-9a-f]+")
+_DECIMAL = re.compile(r"[0-9]{1,78}")
 _V2_PADDING = "00"
 
 
@@ -31,11 +32,13 @@ def normalize_condition_id(value: str) -> str:
     text = value.strip().lower()
     digits = text[2:] if text.startswith("0x") else text
     if not _HEX.fullmatch(digits or "-"):
-        raise IdentifierError(f"condition id is not hexadecimal: {value!r}")
+        raise IdentifierError(f"condition id is not hexadecimal: {value!r:.100}")
     if len(digits) == 62:
         digits += _V2_PADDING
     if len(digits) != 64:
-        raise IdentifierError(f"condition id must have 62 or 64 hex digits, got {len(digits)}: {value!r}")
+        raise IdentifierError(
+            f"condition id must have 62 or 64 hex digits, got {len(digits)}: {value!r:.100}"
+        )
     return "0x" + digits
 
 
@@ -69,8 +72,9 @@ def normalize_outcome_id(value: str | int) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise IdentifierError(f"outcome id must be a decimal string, got {type(value).__name__}")
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 78 or int(text) >= 2**256:
-        raise IdentifierError(f"outcome id is not an unsigned 256-bit decimal: {value!r}")
+    # ASCII only: str.isdigit() and int() read Unicode digits, so "١٢٣" would silently become "123".
+    if not _DECIMAL.fullmatch(text) or int(text) >= 2**256:
+        raise IdentifierError(f"outcome id is not an unsigned 256-bit decimal: {value!r:.100}")
     return str(int(text))
 
 

@@ -10,7 +10,6 @@ named. The shared value types here are reused by the CLOB models (books, prices)
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -23,25 +22,21 @@ from pm_assets.markets.identifiers import (
     normalize_outcome_id,
     outcome_ids,
 )
+from pm_assets.markets.values import finite_number, price, size, utc_from_epoch
 
 
 def _number(value: Any) -> float | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise ValueError("expected a number, got a boolean")
-    if isinstance(value, (int, float)):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise ValueError(f"expected a number or numeric string, got {value[:40]!r}") from None
-    else:
-        raise ValueError(f"expected a number, got {type(value).__name__}")
-    if not math.isfinite(number):
-        raise ValueError(f"expected a finite number, got {value!r}")
-    return number
+    return finite_number(value)
+
+
+def _price(value: Any) -> float | None:
+    return None if value is None or value == "" else price(value)
+
+
+def _size(value: Any) -> float | None:
+    return None if value is None or value == "" else size(value)
 
 
 def _json_list(value: Any) -> list[Any]:
@@ -78,30 +73,42 @@ def _version(value: Any) -> str | None:
     return text
 
 
-def _number_list(value: Any) -> list[float]:
-    return [n for n in (_number(v) for v in _json_list(value)) if n is not None]
+def _price_list(value: Any) -> list[float]:
+    # A null or "" inside the array is refused, never dropped: dropping shifts every later price one
+    # outcome to the left, and the winner with it.
+    items = _json_list(value)
+    for i, v in enumerate(items):
+        if v is None or v == "":
+            raise ValueError(f"item {i} is empty")
+    return [price(v) for v in items]
 
 
 def _timestamp(value: Any) -> datetime | None:
-    """ISO `…Z` / `+00:00`, Gamma's `YYYY-MM-DD HH:MM:SS+00`, bare dates, and epoch seconds or ms."""
+    """ISO `…Z` / `+00:00`, Gamma's `YYYY-MM-DD HH:MM:SS+00`, bare dates, and epoch seconds or ms.
+
+    Out-of-range values (`1e20`, a 30-digit number) are validation errors: `fromtimestamp` raises
+    OverflowError or OSError for them, which pydantic would let through to abort the whole crawl.
+    """
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, UTC)
+        seconds = finite_number(value)
+        return utc_from_epoch(seconds / 1000 if seconds > 1e11 else seconds)
     if isinstance(value, str):
         text = value.strip()
+        if not text.isascii():
+            raise ValueError(f"expected an ASCII date-time, got {value[:40]!r}")
         if text.isdigit():
-            return _timestamp(int(text))
+            return _timestamp(int(text)) if len(text) <= 20 else _timestamp(float(text))
         if text.endswith("Z"):
             text = text[:-1] + "+00:00"
         elif len(text) > 3 and text[-3] in "+-" and text[-3:][1:].isdigit() and ":" not in text[-6:]:
             text += ":00"  # "+00" -> "+00:00"
         try:
             parsed = datetime.fromisoformat(text)
-        except ValueError:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except (ValueError, OverflowError):
             raise ValueError(f"expected a date-time, got {value[:40]!r}") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     raise ValueError(f"expected a date-time string, got {type(value).__name__}")
 
 
@@ -121,10 +128,12 @@ def _required_text(value: Any) -> str:
 
 
 Number = Annotated[float | None, BeforeValidator(_number)]
+Price = Annotated[float | None, BeforeValidator(_price)]
+Size = Annotated[float | None, BeforeValidator(_size)]
 JsonStrList = Annotated[list[str] | None, BeforeValidator(_str_list)]
 OutcomeIdList = Annotated[list[str] | None, BeforeValidator(_outcome_id_list)]
 Version = Annotated[str | None, BeforeValidator(_version)]
-JsonNumberList = Annotated[list[float], BeforeValidator(_number_list)]
+JsonPriceList = Annotated[list[float], BeforeValidator(_price_list)]
 Timestamp = Annotated[datetime | None, BeforeValidator(_timestamp)]
 Text = Annotated[str | None, BeforeValidator(_text)]
 Id = Annotated[str, BeforeValidator(_required_text)]
@@ -162,7 +171,7 @@ class GammaMarket(Upstream):
     description: Text = None
     version: Version = None
     outcomes: JsonStrList = None
-    outcome_prices: JsonNumberList = Field(default_factory=list, alias="outcomePrices")
+    outcome_prices: JsonPriceList = Field(default_factory=list, alias="outcomePrices")
     clob_token_ids: OutcomeIdList = Field(None, alias="clobTokenIds")
     position_ids: OutcomeIdList = Field(None, alias="positionIds")
     question_id: Text = Field(None, alias="questionID")
@@ -175,19 +184,19 @@ class GammaMarket(Upstream):
     archived: bool | None = None
     accepting_orders: bool | None = Field(None, alias="acceptingOrders")
     enable_order_book: bool | None = Field(None, alias="enableOrderBook")
-    tick_size: Number = Field(None, alias="orderPriceMinTickSize")
-    min_order_size: Number = Field(None, alias="orderMinSize")
+    tick_size: Size = Field(None, alias="orderPriceMinTickSize")
+    min_order_size: Size = Field(None, alias="orderMinSize")
     fees_enabled: bool | None = Field(None, alias="feesEnabled")
     fee_schedule: FeeSchedule | None = Field(None, alias="feeSchedule")
-    volume: Number = None
-    volume_num: Number = Field(None, alias="volumeNum")
-    volume_24h: Number = Field(None, alias="volume24hr")
-    liquidity: Number = None
-    liquidity_num: Number = Field(None, alias="liquidityNum")
-    best_bid: Number = Field(None, alias="bestBid")
-    best_ask: Number = Field(None, alias="bestAsk")
-    spread: Number = None
-    last_trade_price: Number = Field(None, alias="lastTradePrice")
+    volume: Size = None
+    volume_num: Size = Field(None, alias="volumeNum")
+    volume_24h: Size = Field(None, alias="volume24hr")
+    liquidity: Size = None
+    liquidity_num: Size = Field(None, alias="liquidityNum")
+    best_bid: Price = Field(None, alias="bestBid")
+    best_ask: Price = Field(None, alias="bestAsk")
+    spread: Price = None
+    last_trade_price: Price = Field(None, alias="lastTradePrice")
     start_date: Timestamp = Field(None, alias="startDate")
     end_date: Timestamp = Field(None, alias="endDate")
     closed_time: Timestamp = Field(None, alias="closedTime")
@@ -203,6 +212,10 @@ class GammaMarket(Upstream):
         if ids and self.outcomes and len(ids) != len(self.outcomes):
             field = "positionIds" if self.generation == "v2" else "clobTokenIds"
             raise ValueError(f"{field}: {len(ids)} ids for {len(self.outcomes)} outcomes")
+        if self.outcome_prices and self.outcomes and len(self.outcome_prices) != len(self.outcomes):
+            raise ValueError(
+                f"outcomePrices: {len(self.outcome_prices)} prices for {len(self.outcomes)} outcomes"
+            )
         return self
 
     @property
@@ -230,9 +243,9 @@ class GammaEvent(Upstream):
     neg_risk_augmented: bool = Field(False, alias="negRiskAugmented")
     active: bool | None = None
     closed: bool | None = None
-    volume: Number = None
-    volume_24h: Number = Field(None, alias="volume24hr")
-    liquidity: Number = None
+    volume: Size = None
+    volume_24h: Size = Field(None, alias="volume24hr")
+    liquidity: Size = None
     start_date: Timestamp = Field(None, alias="startDate")
     end_date: Timestamp = Field(None, alias="endDate")
     updated_at: Timestamp = Field(None, alias="updatedAt")

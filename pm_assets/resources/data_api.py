@@ -6,8 +6,10 @@ at most 20 ids. v1 (`/trades` with its offset cap of 3000) is being retired; it 
 `v1_fallback` (or PM_INTEL_DATA_V1_FALLBACK) is switched on and the v2 route is gone (404).
 
 Pacing, retries and quarantine live in the shared HTTP core; this module adds the Data API's routes, its
-page walk, and one more retry: a page whose payload is malformed or does not validate is quarantined and
-asked for again (the same cursor), a bounded number of times.
+page walk, and one more retry: a page whose payload is malformed (not JSON, a broken envelope) is quarantined
+and asked for again (the same cursor), a bounded number of times. Rows are validated one by one: a bad trade
+or resolution row is quarantined alone (endpoint `GET /v2/trades data[i]`, the failing field) and the rest of
+its page is used. Activity pages stay whole: a wallet's age read from a page with a bad row would be a guess.
 """
 
 from __future__ import annotations
@@ -31,17 +33,20 @@ from pm_assets.resources.http import (
     PolymarketHttp,
     QuarantineSink,
 )
-from pm_assets.trades.models import ActivityPage, Resolution, ResolutionPage, Trade, TradePage
+from pm_assets.resources.rows import RejectedRow, ValidatedRows, quarantine_rejected, validate_rows
+from pm_assets.trades.models import ActivityPage, Resolution, RowsEnvelope, Trade
 
 DEFAULT_DATA_URL = "https://data-api.polymarket.com"
 MAX_CONDITIONS = 20  # per request, upstream limit
 V1_OFFSET_CAP = 3000
-P = TypeVar("P", bound=pydantic.BaseModel)
+P = TypeVar("P")
+R = TypeVar("R")
 
-_TRADE_PAGE = pydantic.TypeAdapter(TradePage)
+_ENVELOPE = pydantic.TypeAdapter(RowsEnvelope)
 _ACTIVITY_PAGE = pydantic.TypeAdapter(ActivityPage)
-_RESOLUTION_PAGE = pydantic.TypeAdapter(ResolutionPage)
-_V1_TRADES = pydantic.TypeAdapter(list[Trade])
+_TRADE = pydantic.TypeAdapter(Trade)
+_RESOLUTION = pydantic.TypeAdapter(Resolution)
+_V1_ROWS = pydantic.TypeAdapter(list[Any])
 
 
 class DataApiClient(dg.ConfigurableResource):
@@ -87,7 +92,10 @@ class DataApiSession:
     cfg: DataApiClient
     pages: int = 0
 
-    async def _page(self, path: str, params: Mapping[str, Any], adapter: pydantic.TypeAdapter[P]) -> P:
+    async def _page(
+        self, path: str, params: Mapping[str, Any], adapter: pydantic.TypeAdapter[P]
+    ) -> tuple[P, int]:
+        """(the validated page, its HTTP status); a malformed page is quarantined and asked for again."""
         endpoint = f"GET {path}"
         last: PayloadError | None = None
         for _ in range(self.cfg.payload_attempts):
@@ -101,9 +109,26 @@ class DataApiSession:
                 last = exc
                 continue
             self.pages += 1
-            return page
+            return page, status
         assert last is not None
         raise last
+
+    async def _rows(
+        self, path: str, params: Mapping[str, Any], adapter: pydantic.TypeAdapter[R], defer: bool = False
+    ) -> tuple[ValidatedRows[R], str | None]:
+        """One `{data, pagination}` page, its rows validated one by one; (rows, next cursor)."""
+        envelope, status = await self._page(path, params, _ENVELOPE)
+        rows = validate_rows(
+            self.http,
+            f"GET {path}",
+            adapter,
+            envelope.data or [],
+            label="data",
+            params=params,
+            status=status,
+            defer_quarantine=defer,
+        )
+        return rows, envelope.pagination.next_cursor
 
     async def trade_pages(
         self,
@@ -111,8 +136,12 @@ class DataApiSession:
         conditions: Sequence[str] = (),
         user: str | None = None,
         taker_only: bool = True,
-    ) -> AsyncIterator[list[Trade]]:
+    ) -> AsyncIterator[ValidatedRows[Trade]]:
         """Pages of `/v2/trades`, newest first, until `next_cursor` is null (the caller may stop earlier).
+
+        Each page holds its valid rows and its rejected rows (with where they stood), so a walk goes past a
+        bad row and its coverage evidence can say what was not stored. Rejected rows are not quarantined
+        here: the walk quarantines those inside its window (`quarantine`), once.
 
         Without `conditions` or `user` this is the global feed, which only reaches back to the start of the
         previous calendar month and may stop paging early under bursts.
@@ -128,21 +157,41 @@ class DataApiSession:
         while True:
             query = params if cursor is None else {**params, "cursor": cursor}
             try:
-                page = await self._page("/v2/trades", query, _TRADE_PAGE)
+                page, next_cursor = await self._rows("/v2/trades", query, _TRADE, defer=True)
             except ApiError as exc:
                 if exc.status == 404 and self.cfg.uses_v1_fallback() and cursor is None:
                     async for rows in self._v1_trade_pages(conditions, user, taker_only):
                         yield rows
                     return
                 raise
-            yield page.rows
-            cursor = page.pagination.next_cursor
-            if cursor is None or not page.rows:
+            yield page
+            # An all-quarantined page is not the end of the feed: only an empty one is.
+            if next_cursor is None or page.served == 0:
                 return
+            cursor = next_cursor
+
+    def quarantine(self, rejected: Sequence[RejectedRow], served: int) -> None:
+        """Keep rejected trade rows as evidence (a walk calls this for the rows inside its window)."""
+        quarantine_rejected(self.http, "GET /v2/trades", rejected, served)
+
+    def quarantine_misordered(self, trades: Sequence[Trade]) -> None:
+        """Keep rows the walk could not key (newer than the rows before them in a newest-first feed)."""
+        rejected = [
+            RejectedRow(
+                index=-1,
+                good_before=0,
+                error=f"timestamp: {t.timestamp} is newer than the rows served before it (feed is newest first)",
+                endpoint="GET /v2/trades (out of order)",
+                item=t.model_dump(mode="json"),
+                timestamp=t.timestamp,
+            )
+            for t in trades
+        ]
+        quarantine_rejected(self.http, "GET /v2/trades", rejected, len(rejected))
 
     async def _v1_trade_pages(
         self, conditions: Sequence[str], user: str | None, taker_only: bool
-    ) -> AsyncIterator[list[Trade]]:
+    ) -> AsyncIterator[ValidatedRows[Trade]]:
         """v1 `/trades` by offset: capped at 3000 rows deep, so only a stopgap (off by default)."""
         limit = min(self.cfg.page_limit, 500)
         params: dict[str, Any] = {"limit": limit, "takerOnly": str(taker_only).lower()}
@@ -152,9 +201,13 @@ class DataApiSession:
             params["user"] = user
         offset = 0
         while offset <= V1_OFFSET_CAP:
-            rows = await self._page("/trades", {**params, "offset": offset}, _V1_TRADES)
+            query = {**params, "offset": offset}
+            items, status = await self._page("/trades", query, _V1_ROWS)
+            rows = validate_rows(
+                self.http, "GET /trades", _TRADE, items, label="", params=query, status=status
+            )
             yield rows
-            if len(rows) < limit:
+            if rows.served < limit:
                 return
             offset += limit
         # Never end quietly at the cap: a caller would take it for the end of the data.
@@ -172,7 +225,7 @@ class DataApiSession:
         oldest: int | None = None
         cursor: str | None = None
         for _ in range(max_pages):
-            page = await self._page(
+            page, _ = await self._page(
                 "/v2/activity", params if cursor is None else {**params, "cursor": cursor}, _ACTIVITY_PAGE
             )
             for row in page.data or []:
@@ -186,5 +239,5 @@ class DataApiSession:
         """`/v2/resolutions` for up to 20 condition ids (66-character form)."""
         if len(condition_ids) > MAX_CONDITIONS:
             raise ValueError(f"at most {MAX_CONDITIONS} condition ids per request, got {len(condition_ids)}")
-        page = await self._page("/v2/resolutions", {"condition": ",".join(condition_ids)}, _RESOLUTION_PAGE)
-        return page.data or []
+        rows, _ = await self._rows("/v2/resolutions", {"condition": ",".join(condition_ids)}, _RESOLUTION)
+        return rows.rows

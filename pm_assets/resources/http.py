@@ -25,6 +25,8 @@ import httpx
 import orjson
 import pydantic
 
+from pm_assets.resources.upstream_json import loads_upstream_json
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -257,7 +259,7 @@ class PolymarketHttp:
         response = await self._send(method, path, params, body)
         text = response.text
         try:
-            return response.status_code, orjson.loads(text) if text else None, text
+            return response.status_code, loads_upstream_json(text) if text else None, text
         except orjson.JSONDecodeError as exc:
             error = f"response is not valid JSON ({exc})"
             self._quarantine(f"{method} {path}", params, response.status_code, text, error)

@@ -65,14 +65,15 @@ def keyed_fills(complete_rows: Iterable[Trade]) -> list[KeyedTrade]:
 class TimestampGroups:
     """Turns a newest-first stream of rows into keyed fills, releasing each second once it is complete.
 
-    Rows older than a second already released would mean the feed is not newest first; that is a contract
-    break, raised rather than keyed wrongly.
+    A row newer than the second being held would mean the feed is not newest first for that row: it cannot
+    be keyed with its transaction's other rows (their second may be released already), so it is set aside
+    in `misordered` for the caller to quarantine, never keyed wrongly, and the walk goes on.
     """
 
     def __init__(self) -> None:
         self._second: int | None = None
         self._pending: list[Trade] = []
-        self._released_down_to: int | None = None
+        self.misordered: list[Trade] = []
 
     @property
     def pending(self) -> int:
@@ -85,9 +86,8 @@ class TimestampGroups:
                 self._pending.append(trade)
                 continue
             if trade.timestamp > self._second:
-                raise ValueError(
-                    f"feed is not newest first: a row at {trade.timestamp} after rows at {self._second}"
-                )
+                self.misordered.append(trade)
+                continue
             yield from self._release()
             self._second = trade.timestamp
             self._pending.append(trade)
@@ -96,6 +96,10 @@ class TimestampGroups:
         """The walk ended (feed exhausted or stopped below its window): the held second is complete."""
         yield from self._release()
         self._second = None
+
+    def take_misordered(self) -> list[Trade]:
+        taken, self.misordered = self.misordered, []
+        return taken
 
     def _release(self) -> Iterator[KeyedTrade]:
         rows, self._pending = self._pending, []

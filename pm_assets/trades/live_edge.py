@@ -16,6 +16,7 @@ silently.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,12 +27,13 @@ from pm_assets.coverage.ledger import record_proof
 from pm_assets.resources.data_api import DataApiSession
 from pm_assets.trades import sql
 from pm_assets.trades.fill_key import TimestampGroups
-from pm_assets.trades.walks import Window, walk_conditions_back
+from pm_assets.trades.walks import Window, rejected_bounds, walk_conditions_back
 from pm_assets.trades.writer import TradeBatchWriter
 
 CURSOR = "trades_live_edge"
 LOCK = "pm_intel:trades_live_edge"
 DEFAULT_LOOKBACK_S = 600
+QUARANTINE_MEMORY = 200  # digests of the bad rows quarantined lately, so a poll keeps each one once
 
 
 @dataclass
@@ -44,6 +46,7 @@ class PollResult:
     stop_reason: str = ""
     loss_event_id: int | None = None
     complete_through: datetime | None = None
+    quarantined_rows: int = 0
 
     def as_metadata(self) -> dict:
         return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in self.__dict__.items()}
@@ -60,6 +63,21 @@ def proven_complete_through(conn: psycopg.Connection, frontier_s: int | None) ->
     frontier = _ts(frontier_s)
     open_start = sql.earliest_open_loss_start(conn)
     return frontier if open_start is None else min(frontier, open_start)
+
+
+def _digest(item: object) -> str:
+    return hashlib.sha1(repr(item).encode(), usedforsecurity=False).hexdigest()[:16]
+
+
+def _bounded_spans(quarantined: list[dict], start_s: int, end_s: int) -> list[dict]:
+    """Each quarantined row's possible seconds [older_s, newer_s], clipped to the proof it sits in."""
+    spans = []
+    for q in quarantined:
+        older = start_s if q["older_s"] is None else max(start_s, q["older_s"])
+        newer = end_s if q["newer_s"] is None else min(end_s, q["newer_s"])
+        if older <= newer:
+            spans.append({"older_s": older, "newer_s": newer, "error": q["error"]})
+    return spans
 
 
 async def poll_live_edge(
@@ -105,20 +123,45 @@ async def _poll(
     groups = TimestampGroups()
     started = time.monotonic()
     result.stop_reason = "feed_end"
-    async for rows in session.trade_pages():
+    newer_s: int | None = None  # the last valid row's second, to bound a rejected row without its own
+    quarantined: list[dict] = []
+    remembered: list[str] = list(value.get("quarantined_digests") or [])
+    seen_before = set(remembered)
+    seen_now: list[str] = []
+    async for page in session.trade_pages():
         result.pages += 1
-        writer.stats.fetched += len(rows)
+        writer.stats.fetched += page.served
+        rows = page.rows
+        # Only valid rows move the frontier: a rejected row's time is not to be trusted that far.
         if rows and result.newest_s is None:
             result.newest_s = rows[0].timestamp
             if boundary_s is None:  # first poll ever: coverage starts a little before the newest fill
                 boundary_s = result.newest_s - lookback_s
+        mine = []
+        for bad in page.rejected:
+            older, newer = rejected_bounds(page, bad, newer_s)
+            if boundary_s is None or newer is None or newer >= boundary_s:
+                quarantined.append({"older_s": older, "newer_s": newer, "error": bad.error[:200]})
+                digest = _digest(bad.item)
+                if digest not in seen_before:  # a bad row above the frontier is read again next poll
+                    mine.append(bad)
+                    seen_now.append(digest)
+        session.quarantine(mine, page.served)
+        writer.stats.quarantined_rows += len(mine)
         for kt in groups.push(rows):
             if kt.trade.timestamp >= boundary_s:  # type: ignore[operator]
                 writer.add(kt)
             else:
                 writer.stats.outside_window += 1
+        misordered = [t for t in groups.take_misordered() if boundary_s is None or t.timestamp >= boundary_s]
+        session.quarantine_misordered(misordered)
+        writer.stats.quarantined_rows += len(misordered)
+        quarantined += [
+            {"older_s": t.timestamp, "newer_s": t.timestamp, "error": "out of order"} for t in misordered
+        ]
         if rows:
             result.oldest_s = rows[-1].timestamp
+            newer_s = rows[-1].timestamp
         if rows and boundary_s is not None and rows[-1].timestamp < boundary_s:
             result.proven, result.stop_reason = True, "reached_frontier"
             break
@@ -129,6 +172,7 @@ async def _poll(
         if boundary_s is not None and kt.trade.timestamp >= boundary_s:
             writer.add(kt)
     writer.flush()
+    result.quarantined_rows = len(quarantined)
 
     if result.newest_s is None:  # an empty feed: nothing happened, nothing to prove
         result.proven = True
@@ -161,6 +205,8 @@ async def _poll(
                     "pages": result.pages,
                     "stop_reason": result.stop_reason,
                     "proven": result.proven,
+                    # Seen but not stored: the ledger marks their seconds as gaps, never as covered.
+                    "quarantined_rows": _bounded_spans(quarantined, proof_start, result.newest_s),
                 },
             )
     seen = [x for x in (result.newest_s, result.frontier_before_s) if x is not None]
@@ -172,6 +218,7 @@ async def _poll(
         result.complete_through,
         {
             "frontier_s": frontier_s,
+            "quarantined_digests": (remembered + seen_now)[-QUARANTINE_MEMORY:],
             "last_poll": result.as_metadata(),
             "polled_at": datetime.now(UTC).isoformat(),
         },
@@ -192,7 +239,12 @@ async def repair_open_losses(session: DataApiSession, writer: TradeBatchWriter, 
         conn.commit()
         if not markets:
             continue  # no market universe yet: repairing against nothing would prove nothing
-        before = (writer.stats.inserted, writer.stats.duplicates, session.http.stats.requests)
+        before = (
+            writer.stats.inserted,
+            writer.stats.duplicates,
+            session.http.stats.requests,
+            writer.stats.quarantined_rows,
+        )
         window = Window(int(start.timestamp()), int(end.timestamp()))
         await walk_conditions_back(session, markets, window, writer, concurrency=concurrency)
         sql.mark_loss_repaired(
@@ -203,6 +255,7 @@ async def repair_open_losses(session: DataApiSession, writer: TradeBatchWriter, 
                 "rows_inserted": writer.stats.inserted - before[0],
                 "rows_already_present": writer.stats.duplicates - before[1],
                 "requests": session.http.stats.requests - before[2],
+                "rows_quarantined": writer.stats.quarantined_rows - before[3],
                 "path": "condition_walk",
             },
         )

@@ -3,18 +3,27 @@
 v2 (`/v2/...`, snake_case, `{data, pagination}`) is the contract; v1 (`/trades`, camelCase bare arrays) is
 read only by the off-by-default fallback. Real rows carry `outcome_index: 999` and `event_slug: ""`
 (polymarket-api.md L.2, §6.13); unknown fields are ignored so upstream additions never stop ingestion, but a
-value of the wrong kind (a price that is not a number, a wallet that is not an address) fails validation
-and the page is quarantined.
+value of the wrong kind or outside its domain (a price that is not a number in [0, 1], a wallet that is not
+an address, an index a Postgres integer cannot hold) fails validation and that row alone is quarantined.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from pm_assets.markets.identifiers import normalize_condition_id, normalize_outcome_id
+from pm_assets.markets.values import (
+    INT32_MAX,
+    epoch_seconds,
+    hex_id,
+    price,
+    size,
+    storable_text,
+    whole_number,
+)
 
 
 def _condition_id(value: object) -> str:
@@ -26,16 +35,34 @@ def _outcome_id(value: object) -> str:
 
 
 def _wallet(value: object) -> str:
-    text = str(value).strip().lower() if isinstance(value, str) else ""
-    if len(text) != 42 or not text.startswith("0x") or any(c not in "0123456789abcdef" for c in text[2:]):
-        raise ValueError(f"not a 0x + 40 hex wallet address: {value!r}")
-    return text
+    return hex_id(value, 40, "wallet address")
+
+
+def _transaction_hash(value: object) -> str:
+    return hex_id(value, 64, "transaction hash")
+
+
+def _outcome_index(value: object) -> int | None:
+    # The column is a Postgres integer: 2**31 would roll back the whole write batch.
+    return None if value is None else whole_number(value, 0, INT32_MAX)
+
+
+def _payout(value: object) -> int:
+    return whole_number(value, 0, FULL_PAYOUT)
 
 
 ConditionId = Annotated[str, BeforeValidator(_condition_id)]
 OutcomeId = Annotated[str, BeforeValidator(_outcome_id)]
 Wallet = Annotated[str, BeforeValidator(_wallet)]
+TransactionHash = Annotated[str, BeforeValidator(_transaction_hash)]
+Price = Annotated[float, BeforeValidator(price)]
+Size = Annotated[float, BeforeValidator(size)]
+EpochSeconds = Annotated[int, BeforeValidator(epoch_seconds)]
+OutcomeIndex = Annotated[int | None, BeforeValidator(_outcome_index)]
+Payout = Annotated[int, BeforeValidator(_payout)]
+Text = Annotated[str, BeforeValidator(storable_text)]
 UNKNOWN_OUTCOME_INDEX = 999  # what the Data API sends when it does not know the outcome
+FULL_PAYOUT = 1_000_000  # payouts are millionths of the collateral
 
 
 class _Upstream(BaseModel):
@@ -49,32 +76,19 @@ class Trade(_Upstream):
     side: Literal["BUY", "SELL"]
     token_id: OutcomeId = Field(validation_alias=AliasChoices("token_id", "asset"))
     condition_id: ConditionId = Field(validation_alias=AliasChoices("condition_id", "conditionId"))
-    size: float = Field(ge=0)
-    price: float = Field(ge=0, le=1)
-    timestamp: int = Field(gt=0)
-    transaction_hash: str = Field(
-        min_length=3, validation_alias=AliasChoices("transaction_hash", "transactionHash")
+    size: Size
+    price: Price
+    timestamp: EpochSeconds
+    transaction_hash: TransactionHash = Field(
+        validation_alias=AliasChoices("transaction_hash", "transactionHash")
     )
-    outcome: str | None = None
-    outcome_index: int | None = Field(
+    outcome: Text | None = None
+    outcome_index: OutcomeIndex = Field(
         default=None, validation_alias=AliasChoices("outcome_index", "outcomeIndex")
     )
-    title: str | None = None
-    slug: str | None = None
-    event_slug: str | None = Field(default=None, validation_alias=AliasChoices("event_slug", "eventSlug"))
-
-    @field_validator("timestamp", mode="before")
-    @classmethod
-    def _seconds(cls, value: object) -> object:
-        # Seconds upstream; a millisecond value would silently put the trade 50,000 years out.
-        if (
-            isinstance(value, (int, float, str))
-            and str(value).strip().lstrip("-").replace(".", "", 1).isdigit()
-        ):
-            number = float(value)
-            if number > 10**11:
-                raise ValueError(f"timestamp looks like milliseconds, expected seconds: {value!r}")
-        return value
+    title: Text | None = None
+    slug: Text | None = None
+    event_slug: Text | None = Field(default=None, validation_alias=AliasChoices("event_slug", "eventSlug"))
 
     @property
     def traded_at(self) -> datetime:
@@ -100,12 +114,19 @@ class TradePage(_Upstream):
         return self.data or []
 
 
+class RowsEnvelope(_Upstream):
+    """A v2 `{data, pagination}` page whose rows are validated one by one (see resources/rows.py)."""
+
+    data: list[Any] | None = None
+    pagination: Pagination = Field(default_factory=Pagination)
+
+
 class Activity(_Upstream):
     """A row of `/v2/activity`: only what first-activity needs (REDEEM rows have empty side and asset)."""
 
     proxy_wallet: Wallet = Field(validation_alias=AliasChoices("proxy_wallet", "proxyWallet"))
-    timestamp: int = Field(gt=0)
-    type: str
+    timestamp: EpochSeconds
+    type: Text
 
 
 class ActivityPage(_Upstream):
@@ -117,15 +138,15 @@ class Resolution(_Upstream):
     """A row of `/v2/resolutions`: payouts in millionths, absent or empty while the market is open."""
 
     condition_id: ConditionId
-    status: str
-    payouts: list[int] | None = None
+    status: Text
+    payouts: list[Payout] | None = None
     was_disputed: bool = False
     was_arbitrated: bool = False
     extended_review: bool = False
-    reporter: str | None = None
-    resolution_source: str | None = None
+    reporter: Text | None = None
+    resolution_source: Text | None = None
     resolved_at: datetime | None = None
-    market_type: str | None = None
+    market_type: Text | None = None
 
 
 class ResolutionPage(_Upstream):

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 from pm_assets.resources.data_api import MAX_CONDITIONS, DataApiSession
 from pm_assets.resources.http import gather_bounded
+from pm_assets.resources.rows import RejectedRow, ValidatedRows
 from pm_assets.trades.fill_key import KeyedTrade, TimestampGroups
+from pm_assets.trades.models import Trade
 from pm_assets.trades.writer import TradeBatchWriter
 
 
@@ -26,6 +28,23 @@ class Window:
 
     def holds(self, ts: int) -> bool:
         return self.start_s <= ts <= self.end_s
+
+
+def rejected_bounds(
+    page: ValidatedRows[Trade], bad: RejectedRow, newer_s: int | None
+) -> tuple[int | None, int | None]:
+    """(oldest, newest) second a rejected row can have: its own time if readable, else the valid rows
+    around it in the newest-first feed (`newer_s`: the last valid row of the pages before; None: unbounded)."""
+    if bad.timestamp is not None:
+        return bad.timestamp, bad.timestamp
+    newer = page.rows[bad.good_before - 1].timestamp if bad.good_before else newer_s
+    older = page.rows[bad.good_before].timestamp if bad.good_before < len(page.rows) else None
+    return older, newer
+
+
+def _overlaps(bounds: tuple[int | None, int | None], start_s: int, end_s: int) -> bool:
+    older, newer = bounds
+    return (older is None or older <= end_s) and (newer is None or newer >= start_s)
 
 
 def condition_batches(condition_ids: Sequence[str], size: int = MAX_CONDITIONS) -> list[list[str]]:
@@ -49,11 +68,26 @@ async def walk_conditions_back(
 
     async def walk(batch: list[str]) -> None:
         groups = TimestampGroups()
-        async for rows in session.trade_pages(conditions=batch):
-            writer.stats.fetched += len(rows)
-            for kt in groups.push(rows):
+        newer_s: int | None = None  # the last valid row's time: bounds a rejected row without its own
+        async for page in session.trade_pages(conditions=batch):
+            writer.stats.fetched += page.served
+            # A bad row is this walk's to quarantine when it may lie inside the window; one older than the
+            # window belongs to another walk.
+            mine = [
+                bad
+                for bad in page.rejected
+                if _overlaps(rejected_bounds(page, bad, newer_s), window.start_s, window.end_s)
+            ]
+            session.quarantine(mine, page.served)
+            writer.stats.quarantined_rows += len(mine)
+            for kt in groups.push(page.rows):
                 keep(kt)
-            if rows and rows[-1].timestamp < window.start_s:
+            misordered = groups.take_misordered()
+            session.quarantine_misordered(misordered)
+            writer.stats.quarantined_rows += len(misordered)
+            if page.rows:
+                newer_s = page.rows[-1].timestamp
+            if page.rows and page.rows[-1].timestamp < window.start_s:
                 break
         for kt in groups.finish():
             keep(kt)

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from pm_assets.resources.data_api import DataApiClient
-from pm_assets.resources.http import ApiError, PayloadError
+from pm_assets.resources.http import ApiError
 from tests.conftest import FIXTURES_DIR
 
 V2 = json.loads((FIXTURES_DIR / "data_api_v2_trades_by_condition_2026-10-05.json").read_text())
@@ -36,22 +36,30 @@ async def test_follows_the_cursor_unchanged_until_null_and_drops_limit_once_sent
     pages, _ = await _collect(
         DataApiClient(base_url="http://sim.test"), handler, conditions=["0x" + "a" * 64]
     )
-    assert [len(p) for p in pages] == [2, 0]
+    assert [len(p.rows) for p in pages] == [2, 0]
     assert seen[1]["cursor"] == V2["pagination"]["next_cursor"]
     assert seen[0]["taker_only"] == "true" and seen[0]["condition"] == "0x" + "a" * 64
 
 
-async def test_garbage_is_quarantined_and_named_by_endpoint_and_field():
+async def test_a_bad_row_is_rejected_alone_naming_endpoint_and_field_and_its_page_goes_on():
     bad = json.loads(json.dumps(V2))
-    bad["data"][1]["price"] = "lots"
+    bad["data"][0]["price"] = "lots"
+    bad["pagination"]["next_cursor"] = None
 
-    with pytest.raises(
-        PayloadError, match=r"GET /v2/trades: .*data\.1\.price|GET /v2/trades: .*data\[1\]\.price"
-    ):
-        await _collect(
-            DataApiClient(base_url="http://sim.test", payload_attempts=2),
-            lambda r: httpx.Response(200, json=bad),
-        )
+    pages, (session, kept) = await _collect(
+        DataApiClient(base_url="http://sim.test", payload_attempts=2),
+        lambda r: httpx.Response(200, json=bad),
+    )
+    [page] = pages
+    assert [t.transaction_hash for t in page.rows] == [V2["data"][1]["transaction_hash"]]
+    [rejected] = page.rejected
+    assert rejected.endpoint == "GET /v2/trades data[0]" and rejected.error.startswith("price:")
+    assert rejected.good_before == 0 and rejected.timestamp == V2["data"][0]["timestamp"]
+    # The walk decides which rejected rows are its own to quarantine (see trades/walks.py).
+    assert kept == [] and session.http.stats.quarantined == 0
+    session.quarantine(page.rejected, page.served)
+    endpoint, _params, status, raw, error = kept[0]
+    assert (endpoint, status) == ("GET /v2/trades data[0]", 200) and '"lots"' in raw and "price" in error
 
 
 async def test_bad_payload_is_asked_again_and_quarantined_once():
@@ -61,7 +69,7 @@ async def test_bad_payload_is_asked_again_and_quarantined_once():
     pages, (session, kept) = await _collect(
         DataApiClient(base_url="http://sim.test"), lambda r: next(answers)
     )
-    assert [len(p) for p in pages] == [2]
+    assert [len(p.rows) for p in pages] == [2]
     assert len(kept) == 1 and session.http.stats.quarantined == 1
 
 
@@ -86,10 +94,10 @@ async def test_v1_fallback_is_off_by_default_and_used_only_when_switched_on(monk
     with pytest.raises(ApiError, match="HTTP 404"):
         await _collect(DataApiClient(base_url="http://sim.test"), handler)
     pages, _ = await _collect(DataApiClient(base_url="http://sim.test", v1_fallback=True), handler)
-    assert sum(len(p) for p in pages) == len(V1)
+    assert sum(len(p.rows) for p in pages) == len(V1)
     monkeypatch.setenv("PM_INTEL_DATA_V1_FALLBACK", "true")
     pages, _ = await _collect(DataApiClient(base_url="http://sim.test"), handler)
-    assert sum(len(p) for p in pages) == len(V1)
+    assert sum(len(p.rows) for p in pages) == len(V1)
 
 
 def test_base_url_comes_from_the_environment_only_when_unset(monkeypatch):
