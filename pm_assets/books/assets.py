@@ -9,10 +9,11 @@ import dagster as dg
 import psycopg
 
 from pm_assets.books import sql
-from pm_assets.books.snapshots import snapshot_row
+from pm_assets.books.snapshots import SNAPSHOT_COLUMNS, snapshot_row
 from pm_assets.markets.sql import WriteTotals
 from pm_assets.resources.clob import BooksResult, ClobClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.storage.isolation import convert_each, quarantine_refused, write_isolating
 from pm_assets.storage.raw_payloads import RawPayloadBuffer
 
 WRITE_BATCH = 1000
@@ -58,12 +59,15 @@ def snapshot_books(
             return await session.books(tokens), session.stats.as_metadata()
 
     result, stats = asyncio.run(fetch())
-    rows = [snapshot_row(book, captured_at) for book in result.books.values()]
+    rows = convert_each(list(result.books.values()), lambda b: snapshot_row(b, captured_at), raw, "books")
     totals = WriteTotals()
+    refused = quarantine_refused(raw, "order_book_snapshots", SNAPSHOT_COLUMNS)
     with connect() as conn:
         for start in range(0, max(len(rows), 1), WRITE_BATCH):
-            totals.add(sql.insert_snapshots(conn, rows[start : start + WRITE_BATCH]))
-            raw.flush(conn)
+            batch = rows[start : start + WRITE_BATCH]
+            for part in write_isolating(conn, batch, lambda p: sql.insert_snapshots(conn, p), refused):
+                totals.add(part)
+            totals.quarantined_written += raw.flush(conn)
             conn.commit()
     return {
         "captured_at": captured_at.isoformat(),
@@ -73,5 +77,6 @@ def snapshot_books(
         "books_quarantined": len(result.rejected),
         "rows_inserted": totals.inserted,
         "rows_skipped_duplicates": totals.skipped,
+        "quarantined_payloads_written": totals.quarantined_written,
         **stats,
     }

@@ -1,7 +1,9 @@
 """The market universe: `events`, `markets` and `tokens` from Gamma's keyset listings.
 
 Thin wiring: fetch through the `gamma` resource, convert with universe.py, write through sql.py one page per
-transaction (quarantined payloads flushed in the same transaction), report what happened as metadata.
+transaction (quarantined payloads flushed in the same transaction), report what happened as metadata. A bad
+item costs itself only: refused by validation, by conversion or by the warehouse, it is quarantined and the
+rest of its page is written.
 """
 
 import asyncio
@@ -11,14 +13,33 @@ import dagster as dg
 
 from pm_assets.markets import sql
 from pm_assets.markets.crawl import CrawlReport, crawl_listings
-from pm_assets.markets.universe import event_row, event_stub_row, market_row, token_rows
+from pm_assets.markets.universe import (
+    EVENT_COLUMNS,
+    MARKET_COLUMNS,
+    TOKEN_COLUMNS,
+    event_row,
+    event_stub_row,
+    market_row,
+    token_rows,
+)
 from pm_assets.resources.gamma import GammaClient, KeysetPage
 from pm_assets.resources.http import RequestStats
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.storage.isolation import convert_each, quarantine_refused, write_isolating
 from pm_assets.storage.raw_payloads import RawPayloadBuffer
 
 EVENTS_CRAWL = "gamma_events"
 MARKETS_CRAWL = "gamma_markets"
+
+
+def _upsert(
+    conn, raw: RawPayloadBuffer, table: str, columns, upsert, rows: list, totals: sql.WriteTotals
+) -> None:
+    """Upsert one page's rows; a row the warehouse refuses is isolated and quarantined, the rest written."""
+    for result in write_isolating(
+        conn, rows, lambda part: upsert(conn, part), quarantine_refused(raw, table, columns)
+    ):
+        totals.add(result)
 
 
 def _write_metadata(totals: sql.WriteTotals) -> dict[str, int]:
@@ -26,6 +47,7 @@ def _write_metadata(totals: sql.WriteTotals) -> dict[str, int]:
         "rows_inserted": totals.inserted,
         "rows_updated": totals.updated,
         "rows_skipped_duplicates": totals.skipped,
+        "quarantined_payloads_written": totals.quarantined_written,
     }
 
 
@@ -54,8 +76,9 @@ def events(context: dg.AssetExecutionContext, warehouse: WarehouseResource, gamm
     with warehouse.connect() as conn:
 
         def write(page: KeysetPage) -> None:
-            totals.add(sql.upsert_events(conn, [event_row(e) for e in page.items]))
-            raw.flush(conn)
+            rows = convert_each(page.items, event_row, raw, "events")
+            _upsert(conn, raw, "events", EVENT_COLUMNS, sql.upsert_events, rows, totals)
+            totals.quarantined_written += raw.flush(conn)
             conn.commit()
 
         async def crawl() -> tuple[CrawlReport, RequestStats]:
@@ -63,7 +86,7 @@ def events(context: dg.AssetExecutionContext, warehouse: WarehouseResource, gamm
                 return await crawl_listings(session.events, write), session.stats
 
         report, stats = asyncio.run(crawl())
-        raw.flush(conn)
+        totals.quarantined_written += raw.flush(conn)
         sql.record_crawl(conn, EVENTS_CRAWL, datetime.now(UTC), {"events": report.fetched})
         conn.commit()
     return dg.MaterializeResult(
@@ -100,11 +123,39 @@ def markets_and_tokens(context: dg.AssetExecutionContext, warehouse: WarehouseRe
 
         def write(page: KeysetPage) -> None:
             nonlocal stubbed
-            event_ids = {m.event_id for m in page.items if m.event_id}
-            stubbed += sql.insert_event_stubs(conn, [event_stub_row(e) for e in sorted(event_ids)]).inserted
-            market_totals.add(sql.upsert_markets(conn, [market_row(m) for m in page.items]))
-            token_totals.add(sql.upsert_tokens(conn, [row for m in page.items for row in token_rows(m)]))
-            raw.flush(conn)
+            # Converted per market: one that cannot be is quarantined, the rest of the page is written.
+            converted = convert_each(page.items, lambda m: (m, market_row(m), token_rows(m)), raw, "markets")
+            event_ids = sorted({m.event_id for m, _, _ in converted if m.event_id})
+            stubs = sql.WriteTotals()
+            _upsert(
+                conn,
+                raw,
+                "events",
+                EVENT_COLUMNS,
+                sql.insert_event_stubs,
+                [event_stub_row(e) for e in event_ids],
+                stubs,
+            )
+            stubbed += stubs.inserted
+            _upsert(
+                conn,
+                raw,
+                "markets",
+                MARKET_COLUMNS,
+                sql.upsert_markets,
+                [r for _, r, _ in converted],
+                market_totals,
+            )
+            _upsert(
+                conn,
+                raw,
+                "tokens",
+                TOKEN_COLUMNS,
+                sql.upsert_tokens,
+                [r for _, _, rs in converted for r in rs],
+                token_totals,
+            )
+            market_totals.quarantined_written += raw.flush(conn)
             conn.commit()
 
         async def crawl() -> tuple[CrawlReport, RequestStats]:
@@ -112,7 +163,7 @@ def markets_and_tokens(context: dg.AssetExecutionContext, warehouse: WarehouseRe
                 return await crawl_listings(session.markets, write), session.stats
 
         report, stats = asyncio.run(crawl())
-        raw.flush(conn)
+        market_totals.quarantined_written += raw.flush(conn)
         sql.record_crawl(conn, MARKETS_CRAWL, datetime.now(UTC), {"markets": report.fetched})
         conn.commit()
     market_meta = {

@@ -19,11 +19,11 @@ from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.http import gather_bounded
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage.bulk import copy_upsert
+from pm_assets.storage.isolation import convert_each, quarantine_refused, write_isolating
 from pm_assets.storage.raw_payloads import RawPayloadBuffer
-from pm_assets.trades.models import Resolution
+from pm_assets.trades.models import FULL_PAYOUT, Resolution
 from pm_assets.trades.walks import condition_batches
 
-FULL_PAYOUT = 1_000_000
 COLUMNS = (
     "condition_id",
     "status",
@@ -143,23 +143,27 @@ def market_resolutions(
     rows, stats = asyncio.run(fetch()) if pending else ([], {})
     now = datetime.now().astimezone()
     with warehouse.connect() as conn:
-        result = copy_upsert(
+        converted = convert_each(
+            rows, lambda r: resolution_row(r, tokens.get(r.condition_id, {}), now), quarantine, "resolutions"
+        )
+        results = write_isolating(
             conn,
-            "market_resolutions",
-            COLUMNS,
-            [resolution_row(r, tokens.get(r.condition_id, {}), now) for r in rows],
-            key=("condition_id",),
-            update=COLUMNS[1:-1],
+            converted,
+            lambda part: copy_upsert(
+                conn, "market_resolutions", COLUMNS, part, key=("condition_id",), update=COLUMNS[1:-1]
+            ),
+            quarantine_refused(quarantine, "market_resolutions", COLUMNS),
         )
         markets_updated = _sync_markets(conn)
-        quarantine.flush(conn)
+        quarantined_written = quarantine.flush(conn)
     return dg.MaterializeResult(
         metadata={
             **stats,
             "markets_asked": len(pending),
             "resolutions_fetched": len(rows),
-            "rows_inserted": result.inserted,
-            "rows_updated": result.updated,
+            "rows_inserted": sum(r.inserted for r in results),
+            "rows_updated": sum(r.updated for r in results),
+            "quarantined_payloads_written": quarantined_written,
             "markets_updated": markets_updated,
             "resolved": sum(1 for r in rows if r.status == "resolved"),
             "disputed": sum(1 for r in rows if r.was_disputed),

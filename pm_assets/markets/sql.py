@@ -22,6 +22,7 @@ class WriteTotals:
     staged: int = 0
     inserted: int = 0
     updated: int = 0
+    quarantined_written: int = 0  # raw_payloads rows written with these (bad items, refused rows)
 
     def add(self, result: UpsertResult) -> None:
         self.staged += result.staged

@@ -7,9 +7,10 @@ import dagster as dg
 from pm_assets.markets.sql import WriteTotals
 from pm_assets.partitions import daily_partitions
 from pm_assets.prices import sql
-from pm_assets.prices.history import day_window, point_rows
+from pm_assets.prices.history import POINT_COLUMNS, day_window, point_rows
 from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.storage.isolation import quarantine_refused, write_isolating
 from pm_assets.storage.raw_payloads import RawPayloadBuffer
 
 TOKENS_PER_BATCH = 200
@@ -41,6 +42,7 @@ def price_history(
     start, end = day_window(context.partition_key)
     raw = RawPayloadBuffer("clob", context.run_id)
     totals = WriteTotals()
+    refused = quarantine_refused(raw, "price_points", POINT_COLUMNS)
     with warehouse.connect() as conn:
         tokens = sql.tokens_listed_during(conn, start, end, config.max_tokens)
 
@@ -51,8 +53,11 @@ def price_history(
                     histories = await session.price_histories(
                         batch, int(start.timestamp()), int(end.timestamp()), config.fidelity_minutes
                     )
-                    totals.add(sql.upsert_points(conn, point_rows(histories)))
-                    raw.flush(conn)
+                    for part in write_isolating(
+                        conn, point_rows(histories), lambda p: sql.upsert_points(conn, p), refused
+                    ):
+                        totals.add(part)
+                    totals.quarantined_written += raw.flush(conn)
                     conn.commit()
                 return session.stats.as_metadata()
 
@@ -67,6 +72,7 @@ def price_history(
             "rows_inserted": totals.inserted,
             "rows_updated": totals.updated,
             "rows_skipped_duplicates": totals.skipped,
+            "quarantined_payloads_written": totals.quarantined_written,
             **stats,
         }
     )

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
 
 from pm_assets.markets.models import Upstream
+from pm_assets.markets.values import epoch_seconds, price
 
 
 class PricePoint(Upstream):
-    t: int = Field(ge=0)
-    p: float = Field(ge=0, le=1)
+    t: Annotated[int, BeforeValidator(epoch_seconds)]
+    p: Annotated[float, BeforeValidator(price)]
 
 
 class PriceHistory(Upstream):
     history: list[PricePoint] = Field(default_factory=list)
+
+
+class PriceHistoryEnvelope(Upstream):
+    """The answer whose points are validated one by one (resources/clob.py)."""
+
+    history: list[Any] = Field(default_factory=list)

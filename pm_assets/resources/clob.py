@@ -5,7 +5,8 @@ On top of the shared HTTP core (pacing, retries, quarantine):
   answers 404 holds a token without a book, so it is split in halves until the unknown tokens are isolated —
   a 404 book is reported as unknown, never as an empty book;
 - `/prices-history` windows are cut to the 15-day cap (§2.7), `market` = the token id, times in seconds;
-- a body that is not JSON or does not validate is quarantined and re-fetched a few times before giving up.
+- a body that is not JSON or whose envelope does not validate is quarantined and re-fetched a few times
+  before giving up; a bad book or history point is quarantined alone and the rest of its answer is kept.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import httpx
-import orjson
 import pydantic
 
 from pm_assets.books.models import ClobBook
-from pm_assets.prices.models import PriceHistory, PricePoint
+from pm_assets.prices.models import PriceHistoryEnvelope, PricePoint
 from pm_assets.resources.http import (
     CLOB_GENERAL,
     CLOB_LIMITS,
@@ -30,6 +30,7 @@ from pm_assets.resources.http import (
     QuarantineSink,
     gather_bounded,
 )
+from pm_assets.resources.rows import validate_rows
 
 DEFAULT_CLOB_URL = "https://clob.polymarket.com"
 BOOKS_CAP = 500
@@ -37,7 +38,8 @@ HISTORY_SPAN_CAP_S = 14 * 86400  # upstream refuses spans over ~15 days; stay a 
 
 _BOOK = pydantic.TypeAdapter(ClobBook)
 _BOOK_LIST = pydantic.TypeAdapter(list[object])
-_HISTORY = pydantic.TypeAdapter(PriceHistory)
+_HISTORY = pydantic.TypeAdapter(PriceHistoryEnvelope)
+_POINT = pydantic.TypeAdapter(PricePoint)
 
 
 @dataclass
@@ -89,15 +91,13 @@ class ClobSession:
             except PayloadError:
                 continue
             wanted = set(token_ids)
-            for i, item in enumerate(items):
-                try:
-                    book = self.http.parse(
-                        f"{endpoint} [{i}]", _BOOK, item, orjson.dumps(item).decode(), {"index": i}, status
-                    )
-                except PayloadError:
-                    token = item.get("asset_id") if isinstance(item, dict) else None
-                    out.rejected.add(str(token) if token in wanted else f"#{i}")
-                    continue
+            rows = validate_rows(
+                self.http, endpoint, _BOOK, items, label="", params={"tokens": len(token_ids)}, status=status
+            )
+            for bad in rows.rejected:
+                token = bad.item.get("asset_id") if isinstance(bad.item, dict) else None
+                out.rejected.add(token if isinstance(token, str) and token in wanted else f"#{bad.index}")
+            for book in rows.rows:
                 if book.asset_id in wanted:
                     out.books[book.asset_id] = book
             return
@@ -137,8 +137,17 @@ class ClobSession:
                     history = self.http.parse(endpoint, _HISTORY, data, raw, params, status)
                 except PayloadError:
                     continue
+                valid = validate_rows(
+                    self.http,
+                    endpoint,
+                    _POINT,
+                    history.history,
+                    label="history",
+                    params=params,
+                    status=status,
+                )
                 # Upstream may append a point at "now" past endTs; keep the asked window only.
-                points.update({p.t: p for p in history.history if start_ts <= p.t < end_ts})
+                points.update({p.t: p for p in valid.rows if start_ts <= p.t < end_ts})
                 break
             else:
                 raise ApiError(

@@ -17,7 +17,6 @@ from typing import Any, Generic, TypeVar
 
 import dagster as dg
 import httpx
-import orjson
 import pydantic
 
 from pm_assets.markets.models import GammaEvent, GammaMarket, KeysetEnvelope
@@ -29,6 +28,7 @@ from pm_assets.resources.http import (
     PolymarketHttp,
     QuarantineSink,
 )
+from pm_assets.resources.rows import validate_rows
 
 DEFAULT_GAMMA_URL = "https://gamma-api.polymarket.com"
 GENERATIONS = ("v1", "v2")
@@ -83,16 +83,16 @@ class GammaSession:
                 query["after_cursor"] = cursor
             envelope, status = await self._page(path, query)
             self.pages += 1
-            items, rejected = [], 0
-            for i, item in enumerate(getattr(envelope, kind) or []):
-                try:
-                    raw = orjson.dumps(item).decode()
-                    items.append(
-                        self.http.parse(f"GET {path} {kind}[{i}]", adapter, item, raw, query, status)
-                    )
-                except PayloadError:
-                    rejected += 1
-            yield KeysetPage(items, rejected, dict(params), envelope.next_cursor)
+            rows = validate_rows(
+                self.http,
+                f"GET {path}",
+                adapter,
+                getattr(envelope, kind) or [],
+                label=kind,
+                params=query,
+                status=status,
+            )
+            yield KeysetPage(rows.rows, len(rows.rejected), dict(params), envelope.next_cursor)
             if not envelope.next_cursor or envelope.next_cursor == cursor:
                 return
             cursor = envelope.next_cursor

@@ -99,3 +99,35 @@ def quarantine_refused(
         log.warning("%s: the warehouse refused one row, quarantined it and wrote the rest: %s", table, reason)
 
     return keep
+
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def convert_each(
+    items: Sequence[T], convert: Callable[[T], U], buffer: RawPayloadBuffer, endpoint: str
+) -> list[U]:
+    """`convert` every item; one that raises is quarantined (endpoint `<endpoint> [i]`) and skipped.
+
+    A per-item loop catches per item: a market whose fee schedule cannot be read must not abort the crawl
+    of every market after it.
+    """
+    out = []
+    for i, item in enumerate(items):
+        try:
+            out.append(convert(item))
+        except Exception as exc:  # noqa: BLE001 - any failure costs this item only; it is kept as evidence
+            reason = mask_secrets(f"{type(exc).__name__}: {exc}")[:500]
+            buffer.add(f"{endpoint} [{i}]", {}, None, _as_json(item), error=reason, quarantined=True)
+            log.warning("%s: item %d could not be converted, quarantined it: %s", endpoint, i, reason)
+    return out
+
+
+def _as_json(item: object) -> str:
+    dump = getattr(item, "model_dump", None)
+    try:
+        value = dump(mode="json") if callable(dump) else item
+        return json.dumps(value, default=repr, ensure_ascii=False)
+    except Exception:  # noqa: BLE001 - evidence is best effort; the reason is what matters
+        return repr(item)[:10_000]

@@ -18,13 +18,13 @@ from datetime import datetime
 import psycopg
 import websockets
 
+from pm_assets.resources.rows import log_safe
 from pm_assets.storage.urls import libpq_url, mask_secrets, mask_url
 
 from .books import BookSet
 from .connection import MarketChannel, StallDetected
 from .frames import (
     Book,
-    FrameError,
     LastTrade,
     MarketResolved,
     NewMarket,
@@ -33,14 +33,25 @@ from .frames import (
     parse_frame,
 )
 from .health import StreamStats, utc
-from .persistence import RowBuffer, last_heartbeat, prepare_writer, received_text, write_batch
+from .persistence import (
+    QUARANTINE,
+    TICK_TABLES,
+    RowBuffer,
+    last_heartbeat,
+    prepare_writer,
+    received_text,
+    write_batch,
+)
 from .selection import selected_tokens
 from .settings import StreamSettings
 
 log = logging.getLogger("pm_intel.stream")
 _DEDUPE_CAP = 200_000
-_MAX_FLUSH_RETRIES = 5  # a batch the database keeps refusing is dropped (logged) rather than held forever
+# While the warehouse is unreachable the rows are held for the next flush, up to this many; past it the oldest
+# are given up (logged, counted, and recorded as a stream gap so coverage never claims them).
+_MAX_HELD_ROWS = 500_000
 _BAD_FRAME_LOG_LIMIT = 20  # per stats window; the rest are counted only
+_QUARANTINE_LIMIT = 500  # refused events kept in raw_payloads per stats window; the rest are counted only
 
 
 def dedupe_key(ev: object) -> tuple:
@@ -76,6 +87,7 @@ class StreamConsumer:
         self.session = uuid.uuid4().hex[:8]
         self.books = BookSet()
         self.buffer = RowBuffer()
+        self.buffer.quarantine.run_id = run_id
         self.stats = StreamStats()
         self.tokens: list[str] = []
         self.channel: MarketChannel | None = None
@@ -86,6 +98,7 @@ class StreamConsumer:
         self._flush_now = asyncio.Event()
         self._last_beat = 0.0
         self._bad_logged = 0
+        self._quarantined_in_window = 0
         self._conn: psycopg.Connection | None = None
 
     # ---- frame handling (hot path; also driven directly by the benchmark) ----
@@ -96,6 +109,8 @@ class StreamConsumer:
         self.stats.frames += 1
         for err in parsed.errors:
             self._bad_frame(err)
+        for item, reason in parsed.refused:
+            self._quarantine(item, reason)
         self.stats.unknown_events += parsed.unknown
         if not parsed.events:
             return
@@ -103,7 +118,7 @@ class StreamConsumer:
         if self._pending_gap is not None:
             self._close_gap(received)
         self.stats.last_data_at = received
-        seen, books, stats = self._seen, self.books, self.stats
+        seen, stats = self._seen, self.stats
         for ev in parsed.events:
             key = hash(dedupe_key(ev))  # 64-bit digests keep the window small (a key can be ~100 strings)
             if key in seen:
@@ -112,33 +127,49 @@ class StreamConsumer:
             seen[key] = None
             if len(seen) > _DEDUPE_CAP:
                 del seen[next(iter(seen))]
-            if isinstance(ev, PriceChange):
-                stats.stale += len(ev.changes) - books.apply_changes(ev.ts_ms, ev.changes)
-            elif isinstance(ev, Book):
-                if not books.apply_snapshot(ev):
-                    stats.stale += 1
-            elif isinstance(ev, TickSizeChange):
-                held = books.get(ev.asset_id)
-                if held is not None:
-                    held.tick_size = ev.new_tick_size
-            elif isinstance(ev, NewMarket):
-                self._watch(ev.assets_ids, f"new market {ev.market}")
-            elif isinstance(ev, MarketResolved):
-                self._unwatch(ev.assets_ids, f"market {ev.market} resolved (winner {ev.winning_asset_id})")
             try:
-                self.buffer.add(ev, rec_dt)
-            except FrameError as exc:
-                self._bad_frame(str(exc))
+                self._apply(ev, rec_dt)
+            except Exception as exc:  # noqa: BLE001 - one event must never cost the others of its frame
+                reason = f"unstorable {type(ev).__name__} ({type(exc).__name__}: {exc})"
+                self._bad_frame(reason)
+                self._quarantine(_event_evidence(ev), reason)
                 continue
             stats.count_event(received, ev.ts_ms)
         if self.buffer.pending >= self.settings.flush_rows:
             self._flush_now.set()
 
+    def _apply(self, ev: object, rec_dt: str) -> None:
+        """Buffer the event's rows, then apply it to the books (a row that cannot be built touches neither)."""
+        self.buffer.add(ev, rec_dt)
+        books, stats = self.books, self.stats
+        if isinstance(ev, PriceChange):
+            stats.stale += len(ev.changes) - books.apply_changes(ev.ts_ms, ev.changes)
+        elif isinstance(ev, Book):
+            if not books.apply_snapshot(ev):
+                stats.stale += 1
+        elif isinstance(ev, TickSizeChange):
+            held = books.get(ev.asset_id)
+            if held is not None:
+                held.tick_size = ev.new_tick_size
+        elif isinstance(ev, NewMarket):
+            self._watch(ev.assets_ids, f"new market {ev.market}")
+        elif isinstance(ev, MarketResolved):
+            self._unwatch(ev.assets_ids, f"market {ev.market} resolved (winner {ev.winning_asset_id})")
+
     def _bad_frame(self, err: str) -> None:
         self.stats.bad_frames += 1
         if self._bad_logged < _BAD_FRAME_LOG_LIMIT:
             self._bad_logged += 1
-            self.log.warning("stream: bad frame skipped (%d so far): %s", self.stats.bad_frames, err)
+            self.log.warning(
+                "stream: bad frame skipped (%d so far): %s", self.stats.bad_frames, log_safe(err, 400)
+            )
+
+    def _quarantine(self, item: object, reason: str) -> None:
+        if self._quarantined_in_window >= _QUARANTINE_LIMIT:
+            return
+        self._quarantined_in_window += 1
+        self.stats.quarantined += 1
+        self.buffer.refuse("ws market", item, log_safe(reason, 500))
 
     def _close_gap(self, received: float) -> None:
         assert self._pending_gap is not None
@@ -359,6 +390,7 @@ class StreamConsumer:
                 detail={"messages_per_minute": round(msgs / minutes, 1), **self._detail()},
             )
             self._bad_logged = 0
+            self._quarantined_in_window = 0
             if not final:
                 self.log.info(
                     "stream: %d msg in the last %.0fs (%.0f/min), lag p50/p99 %s/%s ms, %d gap(s) so far, "
@@ -386,21 +418,17 @@ class StreamConsumer:
         try:
             inserted = await asyncio.to_thread(write_batch, self._conn, batch)
         except psycopg.Error as exc:
+            # A row's fault never gets here (write_batch isolates and quarantines it): this is the warehouse
+            # itself. Nothing is dropped for it; the rows wait for the next flush, up to _MAX_HELD_ROWS.
             self.stats.flush_failures += 1
+            self.stats.flush_failures_in_a_row += 1
             self.log.error(
-                "stream: writing %d row(s) failed, kept for the next flush: %s",
+                "stream: writing %d row(s) failed (%d time(s) in a row), kept for the next flush: %s",
                 sum(map(len, batch.values())),
+                self.stats.flush_failures_in_a_row,
                 mask_secrets(str(exc)),
             )
-            if self.stats.flush_failures_in_a_row < _MAX_FLUSH_RETRIES:
-                self._requeue(batch)
-            else:
-                self.log.error(
-                    "stream: dropping %d row(s) after %d failed writes in a row",
-                    sum(map(len, batch.values())),
-                    self.stats.flush_failures_in_a_row,
-                )
-            self.stats.flush_failures_in_a_row += 1
+            self._requeue(batch)
             if self._conn.closed or self._conn.broken:
                 try:
                     self._conn = await asyncio.to_thread(self._connect_writer)
@@ -412,8 +440,9 @@ class StreamConsumer:
                     )
             return
         self.stats.flush_failures_in_a_row = 0
+        written = {t: n for t, n in inserted.items() if t != QUARANTINE}
         self.stats.record_flush((time.perf_counter() - t0) * 1000, sum(map(len, batch.values())))
-        self.stats.rows_written += sum(inserted.values())
+        self.stats.rows_written += sum(written.values())
         if self.on_commit is not None:
             self.on_commit(batch, time.time())
 
@@ -421,8 +450,53 @@ class StreamConsumer:
         for table, rows in batch.items():
             if table == "heartbeats":
                 continue
+            if table == QUARANTINE:
+                self.buffer.quarantine.records[:0] = rows
+                continue
             self.buffer.rows[table][:0] = rows
             self.buffer.pending += len(rows)
+        held = sum(len(rows) for rows in self.buffer.rows.values())
+        if held > _MAX_HELD_ROWS:
+            self._give_up_oldest(held - _MAX_HELD_ROWS)
+
+    def _give_up_oldest(self, excess: int) -> None:
+        """Bounded memory while the warehouse is down: drop the oldest tick rows, and say so as a gap."""
+        dropped, oldest, newest = 0, None, None
+        for table in TICK_TABLES:
+            rows = self.buffer.rows[table]
+            take = min(len(rows), excess - dropped)
+            if take <= 0:
+                continue
+            gone, self.buffer.rows[table] = rows[:take], rows[take:]
+            dropped += take
+            times = [r[0] for r in gone]  # server_ts text, sortable
+            oldest = min([oldest, *times]) if oldest else min(times)
+            newest = max([newest, *times]) if newest else max(times)
+        if not dropped:
+            return
+        self.buffer.pending = max(0, self.buffer.pending - dropped)
+        self.stats.rows_dropped += dropped
+        self.buffer.add_health(
+            self.connection_id or self.session,
+            "gap",
+            _server_time(oldest),
+            _server_time(newest),
+            detail={
+                "reason": "warehouse unreachable: held rows over the cap were given up",
+                "rows_dropped": dropped,
+                "oldest_server_ts": oldest,
+                "newest_server_ts": newest,
+            },
+        )
+        self.log.error(
+            "stream: the warehouse has refused writes %d time(s) in a row; gave up the %d oldest held row(s) "
+            "(server time %s .. %s) to stay under %d held rows",
+            self.stats.flush_failures_in_a_row,
+            dropped,
+            oldest,
+            newest,
+            _MAX_HELD_ROWS,
+        )
 
     def _detail(self) -> dict:
         return {
@@ -434,6 +508,21 @@ class StreamConsumer:
             "unsynced_books": len(self.books.unsynced()),
             **self.stats.summary(),
         }
+
+
+def _server_time(text: str | None) -> datetime:
+    """A tick row's server_ts text (`YYYY-MM-DD HH:MM:SS.fff+00`) as a datetime; now if unreadable."""
+    try:
+        return datetime.fromisoformat(str(text).replace("+00", "+00:00"))
+    except ValueError:
+        return utc(time.time())
+
+
+def _event_evidence(ev: object) -> object:
+    try:
+        return {k: getattr(ev, k) for k in ev.__slots__}  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - evidence is best effort
+        return repr(ev)[:10_000]
 
 
 def _ms(x: float | None) -> str:

@@ -4,14 +4,24 @@ A frame is `PONG` (text), one JSON object or a JSON array of objects. Every even
 unknown types are skipped. `price_change` comes in three generations: flat (2024), `changes[]` (until
 2025-09-15) and `price_changes[]` (now); all become one PriceChange holding LevelChanges. Numbers stay
 strings here (as upstream sends them); books.py and persistence.py convert them where they need to.
+
+Every field is checked here, at parse time, before an event reaches the books or the write buffer: prices
+finite and in [0, 1], sizes finite and >= 0 (NaN, inf and negatives refused), asset ids ASCII decimal
+strings, condition ids 0x-hex, timestamps integer milliseconds before 2100, text without NUL and bounded. A
+refused event (or one refused entry of a `price_changes[]`) is reported in `errors` and `refused`, never
+raised; the consumer counts, logs and quarantines it.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import orjson
+
+from pm_assets.resources.upstream_json import loads_upstream_json
 
 
 class FrameError(ValueError):
@@ -110,29 +120,38 @@ class ParsedFrame:
     pong: bool = False
     unknown: int = 0
     errors: list[str] = field(default_factory=list)
+    # (the refused event or price_changes[] entry as received, why): the consumer quarantines these
+    refused: list[tuple[object, str]] = field(default_factory=list)
 
 
 _PONG = (b"PONG", "PONG")
 _CONDITION_ID = re.compile(r"^0x[0-9a-f]{64}$")
+_DECIMAL_ID = re.compile(r"[0-9]{1,78}")
+_HEX_64 = re.compile(r"0x[0-9a-f]{64}")
+_MAX_MS = 4_102_444_800_000  # 2100-01-01: past it a timestamp is garbage (and overflows datetime later on)
+_SIDES = ("BUY", "SELL")
 
 
 def parse_frame(raw: str | bytes) -> ParsedFrame:
-    """Every event in one frame; bad events are reported in `.errors`, good ones beside them survive."""
+    """Every event in one frame; bad events (and bad price_changes[] entries) are reported in `.errors` and
+    `.refused`, good ones beside them survive."""
     out = ParsedFrame()
     if raw in _PONG:
         out.pong = True
         return out
     try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        doc = loads_upstream_json(raw)
+    except ValueError as exc:
         out.errors.append(f"not JSON ({exc}): {_preview(raw)}")
+        out.refused.append((_preview(raw, 100_000), "not JSON"))
         return out
     items = doc if isinstance(doc, list) else [doc]
     for item in items:
         try:
-            ev = parse_event(item)
+            ev = _parse_item(item, out)
         except FrameError as exc:
             out.errors.append(str(exc))
+            out.refused.append((item, str(exc)))
             continue
         if ev is None:
             out.unknown += 1
@@ -142,116 +161,281 @@ def parse_frame(raw: str | bytes) -> ParsedFrame:
 
 
 def parse_event(item: object) -> Event | None:
-    """One decoded JSON object → its event; None for an event type we do not use."""
+    """One decoded JSON object → its event; None for an event type we do not use. FrameError when any part
+    of it is refused (parse_frame keeps the good entries of a price_change instead)."""
+    out = ParsedFrame()
+    ev = _parse_item(item, out)
+    if out.errors:
+        raise FrameError(out.errors[0])
+    return ev
+
+
+def _parse_item(item: object, out: ParsedFrame) -> Event | None:
     if not isinstance(item, dict):
         raise FrameError(f"event is not an object: {_preview(item)}")
     kind = item.get("event_type")
-    parser = _PARSERS.get(kind)  # type: ignore[arg-type]
+    parser = _PARSERS.get(kind) if isinstance(kind, str) else None
     if parser is None:
         return None
     try:
-        return parser(item)
-    except (KeyError, TypeError, ValueError) as exc:
+        return parser(item, out)
+    except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
         raise FrameError(f"bad {kind} event ({type(exc).__name__}: {exc}): {_preview(item)}") from None
 
 
+# ---- field checks: every value in its domain, or the event (or entry) is refused ----
+
+
 def _ts(item: dict) -> int:
-    return int(item["timestamp"])
+    value = item["timestamp"]
+    if isinstance(value, str):
+        if not (value.isascii() and value.isdigit()) or len(value) > 16:
+            raise ValueError(f"timestamp is not a millisecond integer: {value[:40]!r}")
+        ms = int(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        ms = value
+    else:
+        raise ValueError(f"timestamp is not a millisecond integer: {type(value).__name__}")
+    if not 0 <= ms < _MAX_MS:
+        raise ValueError(f"timestamp out of range: {ms}")
+    return ms
 
 
-def _book(d: dict) -> Book:
+@lru_cache(maxsize=65536)
+def _asset_text(text: str) -> str:
+    # ASCII digits only: int() would read "١٢٣" as 123.
+    if not _DECIMAL_ID.fullmatch(text) or int(text) >= 2**256:
+        raise ValueError(f"asset id is not an unsigned 256-bit decimal: {text[:90]!r}")
+    return text
+
+
+def _asset(value: object) -> str:
+    if isinstance(value, str):
+        return _asset_text(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _asset_text(str(value))
+    raise ValueError(f"asset id must be a decimal string, got {type(value).__name__}")
+
+
+def _number_text(value: object, what: str) -> tuple[str, float]:
+    """(the number as text, its value); JSON numbers and ASCII numeric strings only."""
+    if isinstance(value, str):
+        if not value.isascii():
+            raise ValueError(f"{what} is not an ASCII number: {value[:40]!r}")
+        return value, float(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+        return repr(number), number
+    raise ValueError(f"{what} must be a number, got {type(value).__name__}")
+
+
+def _price(value: object, what: str = "price") -> str:
+    text, number = _number_text(value, what)
+    if not 0.0 <= number <= 1.0:  # NaN fails both comparisons
+        raise ValueError(f"{what} must be in [0, 1], got {text[:40]!r}")
+    return text
+
+
+def _size(value: object, what: str = "size") -> str:
+    text, number = _number_text(value, what)
+    if not 0.0 <= number < math.inf:  # refuses NaN, inf and negatives
+        raise ValueError(f"{what} must be finite and >= 0, got {text[:40]!r}")
+    return text
+
+
+def _optional(check, value: object, what: str) -> str | None:  # noqa: ANN001
+    return None if value is None or value == "" else check(value, what)
+
+
+def _text(value: object, what: str, limit: int = 512) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{what} must be a string, got {type(value).__name__}")
+    if len(value) > limit or "\x00" in value:
+        raise ValueError(f"{what} is longer than {limit} characters or holds a NUL")
+    return value
+
+
+def _optional_text(value: object, what: str, limit: int = 2048) -> str | None:
+    return None if value is None else _text(value, what, limit)
+
+
+def _market(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"market must be a string, got {type(value).__name__}")
+    return _condition_id(value)
+
+
+@lru_cache(maxsize=65536)
+def _condition_id(value: str) -> str:
+    return normalize_condition_id(value)
+
+
+def _transaction_hash(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str) or not _HEX_64.fullmatch(value.lower()):
+        raise ValueError(f"transaction_hash is not 0x + 64 hex: {_preview(value, 80)}")
+    return value.lower()
+
+
+def _levels(value: object, what: str) -> list[dict[str, str]]:
+    if not isinstance(value, list):
+        raise ValueError(f"{what} is not an array")
+    out = []
+    for level in value:
+        if not isinstance(level, dict):
+            raise ValueError(f"{what} level is not an object")
+        out.append(
+            {"price": _price(level["price"], f"{what} price"), "size": _size(level["size"], f"{what} size")}
+        )
+    return out
+
+
+def _asset_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError("assets_ids is not an array")
+    return [_asset(a) for a in value]
+
+
+# ---- the parsers ----
+
+
+def _book(d: dict, out: ParsedFrame) -> Book:
     bids, asks = d.get("bids"), d.get("asks")
     # Older docs name the arrays buys/sells.
     if bids is None:
         bids = d["buys"]
     if asks is None:
         asks = d["sells"]
-    if not isinstance(bids, list) or not isinstance(asks, list):
-        raise ValueError("bids/asks are not arrays")
+    # One bad level refuses the whole book: a snapshot with a level missing would be a wrong book.
     return Book(
-        d["asset_id"],
-        d["market"],
+        _asset(d["asset_id"]),
+        _market(d["market"]),
         _ts(d),
-        d.get("hash") or "",
-        bids,
-        asks,
-        d.get("tick_size"),
-        d.get("last_trade_price"),
-        d.get("version"),
+        _text(d.get("hash") or "", "hash", 128),
+        _levels(bids, "bids"),
+        _levels(asks, "asks"),
+        _optional(_size, d.get("tick_size"), "tick_size"),
+        _optional(_price, d.get("last_trade_price"), "last_trade_price"),
+        _optional_text(d.get("version"), "version", 16),
     )
 
 
-def _price_change(d: dict) -> PriceChange:
-    market, ts = d["market"], _ts(d)
+def _level_change(c: object, asset: object = None, h: object = None) -> LevelChange:
+    if not isinstance(c, dict):
+        raise ValueError("change is not an object")
+    side = c["side"]
+    if side not in _SIDES:
+        raise ValueError(f"side {_preview(side, 20)}")
+    return LevelChange(
+        _asset(c["asset_id"] if asset is None else asset),
+        side,
+        _price(c["price"]),
+        _size(c["size"]),
+        _text((c.get("hash") if h is None else h) or "", "hash", 128),
+        _optional(_price, c.get("best_bid"), "best_bid"),
+        _optional(_price, c.get("best_ask"), "best_ask"),
+    )
+
+
+def _price_change(d: dict, out: ParsedFrame) -> PriceChange:
+    market, ts = _market(d["market"]), _ts(d)
     entries = d.get("price_changes")
     if entries is not None:
-        changes = [
-            LevelChange(
-                c["asset_id"],
-                c["side"],
-                c["price"],
-                c["size"],
-                c.get("hash") or "",
-                c.get("best_bid"),
-                c.get("best_ask"),
-            )
-            for c in entries
-        ]
+        if not isinstance(entries, list):
+            raise ValueError("price_changes is not an array")
+        changes = []
+        # Each entry is a level of its own (last writer wins per level): a bad one is refused alone.
+        for c in entries:
+            try:
+                changes.append(_level_change(c))
+            except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+                reason = f"bad price_change entry ({type(exc).__name__}: {exc}): {_preview(c)}"
+                out.errors.append(reason)
+                out.refused.append(
+                    ({"market": d.get("market"), "timestamp": d.get("timestamp"), **_as_dict(c)}, reason)
+                )
+        if not changes:
+            raise ValueError("no valid entry in price_changes")
     elif "changes" in d:
-        asset, h = d["asset_id"], d.get("hash") or ""
-        changes = [LevelChange(asset, c["side"], c["price"], c["size"], h) for c in d["changes"]]
+        if not isinstance(d["changes"], list):
+            raise ValueError("changes is not an array")
+        changes = [_level_change(c, d["asset_id"], d.get("hash")) for c in d["changes"]]
     else:
-        changes = [LevelChange(d["asset_id"], d["side"], d["price"], d["size"], d.get("hash") or "")]
-    for c in changes:
-        if c.side not in ("BUY", "SELL"):
-            raise ValueError(f"side {c.side!r}")
+        changes = [_level_change(d)]
     return PriceChange(market, ts, changes)
 
 
-def _last_trade(d: dict) -> LastTrade:
+def _last_trade(d: dict, out: ParsedFrame) -> LastTrade:
+    side = d.get("side") or ""
+    if side not in ("", *_SIDES):
+        raise ValueError(f"side {_preview(side, 20)}")
     return LastTrade(
-        d["asset_id"],
-        d["market"],
+        _asset(d["asset_id"]),
+        _market(d["market"]),
         _ts(d),
-        d["price"],
-        d["size"],
-        d.get("side") or "",
-        d.get("fee_rate_bps"),
-        d.get("transaction_hash") or "",
+        _price(d["price"]),
+        _size(d["size"]),
+        side,
+        _optional(_size, d.get("fee_rate_bps"), "fee_rate_bps"),
+        _transaction_hash(d.get("transaction_hash")),
     )
 
 
-def _best_bid_ask(d: dict) -> BestBidAsk:
+def _best_bid_ask(d: dict, out: ParsedFrame) -> BestBidAsk:
     return BestBidAsk(
-        d["asset_id"], d["market"], _ts(d), d.get("best_bid"), d.get("best_ask"), d.get("spread")
+        _asset(d["asset_id"]),
+        _market(d["market"]),
+        _ts(d),
+        _optional(_price, d.get("best_bid"), "best_bid"),
+        _optional(_price, d.get("best_ask"), "best_ask"),
+        _optional(_price, d.get("spread"), "spread"),
     )
 
 
-def _tick_size_change(d: dict) -> TickSizeChange:
-    return TickSizeChange(d["asset_id"], d["market"], _ts(d), d.get("old_tick_size"), d["new_tick_size"])
-
-
-def _new_market(d: dict) -> NewMarket:
-    assets = d.get("assets_ids") or d.get("clob_token_ids") or []
-    return NewMarket(
-        d.get("market") or d["condition_id"],
+def _tick_size_change(d: dict, out: ParsedFrame) -> TickSizeChange:
+    return TickSizeChange(
+        _asset(d["asset_id"]),
+        _market(d["market"]),
         _ts(d),
-        [str(a) for a in assets],
-        d.get("id"),
-        d.get("question"),
-        d.get("slug"),
-        d.get("outcomes") or [],
+        _optional(_size, d.get("old_tick_size"), "old_tick_size"),
+        _size(d["new_tick_size"], "new_tick_size"),
+    )
+
+
+def _new_market(d: dict, out: ParsedFrame) -> NewMarket:
+    assets = d.get("assets_ids") or d.get("clob_token_ids") or []
+    outcomes = d.get("outcomes") or []
+    if not isinstance(outcomes, list) or not all(isinstance(o, str) and "\x00" not in o for o in outcomes):
+        raise ValueError("outcomes is not an array of strings")
+    market_id = d.get("id")
+    if isinstance(market_id, int) and not isinstance(market_id, bool):
+        market_id = str(market_id)
+    payload = orjson.dumps(d).decode()  # TypeError for an integer past 64 bits: refused here, not at COPY
+    if "\\u0000" in payload:
+        raise ValueError("payload holds a NUL character")
+    return NewMarket(
+        _market(d.get("market") or d["condition_id"]),
+        _ts(d),
+        _asset_list(assets),
+        _optional_text(market_id, "id", 64),
+        _optional_text(d.get("question"), "question", 4096),
+        _optional_text(d.get("slug"), "slug", 512),
+        outcomes,
         d,
     )
 
 
-def _market_resolved(d: dict) -> MarketResolved:
+def _market_resolved(d: dict, out: ParsedFrame) -> MarketResolved:
+    winner = d.get("winning_asset_id")
     return MarketResolved(
-        d.get("market") or d["condition_id"],
+        _market(d.get("market") or d["condition_id"]),
         _ts(d),
-        d.get("winning_asset_id"),
-        d.get("winning_outcome"),
-        [str(a) for a in d.get("assets_ids") or []],
+        None if winner is None or winner == "" else _asset(winner),
+        _optional_text(d.get("winning_outcome"), "winning_outcome", 512),
+        _asset_list(d.get("assets_ids")),
     )
 
 
@@ -264,6 +448,10 @@ _PARSERS = {
     "new_market": _new_market,
     "market_resolved": _market_resolved,
 }
+
+
+def _as_dict(x: object) -> dict:
+    return x if isinstance(x, dict) else {"entry": x}
 
 
 def _preview(x: object, limit: int = 160) -> str:

@@ -27,7 +27,8 @@ class StreamStats:
     frames: int = 0
     duplicates: int = 0
     stale: int = 0  # updates older than what the book already held (reordered)
-    bad_frames: int = 0
+    bad_frames: int = 0  # events (or price_changes[] entries) refused at parse time or by the warehouse
+    quarantined: int = 0  # of those, kept in raw_payloads (at most a few hundred a minute; the rest counted)
     unknown_events: int = 0
     connects: int = 0
     disconnects: int = 0
@@ -37,6 +38,7 @@ class StreamStats:
     rows_written: int = 0
     flush_failures: int = 0
     flush_failures_in_a_row: int = 0
+    rows_dropped: int = 0  # rows given up because the warehouse stayed unreachable past the held-rows cap
     flushes: int = 0
     flush_ms_max: float = 0.0
     flush_ms_total: float = 0.0

@@ -6,12 +6,18 @@ dedupe window), so a tick batch almost never collides with stored rows: it goes 
 savepoint, and only when the key refuses it (a restart replaying what the previous consumer stored, a duplicate
 older than the window) does that table's batch go again through copy_upsert's staging + ON CONFLICT.
 
+Events are checked field by field when a frame is parsed (frames.py); one refused there never reaches this
+buffer and is kept in raw_payloads (source `ws`) with the next batch instead. A row the warehouse still refuses
+is isolated from its batch by bisection and quarantined the same way: it never costs the rows beside it.
+
 Tick rows are built as COPY text (strings) on the hot path: formatting datetimes and floats inside psycopg costs
 ~5x more than these few string operations.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -21,6 +27,9 @@ import psycopg
 from psycopg import sql
 
 from pm_assets.storage.bulk import copy_upsert
+from pm_assets.storage.isolation import is_row_fault, quarantine_refused, write_isolating
+from pm_assets.storage.raw_payloads import COLUMNS as RAW_COLUMNS
+from pm_assets.storage.raw_payloads import RawPayloadBuffer
 
 from .frames import (
     BestBidAsk,
@@ -35,6 +44,7 @@ from .frames import (
 )
 
 HEARTBEAT_PART = "stream_consumer"
+QUARANTINE = "raw_payloads"  # a taken batch's refused events, written with its rows
 
 
 @dataclass(frozen=True)
@@ -202,10 +212,16 @@ def _json(x: object) -> str:
 
 @dataclass
 class RowBuffer:
-    """Rows waiting for the next flush, per table."""
+    """Rows waiting for the next flush, per table (and the refused events to quarantine with them)."""
 
     rows: dict[str, list[tuple]] = field(default_factory=lambda: {t: [] for t in TABLES})
     pending: int = 0
+    quarantine: RawPayloadBuffer = field(default_factory=lambda: RawPayloadBuffer("ws"))
+
+    def refuse(self, endpoint: str, item: object, reason: str) -> None:
+        """Keep a refused event or entry as evidence; written to raw_payloads with the next batch."""
+        body = item if isinstance(item, str) else json.dumps(item, default=repr, ensure_ascii=False)
+        self.quarantine.add(endpoint, {}, None, body, error=reason, quarantined=True)
 
     def add(self, event: object, received_at: str) -> None:
         """Rows of one event (`received_at` from received_text); FrameError when a field cannot be stored."""
@@ -343,7 +359,10 @@ class RowBuffer:
 
     def take(self) -> dict[str, list[tuple]]:
         taken, self.rows, self.pending = self.rows, {t: [] for t in TABLES}, 0
-        return {t: r for t, r in taken.items() if r}
+        batch = {t: r for t, r in taken.items() if r}
+        if self.quarantine.records:
+            batch[QUARANTINE], self.quarantine.records = self.quarantine.records, []
+        return batch
 
 
 def prepare_writer(conn: psycopg.Connection, synchronous_commit: str = "off") -> None:
@@ -358,13 +377,23 @@ def prepare_writer(conn: psycopg.Connection, synchronous_commit: str = "off") ->
 
 
 def write_batch(conn: psycopg.Connection, batch: dict[str, list[tuple]]) -> dict[str, int]:
-    """Write one taken buffer in one transaction; returns rows inserted per table."""
+    """Write one taken buffer in one transaction; returns rows inserted per table.
+
+    A row the warehouse refuses (a value no check at parse time caught) is isolated by bisecting its table's
+    rows, written to raw_payloads (`write <table>`, with the database's reason) instead, and counted under
+    `raw_payloads`; every other row of the batch is written. Only a failure that is not a row's fault (the
+    connection) fails the batch, which the consumer then keeps for the next flush.
+    """
     inserted: dict[str, int] = {}
+    refused: list[tuple] = []
+    keep = _refused_into(refused)
     with conn.transaction():
         ticks = {t: rows for t, rows in batch.items() if t in TICK_TABLES}
         if ticks:
-            inserted.update(_append_ticks(conn, ticks))
+            inserted.update(_append_ticks(conn, ticks, keep))
         for table, rows in batch.items():
+            if table == QUARANTINE or table in TICK_TABLES:
+                continue
             spec = TABLES[table]
             if table == "stream_health":
                 # A handful of rows, and an identity column a LIKE-staged COPY cannot fill: a plain upsert.
@@ -375,34 +404,71 @@ def write_batch(conn: psycopg.Connection, batch: dict[str, list[tuple]]) -> dict
                 # One row every few seconds: one statement, not a staging table's five.
                 conn.execute(HEARTBEAT_UPSERT, rows[-1])
                 inserted[table] = 1
-            elif table not in TICK_TABLES:
-                inserted[table] = copy_upsert(
-                    conn, table, spec.columns, rows, key=spec.key, update=spec.update
-                ).inserted
+            else:
+                results = write_isolating(
+                    conn,
+                    rows,
+                    lambda part, t=table, sp=spec: copy_upsert(
+                        conn, t, sp.columns, part, key=sp.key, update=sp.update
+                    ),
+                    keep(table),
+                )
+                inserted[table] = sum(r.inserted for r in results)
+        quarantined = batch.get(QUARANTINE, []) + refused
+        if quarantined:
+            _copy_quarantine(conn, quarantined)
+            inserted[QUARANTINE] = len(quarantined)
     return inserted
 
 
-def _append_ticks(conn: psycopg.Connection, ticks: dict[str, list[tuple]]) -> dict[str, int]:
-    """Plain COPY of every tick table in one savepoint; when a key refuses a row, table by table again, the
-    refused table's rows through staging + ON CONFLICT."""
+def _refused_into(out: list[tuple]):  # noqa: ANN202
+    def for_table(table: str):  # noqa: ANN202
+        buffer = RawPayloadBuffer("ws")
+        keep = quarantine_refused(buffer, table, TABLES[table].columns)
+
+        def refused(row, exc) -> None:  # noqa: ANN001
+            keep(row, exc)
+            out.extend(buffer.records)
+            buffer.records.clear()
+
+        return refused
+
+    return for_table
+
+
+def _append_ticks(conn: psycopg.Connection, ticks: dict[str, list[tuple]], keep) -> dict[str, int]:  # noqa: ANN001
+    """Plain COPY of every tick table in one savepoint; when a key (or a bad row) refuses it, table by table
+    again: a duplicate through staging + ON CONFLICT, a bad row isolated and quarantined."""
     try:
         with conn.transaction():
             for table, rows in ticks.items():
                 _copy(conn, table, rows)
         return {t: len(rows) for t, rows in ticks.items()}
-    except psycopg.errors.UniqueViolation:
-        pass  # rolled back to the savepoint: nothing of these COPYs is left, the rest of the batch is intact
+    except psycopg.Error as exc:
+        # rolled back to the savepoint: nothing of these COPYs is left, the rest of the batch is intact
+        if conn.broken or not (isinstance(exc, psycopg.errors.UniqueViolation) or is_row_fault(exc)):
+            raise
     inserted = {}
     for table, rows in ticks.items():
-        try:
-            with conn.transaction():
-                _copy(conn, table, rows)
-            inserted[table] = len(rows)
-        except psycopg.errors.UniqueViolation:
-            inserted[table] = copy_upsert(
-                conn, table, TABLES[table].columns, rows, key=TABLES[table].key
-            ).inserted
+        results = write_isolating(conn, rows, lambda part, t=table: _write_ticks(conn, t, part), keep(table))
+        inserted[table] = sum(results)
     return inserted
+
+
+def _write_ticks(conn: psycopg.Connection, table: str, rows: Sequence[tuple]) -> int:
+    try:
+        with conn.transaction():
+            _copy(conn, table, rows)
+        return len(rows)
+    except psycopg.errors.UniqueViolation:
+        return copy_upsert(conn, table, TABLES[table].columns, rows, key=TABLES[table].key).inserted
+
+
+def _copy_quarantine(conn: psycopg.Connection, records: list[tuple]) -> None:
+    cols = sql.SQL(", ").join(map(sql.Identifier, RAW_COLUMNS))
+    with conn.cursor() as cur, cur.copy(sql.SQL("copy raw_payloads ({}) from stdin").format(cols)) as copy:
+        for record in records:
+            copy.write_row(record)
 
 
 def _copy(conn: psycopg.Connection, table: str, rows: list[tuple]) -> None:

@@ -229,9 +229,13 @@ def test_an_unstorable_number_costs_its_event_not_its_batch(warehouse_url):
     c.handle_frame(trade_frame(2, size="lots"))
     c.handle_frame(trade_frame(3, size="1_000"))  # Python reads it; stored as the number it means
     with psycopg.connect(warehouse_url) as conn:
-        assert write_batch(conn, c.buffer.take()) == {"ws_last_trades": 2}
+        assert write_batch(conn, c.buffer.take()) == {"ws_last_trades": 2, "raw_payloads": 1}
         sizes = conn.execute("select size from ws_last_trades order by server_ts").fetchall()
+        kept = conn.execute(
+            "select source, endpoint, body::jsonb->>'size', error from raw_payloads"
+        ).fetchall()
     assert sizes == [(10.0,), (1000.0,)] and c.stats.bad_frames == 1
+    assert [k[:3] for k in kept] == [("ws", "ws market", "lots")] and "lots" in kept[0][3]
 
 
 @pytest.mark.parametrize(
@@ -286,7 +290,9 @@ def test_malformed_frames_are_logged_and_counted_never_raised(caplog):
             c.handle_frame(f)
     assert c.stats.bad_frames == 5 and c.stats.unknown_events == 1 and c.stats.messages == 0
     assert sum("bad frame skipped" in r.getMessage() for r in caplog.records) == 5
-    assert not any(rows for rows in c.buffer.take().values())
+    taken = c.buffer.take()
+    # No row reaches a tick table; each refused event is kept as evidence for raw_payloads instead.
+    assert list(taken) == ["raw_payloads"] and len(taken["raw_payloads"]) == 5 == c.stats.quarantined
 
 
 def test_settings_from_env():
