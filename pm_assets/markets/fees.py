@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
+from pm_assets.markets.values import shown
+
 _PLACES = Decimal("0.00001")
 
 
@@ -22,7 +24,7 @@ def _number(schedule: Mapping[str, Any], key: str) -> float | None:
         return None
     number = float(value)
     if not math.isfinite(number) or number < 0:
-        raise ValueError(f"fee schedule {key} must be a finite non-negative number, got {value!r}")
+        raise ValueError(f"fee schedule {key} must be a finite non-negative number, got {shown(value, 40)}")
     return number
 
 

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from pm_assets.markets.values import shown
+
 Generation = Literal["v1", "v2"]
 
 _HEX = re.compile(r"[0-9a-f]+")
@@ -32,12 +34,12 @@ def normalize_condition_id(value: str) -> str:
     text = value.strip().lower()
     digits = text[2:] if text.startswith("0x") else text
     if not _HEX.fullmatch(digits or "-"):
-        raise IdentifierError(f"condition id is not hexadecimal: {value!r:.100}")
+        raise IdentifierError(f"condition id is not hexadecimal: {shown(value, 100)}")
     if len(digits) == 62:
         digits += _V2_PADDING
     if len(digits) != 64:
         raise IdentifierError(
-            f"condition id must have 62 or 64 hex digits, got {len(digits)}: {value!r:.100}"
+            f"condition id must have 62 or 64 hex digits, got {len(digits)}: {shown(value, 100)}"
         )
     return "0x" + digits
 
@@ -57,7 +59,7 @@ def market_generation(version: str | None) -> Generation:
         return "v1"
     if version == "v2":
         return "v2"
-    raise IdentifierError(f"unknown market version {version!r} (expected 'v1', 'v2' or absent)")
+    raise IdentifierError(f"unknown market version {shown(version, 40)} (expected 'v1', 'v2' or absent)")
 
 
 def v2_position_id(condition_id: str, outcome_index: int) -> str:
@@ -74,7 +76,7 @@ def normalize_outcome_id(value: str | int) -> str:
     text = str(value).strip()
     # ASCII only: str.isdigit() and int() read Unicode digits, so "١٢٣" would silently become "123".
     if not _DECIMAL.fullmatch(text) or int(text) >= 2**256:
-        raise IdentifierError(f"outcome id is not an unsigned 256-bit decimal: {value!r:.100}")
+        raise IdentifierError(f"outcome id is not an unsigned 256-bit decimal: {shown(value, 100)}")
     return str(int(text))
 
 

@@ -22,7 +22,7 @@ from pm_assets.markets.identifiers import (
     normalize_outcome_id,
     outcome_ids,
 )
-from pm_assets.markets.values import finite_number, price, size, utc_from_epoch
+from pm_assets.markets.values import finite_number, price, shown, size, utc_from_epoch
 
 
 def _number(value: Any) -> float | None:
@@ -47,7 +47,7 @@ def _json_list(value: Any) -> list[Any]:
         try:
             value = orjson.loads(value)
         except orjson.JSONDecodeError:
-            raise ValueError(f"expected a JSON-encoded array, got {value[:60]!r}") from None
+            raise ValueError(f"expected a JSON-encoded array, got {shown(value, 60)}") from None
     if not isinstance(value, list):
         raise ValueError(f"expected an array, got {type(value).__name__}")
     return value
@@ -97,7 +97,7 @@ def _timestamp(value: Any) -> datetime | None:
     if isinstance(value, str):
         text = value.strip()
         if not text.isascii():
-            raise ValueError(f"expected an ASCII date-time, got {value[:40]!r}")
+            raise ValueError(f"expected an ASCII date-time, got {shown(value, 40)}")
         if text.isdigit():
             return _timestamp(int(text)) if len(text) <= 20 else _timestamp(float(text))
         if text.endswith("Z"):
@@ -108,7 +108,7 @@ def _timestamp(value: Any) -> datetime | None:
             parsed = datetime.fromisoformat(text)
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
         except (ValueError, OverflowError):
-            raise ValueError(f"expected a date-time, got {value[:40]!r}") from None
+            raise ValueError(f"expected a date-time, got {shown(value, 40)}") from None
     raise ValueError(f"expected a date-time string, got {type(value).__name__}")
 
 

@@ -15,6 +15,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from pm_assets.storage.urls import mask_secrets
+
 _DECIMAL_ID = re.compile(r"[0-9]{1,78}")
 _HEX = re.compile(r"[0-9a-f]+")
 INT32_MAX = 2**31 - 1
@@ -23,9 +25,14 @@ EPOCH_MIN_S = 1_577_836_800  # 2020-01-01
 EPOCH_MAX_S = 4_102_444_800  # 2100-01-01
 
 
-def _show(value: Any, limit: int = 40) -> str:
-    text = repr(value)
+def shown(value: Any, limit: int = 40) -> str:
+    """`value` for an error message: repr, credential-bearing URLs masked *before* it is cut to `limit`
+    (cut first, a URL loses its `@` and the mask no longer sees the password)."""
+    text = mask_secrets(repr(value) if not isinstance(value, str) else repr(value[: limit * 4]))
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+_show = shown
 
 
 def finite_number(value: Any) -> float:

@@ -22,6 +22,7 @@ from functools import lru_cache
 import orjson
 
 from pm_assets.resources.upstream_json import loads_upstream_json
+from pm_assets.storage.urls import mask_secrets
 
 
 class FrameError(ValueError):
@@ -190,7 +191,7 @@ def _ts(item: dict) -> int:
     value = item["timestamp"]
     if isinstance(value, str):
         if not (value.isascii() and value.isdigit()) or len(value) > 16:
-            raise ValueError(f"timestamp is not a millisecond integer: {value[:40]!r}")
+            raise ValueError(f"timestamp is not a millisecond integer: {_preview(repr(value), 40)}")
         ms = int(value)
     elif isinstance(value, int) and not isinstance(value, bool):
         ms = value
@@ -205,7 +206,7 @@ def _ts(item: dict) -> int:
 def _asset_text(text: str) -> str:
     # ASCII digits only: int() would read "١٢٣" as 123.
     if not _DECIMAL_ID.fullmatch(text) or int(text) >= 2**256:
-        raise ValueError(f"asset id is not an unsigned 256-bit decimal: {text[:90]!r}")
+        raise ValueError(f"asset id is not an unsigned 256-bit decimal: {_preview(repr(text), 90)}")
     return text
 
 
@@ -221,7 +222,7 @@ def _number_text(value: object, what: str) -> tuple[str, float]:
     """(the number as text, its value); JSON numbers and ASCII numeric strings only."""
     if isinstance(value, str):
         if not value.isascii():
-            raise ValueError(f"{what} is not an ASCII number: {value[:40]!r}")
+            raise ValueError(f"{what} is not an ASCII number: {_preview(repr(value), 40)}")
         return value, float(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
@@ -232,14 +233,14 @@ def _number_text(value: object, what: str) -> tuple[str, float]:
 def _price(value: object, what: str = "price") -> str:
     text, number = _number_text(value, what)
     if not 0.0 <= number <= 1.0:  # NaN fails both comparisons
-        raise ValueError(f"{what} must be in [0, 1], got {text[:40]!r}")
+        raise ValueError(f"{what} must be in [0, 1], got {_preview(repr(text), 40)}")
     return text
 
 
 def _size(value: object, what: str = "size") -> str:
     text, number = _number_text(value, what)
     if not 0.0 <= number < math.inf:  # refuses NaN, inf and negatives
-        raise ValueError(f"{what} must be finite and >= 0, got {text[:40]!r}")
+        raise ValueError(f"{what} must be finite and >= 0, got {_preview(repr(text), 40)}")
     return text
 
 
@@ -456,6 +457,8 @@ def _as_dict(x: object) -> dict:
 
 def _preview(x: object, limit: int = 160) -> str:
     text = x.decode("utf-8", "replace") if isinstance(x, bytes | bytearray) else str(x)
+    # Masked before it is cut: a cut URL loses its `@` and the mask would no longer see the password.
+    text = mask_secrets(text[: limit * 4])
     return text if len(text) <= limit else text[:limit] + "…"
 
 
@@ -467,5 +470,5 @@ def normalize_condition_id(cid: str) -> str:
     if len(c) == 64:
         c += "00"
     if not _CONDITION_ID.match(c):
-        raise FrameError(f"not a condition id: {cid!r}")
+        raise FrameError(f"not a condition id: {_preview(repr(cid), 90)}")
     return c
