@@ -99,8 +99,31 @@ def test_a_trade_row_is_valid_and_in_domain_or_a_validation_error(row):
     trade_sql.trade_row(keyed, "data_v2")  # the warehouse row builds (timestamps in range)
 
 
+# The fields whose values are numbers, dates, ids or arrays: where a wrong value does harm.
+MARKET_VALUE_KEYS = [
+    "startDate",
+    "endDate",
+    "closedTime",
+    "updatedAt",
+    "outcomes",
+    "outcomePrices",
+    "clobTokenIds",
+    "positionIds",
+    "conditionId",
+    "bestBid",
+    "bestAsk",
+    "lastTradePrice",
+    "spread",
+    "volumeNum",
+    "liquidityNum",
+    "orderPriceMinTickSize",
+    "feeSchedule",
+    "version",
+]
+
+
 @fuzz_settings(MODEL_EXAMPLES)
-@given(st.one_of(mutated(MARKET), mutated(V2_MARKET)))
+@given(st.one_of(mutated(MARKET), mutated(V2_MARKET), mutated(MARKET, MARKET_VALUE_KEYS)))
 def test_a_gamma_market_is_valid_and_in_domain_or_a_validation_error(row):
     market = validated(GammaMarket, row)
     if market is None:
