@@ -14,19 +14,31 @@ raised; the consumer counts, logs and quarantines it.
 
 from __future__ import annotations
 
-import math
-import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import orjson
 
 from pm_assets.resources.upstream_json import loads_upstream_json
-from pm_assets.storage.urls import mask_secrets
 
+from .frame_fields import (
+    SIDES,
+    FrameError,
+    asset_id,
+    asset_ids,
+    condition_id_of,
+    levels,
+    normalize_condition_id,
+    optional,
+    optional_text,
+    preview,
+    price_text,
+    size_text,
+    text,
+    transaction_hash,
+    ts_ms,
+)
 
-class FrameError(ValueError):
-    """A frame or an event inside it that cannot be understood (logged and counted, never fatal)."""
+__all__ = ["FrameError", "normalize_condition_id", "parse_event", "parse_frame"]
 
 
 @dataclass(slots=True)
@@ -126,11 +138,6 @@ class ParsedFrame:
 
 
 _PONG = (b"PONG", "PONG")
-_CONDITION_ID = re.compile(r"^0x[0-9a-f]{64}$")
-_DECIMAL_ID = re.compile(r"[0-9]{1,78}")
-_HEX_64 = re.compile(r"0x[0-9a-f]{64}")
-_MAX_MS = 4_102_444_800_000  # 2100-01-01: past it a timestamp is garbage (and overflows datetime later on)
-_SIDES = ("BUY", "SELL")
 
 
 def parse_frame(raw: str | bytes) -> ParsedFrame:
@@ -143,8 +150,8 @@ def parse_frame(raw: str | bytes) -> ParsedFrame:
     try:
         doc = loads_upstream_json(raw)
     except ValueError as exc:
-        out.errors.append(f"not JSON ({exc}): {_preview(raw)}")
-        out.refused.append((_preview(raw, 100_000), "not JSON"))
+        out.errors.append(f"not JSON ({exc}): {preview(raw)}")
+        out.refused.append((preview(raw, 100_000), "not JSON"))
         return out
     items = doc if isinstance(doc, list) else [doc]
     for item in items:
@@ -173,7 +180,7 @@ def parse_event(item: object) -> Event | None:
 
 def _parse_item(item: object, out: ParsedFrame) -> Event | None:
     if not isinstance(item, dict):
-        raise FrameError(f"event is not an object: {_preview(item)}")
+        raise FrameError(f"event is not an object: {preview(item)}")
     kind = item.get("event_type")
     parser = _PARSERS.get(kind) if isinstance(kind, str) else None
     if parser is None:
@@ -181,123 +188,7 @@ def _parse_item(item: object, out: ParsedFrame) -> Event | None:
     try:
         return parser(item, out)
     except (KeyError, TypeError, ValueError, ArithmeticError, RecursionError) as exc:
-        raise FrameError(f"bad {kind} event ({type(exc).__name__}: {exc}): {_preview(item)}") from None
-
-
-# ---- field checks: every value in its domain, or the event (or entry) is refused ----
-
-
-def _ts(item: dict) -> int:
-    value = item["timestamp"]
-    if isinstance(value, str):
-        if not (value.isascii() and value.isdigit()) or len(value) > 16:
-            raise ValueError(f"timestamp is not a millisecond integer: {_preview(repr(value), 40)}")
-        ms = int(value)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        ms = value
-    else:
-        raise ValueError(f"timestamp is not a millisecond integer: {type(value).__name__}")
-    if not 0 <= ms < _MAX_MS:
-        raise ValueError(f"timestamp out of range: {ms}")
-    return ms
-
-
-@lru_cache(maxsize=65536)
-def _asset_text(text: str) -> str:
-    # ASCII digits only: int() would read "١٢٣" as 123.
-    if not _DECIMAL_ID.fullmatch(text) or int(text) >= 2**256:
-        raise ValueError(f"asset id is not an unsigned 256-bit decimal: {_preview(repr(text), 90)}")
-    return text
-
-
-def _asset(value: object) -> str:
-    if isinstance(value, str):
-        return _asset_text(value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _asset_text(str(value))
-    raise ValueError(f"asset id must be a decimal string, got {type(value).__name__}")
-
-
-def _number_text(value: object, what: str) -> tuple[str, float]:
-    """(the number as text, its value); JSON numbers and ASCII numeric strings only."""
-    if isinstance(value, str):
-        if not value.isascii():
-            raise ValueError(f"{what} is not an ASCII number: {_preview(repr(value), 40)}")
-        return value, float(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-        return repr(number), number
-    raise ValueError(f"{what} must be a number, got {type(value).__name__}")
-
-
-def _price(value: object, what: str = "price") -> str:
-    text, number = _number_text(value, what)
-    if not 0.0 <= number <= 1.0:  # NaN fails both comparisons
-        raise ValueError(f"{what} must be in [0, 1], got {_preview(repr(text), 40)}")
-    return text
-
-
-def _size(value: object, what: str = "size") -> str:
-    text, number = _number_text(value, what)
-    if not 0.0 <= number < math.inf:  # refuses NaN, inf and negatives
-        raise ValueError(f"{what} must be finite and >= 0, got {_preview(repr(text), 40)}")
-    return text
-
-
-def _optional(check, value: object, what: str) -> str | None:  # noqa: ANN001
-    return None if value is None or value == "" else check(value, what)
-
-
-def _text(value: object, what: str, limit: int = 512) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"{what} must be a string, got {type(value).__name__}")
-    if len(value) > limit or "\x00" in value:
-        raise ValueError(f"{what} is longer than {limit} characters or holds a NUL")
-    return value
-
-
-def _optional_text(value: object, what: str, limit: int = 2048) -> str | None:
-    return None if value is None else _text(value, what, limit)
-
-
-def _market(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"market must be a string, got {type(value).__name__}")
-    return _condition_id(value)
-
-
-@lru_cache(maxsize=65536)
-def _condition_id(value: str) -> str:
-    return normalize_condition_id(value)
-
-
-def _transaction_hash(value: object) -> str:
-    if value is None or value == "":
-        return ""
-    if not isinstance(value, str) or not _HEX_64.fullmatch(value.lower()):
-        raise ValueError(f"transaction_hash is not 0x + 64 hex: {_preview(value, 80)}")
-    return value.lower()
-
-
-def _levels(value: object, what: str) -> list[dict[str, str]]:
-    if not isinstance(value, list):
-        raise ValueError(f"{what} is not an array")
-    out = []
-    for level in value:
-        if not isinstance(level, dict):
-            raise ValueError(f"{what} level is not an object")
-        out.append(
-            {"price": _price(level["price"], f"{what} price"), "size": _size(level["size"], f"{what} size")}
-        )
-    return out
-
-
-def _asset_list(value: object) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ValueError("assets_ids is not an array")
-    return [_asset(a) for a in value]
+        raise FrameError(f"bad {kind} event ({type(exc).__name__}: {exc}): {preview(item)}") from None
 
 
 # ---- the parsers ----
@@ -312,15 +203,15 @@ def _book(d: dict, out: ParsedFrame) -> Book:
         asks = d["sells"]
     # One bad level refuses the whole book: a snapshot with a level missing would be a wrong book.
     return Book(
-        _asset(d["asset_id"]),
-        _market(d["market"]),
-        _ts(d),
-        _text(d.get("hash") or "", "hash", 128),
-        _levels(bids, "bids"),
-        _levels(asks, "asks"),
-        _optional(_size, d.get("tick_size"), "tick_size"),
-        _optional(_price, d.get("last_trade_price"), "last_trade_price"),
-        _optional_text(d.get("version"), "version", 16),
+        asset_id(d["asset_id"]),
+        condition_id_of(d["market"]),
+        ts_ms(d),
+        text(d.get("hash") or "", "hash", 128),
+        levels(bids, "bids"),
+        levels(asks, "asks"),
+        optional(size_text, d.get("tick_size"), "tick_size"),
+        optional(price_text, d.get("last_trade_price"), "last_trade_price"),
+        optional_text(d.get("version"), "version", 16),
     )
 
 
@@ -328,21 +219,21 @@ def _level_change(c: object, asset: object = None, h: object = None) -> LevelCha
     if not isinstance(c, dict):
         raise ValueError("change is not an object")
     side = c["side"]
-    if side not in _SIDES:
-        raise ValueError(f"side {_preview(side, 20)}")
+    if side not in SIDES:
+        raise ValueError(f"side {preview(side, 20)}")
     return LevelChange(
-        _asset(c["asset_id"] if asset is None else asset),
+        asset_id(c["asset_id"] if asset is None else asset),
         side,
-        _price(c["price"]),
-        _size(c["size"]),
-        _text((c.get("hash") if h is None else h) or "", "hash", 128),
-        _optional(_price, c.get("best_bid"), "best_bid"),
-        _optional(_price, c.get("best_ask"), "best_ask"),
+        price_text(c["price"]),
+        size_text(c["size"]),
+        text((c.get("hash") if h is None else h) or "", "hash", 128),
+        optional(price_text, c.get("best_bid"), "best_bid"),
+        optional(price_text, c.get("best_ask"), "best_ask"),
     )
 
 
 def _price_change(d: dict, out: ParsedFrame) -> PriceChange:
-    market, ts = _market(d["market"]), _ts(d)
+    market, ts = condition_id_of(d["market"]), ts_ms(d)
     entries = d.get("price_changes")
     if entries is not None:
         if not isinstance(entries, list):
@@ -353,7 +244,7 @@ def _price_change(d: dict, out: ParsedFrame) -> PriceChange:
             try:
                 changes.append(_level_change(c))
             except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-                reason = f"bad price_change entry ({type(exc).__name__}: {exc}): {_preview(c)}"
+                reason = f"bad price_change entry ({type(exc).__name__}: {exc}): {preview(c)}"
                 out.errors.append(reason)
                 out.refused.append(
                     ({"market": d.get("market"), "timestamp": d.get("timestamp"), **_as_dict(c)}, reason)
@@ -371,38 +262,38 @@ def _price_change(d: dict, out: ParsedFrame) -> PriceChange:
 
 def _last_trade(d: dict, out: ParsedFrame) -> LastTrade:
     side = d.get("side") or ""
-    if side not in ("", *_SIDES):
-        raise ValueError(f"side {_preview(side, 20)}")
+    if side not in ("", *SIDES):
+        raise ValueError(f"side {preview(side, 20)}")
     return LastTrade(
-        _asset(d["asset_id"]),
-        _market(d["market"]),
-        _ts(d),
-        _price(d["price"]),
-        _size(d["size"]),
+        asset_id(d["asset_id"]),
+        condition_id_of(d["market"]),
+        ts_ms(d),
+        price_text(d["price"]),
+        size_text(d["size"]),
         side,
-        _optional(_size, d.get("fee_rate_bps"), "fee_rate_bps"),
-        _transaction_hash(d.get("transaction_hash")),
+        optional(size_text, d.get("fee_rate_bps"), "fee_rate_bps"),
+        transaction_hash(d.get("transaction_hash")),
     )
 
 
 def _best_bid_ask(d: dict, out: ParsedFrame) -> BestBidAsk:
     return BestBidAsk(
-        _asset(d["asset_id"]),
-        _market(d["market"]),
-        _ts(d),
-        _optional(_price, d.get("best_bid"), "best_bid"),
-        _optional(_price, d.get("best_ask"), "best_ask"),
-        _optional(_price, d.get("spread"), "spread"),
+        asset_id(d["asset_id"]),
+        condition_id_of(d["market"]),
+        ts_ms(d),
+        optional(price_text, d.get("best_bid"), "best_bid"),
+        optional(price_text, d.get("best_ask"), "best_ask"),
+        optional(price_text, d.get("spread"), "spread"),
     )
 
 
 def _tick_size_change(d: dict, out: ParsedFrame) -> TickSizeChange:
     return TickSizeChange(
-        _asset(d["asset_id"]),
-        _market(d["market"]),
-        _ts(d),
-        _optional(_size, d.get("old_tick_size"), "old_tick_size"),
-        _size(d["new_tick_size"], "new_tick_size"),
+        asset_id(d["asset_id"]),
+        condition_id_of(d["market"]),
+        ts_ms(d),
+        optional(size_text, d.get("old_tick_size"), "old_tick_size"),
+        size_text(d["new_tick_size"], "new_tick_size"),
     )
 
 
@@ -418,12 +309,12 @@ def _new_market(d: dict, out: ParsedFrame) -> NewMarket:
     if "\\u0000" in payload:
         raise ValueError("payload holds a NUL character")
     return NewMarket(
-        _market(d.get("market") or d["condition_id"]),
-        _ts(d),
-        _asset_list(assets),
-        _optional_text(market_id, "id", 64),
-        _optional_text(d.get("question"), "question", 4096),
-        _optional_text(d.get("slug"), "slug", 512),
+        condition_id_of(d.get("market") or d["condition_id"]),
+        ts_ms(d),
+        asset_ids(assets),
+        optional_text(market_id, "id", 64),
+        optional_text(d.get("question"), "question", 4096),
+        optional_text(d.get("slug"), "slug", 512),
         outcomes,
         d,
     )
@@ -432,11 +323,11 @@ def _new_market(d: dict, out: ParsedFrame) -> NewMarket:
 def _market_resolved(d: dict, out: ParsedFrame) -> MarketResolved:
     winner = d.get("winning_asset_id")
     return MarketResolved(
-        _market(d.get("market") or d["condition_id"]),
-        _ts(d),
-        None if winner is None or winner == "" else _asset(winner),
-        _optional_text(d.get("winning_outcome"), "winning_outcome", 512),
-        _asset_list(d.get("assets_ids")),
+        condition_id_of(d.get("market") or d["condition_id"]),
+        ts_ms(d),
+        None if winner is None or winner == "" else asset_id(winner),
+        optional_text(d.get("winning_outcome"), "winning_outcome", 512),
+        asset_ids(d.get("assets_ids")),
     )
 
 
@@ -453,22 +344,3 @@ _PARSERS = {
 
 def _as_dict(x: object) -> dict:
     return x if isinstance(x, dict) else {"entry": x}
-
-
-def _preview(x: object, limit: int = 160) -> str:
-    text = x.decode("utf-8", "replace") if isinstance(x, bytes | bytearray) else str(x)
-    # Masked before it is cut: a cut URL loses its `@` and the mask would no longer see the password.
-    text = mask_secrets(text[: limit * 4])
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
-def normalize_condition_id(cid: str) -> str:
-    """The 66-character form: Protocol V2's 62-hex Gamma form gets its trailing `00` (polymarket-api.md L.1)."""
-    c = cid.strip().lower()
-    if not c.startswith("0x"):
-        c = "0x" + c
-    if len(c) == 64:
-        c += "00"
-    if not _CONDITION_ID.match(c):
-        raise FrameError(f"not a condition id: {_preview(repr(cid), 90)}")
-    return c
