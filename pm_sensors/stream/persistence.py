@@ -220,7 +220,10 @@ class RowBuffer:
 
     def refuse(self, endpoint: str, item: object, reason: str) -> None:
         """Keep a refused event or entry as evidence; written to raw_payloads with the next batch."""
-        body = item if isinstance(item, str) else json.dumps(item, default=repr, ensure_ascii=False)
+        try:
+            body = item if isinstance(item, str) else json.dumps(item, default=repr, ensure_ascii=False)
+        except (ValueError, RecursionError):  # nested past the encoder's depth: the reason is what matters
+            body = f"<a {type(item).__name__} too deep to write back as JSON>"
         self.quarantine.add(endpoint, {}, None, body, error=reason, quarantined=True)
 
     def add(self, event: object, received_at: str) -> None:
