@@ -3,7 +3,9 @@
 One `tick()` does bounded work (a batch of rows per signal table, a batch of posts, a time budget) so a
 sensor evaluation stays well under Dagster's 60 s limit. Deliveries are rows in alert_deliveries, unique
 per (rule, signal table, signal key): a signal is posted at most once per rule however often ticks re-run.
-Posting leases rows first, so a crash mid-post retries after the lease (at-least-once only in that case).
+Posting leases rows first and records each posted row before the next post, so only a crash between a POST
+and its record posts a row again after the lease (at-least-once only in that case); a row that fails in any
+way is recorded as failed with a masked reason and the batch goes on.
 
 Budgets: a rule with daily_budget N posts at most N deliveries per UTC day (pending, delivered or failed
 count); later matches are stored as `over_budget`. At the first tick after the UTC day ends, one digest per
@@ -24,12 +26,13 @@ import httpx
 import psycopg
 
 from pm_assets.storage import heartbeats
+from pm_assets.storage.urls import mask_secrets
 from pm_sensors.alerts import sql
 from pm_sensors.alerts.filters import AlertFilterError, filters_match, validate_filters
 from pm_sensors.alerts.messages import digest_message, render_payload, signal_message
 from pm_sensors.alerts.sources import SOURCES, SignalSource, source_for
-from pm_sensors.alerts.targets import WebhookTargetError, mask_urls_in_text, validate_webhook_url
-from pm_sensors.alerts.webhook import PostOutcome, post_webhook
+from pm_sensors.alerts.targets import CheckedTarget, WebhookTargetError, check_webhook_target
+from pm_sensors.alerts.webhook import PostOutcome, post_webhook, webhook_client
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,7 @@ class AlertDeliverer:
         settings: DeliverySettings | None = None,
         *,
         client: httpx.Client | None = None,
+        client_factory: Callable[[], httpx.Client] = webhook_client,
         sleep: Callable[[float], None] = time.sleep,
         resolver=None,
         heartbeat_part: str | None = HEARTBEAT_PART,
@@ -87,7 +91,8 @@ class AlertDeliverer:
         # sensor's heartbeat fresh while that sensor is down, or the dead-man's switch would never see it.
         self.heartbeat_part = heartbeat_part
         self.settings = settings or DeliverySettings()
-        self._client = client
+        self._client = client  # one client for every target (tests); else one per host from client_factory
+        self._client_factory = client_factory
         self._sleep = sleep
         self._resolver = resolver
 
@@ -95,20 +100,15 @@ class AlertDeliverer:
         started = time.monotonic()
         report = TickReport(cursor={k: list(v) for k, v in (cursor or {}).items()})
         deadline = started + self.settings.tick_budget_s
-        client = self._client or httpx.Client()
-        try:
-            with self.connect() as conn:
-                self.enqueue_new_signals(conn, report)
-                self.create_digests(conn, report)
-                self.send_due(conn, report, "alert_deliveries", client, deadline)
-                self.send_due(conn, report, "alert_digests", client, deadline)
-                if self.heartbeat_part is not None:
-                    detail = {**report.summary(), "tick_s": round(time.monotonic() - started, 3)}
-                    with conn.transaction():
-                        heartbeats.beat(conn, self.heartbeat_part, detail, run_id)
-        finally:
-            if self._client is None:
-                client.close()
+        with self.connect() as conn:
+            self.enqueue_new_signals(conn, report)
+            self.create_digests(conn, report)
+            self.send_due(conn, report, "alert_deliveries", self._client, deadline)
+            self.send_due(conn, report, "alert_digests", self._client, deadline)
+            if self.heartbeat_part is not None:
+                detail = {**report.summary(), "tick_s": round(time.monotonic() - started, 3)}
+                with conn.transaction():
+                    heartbeats.beat(conn, self.heartbeat_part, detail, run_id)
         return report
 
     # -- matching ------------------------------------------------------------------------------------
@@ -224,67 +224,111 @@ class AlertDeliverer:
     # -- posting -------------------------------------------------------------------------------------
 
     def send_due(
-        self, conn: psycopg.Connection, report: TickReport, table: str, client: httpx.Client, deadline: float
+        self,
+        conn: psycopg.Connection,
+        report: TickReport,
+        table: str,
+        client: httpx.Client | None,
+        deadline: float,
     ) -> None:
+        """Post the due rows of `table`. One row's failure (a URL httpx refuses, any exception) is that row's
+        `failed` result, never the batch's; a row that was posted is recorded before the next one is tried, so
+        a crash later in the batch never re-posts it when its lease expires."""
         with conn.transaction():
             claimed = sql.claim_pending(conn, table, self.settings.send_batch, self.settings.lease_s)
         if not claimed:
             return
-        results: list[dict[str, Any]] = []
-        target_errors: dict[str, WebhookTargetError | None] = {}
+        targets: dict[str, CheckedTarget | WebhookTargetError] = {}
         down: dict[str, tuple[datetime, str]] = {}  # url -> (retry at, error): skip the rest this tick
-        for item in claimed:
-            url = item["webhook_url"]
-            if url not in target_errors:
-                target_errors[url] = self._target_error(url)
-            rejected = target_errors[url]
-            if rejected is not None and not rejected.transient:
-                results.append(_result(item, "failed", 0, f"webhook target rejected: {rejected}"))
-                continue
-            if rejected is not None:  # DNS trouble may pass: count it as a failed attempt and retry later
-                outcome = PostOutcome(False, 1, None, f"webhook target unusable: {rejected}", retryable=True)
-                results.append(self._outcome_result(item, outcome, datetime.now(UTC)))
-                continue
-            if url in down:
-                results.append(_result(item, "pending", 0, down[url][1], next_attempt_at=down[url][0]))
-                continue
-            if time.monotonic() >= deadline:
-                results.append(_result(item, "pending", 0, None, next_attempt_at=datetime.now(UTC)))
-                continue
-            attempted_at = datetime.now(UTC)
-            outcome = post_webhook(
-                client,
-                url,
-                item["payload"],
-                max_attempts=self.settings.attempts_per_tick,
-                deadline=deadline,
-                timeout_s=self.settings.request_timeout_s,
-                sleep=self._sleep,
-            )
-            result = self._outcome_result(item, outcome, attempted_at)
-            if result["status"] == "pending":
-                down[url] = (result["next_attempt_at"], outcome.error or "")
-            results.append(result)
-        for r in results:
-            if r["status"] == "delivered":
-                if table == "alert_deliveries":
-                    report.delivered += 1
-                else:
-                    report.digests_delivered += 1
-            elif r["status"] == "failed":
-                report.failed += 1
-                log.warning("alert %s %s failed: %s", table, r["id"], r["error"])
-            elif r["attempts"]:
-                report.retrying += 1
-        with conn.transaction():
-            sql.record_attempts(conn, table, results)
-
-    def _target_error(self, url: str) -> WebhookTargetError | None:
+        clients: dict[tuple[str, int], httpx.Client] = {}
+        deferred: list[dict[str, Any]] = []  # results of rows not posted: recorded together at the end
         try:
-            validate_webhook_url(url, allow_private=self.settings.allow_private, resolver=self._resolver)
+            for item in claimed:
+                try:
+                    result, posted = self._deliver_one(item, targets, down, clients, client, deadline)
+                except Exception as exc:  # one row's surprise is that row's failure; the loop goes on
+                    reason = mask_secrets(f"{type(exc).__name__}: {exc}")[:300]
+                    result, posted = _result(item, "failed", 0, f"not delivered: {reason}"), False
+                if posted:
+                    with conn.transaction():
+                        sql.record_attempts(conn, table, [result])
+                else:
+                    deferred.append(result)
+                self._count(report, table, result)
+        finally:
+            for own in clients.values():
+                own.close()
+        if deferred:
+            with conn.transaction():
+                sql.record_attempts(conn, table, deferred)
+
+    def _deliver_one(
+        self,
+        item: dict[str, Any],
+        targets: dict[str, CheckedTarget | WebhookTargetError],
+        down: dict[str, tuple[datetime, str]],
+        clients: dict[tuple[str, int], httpx.Client],
+        shared_client: httpx.Client | None,
+        deadline: float,
+    ) -> tuple[dict[str, Any], bool]:
+        """(the row's result, whether a request went out)."""
+        url = item["webhook_url"]
+        if url not in targets:  # resolved once per tick: the posts below connect only to these addresses
+            targets[url] = self._check_target(url)
+        target = targets[url]
+        if isinstance(target, WebhookTargetError):
+            if not target.transient:
+                return _result(item, "failed", 0, f"webhook target rejected: {target}"), False
+            # DNS trouble may pass: count it as a failed attempt and retry later
+            outcome = PostOutcome(False, 1, None, f"webhook target unusable: {target}", retryable=True)
+            return self._outcome_result(item, outcome, datetime.now(UTC)), False
+        if url in down:
+            return _result(item, "pending", 0, down[url][1], next_attempt_at=down[url][0]), False
+        if time.monotonic() >= deadline:
+            return _result(item, "pending", 0, None, next_attempt_at=datetime.now(UTC)), False
+        # One client per host: a pooled connection opened (and certificate-checked) for one name is never
+        # reused for another name that happens to share its address.
+        client = shared_client
+        if client is None:
+            key = (target.host, target.port)
+            if key not in clients:
+                clients[key] = self._client_factory()
+            client = clients[key]
+        attempted_at = datetime.now(UTC)
+        outcome = post_webhook(
+            client,
+            target,
+            item["payload"],
+            max_attempts=self.settings.attempts_per_tick,
+            deadline=deadline,
+            timeout_s=self.settings.request_timeout_s,
+            sleep=self._sleep,
+        )
+        result = self._outcome_result(item, outcome, attempted_at)
+        if result["status"] == "pending":
+            down[url] = (result["next_attempt_at"], outcome.error or "")
+        return result, True
+
+    @staticmethod
+    def _count(report: TickReport, table: str, r: dict[str, Any]) -> None:
+        if r["status"] == "delivered":
+            if table == "alert_deliveries":
+                report.delivered += 1
+            else:
+                report.digests_delivered += 1
+        elif r["status"] == "failed":
+            report.failed += 1
+            log.warning("alert %s %s failed: %s", table, r["id"], r["error"])
+        elif r["attempts"]:
+            report.retrying += 1
+
+    def _check_target(self, url: str) -> CheckedTarget | WebhookTargetError:
+        try:
+            return check_webhook_target(
+                url, allow_private=self.settings.allow_private, resolver=self._resolver
+            )
         except WebhookTargetError as exc:
             return exc
-        return None
 
     def _outcome_result(self, item: dict, outcome: PostOutcome, attempted_at: datetime) -> dict[str, Any]:
         if outcome.ok:
@@ -298,7 +342,7 @@ class AlertDeliverer:
                 delivered_at=datetime.now(UTC),
             )
         total = item["attempts"] + outcome.attempts
-        error = mask_urls_in_text(outcome.error or "unknown error")
+        error = mask_secrets(outcome.error or "unknown error")
         if not outcome.retryable or total >= self.settings.max_attempts:
             if outcome.retryable:
                 error = f"gave up after {total} attempts: {error}"

@@ -17,10 +17,11 @@ import httpx
 import psycopg
 from psycopg.rows import dict_row
 
+from pm_assets.storage.urls import mask_secrets, mask_webhook_url
 from pm_sensors.alerts.messages import AlertMessage, render_payload, rule_test_message, system_message
 from pm_sensors.alerts.sources import SYSTEM_SIGNAL_TYPE
-from pm_sensors.alerts.targets import WebhookTargetError, mask_webhook_url, validate_webhook_url
-from pm_sensors.alerts.webhook import post_webhook
+from pm_sensors.alerts.targets import WebhookTargetError, check_webhook_target
+from pm_sensors.alerts.webhook import post_webhook, webhook_client
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,11 @@ SYSTEM_WEBHOOK_KIND_ENV = "PM_INTEL_SYSTEM_WEBHOOK_KIND"
 class SendResult:
     ok: bool
     target: str  # masked URL
-    text: str  # what happened, safe to show (URL masked)
+    # What a user may read: "sent to ...", "refused by policy: <the rule broken>" or "failed". Nothing about
+    # the far side (refused, TLS, timeout, DNS): the test-send button must not work as a port scanner.
+    text: str
     rule_name: str | None = None
+    detail: str = ""  # masked, for the operator's log only
 
 
 def send_message(
@@ -48,34 +52,47 @@ def send_message(
     resolver=None,
     rule_name: str | None = None,
 ) -> SendResult:
-    """Validate the target, render the message for it and post it once (plus one quick retry)."""
+    """Check the target (resolving it once), render the message for it and post it to the checked addresses
+    once (plus one quick retry). Never raises: whatever goes wrong is a result."""
     masked = mask_webhook_url(url)
     try:
-        url = validate_webhook_url(url, allow_private=allow_private, resolver=resolver)
-        payload = render_payload(destination_kind, message)
-    except (WebhookTargetError, ValueError) as exc:
-        return SendResult(False, masked, f"not sent: {exc}", rule_name)
+        target = check_webhook_target(url, allow_private=allow_private, resolver=resolver)
+    except WebhookTargetError as exc:
+        if exc.transient:
+            return SendResult(False, masked, "failed", rule_name, mask_secrets(str(exc)))
+        return SendResult(False, masked, f"refused by policy: {exc}", rule_name, mask_secrets(str(exc)))
     own_client = client is None
-    client = client or httpx.Client()
     try:
-        outcome = post_webhook(
-            client, url, payload, max_attempts=max_attempts, timeout_s=timeout_s, max_wait_s=2.0
+        payload = render_payload(destination_kind, message)
+        client = client or webhook_client()
+        try:
+            outcome = post_webhook(
+                client, target, payload, max_attempts=max_attempts, timeout_s=timeout_s, max_wait_s=2.0
+            )
+        finally:
+            if own_client:
+                client.close()
+    except Exception as exc:  # a monitoring path must not crash its caller, whatever the target did
+        return SendResult(
+            False, masked, "failed", rule_name, mask_secrets(f"{type(exc).__name__}: {exc}")[:300]
         )
-    finally:
-        if own_client:
-            client.close()
     if outcome.ok:
         return SendResult(True, masked, f"sent to {masked} (HTTP {outcome.status_code})", rule_name)
-    return SendResult(False, masked, f"failed: {outcome.error}", rule_name)
+    return SendResult(False, masked, "failed", rule_name, mask_secrets(outcome.error or ""))
 
 
 def send_rule_test(rule: Mapping[str, Any], **kwargs: Any) -> SendResult:
     """Send a clearly marked test message to one rule's webhook (rule: name, signal_type, destination_kind,
     webhook_url), whether or not the rule is enabled."""
     message = rule_test_message(rule["name"], rule["signal_type"])
-    return send_message(
+    result = send_message(
         rule["webhook_url"], rule["destination_kind"], message, rule_name=rule["name"], **kwargs
     )
+    if not result.ok:
+        log.warning(
+            "test message for rule %r to %s: %s (%s)", rule["name"], result.target, result.text, result.detail
+        )
+    return result
 
 
 def send_rule_test_by_id(conn: psycopg.Connection, rule_id: int, **kwargs: Any) -> SendResult:
@@ -131,5 +148,5 @@ def send_system_alert(
     results = [send_message(url, dest, message, rule_name=name, **kwargs) for url, dest, name in targets]
     for result in results:
         if not result.ok:
-            log.warning("system alert %s to %s: %s", kind, result.target, result.text)
+            log.warning("system alert %s to %s: %s (%s)", kind, result.target, result.text, result.detail)
     return results

@@ -9,7 +9,6 @@ import dagster as dg
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage.urls import mask_secrets
 from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
-from pm_sensors.alerts.targets import mask_urls_in_text
 
 
 class AlertDeliveryResource(dg.ConfigurableResource):
@@ -56,7 +55,7 @@ def alert_delivery_sensor(
     try:
         report = deliverer.tick(cursor)
     except Exception as exc:  # a webhook or database URL must not reach the UI in clear
-        raise RuntimeError(mask_secrets(mask_urls_in_text(f"{type(exc).__name__}: {exc}"))) from None
+        raise RuntimeError(mask_secrets(f"{type(exc).__name__}: {exc}")) from None
     context.update_cursor(json.dumps(report.cursor, sort_keys=True))
     for error in report.errors:
         context.log.warning(error)

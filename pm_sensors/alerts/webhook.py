@@ -1,13 +1,20 @@
-"""Posting one payload to one webhook, with bounded retries, and an outcome whose error text is masked.
+"""Posting one payload to one checked webhook target, with bounded retries, and an outcome whose error is masked.
 
 Retried: transport errors, 408, 429 (waiting Retry-After) and 5xx. Not retried: other 4xx (a bad
 payload or a revoked webhook will not heal). Redirects are not followed: a webhook that redirects could
 point the request at an address the target validation never saw.
+
+A post connects only to the addresses `check_webhook_target` resolved and checked: the request URL carries
+the address, the Host header and the TLS server name (SNI, which the certificate is verified against) carry
+the host name, so nothing resolves the name a second time. Errors name the target masked and say only
+"HTTP <code>" or "no HTTP answer": which of refused, reset, TLS failure or timeout it was stays in no
+message a user reads, so a webhook form is not a port scanner.
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -18,9 +25,14 @@ from typing import Any
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type
 
-from pm_sensors.alerts.targets import mask_urls_in_text, mask_webhook_url
+from pm_assets.storage.urls import mask_secrets
+from pm_sensors.alerts.targets import CheckedTarget
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = "pm-intel-alerts/1"
+# Only the status matters; a target that answers with megabytes is not read past this.
+MAX_RESPONSE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -39,40 +51,84 @@ class _Retryable(Exception):
         self.outcome = outcome
 
 
+def webhook_client(**kwargs: Any) -> httpx.Client:
+    """A client for webhook posts: no proxy from the environment (a proxy would resolve the name itself,
+    undoing the pinned address), no redirects."""
+    return httpx.Client(trust_env=False, follow_redirects=False, **kwargs)
+
+
 def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
     """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 10.2.3)."""
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if seconds == seconds else None
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-def _attempt(client: httpx.Client, url: str, payload: Any, timeout_s: float) -> PostOutcome:
-    masked = mask_webhook_url(url)
-    try:
-        response = client.post(
-            url, json=payload, timeout=timeout_s, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+def _send_pinned(
+    client: httpx.Client, target: CheckedTarget, payload: Any, timeout_s: float
+) -> httpx.Response:
+    """POST to the first checked address that accepts a connection; read at most MAX_RESPONSE_BYTES."""
+    headers = {"Host": target.host_header, "User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else None
+    last: httpx.ConnectError | None = None
+    for address in target.addresses:
+        request = client.build_request(
+            "POST",
+            target.url_for(address),
+            json=payload,
+            headers=headers,
+            extensions=extensions,
+            timeout=timeout_s,
         )
+        try:
+            response = client.send(request, follow_redirects=False, stream=True)
+        except httpx.ConnectError as exc:  # the next checked address may answer
+            last = exc
+            continue
+        try:
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size >= MAX_RESPONSE_BYTES:
+                    break
+        finally:
+            response.close()
+        return response
+    assert last is not None
+    raise last
+
+
+def _attempt(client: httpx.Client, target: CheckedTarget, payload: Any, timeout_s: float) -> PostOutcome:
+    masked = target.masked
+    try:
+        response = _send_pinned(client, target, payload, timeout_s)
     except httpx.HTTPError as exc:
-        detail = mask_urls_in_text(str(exc)) or type(exc).__name__
+        log.info("webhook post to %s: %s: %s", masked, type(exc).__name__, mask_secrets(str(exc))[:300])
         raise _Retryable(
-            PostOutcome(False, 1, None, f"{type(exc).__name__} posting to {masked}: {detail}", retryable=True)
+            PostOutcome(False, 1, None, f"no HTTP answer from {masked}", retryable=True)
         ) from None
+    except Exception as exc:  # an unexpected error is one failed post, never a crashed caller
+        log.warning(
+            "webhook post to %s failed: %s: %s", masked, type(exc).__name__, mask_secrets(str(exc))[:300]
+        )
+        return PostOutcome(False, 1, None, f"could not post to {masked} ({type(exc).__name__})")
     code = response.status_code
     if 200 <= code < 300:
         return PostOutcome(True, 1, code)
-    body = mask_urls_in_text(response.text[:200].strip())
-    error = f"HTTP {code} from {masked}" + (f": {body}" if body else "")
+    error = f"HTTP {code} from {masked}"
     if code == 429 or code == 408 or code >= 500:
         retry_after = retry_after_seconds(response.headers.get("Retry-After"))
         raise _Retryable(PostOutcome(False, 1, code, error, retryable=True, retry_after_s=retry_after))
@@ -83,7 +139,7 @@ def _attempt(client: httpx.Client, url: str, payload: Any, timeout_s: float) -> 
 
 def post_webhook(
     client: httpx.Client,
-    url: str,
+    target: CheckedTarget,
     payload: Any,
     *,
     max_attempts: int = 3,
@@ -93,7 +149,8 @@ def post_webhook(
     max_wait_s: float = 5.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PostOutcome:
-    """POST `payload` as JSON; up to `max_attempts` tries, never waiting past `deadline` (time.monotonic).
+    """POST `payload` as JSON to the target's checked addresses; up to `max_attempts` tries, never waiting
+    past `deadline` (time.monotonic).
 
     A Retry-After longer than max_wait_s or than the time left ends the tries early; the outcome carries
     it so the caller can schedule the next attempt for later instead of blocking.
@@ -118,7 +175,7 @@ def post_webhook(
     def once() -> PostOutcome:
         nonlocal attempts
         attempts += 1
-        return _attempt(client, url, payload, timeout_s)
+        return _attempt(client, target, payload, timeout_s)
 
     retrying = Retrying(
         stop=stop, wait=wait, sleep=sleep, retry=retry_if_exception_type(_Retryable), reraise=True

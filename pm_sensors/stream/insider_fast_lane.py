@@ -35,7 +35,6 @@ from pm_assets.trades.live_edge import poll_live_edge
 from pm_assets.trades.loading import run_trade_load
 from pm_assets.wallets.refresh import WalletRefreshSettings, refresh_wallets
 from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
-from pm_sensors.alerts.targets import mask_urls_in_text
 
 REPORT_EVERY_S = 60.0
 _SUMMED_NAMES = {"new_trades": "trades_evaluated"}
@@ -178,7 +177,7 @@ class InsiderFastLane(threading.Thread):
             except Exception as exc:  # noqa: BLE001 - a failed pass must not end the lane; a later tick retries
                 self.failures += 1
                 failing += 1
-                reason = mask_secrets(mask_urls_in_text(f"{type(exc).__name__}: {exc}"))[:500]
+                reason = mask_secrets(f"{type(exc).__name__}: {exc}")[:500]
                 pause = min(30.0, 0.5 * 2 ** (failing - 1))
                 if failing & (failing - 1) == 0:  # 1st, 2nd, 4th, 8th ... failure in a row
                     self.log.warning(

@@ -241,7 +241,10 @@ def test_public_target_is_resolved_before_posting_and_dns_trouble_is_retried(db,
     deliverer.tick(cursor)
     (row,) = deliveries(db)
     assert row["status"] == "delivered" and row["attempts"] == 2
-    assert [str(r.url) for r in posted] == ["https://hooks.example.com/services/T0/sekrit"]
+    # Posted to the checked address, naming the host in the Host header and the TLS server name.
+    assert [str(r.url) for r in posted] == ["https://34.1.2.3/services/T0/sekrit"]
+    assert posted[0].headers["host"] == "hooks.example.com"
+    assert posted[0].extensions["sni_hostname"] == "hooks.example.com"
 
     answers["hooks.example.com"] = ["34.1.2.3", "169.254.169.254"]  # rebinding to the metadata address
     add_fresh_wallet(db, 2)

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pm_sensors.alerts.targets import (
-    WebhookTargetError,
-    mask_urls_in_text,
-    mask_webhook_url,
-    validate_webhook_url,
-)
+from pm_assets.storage.urls import mask_secrets, mask_webhook_url
+from pm_sensors.alerts.targets import WebhookTargetError, validate_webhook_url
 
 SLACK = "https://hooks.slack.com/services/T000/B000/XXXXsecretXXXX"
 
@@ -125,5 +121,5 @@ def test_mask_keeps_scheme_and_host_only():
 
 def test_mask_urls_in_free_text():
     text = f"Server error '500' for url '{SLACK}' after 3 attempts"
-    masked = mask_urls_in_text(text)
+    masked = mask_secrets(text)
     assert "XXXXsecretXXXX" not in masked and "https://hooks.slack.com/***" in masked

@@ -8,9 +8,14 @@ from email.utils import format_datetime
 
 import httpx
 
+from pm_sensors.alerts.targets import check_webhook_target
 from pm_sensors.alerts.webhook import post_webhook, retry_after_seconds
 
-URL = "https://hooks.example.com/services/T0/sekrit"
+URL = check_webhook_target(
+    "https://hooks.example.com/services/T0/sekrit",
+    allow_private=False,
+    resolver=lambda host, port: ["34.1.2.3"],
+)
 
 
 def client_answering(*responses):
