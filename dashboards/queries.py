@@ -554,6 +554,18 @@ def rule_webhook(rule_id: int) -> str | None:
     return None if rows.empty else str(rows.iloc[0]["webhook_url"])
 
 
+NUMERIC_COLUMNS = text("""
+    select column_name from information_schema.columns
+    where table_schema = current_schema() and table_name = :table
+      and data_type in ('numeric', 'double precision', 'real', 'integer', 'bigint', 'smallint')""")
+
+
+@st.cache_data(ttl=PAGE_TTL, show_spinner=False)
+def numeric_columns(table: str) -> list[str]:
+    """The columns a rule's min_/max_ filters may name on this signal table."""
+    return frame(NUMERIC_COLUMNS, table=table)["column_name"].tolist()
+
+
 def save_rule(params: dict) -> int:
     """Insert (no rule_id) or update a rule; a None webhook_url on update keeps the stored one."""
     with db.editor().begin() as conn:

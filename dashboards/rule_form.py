@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 from dashboards.webhook_targets import validate_webhook_url
+from pm_sensors.alerts.filters import AlertFilterError, validate_filters
 from pm_sensors.alerts.sources import signal_types, source_for
 
 DESTINATIONS = ("slack", "discord", "json")
@@ -24,7 +26,10 @@ def rule_params(
     filters: str,
     daily_budget: int,
     enabled: bool,
+    numeric_columns: Collection[str] | None = None,
 ) -> dict:
+    """The row to store, or RuleError / WebhookTargetError saying what to fix. `numeric_columns` (the signal
+    table's) makes unknown filter names an error listing the known ones."""
     name = name.strip()
     if not name:
         raise RuleError("the rule needs a name")
@@ -37,18 +42,28 @@ def rule_params(
         raise RuleError("a new rule needs a webhook URL")
     stored_url = validate_webhook_url(webhook_url) if webhook_url else None
     try:
-        parsed = json.loads(filters or "{}")
+        parsed = json.loads(filters or "{}", parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:
         raise RuleError(f"filters are not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except (ValueError, RecursionError) as exc:
+        raise RuleError(f"filters are not valid JSON ({str(exc)[:80]})") from None
     if not isinstance(parsed, dict):
         raise RuleError('filters must be a JSON object, e.g. {"min_usdc": 10000}')
+    try:
+        parsed = validate_filters(signal_type, parsed, numeric_columns)
+    except AlertFilterError as exc:
+        raise RuleError(f"filters: {exc}") from None
     return {
         "rule_id": rule_id,
         "name": name,
         "signal_type": signal_type,
         "destination_kind": destination_kind,
         "webhook_url": stored_url,
-        "filters": json.dumps(parsed),
+        "filters": json.dumps(parsed, allow_nan=False),
         "enabled": bool(enabled),
         "daily_budget": int(daily_budget) or None,
     }
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a filter can use")

@@ -5,10 +5,14 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards.access import require_password
+from dashboards.failures import debug_mode, show_failure
 
 PAGES = Path(__file__).parent / "app_pages"
 
 st.set_page_config(page_title="pm-intel", layout="wide")
+if not debug_mode():
+    # An uncaught error's details (statements, values, paths) never reach the browser; see failures.py.
+    st.set_option("client.showErrorDetails", "none")
 require_password()
 page = st.navigation(
     {
@@ -30,4 +34,10 @@ page = st.navigation(
 )
 if st.sidebar.button("Refresh", help="Clear cached query results and reload from the warehouse"):
     st.cache_data.clear()
-page.run()
+if debug_mode():
+    page.run()
+else:
+    try:
+        page.run()
+    except Exception as exc:  # st.stop / st.rerun are BaseExceptions and pass through
+        show_failure("This page", exc)

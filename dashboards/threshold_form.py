@@ -13,6 +13,7 @@ import streamlit as st
 
 import pm_assets.signals.catalogue  # noqa: F401 - importing it registers every signal's thresholds
 from dashboards import queries, scorecards
+from dashboards.failures import show_failure
 from pm_assets.signals import thresholds
 
 BACKTEST = "threshold_backtest"
@@ -128,10 +129,14 @@ def render_thresholds() -> None:
         except thresholds.ThresholdError as exc:
             st.error(f"Not saved: {exc}")
         else:
-            queries.save_override(signal_type, name, json.dumps(value), "dashboard")
-            state.pop(BACKTEST, None)
-            state[FLASH] = f"{key} is now {value}; the next run of {signal_type} uses it."
-            st.rerun()
+            try:
+                queries.save_override(signal_type, name, json.dumps(value, allow_nan=False), "dashboard")
+            except Exception as exc:  # one masked line, never the statement's values
+                show_failure("Saving the override", exc)
+            else:
+                state.pop(BACKTEST, None)
+                state[FLASH] = f"{key} is now {value}; the next run of {signal_type} uses it."
+                st.rerun()
     if removed:
         queries.delete_override(signal_type, name)
         state.pop(BACKTEST, None)

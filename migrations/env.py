@@ -27,7 +27,7 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(_url())
+    engine = create_engine(_url(), hide_parameters=True)
     with engine.connect() as conn:
         context.configure(connection=conn, version_table=VERSION_TABLE, transaction_per_migration=True)
         with context.begin_transaction():

@@ -7,14 +7,16 @@ The only page that writes, through the editor role (alert_rules and threshold_ov
 import json
 
 import pandas as pd
+import psycopg
 import sqlalchemy as sa
 import streamlit as st
 
 from dashboards import queries, scorecards
+from dashboards.failures import show_failure
 from dashboards.rule_form import RuleError, rule_params
 from dashboards.threshold_form import render_thresholds
 from dashboards.webhook_targets import WebhookTargetError, mask_webhook_url, test_send
-from pm_sensors.alerts.sources import signal_types
+from pm_sensors.alerts.sources import signal_types, source_for
 
 st.title("Alerts and thresholds")
 state = st.session_state
@@ -80,6 +82,7 @@ with st.form(f"rule_form_{state.rule_form_gen}"):
     submitted = st.form_submit_button("Save rule")
 if submitted:
     try:
+        source = source_for(signal_type)
         params = rule_params(
             rule_id=None if current is None else int(current["rule_id"]),
             name=name,
@@ -89,20 +92,30 @@ if submitted:
             filters=filters,
             daily_budget=budget,
             enabled=enabled,
+            numeric_columns=queries.numeric_columns(source.table) if source else [],
         )
         queries.save_rule(params)
     except (RuleError, WebhookTargetError) as exc:
         st.error(f"Not saved: {exc}")
-    except sa.exc.IntegrityError:
-        st.error(f"Not saved: a rule named {name.strip()!r} already exists.")
+    except sa.exc.IntegrityError as exc:
+        if isinstance(exc.orig, psycopg.errors.UniqueViolation):
+            st.error(f"Not saved: a rule named {name.strip()!r} already exists.")
+        else:
+            show_failure("Saving the rule", exc)
+    except Exception as exc:  # the database refused it: one masked line, never the statement's values
+        show_failure("Saving the rule", exc)
     else:
         state.rule_form_gen += 1
         state.rule_flash = f"Saved rule {params['name']!r}."
         st.rerun()
 
 if current is not None and st.button(f"Send a test message to {mask_webhook_url(current['webhook_url'])}"):
-    result = test_send(int(current["rule_id"]))
-    (st.success if result.ok else st.error)(f"Test message {result.text}")
+    try:
+        result = test_send(int(current["rule_id"]))
+    except Exception as exc:
+        show_failure("The test message", exc)
+    else:
+        (st.success if result.ok else st.error)(f"Test message {result.text}")
 
 st.subheader("Delivery history")
 status = st.selectbox("Status", ["all", "failed", "delivered", "pending", "over_budget", "digested"])

@@ -90,7 +90,8 @@ def make_engine(url: str, *, role: str | None = None, read_only: bool = False, *
     SET ROLE lets the dashboards run with the read-only role's privileges over the same login, which works
     for the embedded server and for any external Postgres where the login was granted the role.
     """
-    engine = create_engine(warehouse_url(url), pool_pre_ping=True, **kwargs)
+    # hide_parameters: an error's message never carries the bound values (a webhook URL, a password).
+    engine = create_engine(warehouse_url(url), pool_pre_ping=True, hide_parameters=True, **kwargs)
     if role or read_only:
 
         @event.listens_for(engine, "connect")

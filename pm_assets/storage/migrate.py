@@ -47,7 +47,7 @@ def downgrade(url: str, revision: str) -> None:
 
 def ensure_partitions(url: str, months_ahead: int = 6) -> int:
     """Create the monthly partitions of every time-series table up to `months_ahead` from now."""
-    engine = create_engine(warehouse_url(url))
+    engine = create_engine(warehouse_url(url), hide_parameters=True)
     try:
         with engine.begin() as conn:
             exists = conn.execute(
@@ -65,7 +65,7 @@ def status(url: str) -> SchemaStatus:
     script = ScriptDirectory.from_config(alembic_config(url))
     head = script.get_current_head()
     assert head is not None
-    engine = create_engine(warehouse_url(url))
+    engine = create_engine(warehouse_url(url), hide_parameters=True)
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pm_sensors.alerts.sources import SignalSource, source_for
@@ -28,8 +28,25 @@ class AlertFilterError(ValueError):
     """A filters document that cannot be applied; the message names the offending key."""
 
 
-def validate_filters(signal_type: str, filters: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The filters, normalized (numbers as float, condition ids lower-cased), or AlertFilterError."""
+def known_filters(signal_type: str, numeric_columns: Collection[str]) -> list[str]:
+    """Every filter key a rule of this type may use, given the signal table's numeric columns."""
+    source = source_for(signal_type)
+    names = set(numeric_columns)
+    if source is not None:
+        names |= {alias for alias, column in source.aliases.items() if column in numeric_columns}
+    bounds = [f"{side}_{name}" for name in sorted(names) for side in ("min", "max")]
+    return [*bounds, "condition_ids", "summary_contains"]
+
+
+def validate_filters(
+    signal_type: str, filters: Mapping[str, Any] | None, numeric_columns: Collection[str] | None = None
+) -> dict[str, Any]:
+    """The filters, normalized (numbers as float, condition ids lower-cased), or AlertFilterError.
+
+    With `numeric_columns` (the signal table's, as the dashboard reads them when a rule is saved), a
+    min_/max_ key must name one of them or an alias for one: a filter on a column the table lacks would
+    silently never match.
+    """
     if filters is None:
         return {}
     if not isinstance(filters, Mapping):
@@ -37,12 +54,17 @@ def validate_filters(signal_type: str, filters: Mapping[str, Any] | None) -> dic
     source = source_for(signal_type)
     clean: dict[str, Any] = {}
     for key, value in filters.items():
+        if not isinstance(key, str):
+            raise AlertFilterError(f"filter names must be text, got {key!r}")
         if key.startswith(("min_", "max_")):
             name = key[4:]
             if not _NAME.match(name):
-                raise AlertFilterError(f"{key}: {name!r} is not a column name")
+                raise AlertFilterError(f"{key[:80]!r}: not a column name")
+            column = source.column_for(name) if source is not None else name
+            if numeric_columns is not None and column not in numeric_columns:
+                raise _unknown(key, signal_type, numeric_columns)
             if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise AlertFilterError(f"{key} must be a finite number, got {value!r}")
+                raise AlertFilterError(f"{key} must be a finite number, got {str(value)[:40]!r}")
             clean[key] = float(value)
         elif key == "condition_ids":
             if not isinstance(value, list) or not value or len(value) > _MAX_CONDITION_IDS:
@@ -60,13 +82,20 @@ def validate_filters(signal_type: str, filters: Mapping[str, Any] | None) -> dic
                     f"summary_contains must be non-empty text of at most {_MAX_TEXT} characters"
                 )
             clean[key] = value.strip()
+        elif numeric_columns is not None:
+            raise _unknown(key, signal_type, numeric_columns)
         else:
             raise AlertFilterError(
-                f"unknown filter {key!r}; use min_<column>, max_<column>, condition_ids or summary_contains"
+                f"unknown filter {key[:80]!r}; use min_<column>, max_<column>, condition_ids or summary_contains"
             )
     if source is None and clean and signal_type != "system":
         raise AlertFilterError(f"unknown signal type {signal_type!r}")
     return clean
+
+
+def _unknown(key: str, signal_type: str, numeric_columns: Collection[str]) -> AlertFilterError:
+    known = ", ".join(known_filters(signal_type, numeric_columns))
+    return AlertFilterError(f"unknown filter {key[:80]!r} for {signal_type}; known filters: {known}")
 
 
 def filters_match(filters: Mapping[str, Any], row: Mapping[str, Any], source: SignalSource) -> bool:

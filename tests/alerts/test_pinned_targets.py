@@ -24,49 +24,15 @@ from pm_sensors.alerts.direct_sends import send_message
 from pm_sensors.alerts.messages import rule_test_message
 from pm_sensors.alerts.targets import WebhookTargetError, validate_webhook_url
 from tests.alerts.conftest import add_fresh_wallet, add_rule, deliveries
+from tests.alerts.fake_network import FakeNetwork
 
 PUBLIC = "93.184.216.34"  # only ever recorded by the fake connect below, never dialled
 MESSAGE = rule_test_message("r", "fresh_wallet")
 
 
-class FakeNetwork:
-    """getaddrinfo answers from `answers[name]` (a list: the next answer each call, the last one repeating);
-    create_connection records (address, port) and refuses: no packet leaves the process."""
-
-    def __init__(self, answers: dict[str, list[str]]):
-        self.answers = answers
-        self.lookups: list[str] = []
-        self.connects: list[tuple[str, int]] = []
-        self._real_getaddrinfo = socket.getaddrinfo
-
-    def getaddrinfo(self, host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002 - socket's names
-        name = host.decode() if isinstance(host, bytes) else str(host)
-        if not name.isascii():
-            name = name.encode("idna").decode()  # what the real socket module does with a str host
-        if name not in self.answers:
-            return self._real_getaddrinfo(host, port, family, type, proto, flags)
-        self.lookups.append(name)
-        queue = self.answers[name]
-        address = queue.pop(0) if len(queue) > 1 else queue[0]
-        family_ = socket.AF_INET6 if ":" in address else socket.AF_INET
-        return [(family_, socket.SOCK_STREAM, 6, "", (address, int(port or 0)))]
-
-    def create_connection(self, address, timeout=None, source_address=None, **kwargs):
-        host, port = address[0], address[1]
-        resolved = self.getaddrinfo(host, port)[0][4][0]
-        self.connects.append((resolved, int(port)))
-        raise ConnectionRefusedError(111, "refused by the test's fake network")
-
-
 @pytest.fixture
 def network(monkeypatch):
-    def install(answers: dict[str, list[str]]) -> FakeNetwork:
-        fake = FakeNetwork(answers)
-        monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
-        monkeypatch.setattr(socket, "create_connection", fake.create_connection)
-        return fake
-
-    return install
+    return lambda answers: FakeNetwork(answers).install(monkeypatch)
 
 
 def test_dns_rebinding_cannot_move_a_test_send_to_another_address(network):

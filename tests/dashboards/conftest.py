@@ -24,6 +24,9 @@ def world(warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> SeedWorld:
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", warehouse_url)
+    # Streamlit's own traceback for an uncaught error, so a broken page fails its test loudly; the
+    # production behaviour (one masked line) is tested with this unset (test_no_secret_anywhere.py).
+    monkeypatch.setenv("PM_INTEL_DASHBOARD_DEBUG", "1")
     # Query caches and engines are per process; each test has its own database.
     st.cache_data.clear()
     st.cache_resource.clear()

@@ -159,3 +159,25 @@ def test_test_send_posts_to_the_rule_webhook(world, monkeypatch):
     assert len(received) == 1 and "[TEST]" in json.dumps(received[0])
     assert any("sent to http://127.0.0.1" in s.value for s in at.success)
     assert "secret-path" not in texts(at)
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        ('{"min_move_points": NaN}', "NaN is not a number a filter can use"),
+        ('{"min_move_points": Infinity}', "Infinity is not a number"),
+        ('{"min_move_points": 1e999}', "must be a finite number"),
+        ('{"foo": 1}', "unknown filter 'foo' for price_spike; known filters: "),
+        ('{"min_colour": 1}', "unknown filter 'min_colour'"),
+    ],
+)
+def test_filters_are_validated_on_save_and_nothing_reaches_the_database(world, filters, message):
+    before = _rules(world.url)
+    at = open_page("alerts")
+    _fill(at, filters=filters).click().run()
+    errors = [e.value for e in at.error]
+    assert any(message in e and e.startswith("Not saved") for e in errors), errors
+    assert not at.exception and _rules(world.url) == before
+    if "known filters" in message:  # the list names what a price spike can be filtered on
+        assert "min_move_points" in errors[0] and "min_move" in errors[0] and "summary_contains" in errors[0]
+    assert "very-secret-token" not in texts(at)
