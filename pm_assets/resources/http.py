@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections import deque
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 WINDOW_S = 10.0
+# The largest answer read (decoded): Polymarket's biggest legitimate pages (POST /books with 500 books,
+# Gamma pages of full market objects) are a few MB; past this a response is refused, not buffered.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+# The longest Retry-After honoured: it pauses every request of the session, so a hostile or broken value
+# (Retry-After: 86400000) must not stop ingestion for days. Longer asks wait this long, then retry.
+MAX_RETRY_AFTER_S = 60.0
 
 
 class ApiError(RuntimeError):
@@ -144,14 +151,45 @@ QuarantineSink = Callable[[str, Mapping[str, Any], int | None, str, str], None]
 """(endpoint, request params, status code, raw body, error) -> None; stores a payload that failed."""
 
 
-def _retry_after_s(response: httpx.Response) -> float | None:
+def _retry_after_s(response: httpx.Response, cap_s: float = MAX_RETRY_AFTER_S) -> float | None:
+    """Retry-After in seconds, clamped to [0, cap_s]; None when absent or not a number."""
     raw = response.headers.get("retry-after")
     if raw is None:
         return None
     try:
-        return max(0.0, float(raw))
+        seconds = float(raw)
     except ValueError:
         return None
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), cap_s)
+
+
+class BodyTooLarge(Exception):
+    """A response whose body passes the cap; it is not read further."""
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> httpx.Response:
+    """The streamed response read into memory, or BodyTooLarge once it passes `cap` decoded bytes."""
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > cap:
+        raise BodyTooLarge(f"declared {int(declared):,} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise BodyTooLarge(f"more than {cap:,} bytes")
+        chunks.append(chunk)
+    # Decoded already: the copy must not claim an encoding or a length of the wire form.
+    headers = [
+        (k, v)
+        for k, v in response.headers.multi_items()
+        if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request
+    )
 
 
 def validation_message(exc: pydantic.ValidationError) -> str:
@@ -174,6 +212,8 @@ class PolymarketHttp:
     timeout_s: float = 20.0
     max_attempts: int = 6
     max_backoff_s: float = 30.0
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_retry_after_s: float = MAX_RETRY_AFTER_S
     quarantine: QuarantineSink | None = None
     transport: httpx.AsyncBaseTransport | None = None  # tests inject httpx.MockTransport
     stats: RequestStats = field(default_factory=RequestStats)
@@ -207,14 +247,24 @@ class PolymarketHttp:
             self.stats.requests += 1
             started = time.monotonic()
             retry_after: float | None = None
+            request = self._client.build_request(
+                method,
+                path,
+                params=params,
+                content=None if body is None else orjson.dumps(body),
+                headers=None if body is None else {"content-type": "application/json"},
+            )
             try:
-                response = await self._client.request(
-                    method,
-                    path,
-                    params=params,
-                    content=None if body is None else orjson.dumps(body),
-                    headers=None if body is None else {"content-type": "application/json"},
-                )
+                streamed = await self._client.send(request, stream=True)
+                try:
+                    response = await _read_capped(streamed, self.max_body_bytes)
+                finally:
+                    await streamed.aclose()
+            except BodyTooLarge as exc:
+                log.error("%s: response body refused: %s (cap %d bytes)", endpoint, exc, self.max_body_bytes)
+                raise ApiError(
+                    endpoint, f"response body too large: {exc} (cap {self.max_body_bytes:,} bytes)"
+                ) from None
             except httpx.TimeoutException:
                 self.stats.timeouts += 1
                 self._pacer.slow_down()
@@ -229,7 +279,7 @@ class PolymarketHttp:
                     else:
                         self._pacer.speed_up()
                     return response
-                retry_after = _retry_after_s(response)
+                retry_after = _retry_after_s(response, self.max_retry_after_s)
                 if status == 429:
                     self.stats.throttled_429 += 1
                 elif status == 403:

@@ -42,7 +42,7 @@ class MarketChannel:
         ws = await websockets.connect(
             settings.ws_url,
             ping_interval=None,
-            max_size=None,
+            max_size=settings.max_frame_bytes,
             compression=None,
             proxy=None,
             open_timeout=10,

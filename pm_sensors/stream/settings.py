@@ -28,6 +28,9 @@ class StreamSettings:
     backoff_max_s: float = 30.0
     stats_interval_s: float = 60.0  # one 'stats' row in stream_health per interval (messages per minute, lag)
     heartbeat_interval_s: float = 2.0
+    # The largest websocket frame accepted; a larger one closes the connection (1009) and the consumer
+    # reconnects. The initial dump of one 500-id subscribe batch is one frame of a few MB.
+    max_frame_bytes: int = 32 * 1024 * 1024
     # The tick writer's commits: "off" returns before the WAL flush (a database crash may lose the last few
     # hundred ms of ticks; see persistence.prepare_writer); "on" waits for it.
     synchronous_commit: str = "off"
@@ -46,6 +49,8 @@ class StreamSettings:
             )
         if self.subscribe_batch < 1 or self.ping_interval_s <= 0 or self.stall_timeout_s <= 0:
             raise ValueError("subscribe_batch, ping_interval_s and stall_timeout_s must be positive")
+        if self.max_frame_bytes < 1024:
+            raise ValueError(f"max_frame_bytes must be at least 1024, got {self.max_frame_bytes}")
 
     def with_overrides(self, **changes: object) -> StreamSettings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -74,6 +79,7 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StreamSettings:
         "top_n": int,
         "subscribe_batch": int,
         "flush_rows": int,
+        "max_frame_bytes": int,
         "insider_fast_lane": bool,
     }
     for f in fields(StreamSettings):
