@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+import pandas as pd
 import streamlit as st
 
 from dashboards import db
@@ -52,3 +54,35 @@ def ago(ts) -> str:
 
 def short_wallet(address: str) -> str:
     return f"{address[:6]}…{address[-4:]}" if address and len(address) > 12 else address
+
+
+# Markdown (and Streamlit's LaTeX `$`, emoji `:` shortcodes) special characters: an upstream title written
+# into st.markdown / st.header must read as the text it is, never as a link, image, heading or formula.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...);
+# OWASP's CSV-injection advice: prefix such text cells with an apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def md_escape(text: object) -> str:
+    """`text` with every Markdown special character backslash-escaped (None reads as an empty string)."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def csv_safe(value: object) -> object:
+    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; anything else is unchanged."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_export(frame: pd.DataFrame) -> bytes:
+    """The frame as CSV for a download, with formula-like text cells neutralised."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(csv_safe)
+    safe.columns = [csv_safe(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False).encode()

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import queries
-from dashboards.components import dagster_asset_url, money, polymarket_url, short_wallet
+from dashboards.components import dagster_asset_url, md_escape, money, polymarket_url, short_wallet
 from dashboards.signal_types import SIGNAL_TYPES
 
 
@@ -82,11 +82,11 @@ def render_market(condition_id: str) -> None:
     if market is None:
         st.warning("No market with that condition id.")
         return
-    st.header(market["question"] or condition_id)
+    st.header(md_escape(market["question"] or condition_id))
     url = polymarket_url(market.get("event_slug"))
     status = "closed" if market.get("closed") else "active" if market.get("active") else "inactive"
     st.markdown(
-        f"{market.get('event_title') or ''} · {market['version']} · {status}"
+        f"{md_escape(market.get('event_title'))} · {md_escape(market['version'])} · {status}"
         + (f" · [open on Polymarket]({url})" if url else "")
     )
     links = " · ".join(
@@ -105,7 +105,9 @@ def render_market(condition_id: str) -> None:
     if tokens.empty:
         st.info("No outcome tokens stored for this market.")
         return
-    outcome = st.radio("Outcome", tokens["outcome"].tolist(), horizontal=True, key="drill_outcome")
+    outcome = st.radio(
+        "Outcome", tokens["outcome"].tolist(), horizontal=True, key="drill_outcome", format_func=md_escape
+    )
     token_id = tokens.loc[tokens["outcome"] == outcome, "token_id"].iloc[0]
 
     since = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=30)

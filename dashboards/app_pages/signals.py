@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboards import queries, scorecards
-from dashboards.components import since_selector
+from dashboards.components import csv_export, since_selector
 from dashboards.signal_types import SIGNAL_TYPES
 
 st.title("Signals")
@@ -41,7 +41,7 @@ for tab, kind in zip(st.tabs([k.label for k in SIGNAL_TYPES]), SIGNAL_TYPES, str
         )
         st.download_button(
             "Export CSV",
-            ordered.to_csv(index=False).encode(),
+            csv_export(ordered),
             file_name=f"{kind.table}.csv",
             mime="text/csv",
             key=f"{kind.table}_csv",

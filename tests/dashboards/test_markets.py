@@ -1,5 +1,6 @@
 import psycopg
 
+from dashboards.components import md_escape
 from tests.dashboards.conftest import frame_with, open_page, texts, widget
 
 
@@ -77,3 +78,21 @@ def test_unknown_market_in_the_link(world):
     assert "Will the Republicans control the Senate?" in [
         h.value for h in at.header
     ]  # falls back to the top one
+
+
+def test_upstream_titles_are_shown_as_text_not_markdown(world):
+    title = "[Claim your prize](https://attacker.example) # $x^2$ **now**"
+    with psycopg.connect(world.url, autocommit=True) as conn:
+        condition_id = conn.execute(
+            "select condition_id from markets order by volume desc limit 1"
+        ).fetchone()[0]
+        conn.execute("update markets set question = %s where condition_id = %s", (title, condition_id))
+        conn.execute(
+            "update events set title = %s where event_id = (select event_id from markets where condition_id = %s)",
+            ("![img](https://attacker.example/x.png)", condition_id),
+        )
+    at = open_page("markets", market=condition_id)
+    headers = [h.value for h in at.header]
+    assert headers == [md_escape(title)]
+    assert any(md_escape("![img](https://attacker.example/x.png)") in m.value for m in at.markdown)
+    assert not any("](https://attacker.example" in m.value for m in at.markdown)

@@ -35,7 +35,20 @@ def test_password_gate(world, monkeypatch):
     assert not at.metric and [t.value for t in at.title] == ["pm-intel"]
     at.text_input[0].input("wrong")
     at.button[0].click().run()
-    assert "Wrong password." in texts(at) and not at.metric
+    assert "Wrong password (4 attempts left before a lockout)." in texts(at) and not at.metric
     at.text_input[0].input("s3cret")
     at.button[0].click().run()
     assert "Overview" in [t.value for t in at.title]
+
+
+def test_password_attempts_lock_the_session_out_even_for_the_right_password(world, monkeypatch):
+    monkeypatch.setenv("PM_INTEL_DASHBOARD_PASSWORD", "s3cret")
+    at = open_page()
+    for _ in range(5):
+        at.text_input[0].input("guess")
+        at.button[0].click().run()
+    assert "Too many wrong passwords. Sign-in is locked for this session; try again in 60 s." in texts(at)
+    at.text_input[0].input("s3cret")
+    at.button[0].click().run()
+    assert "Sign-in is locked for this session" in texts(at)
+    assert "Overview" not in [t.value for t in at.title] and not at.metric

