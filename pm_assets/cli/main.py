@@ -18,7 +18,14 @@ def _parser() -> argparse.ArgumentParser:
     up = sub.add_parser(
         "up", help="start Postgres (embedded unless DATABASE_URL), migrate, Dagster and Streamlit"
     )
-    up.add_argument("--host", default="127.0.0.1", help="address the UIs listen on (default 127.0.0.1)")
+    up.add_argument(
+        "--host", default="127.0.0.1", help="address the dashboards listen on (default 127.0.0.1)"
+    )
+    up.add_argument(
+        "--dagster-host",
+        default="127.0.0.1",
+        help="address the Dagster UI listens on (default 127.0.0.1; it has no login, see README Security)",
+    )
     up.add_argument("--dagster-port", type=int, default=3000)
     up.add_argument("--streamlit-port", type=int, default=8501)
     up.add_argument(

@@ -25,6 +25,69 @@ from pm_assets.storage.urls import dagster_storage_url, libpq_url, mask_url
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+class StopRequested(Exception):
+    """Ctrl-C or SIGTERM: a normal stop, which ends `up` with exit code 0."""
+
+
+def install_stop_handlers() -> None:
+    """SIGINT and SIGTERM stop `up` normally, whatever it inherited: a process started by a non-interactive
+    shell in the background has SIGINT ignored, yet its children (pm_sim, the Dagster webserver) install
+    their own handlers and exit on it; `up` must take that as the stop it is, not as a child that died."""
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return  # already stopping: let the cleanup finish
+        stopping = True
+        raise StopRequested(signal.Signals(signum).name)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, request_stop)
+
+
+def dagster_webserver_command(workspace: str, host: str, port: int) -> list[str]:
+    return [str(BIN / "dagster-webserver"), "-w", workspace, "-h", host, "-p", str(port)]
+
+
+def streamlit_command(host: str, port: int) -> list[str]:
+    return [
+        str(BIN / "streamlit"),
+        "run",
+        str(PROJECT_DIR / "dashboards" / "streamlit_app.py"),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+        # An uncaught error's details (statements, values, paths) never reach the browser.
+        "--client.showErrorDetails",
+        "none",
+    ]
+
+
+def exposure_warnings(args: argparse.Namespace, env: dict[str, str]) -> list[str]:
+    """What `up` says when a UI listens beyond this machine (see README, Security)."""
+    warnings = []
+    if args.dagster_host not in LOOPBACK_HOSTS:
+        warnings.append(
+            f"warning: the Dagster UI listens on {args.dagster_host} and has no login: anyone who reaches it "
+            "can launch runs and read run logs; put it behind a reverse proxy with authentication"
+        )
+    if args.host not in LOOPBACK_HOSTS and not env.get("PM_INTEL_DASHBOARD_PASSWORD"):
+        warnings.append(
+            f"warning: the dashboards listen on {args.host} with no password; set PM_INTEL_DASHBOARD_PASSWORD "
+            "or put them behind a reverse proxy / OIDC login"
+        )
+    return warnings
 
 
 def ensure_port_free(host: str, port: int, what: str, flag: str) -> None:
@@ -122,14 +185,18 @@ def launch_first_crawl(warehouse: str, workspace: str, env: dict[str, str]) -> N
         row = conn.execute("select exists (select 1 from markets)").fetchone()
     if row and row[0]:
         return
-    result = subprocess.run(
-        [str(BIN / "dagster"), "job", "launch", "-j", "universe_refresh_job", "-w", workspace],
-        env=env,
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    try:
+        result = subprocess.run(
+            [str(BIN / "dagster"), "job", "launch", "-j", "universe_refresh_job", "-w", workspace],
+            env=env,
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        print("could not queue the first universe crawl in 300 s; its 15-minute schedule will run it")
+        return
     if result.returncode == 0:
         print("queued the first universe crawl (universe_refresh_job); watch it in the Dagster UI")
     else:
@@ -137,8 +204,17 @@ def launch_first_crawl(warehouse: str, workspace: str, env: dict[str, str]) -> N
 
 
 def run_up(args: argparse.Namespace) -> int:
+    install_stop_handlers()
+    try:
+        return _run_up(args)
+    except StopRequested:
+        print("\nstopped.")
+        return 0
+
+
+def _run_up(args: argparse.Namespace) -> int:
     settings = load_settings()
-    ensure_port_free(args.host, args.dagster_port, "Dagster UI", "--dagster-port")
+    ensure_port_free(args.dagster_host, args.dagster_port, "Dagster UI", "--dagster-port")
     ensure_port_free(args.host, args.streamlit_port, "Streamlit app", "--streamlit-port")
     embedded_was_running = postgres_server.is_running(settings.pg_data_dir)
     urls = prepare_databases()
@@ -152,7 +228,7 @@ def run_up(args: argparse.Namespace) -> int:
         DAGSTER_PG_URL=dagster_storage_url(urls.dagster),
         DAGSTER_HOME=str(dagster_home(settings.home)),
         PM_INTEL_HOME=str(settings.home),
-        PM_INTEL_DAGSTER_URL=f"http://{args.host}:{args.dagster_port}",
+        PM_INTEL_DAGSTER_URL=f"http://{_url_host(args.dagster_host)}:{args.dagster_port}",
     )
     children: list[tuple[str, subprocess.Popen]] = []
     try:
@@ -166,15 +242,7 @@ def run_up(args: argparse.Namespace) -> int:
             (
                 "dagster-webserver",
                 subprocess.Popen(
-                    [
-                        str(BIN / "dagster-webserver"),
-                        "-w",
-                        workspace,
-                        "-h",
-                        args.host,
-                        "-p",
-                        str(args.dagster_port),
-                    ],
+                    dagster_webserver_command(workspace, args.dagster_host, args.dagster_port),
                     env=env,
                     cwd=PROJECT_DIR,
                 ),
@@ -191,46 +259,36 @@ def run_up(args: argparse.Namespace) -> int:
         children.append(
             (
                 "streamlit",
-                subprocess.Popen(
-                    [
-                        str(BIN / "streamlit"),
-                        "run",
-                        str(PROJECT_DIR / "dashboards" / "streamlit_app.py"),
-                        "--server.address",
-                        args.host,
-                        "--server.port",
-                        str(args.streamlit_port),
-                        "--server.headless",
-                        "true",
-                        "--browser.gatherUsageStats",
-                        "false",
-                        "--client.toolbarMode",
-                        "viewer",
-                    ],
-                    env=env,
-                    cwd=PROJECT_DIR,
-                ),
+                subprocess.Popen(streamlit_command(args.host, args.streamlit_port), env=env, cwd=PROJECT_DIR),
             )
         )
-        dagster_url = f"http://{args.host}:{args.dagster_port}"
-        streamlit_url = f"http://{args.host}:{args.streamlit_port}"
+        dagster_url = f"http://{_url_host(args.dagster_host)}:{args.dagster_port}"
+        streamlit_url = f"http://{_url_host(args.host)}:{args.streamlit_port}"
         wait_http(f"{dagster_url}/server_info", 180, children[-3][1], "dagster-webserver")
         wait_http(f"{streamlit_url}/_stcore/health", 120, children[-1][1], "streamlit")
         launch_first_crawl(urls.warehouse, workspace, env)
+        for warning in exposure_warnings(args, env):
+            print(warning)
         print(
-            f"\npm-intel is up.\n  Dagster UI:  {dagster_url}\n  Dashboards:  {streamlit_url}\nCtrl-C stops everything.\n"
+            f"\npm-intel is up.\n  Dagster UI:  {dagster_url}\n  Dashboards:  {streamlit_url}\nCtrl-C stops everything.\n",
+            flush=True,
         )
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while True:
             for name, proc in children:
                 if proc.poll() is not None:
                     raise CliError(f"{name} exited with code {proc.returncode}; stopping the rest")
             time.sleep(1)
-    except KeyboardInterrupt:
-        print("\nstopping...")
+    except (KeyboardInterrupt, StopRequested):
+        print("\nstopping...", flush=True)
         return 0
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the cleanup short
+            signal.signal(sig, lambda *_: None)
         stop_process_tree([proc for _name, proc in reversed(children)])
         if urls.embedded and not args.keep_db and not embedded_was_running:
             postgres_server.stop(settings.pg_data_dir)
             print("stopped embedded PostgreSQL")
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
