@@ -1,8 +1,12 @@
 """The dashboards' database engines, one per process (st.cache_resource).
 
-The reader runs every page with `SET ROLE pm_intel_reader` and read-only transactions; the editor
-(`pm_intel_editor`) is used only by the alerts and thresholds page. Dagster's own storage is read, read-only,
-when DAGSTER_PG_URL points at it (asset freshness, runs).
+Each engine logs in as its own role (migration 0010): every page reads as `pm_intel_reader` in read-only
+transactions; the alerts and thresholds page writes as `pm_intel_editor`, only to alert_rules and
+threshold_overrides. By default the login is the warehouse URL's server and database with the role's name
+as user and no password (the embedded server trusts its private unix socket); DASHBOARD_DATABASE_URL and
+DASHBOARD_EDITOR_DATABASE_URL give other logins (an external server with passwords). `SET ROLE` to the same
+role stays as a second fence for a login that was merely granted it. Dagster's own storage is read as
+`pm_intel_reader` too, read-only, when DAGSTER_PG_URL points at it (asset freshness, runs).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from sqlalchemy import Engine
 
 from pm_assets.storage.database import EDITOR_ROLE, READER_ROLE, make_engine, resolve_urls
 from pm_assets.storage.settings import load_settings
+from pm_assets.storage.urls import libpq_url, with_login
 
 
 def warehouse_url() -> str:
@@ -21,16 +26,22 @@ def warehouse_url() -> str:
     return settings.database_url or resolve_urls(settings).warehouse
 
 
+def login_url(url: str, role: str) -> str:
+    """The same server and database, logged in as `role` (no password: see the module doc)."""
+    return libpq_url(with_login(url, role, None))
+
+
 def reader_url() -> str:
-    return os.environ.get("DASHBOARD_DATABASE_URL") or warehouse_url()
+    return os.environ.get("DASHBOARD_DATABASE_URL") or login_url(warehouse_url(), READER_ROLE)
 
 
 def editor_url() -> str:
-    return os.environ.get("DASHBOARD_EDITOR_DATABASE_URL") or warehouse_url()
+    return os.environ.get("DASHBOARD_EDITOR_DATABASE_URL") or login_url(warehouse_url(), EDITOR_ROLE)
 
 
 def dagster_url() -> str | None:
-    return os.environ.get("DAGSTER_PG_URL") or None
+    url = os.environ.get("DAGSTER_PG_URL")
+    return login_url(url, READER_ROLE) if url else None
 
 
 @st.cache_resource(show_spinner=False)
@@ -51,7 +62,7 @@ def editor() -> Engine:
 
 def dagster() -> Engine | None:
     url = dagster_url()
-    return _engine(url, None, True) if url else None
+    return _engine(url, READER_ROLE, True) if url else None
 
 
 def dagster_ui_url() -> str:

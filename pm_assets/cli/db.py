@@ -6,7 +6,13 @@ import argparse
 
 from pm_assets.cli.errors import CliError
 from pm_assets.storage import migrate, postgres_server
-from pm_assets.storage.database import DatabaseUrls, check_reachable, ensure_database, resolve_urls
+from pm_assets.storage.database import (
+    DatabaseUrls,
+    check_reachable,
+    ensure_database,
+    grant_dagster_reads,
+    resolve_urls,
+)
 from pm_assets.storage.settings import load_settings
 from pm_assets.storage.urls import mask_url
 
@@ -27,6 +33,7 @@ def prepare_databases(*, migrate_schema: bool = True) -> DatabaseUrls:
                 "upgrade pm-intel, or downgrade the database with the version that created it"
             )
         migrate.upgrade(urls.warehouse)
+        grant_dagster_reads(urls.dagster)
     return urls
 
 

@@ -84,11 +84,32 @@ def ensure_database(url: str) -> bool:
         raise DatabaseUnreachable(f"cannot reach the database at {mask_url(url)}: {reason}") from exc
 
 
+def grant_dagster_reads(url: str) -> bool:
+    """Let pm_intel_reader read Dagster's storage at `url` (freshness and runs on the dashboards).
+
+    Dagster creates its tables later, as this same user, so default privileges cover them as they come.
+    False (and the dashboards fall back to the warehouse's own timestamps) when this user may not grant.
+    """
+    try:
+        with psycopg.connect(libpq_url(url), autocommit=True, connect_timeout=5) as conn:
+            reader = sql.Identifier(READER_ROLE)
+            conn.execute(sql.SQL("grant usage on schema public to {}").format(reader))
+            conn.execute(sql.SQL("grant select on all tables in schema public to {}").format(reader))
+            conn.execute(
+                sql.SQL("alter default privileges in schema public grant select on tables to {}").format(
+                    reader
+                )
+            )
+    except psycopg.Error:
+        return False
+    return True
+
+
 def make_engine(url: str, *, role: str | None = None, read_only: bool = False, **kwargs) -> Engine:
     """A SQLAlchemy engine on psycopg 3; with `role`, every connection runs `SET ROLE role` first.
 
-    SET ROLE lets the dashboards run with the read-only role's privileges over the same login, which works
-    for the embedded server and for any external Postgres where the login was granted the role.
+    The dashboards log in as the role itself (migration 0010); SET ROLE is a second fence for a login that
+    was only granted the role, never the only one (RESET ROLE undoes it).
     """
     # hide_parameters: an error's message never carries the bound values (a webhook URL, a password).
     engine = create_engine(warehouse_url(url), pool_pre_ping=True, hide_parameters=True, **kwargs)
