@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from pm_assets.cli.errors import CliError
 from pm_assets.storage.database import DatabaseUnreachable
+from pm_assets.storage.urls import mask_secrets
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_status(args)
     except (CliError, DatabaseUnreachable) as exc:
-        print(f"pm-intel: error: {exc}", file=sys.stderr)
+        print(f"pm-intel: error: {mask_secrets(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

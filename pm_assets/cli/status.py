@@ -22,7 +22,7 @@ def _collect() -> dict:
     try:
         urls = resolve_urls(load_settings(), start_embedded=False)
     except DatabaseUnreachable as exc:
-        return unreachable_status(str(exc))
+        return unreachable_status(mask_secrets(str(exc)))
     try:
         with psycopg.connect(libpq_url(urls.warehouse), connect_timeout=5) as conn:
             return system_status(conn)

@@ -21,6 +21,7 @@ import orjson
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage import heartbeats
+from pm_assets.storage.urls import mask_secrets
 from pm_assets.trades import sql
 from pm_assets.trades.assets import trade_loss_repair_job
 from pm_assets.trades.live_edge import DEFAULT_LOOKBACK_S, poll_live_edge
@@ -59,7 +60,7 @@ def trade_live_edge_sensor(
         )
     except Exception as exc:  # the tick fails visibly, but the heartbeat still says why
         with warehouse.connect() as conn:
-            heartbeats.beat(conn, HEARTBEAT_PART, {"ok": False, "error": str(exc)[:500]})
+            heartbeats.beat(conn, HEARTBEAT_PART, {"ok": False, "error": mask_secrets(str(exc))[:500]})
         raise
     poll = outcome.value
     with warehouse.connect() as conn:

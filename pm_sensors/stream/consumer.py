@@ -281,7 +281,11 @@ class StreamConsumer:
                     delay,
                 )
                 if self._pending_gap is None and self.stats.last_data_at is not None:
-                    self._pending_gap = (self.stats.last_data_at, f"connect failed: {exc}", None)
+                    self._pending_gap = (
+                        self.stats.last_data_at,
+                        mask_secrets(f"connect failed: {exc}"),
+                        None,
+                    )
                 await _sleep_unless(stop, delay * (0.8 + 0.4 * random.random()))
                 delay = min(delay * 2, s.backoff_max_s)
                 continue
@@ -304,16 +308,16 @@ class StreamConsumer:
                     try:
                         self.handle_frame(raw)
                     except Exception as exc:  # noqa: BLE001 - one frame must never end the stream
-                        self._bad_frame(f"frame handling failed ({type(exc).__name__}: {exc})")
+                        self._bad_frame(mask_secrets(f"frame handling failed ({type(exc).__name__}: {exc})"))
             except StallDetected as exc:
-                reason = f"stall: {exc}"
+                reason = mask_secrets(f"stall: {exc}")
                 self.stats.stalls += 1
                 self.log.warning("stream: silent stall on %s (%s); reconnecting", self.connection_id, exc)
             except websockets.ConnectionClosed as exc:
-                reason = f"socket dropped: {exc}"
+                reason = mask_secrets(f"socket dropped: {exc}")
                 self.log.warning("stream: socket dropped on %s (%s); reconnecting", self.connection_id, exc)
             except (OSError, websockets.WebSocketException) as exc:
-                reason = f"connection error: {type(exc).__name__}: {exc}"
+                reason = mask_secrets(f"connection error: {type(exc).__name__}: {exc}")
                 self.log.warning(
                     "stream: connection error on %s (%s); reconnecting", self.connection_id, reason
                 )

@@ -155,7 +155,9 @@ class InsiderFastLane(threading.Thread):
                 )
                 reported += 1
             except Exception as exc:  # noqa: BLE001 - the UI record must not stop the lane
-                self.log.warning(f"insider fast lane: could not record {name}'s materialization: {exc}")
+                self.log.warning(
+                    mask_secrets(f"insider fast lane: could not record {name}'s materialization: {exc}")
+                )
         return reported
 
     def run(self) -> None:

@@ -13,6 +13,7 @@ import dagster as dg
 import orjson
 
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.storage.urls import mask_secrets
 
 from .job import SINGLETON_TAGS, stream_consumer_job
 from .persistence import HEARTBEAT_PART
@@ -132,7 +133,9 @@ def end_run(instance: dg.DagsterInstance, run_id: str, reason: str, log) -> None
     try:
         asked = instance.run_coordinator.cancel_run(run_id)
     except Exception as exc:  # noqa: BLE001 - a launcher that cannot terminate is handled just below
-        log.warning(f"stream supervisor: terminate {run_id} failed ({type(exc).__name__}: {exc})")
+        log.warning(
+            mask_secrets(f"stream supervisor: terminate {run_id} failed ({type(exc).__name__}: {exc})")
+        )
         asked = False
     if not asked:
         instance.report_run_canceled(run, message=f"stream supervisor: {reason}")
