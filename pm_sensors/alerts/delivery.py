@@ -3,8 +3,9 @@
 One `tick()` does bounded work (a batch of rows per signal table, a batch of posts, a time budget) so a
 sensor evaluation stays well under Dagster's 60 s limit. Deliveries are rows in alert_deliveries, unique
 per (rule, signal table, signal key): a signal is posted at most once per rule however often ticks re-run.
-Posting leases rows first and records each posted row before the next post, so only a crash between a POST
-and its record posts a row again after the lease (at-least-once only in that case); a row that fails in any
+Posting leases rows first and records posted rows as the batch goes (every RECORD_EVERY posts or
+RECORD_EVERY_S) and, however the loop ends, before it returns: only a process killed outright between a POST
+and its record posts a row again after the lease (at-least-once only in that case). A row that fails in any
 way is recorded as failed with a masked reason and the batch goes on.
 
 Budgets: a rule with daily_budget N posts at most N deliveries per UTC day (pending, delivered or failed
@@ -39,6 +40,8 @@ log = logging.getLogger(__name__)
 # Yields an autocommit connection: each step runs in its own explicit transaction, none spans a POST.
 Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
 HEARTBEAT_PART = "alert_delivery"
+RECORD_EVERY = 20  # posted deliveries recorded at least this often...
+RECORD_EVERY_S = 0.5  # ...and at least this often, in seconds
 
 
 @dataclass(frozen=True)
@@ -232,8 +235,9 @@ class AlertDeliverer:
         deadline: float,
     ) -> None:
         """Post the due rows of `table`. One row's failure (a URL httpx refuses, any exception) is that row's
-        `failed` result, never the batch's; a row that was posted is recorded before the next one is tried, so
-        a crash later in the batch never re-posts it when its lease expires."""
+        `failed` result, never the batch's; posted rows are recorded as the batch goes and, however the loop
+        ends (an exception, a stop), before it returns, so a failure later in the batch never re-posts them
+        when their lease expires."""
         with conn.transaction():
             claimed = sql.claim_pending(conn, table, self.settings.send_batch, self.settings.lease_s)
         if not claimed:
@@ -241,7 +245,17 @@ class AlertDeliverer:
         targets: dict[str, CheckedTarget | WebhookTargetError] = {}
         down: dict[str, tuple[datetime, str]] = {}  # url -> (retry at, error): skip the rest this tick
         clients: dict[tuple[str, int], httpx.Client] = {}
-        deferred: list[dict[str, Any]] = []  # results of rows not posted: recorded together at the end
+        unrecorded: list[dict[str, Any]] = []
+        flushed_at = time.monotonic()
+
+        def record() -> None:
+            nonlocal flushed_at
+            if unrecorded:
+                with conn.transaction():
+                    sql.record_attempts(conn, table, unrecorded)
+                unrecorded.clear()
+            flushed_at = time.monotonic()
+
         try:
             for item in claimed:
                 try:
@@ -249,18 +263,21 @@ class AlertDeliverer:
                 except Exception as exc:  # one row's surprise is that row's failure; the loop goes on
                     reason = mask_secrets(f"{type(exc).__name__}: {exc}")[:300]
                     result, posted = _result(item, "failed", 0, f"not delivered: {reason}"), False
-                if posted:
-                    with conn.transaction():
-                        sql.record_attempts(conn, table, [result])
-                else:
-                    deferred.append(result)
+                unrecorded.append(result)
                 self._count(report, table, result)
+                # Posted rows are recorded in small groups as the batch goes, and whatever is left in the
+                # `finally` below, however the loop ends: only a process killed outright between a POST and its
+                # record (at most RECORD_EVERY posts or RECORD_EVERY_S) posts a row again after its lease.
+                if posted and (
+                    len(unrecorded) >= RECORD_EVERY or time.monotonic() - flushed_at >= RECORD_EVERY_S
+                ):
+                    record()
         finally:
-            for own in clients.values():
-                own.close()
-        if deferred:
-            with conn.transaction():
-                sql.record_attempts(conn, table, deferred)
+            try:
+                record()
+            finally:
+                for own in clients.values():
+                    own.close()
 
     def _deliver_one(
         self,

@@ -34,7 +34,7 @@ class ProcessStopped(BaseException):
     """Stands for the process being killed in the middle of a batch."""
 
 
-def test_a_posted_delivery_is_recorded_before_the_next_post_so_a_crash_never_reposts_it(db, warehouse_url):
+def test_a_posted_delivery_is_recorded_however_the_batch_ends_so_a_crash_never_reposts_it(db, warehouse_url):
     posted: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
