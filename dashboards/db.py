@@ -16,9 +16,8 @@ import os
 import streamlit as st
 from sqlalchemy import Engine
 
-from pm_assets.storage.database import EDITOR_ROLE, READER_ROLE, make_engine, resolve_urls
+from pm_assets.storage.database import EDITOR_ROLE, READER_ROLE, make_engine, resolve_urls, role_login_url
 from pm_assets.storage.settings import load_settings
-from pm_assets.storage.urls import libpq_url, with_login
 
 
 def warehouse_url() -> str:
@@ -28,7 +27,7 @@ def warehouse_url() -> str:
 
 def login_url(url: str, role: str) -> str:
     """The same server and database, logged in as `role` (no password: see the module doc)."""
-    return libpq_url(with_login(url, role, None))
+    return role_login_url(url, role)
 
 
 def reader_url() -> str:

@@ -20,6 +20,7 @@ import psycopg
 from pm_assets.cli.db import prepare_databases
 from pm_assets.cli.errors import CliError
 from pm_assets.storage import postgres_server
+from pm_assets.storage.database import EDITOR_ROLE, READER_ROLE, role_login_url
 from pm_assets.storage.settings import load_settings
 from pm_assets.storage.urls import dagster_storage_url, libpq_url, mask_url
 
@@ -72,6 +73,19 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "--client.showErrorDetails",
         "none",
     ]
+
+
+def dashboards_env(env: dict[str, str]) -> dict[str, str]:
+    """The Streamlit process's environment: the dashboards' own logins, and not the migrating user's URLs,
+    so a page (or anything that reads the process environment) never holds more than the reader and editor."""
+    out = dict(env)
+    warehouse = out.pop("DATABASE_URL")
+    out.setdefault("DASHBOARD_DATABASE_URL", role_login_url(warehouse, READER_ROLE))
+    out.setdefault("DASHBOARD_EDITOR_DATABASE_URL", role_login_url(warehouse, EDITOR_ROLE))
+    if out.get("DAGSTER_PG_URL"):
+        out["DAGSTER_PG_URL"] = role_login_url(out["DAGSTER_PG_URL"], READER_ROLE)
+    out.pop("DAGSTER_DATABASE_URL", None)
+    return out
 
 
 def exposure_warnings(args: argparse.Namespace, env: dict[str, str]) -> list[str]:
@@ -259,7 +273,11 @@ def _run_up(args: argparse.Namespace) -> int:
         children.append(
             (
                 "streamlit",
-                subprocess.Popen(streamlit_command(args.host, args.streamlit_port), env=env, cwd=PROJECT_DIR),
+                subprocess.Popen(
+                    streamlit_command(args.host, args.streamlit_port),
+                    env=dashboards_env(env),
+                    cwd=PROJECT_DIR,
+                ),
             )
         )
         dagster_url = f"http://{_url_host(args.dagster_host)}:{args.dagster_port}"

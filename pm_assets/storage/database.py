@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 
 from pm_assets.storage import postgres_server
 from pm_assets.storage.settings import DAGSTER_DB, WAREHOUSE_DB, Settings
-from pm_assets.storage.urls import libpq_url, mask_secrets, mask_url, warehouse_url, with_database
+from pm_assets.storage.urls import libpq_url, mask_secrets, mask_url, warehouse_url, with_database, with_login
 
 READER_ROLE = "pm_intel_reader"
 EDITOR_ROLE = "pm_intel_editor"
@@ -103,6 +103,12 @@ def grant_dagster_reads(url: str) -> bool:
     except psycopg.Error:
         return False
     return True
+
+
+def role_login_url(url: str, role: str) -> str:
+    """The same server and database, logged in as `role` with no password (migration 0010: the embedded server
+    trusts its private socket; an external one takes the DASHBOARD_* URLs with passwords instead)."""
+    return libpq_url(with_login(url, role, None))
 
 
 def make_engine(url: str, *, role: str | None = None, read_only: bool = False, **kwargs) -> Engine:

@@ -94,9 +94,18 @@ def with_database(url: str | URL, database: str) -> URL:
 
 
 def with_login(url: str | URL, username: str, password: str | None) -> URL:
-    """The same server and database, logged in as `username`."""
+    """The same server and database, logged in as `username` with `password` (None: no password at all;
+    URL.set would keep the old one)."""
     parsed = make_url(url) if isinstance(url, str) else url
-    return parsed.set(username=username, password=password)
+    return URL.create(
+        parsed.drivername,
+        username=username,
+        password=password,
+        host=parsed.host,
+        port=parsed.port,
+        database=parsed.database,
+        query=parsed.query,
+    )
 
 
 def warehouse_url(url: str | URL) -> str:
