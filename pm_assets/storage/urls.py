@@ -17,8 +17,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.engine import URL, make_url
 
-# Any scheme://... token in free text, up to whitespace or a quote/bracket that ends it in messages.
-_URL_TOKEN = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>`]+")
+# Any scheme://... token in free text, up to whitespace or a quote/bracket that ends it in messages; where a
+# bracket or quote comes right after the scheme or inside the path, through to the next whitespace instead
+# (over-masking a closing quote is harmless, a path token shown after a '<' is not).
+_URL_TOKEN = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^\s'\"<>`]++(?![<>`])|\S+)")
 # user:password@ in a URL: the password runs to the last '@' of the token (unencoded '@' in passwords).
 _USERINFO_PASSWORD = re.compile(
     r"^(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>\S*)(?P<tail>@[^@\s]*)$"
