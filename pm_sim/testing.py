@@ -18,6 +18,9 @@ from .config import SimConfig
 from .replay.server import ReplayHandle, running_replay, serving
 from .sim import Sim
 
+# Admin calls wait for a busy sim (a shared test machine) instead of failing at httpx's 5 s default.
+HANG_S = 120.0
+
 __all__ = ["ReplayHandle", "SimHandle", "pm_sim_server", "running_replay", "running_sim", "sim_factory"]
 
 
@@ -36,13 +39,17 @@ class SimHandle:
         return self.sim.world
 
     def advance(self, seconds: float) -> dict:
-        return httpx.post(self.admin_url + "/clock", json={"advance": seconds}).json()
+        return httpx.post(self.admin_url + "/clock", json={"advance": seconds}, timeout=HANG_S).json()
 
     def set_faults(self, **faults) -> dict:
-        return httpx.post(self.admin_url + "/faults", json={"clear": True, "set": faults}).json()
+        return httpx.post(
+            self.admin_url + "/faults", json={"clear": True, "set": faults}, timeout=HANG_S
+        ).json()
 
     def ground_truth(self, all_records: bool = True) -> list[dict]:
-        return httpx.get(self.admin_url + "/ground-truth", params={"all": int(all_records)}).json()["records"]
+        return httpx.get(
+            self.admin_url + "/ground-truth", params={"all": int(all_records)}, timeout=HANG_S
+        ).json()["records"]
 
 
 @contextlib.contextmanager

@@ -11,7 +11,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import httpx
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -23,13 +22,14 @@ from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.trades.assets import trade_loss_repair_job
 from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_sensor
 from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
+from tests import loopback
 
 # A bound on a hang, not on how long a request may take on a busy machine.
 HANG_S = 120.0
 
 
 def sim_now(sim) -> datetime:
-    return datetime.fromtimestamp(httpx.get(sim.admin_url + "/state", timeout=HANG_S).json()["now"], UTC)
+    return datetime.fromtimestamp(loopback.get(sim.admin_url + "/state", timeout=HANG_S).json()["now"], UTC)
 
 
 class Pipeline:

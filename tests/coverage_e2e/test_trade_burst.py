@@ -11,12 +11,12 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import httpx
 import psycopg
 
 from pm_assets.coverage.ledger import floor_minute
 from pm_assets.coverage.status import StatusThresholds
 from pm_sim.testing import running_sim
+from tests import loopback
 from tests.coverage_e2e.harness import HANG_S, Pipeline, gap_intervals, sim_now
 from tests.ingestion_trades.conftest import emitted_fills, stored_fills
 from tests.stream.conftest import seed_universe
@@ -30,7 +30,7 @@ CAP = 300
 
 def newest_emitted(sim) -> list[int]:
     """Timestamps of every fill pm_sim has emitted so far, newest first (the order the feed pages in)."""
-    rows = httpx.get(sim.admin_url + "/emitted/trades", params={"rows": 1}, timeout=HANG_S).json()["rows"]
+    rows = loopback.get(sim.admin_url + "/emitted/trades", params={"rows": 1}, timeout=HANG_S).json()["rows"]
     return [int(line.split("|")[6]) for line in rows]
 
 

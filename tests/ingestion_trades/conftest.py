@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-import httpx
 import psycopg
 
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
+from tests import loopback
 
 SIM_DAY_BEFORE = "2026-11-19"  # pm_sim's default clock starts 2026-11-20 00:00 UTC with 2 h of history
 SIM_DAY = "2026-11-20"
@@ -17,7 +17,7 @@ SIM_DAY = "2026-11-20"
 
 def seed_universe(database_url: str, sim) -> list[dict]:
     """markets + tokens as the universe asset would write them (66-character condition ids)."""
-    markets = httpx.get(sim.admin_url + "/markets", params={"list": 1}).json()["list"]
+    markets = loopback.get(sim.admin_url + "/markets", params={"list": 1}).json()["list"]
     with psycopg.connect(database_url) as conn:
         for m in markets:
             conn.execute(
@@ -41,7 +41,9 @@ def seed_universe(database_url: str, sim) -> list[dict]:
 
 def emitted_fills(sim, start: float = 0, end: float = 1e12) -> Counter:
     """pm_sim's own record of the taker fills it served, as a multiset of identifying fields."""
-    out = httpx.get(sim.admin_url + "/emitted/trades", params={"start": start, "end": end, "rows": 1}).json()
+    out = loopback.get(
+        sim.admin_url + "/emitted/trades", params={"start": start, "end": end, "rows": 1}
+    ).json()
     return Counter(tuple(line.split("|")[:7]) for line in out["rows"])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import httpx
 import psycopg
 
 from pm_assets.coverage.assets import build_ledger_rows
@@ -14,6 +13,7 @@ from pm_assets.trades.assets import trade_loss_repair_job
 from pm_assets.trades.live_edge import CURSOR
 from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
 from pm_sim.testing import running_sim
+from tests import loopback
 from tests.ingestion_trades.conftest import emitted_fills, resources, seed_universe, stored_fills
 
 
@@ -31,7 +31,7 @@ def _cursor(url: str) -> tuple[datetime | None, dict]:
 
 
 def _newest_rows(sim) -> list[str]:
-    return httpx.get(sim.admin_url + "/emitted/trades", params={"rows": 1}).json()["rows"]
+    return loopback.get(sim.admin_url + "/emitted/trades", params={"rows": 1}).json()["rows"]
 
 
 def test_burst_deeper_than_the_feed_opens_a_loss_with_the_true_interval_and_is_repaired(warehouse_url):

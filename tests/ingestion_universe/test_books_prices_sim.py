@@ -3,13 +3,13 @@
 from datetime import UTC, datetime
 
 import dagster as dg
-import httpx
 import pytest
 
 from pm_assets.books.assets import order_book_snapshots
 from pm_assets.markets.assets import events, markets_and_tokens
 from pm_assets.prices.assets import price_history
 from pm_sim.testing import running_sim
+from tests import loopback
 from tests.ingestion_universe.conftest import sim_resources, table_rows
 
 UNKNOWN_TOKEN = "12345678901234567890"
@@ -43,7 +43,7 @@ def test_book_snapshots_match_sim_books_and_a_404_book_is_not_stored(warehouse_u
             "bid_depth_usdc, ask_depth_usdc, bids, asks, book_hash from order_book_snapshots",
         )
         sample = {r[0]: r for r in rows[:5]}
-        books = httpx.post(sim.clob_url + "/books", json=[{"token_id": t} for t in sample]).json()
+        books = loopback.post(sim.clob_url + "/books", json=[{"token_id": t} for t in sample]).json()
     meta = _meta(result, "order_book_snapshots")
     expected_tokens = table_rows(
         warehouse_url,
@@ -83,7 +83,7 @@ def test_price_history_partition_is_loaded_and_idempotent(warehouse_url):
         rows = table_rows(warehouse_url, "select token_id, ts, price from price_points order by 1, 2")
         again = dg.materialize([price_history], resources=resources, partition_key=day)
         token, ts, price = rows[len(rows) // 2]
-        history = httpx.get(
+        history = loopback.get(
             sim.clob_url + "/prices-history",
             params={
                 "market": token,

@@ -16,6 +16,7 @@ from pm_assets.prices.models import PriceHistory
 from pm_assets.resources.gamma import GammaClient
 from pm_assets.resources.http import PayloadError
 from pm_sim.testing import running_sim
+from tests import loopback
 
 FIXTURES = Path("/work/shared/fixtures")
 
@@ -128,27 +129,27 @@ def test_pm_sim_answers_parse_with_the_same_models():
             for closed in ("false", "true"):
                 params = {"limit": 100, "version": version, "closed": closed}
                 page = KeysetEnvelope.model_validate(
-                    httpx.get(sim.gamma_url + "/markets/keyset", params=params).json()
+                    loopback.get(sim.gamma_url + "/markets/keyset", params=params).json()
                 )
                 markets = [GammaMarket.model_validate(m) for m in page.markets]
                 assert all(m.generation == version for m in markets)
                 events = KeysetEnvelope.model_validate(
-                    httpx.get(sim.gamma_url + "/events/keyset", params=params).json()
+                    loopback.get(sim.gamma_url + "/events/keyset", params=params).json()
                 )
                 [GammaEvent.model_validate(e) for e in events.events]
         open_markets = [
             GammaMarket.model_validate(m)
-            for m in httpx.get(
+            for m in loopback.get(
                 sim.gamma_url + "/markets/keyset", params={"limit": 100, "version": "v2", "closed": "false"}
             ).json()["markets"]
         ]
         tokens = [m.outcome_ids[0] for m in open_markets if m.accepting_orders]
-        books = httpx.post(sim.clob_url + "/books", json=[{"token_id": t} for t in tokens]).json()
+        books = loopback.post(sim.clob_url + "/books", json=[{"token_id": t} for t in tokens]).json()
         assert [ClobBook.model_validate(b).asset_id for b in books] == tokens
         assert any(b.get("version") == "v2" for b in books)
-        one = httpx.get(sim.clob_url + "/book", params={"token_id": tokens[0]}).json()
+        one = loopback.get(sim.clob_url + "/book", params={"token_id": tokens[0]}).json()
         ClobBook.model_validate(one)
-        history = httpx.get(
+        history = loopback.get(
             sim.clob_url + "/prices-history", params={"market": tokens[0], "interval": "1d", "fidelity": 60}
         ).json()
         assert PriceHistory.model_validate(history).history

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from pm_assets.storage.urls import dagster_storage_url
+from tests import loopback
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SNAPSHOT = Path(__file__).with_name("asset_graph_snapshot.json")
@@ -60,7 +61,7 @@ def webserver(tmp_path, warehouse_url):
             if proc.poll() is not None:
                 pytest.fail(f"dagster-webserver exited with {proc.returncode}")
             try:
-                if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
+                if loopback.get(f"{url}/server_info", timeout=2).status_code == 200:
                     break
             except httpx.HTTPError:
                 time.sleep(0.5)
@@ -72,7 +73,7 @@ def webserver(tmp_path, warehouse_url):
 
 def _graph(url: str) -> dict[str, dict]:
     for _ in range(120):  # the code location loads after the server answers
-        body = httpx.post(f"{url}/graphql", json={"query": QUERY}, timeout=60).json()
+        body = loopback.post(f"{url}/graphql", json={"query": QUERY}, timeout=60).json()
         nodes = (body.get("data") or {}).get("assetNodes")
         if nodes:
             return {

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-import httpx
 import orjson
 import pytest
 
 from pm_assets.cli.main import main
 from pm_sim.recording import FORMAT, SOURCES, Recording, frame_events
+from tests import loopback
 from tests.recording.conftest import line_counts, point_clients_at, read_lines, recorded_fills
 
 
@@ -37,7 +37,8 @@ def test_recording_files_follow_the_contract(sim_recording):
     # in JSON terms (a book is re-fetched at the same frozen clock).
     book = read_lines(folder, "clob_books")[-1]["object"]
     assert (
-        book == httpx.get(sim_recording.sim.clob_url + "/book", params={"token_id": book["asset_id"]}).json()
+        book
+        == loopback.get(sim_recording.sim.clob_url + "/book", params={"token_id": book["asset_id"]}).json()
     )
     assert {line["object"]["condition_id"] for line in read_lines(folder, "data_trades")} <= cids
     assert {line["object"]["asset_id"] for line in read_lines(folder, "clob_books")} <= tokens
@@ -60,7 +61,7 @@ def test_resumed_recording_holds_every_emitted_fill_once(sim_recording):
     assert second["data_trades"] > first["data_trades"], "the resumed session added the 10 new minutes"
     tokens = {t for m in Recording(folder).manifest["markets"] for t in m["tokens"]}
     since = Recording(folder).manifest["history_from"]
-    out = httpx.get(sim.admin_url + "/emitted/trades", params={"start": since, "rows": 1}).json()
+    out = loopback.get(sim.admin_url + "/emitted/trades", params={"start": since, "rows": 1}).json()
     emitted = Counter(tuple(r.split("|")[:7]) for r in out["rows"] if r.split("|")[1] in tokens)
     assert recorded_fills(folder) == emitted
 

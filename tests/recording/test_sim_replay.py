@@ -8,7 +8,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
-import httpx
 import orjson
 import pytest
 import websockets.sync.client
@@ -20,6 +19,7 @@ from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.trades.assets import trades
 from pm_sim.recording import Recording
 from pm_sim.testing import running_replay
+from tests import loopback
 from tests.ingestion_trades.conftest import stored_fills
 from tests.recording.conftest import read_lines, recorded_fills
 
@@ -39,7 +39,7 @@ def test_ingestion_reads_the_recorded_trades_back(sim_recording, warehouse_url):
         while day <= datetime.fromtimestamp(span[1], UTC).date():
             assert dg.materialize([trades], resources=res, partition_key=day.isoformat()).success
             day += timedelta(days=1)
-        emitted = httpx.get(replay.admin_url + "/emitted/trades", params={"rows": 1}).json()
+        emitted = loopback.get(replay.admin_url + "/emitted/trades", params={"rows": 1}).json()
     stored = stored_fills(warehouse_url)
     assert stored == recorded_fills(folder)
     assert Counter(tuple(r.split("|")[:7]) for r in emitted["rows"]) == stored
@@ -57,7 +57,7 @@ def test_replay_clock_is_the_recordings_and_steps_by_admin(sim_recording):
             n, cursor = 0, None
             while True:
                 params = {"condition": cid, "limit": 1000, **({"cursor": cursor} if cursor else {})}
-                page = httpx.get(replay.data_url + "/v2/trades", params=params).json()
+                page = loopback.get(replay.data_url + "/v2/trades", params=params).json()
                 n += len(page["data"])
                 cursor = page["pagination"]["next_cursor"]
                 if cursor is None:
@@ -106,12 +106,12 @@ def test_sim_replay_says_which_sources_are_missing_and_serves_the_rest(drop, rec
         assert said[0].startswith(f"replay: {recording_copy}")
         assert [line.split(":")[1].strip() for line in said[1:]] == [f"no {s} in the recording" for s in drop]
         wallet = read_lines(recording_copy, "data_trades")[0]["object"]["proxy_wallet"]
-        activity = httpx.get(urls["data_url"] + "/v2/activity", params={"user": wallet}).json()
+        activity = loopback.get(urls["data_url"] + "/v2/activity", params={"user": wallet}).json()
         assert activity["data"] == [] and activity["pagination"]["next_cursor"] is None
-        assert httpx.get(urls["clob_url"] + "/book", params={"token_id": "123"}).status_code == 404
-        trades_page = httpx.get(urls["data_url"] + "/v2/trades", params={"limit": 5}).json()
+        assert loopback.get(urls["clob_url"] + "/book", params={"token_id": "123"}).status_code == 404
+        trades_page = loopback.get(urls["data_url"] + "/v2/trades", params={"limit": 5}).json()
         assert len(trades_page["data"]) == 5
-        state = httpx.get(urls["admin_url"] + "/state").json()
+        state = loopback.get(urls["admin_url"] + "/state").json()
         assert state["recording"]["missing"] == drop and state["speed"] == 0
     finally:
         proc.terminate()

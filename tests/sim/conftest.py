@@ -3,17 +3,17 @@ from __future__ import annotations
 import json
 import time
 
-import httpx
 import pytest
 
 from pm_sim.testing import sim_factory
+from tests import loopback
 
 sim = sim_factory(scope="module", seed=7, markets=80, history_hours=2.0, trades_per_second=3.0)
 
 
 @pytest.fixture(scope="module")
 def markets(sim) -> list[dict]:
-    return httpx.get(sim.admin_url + "/markets", params={"list": 1}).json()["list"]
+    return loopback.get(sim.admin_url + "/markets", params={"list": 1}).json()["list"]
 
 
 def pick(markets: list[dict], **want) -> dict:
@@ -38,7 +38,7 @@ def ws_session(sim, assets: list[str], custom: bool = True):
 def wait_synced(sim, target: float) -> None:
     """Wait until every ws connection has streamed up to sim time `target` (no wall-clock asserts)."""
     for _ in range(20000):  # generous: the machine is shared, and a slow catch-up is not a failure
-        conns = httpx.get(sim.admin_url + "/state").json()["ws_connections"]
+        conns = loopback.get(sim.admin_url + "/state").json()["ws_connections"]
         if conns and all(c["synced_to"] >= target for c in conns):
             return
         time.sleep(0.01)
@@ -62,7 +62,7 @@ def ws_frames(sim, markets):
     ws = ws_session(sim, assets)
     first = json.loads(ws.recv(timeout=10))
     others = []
-    now = httpx.get(sim.admin_url + "/state").json()["now"]
+    now = loopback.get(sim.admin_url + "/state").json()["now"]
     for _ in range(6):
         now = sim.advance(20)["now"]
         wait_synced(sim, now)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import httpx
 from py_clob_client.client import ClobClient
 from py_clob_client.clob_types import BookParams
 
 from pm_sim.testing import running_sim
+from tests import loopback
 
 from .conftest import pick
 
@@ -61,7 +61,7 @@ def _answers(seed: int) -> list[bytes]:
         out = []
         for api, path in REQUESTS:
             base = getattr(s, f"{api}_url")
-            r = httpx.get(
+            r = loopback.get(
                 base + path.format(tok=m.token_ids[0], cid=m.condition_id), timeout=120
             )  # shared CPU
             body = r.content

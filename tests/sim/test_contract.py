@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import httpx
+from tests import loopback
 
 from .conftest import pick
 from .shapes import load, shape_diff
@@ -27,27 +27,27 @@ PRICE_CHANGES = {
 
 def test_rest_book_v1(sim, markets):
     m = pick(markets, open=True, has_book=True, version="v1")
-    got = httpx.get(sim.clob_url + "/book", params={"token_id": m["token_ids"][0]}).json()
+    got = loopback.get(sim.clob_url + "/book", params={"token_id": m["token_ids"][0]}).json()
     assert shape_diff(load("clob_book_rest_2026-03-22.json"), got) == []
 
 
 def test_rest_book_v2(sim, markets):
     m = pick(markets, open=True, has_book=True, version="v2")
-    got = httpx.get(sim.clob_url + "/book", params={"token_id": m["token_ids"][1]}).json()
+    got = loopback.get(sim.clob_url + "/book", params={"token_id": m["token_ids"][1]}).json()
     ref = load("clob_book_rest_v2_2026-10-05.json")
     assert shape_diff(ref, got) == []
     assert list(got)[-1] == "version" and len(got["market"]) == 66 and got["market"].endswith("00")
 
 
 def test_data_v1_trades(sim):
-    got = httpx.get(sim.data_url + "/trades", params={"limit": 5}).json()
+    got = loopback.get(sim.data_url + "/trades", params={"limit": 5}).json()
     assert len(got) == 5
     assert shape_diff(load("data_api_v1_trades_2026-03-22.json"), got) == []
 
 
 def test_data_v2_trades_by_condition(sim, markets):
     for m in markets:
-        got = httpx.get(
+        got = loopback.get(
             sim.data_url + "/v2/trades", params={"condition": m["condition_id"], "limit": 2}
         ).json()
         if got["pagination"]["has_more"]:
@@ -57,7 +57,7 @@ def test_data_v2_trades_by_condition(sim, markets):
 
 def test_data_v2_prices_history(sim, markets):
     m = pick(markets, open=True, has_book=True)
-    got = httpx.get(
+    got = loopback.get(
         sim.data_url + "/v2/prices-history", params={"market": m["token_ids"][0], "limit": 3}
     ).json()
     assert shape_diff(load("data_api_v2_prices_history_2026-10-05.json"), got) == []
@@ -66,7 +66,7 @@ def test_data_v2_prices_history(sim, markets):
 
 def test_gamma_market(sim, markets):
     m = pick(markets, open=True, has_book=True, version=None, neg_risk=True)
-    got = httpx.get(sim.gamma_url + f"/markets/{m['id']}").json()
+    got = loopback.get(sim.gamma_url + f"/markets/{m['id']}").json()
     ref = load("gamma_market_2026-06-14.json")
     opt = frozenset(
         {"oneWeekPriceChange", "oneMonthPriceChange", "feeSchedule", "feeType", "closedTime", "outcomePrices"}
@@ -76,12 +76,12 @@ def test_gamma_market(sim, markets):
 
 def test_gamma_v2_docs_examples(sim, markets):
     m = pick(markets, open=True, version="v2")
-    got = httpx.get(sim.gamma_url + f"/markets/{m['id']}").json()
+    got = loopback.get(sim.gamma_url + f"/markets/{m['id']}").json()
     assert shape_diff(load("gamma_market_v2_docs_example.json"), got, subset=True) == []
     assert len(got["conditionId"]) == 64 and int(got["conditionId"][2:4], 16) in (1, 2)
     assert got["positionIds"][1] == str(int(got["positionIds"][0]) + 1)
     assert int(got["positionIds"][0]) == int(got["conditionId"][2:], 16) << 8
-    ev = httpx.get(sim.gamma_url + f"/events/{m['event_id']}", params={"version": "v2"}).json()
+    ev = loopback.get(sim.gamma_url + f"/events/{m['event_id']}", params={"version": "v2"}).json()
     assert shape_diff(load("gamma_event_v2_docs_example.json"), ev, subset=True) == []
 
 

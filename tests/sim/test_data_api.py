@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import hashlib
 
-import httpx
-
 from pm_sim.testing import running_sim
+from tests import loopback
 
 
 def _walk(url: str, params: dict) -> list[dict]:
     rows, cur = [], None
     while True:
         p = dict(params, **({"cursor": cur} if cur else {}))
-        body = httpx.get(url, params=p).json()
+        body = loopback.get(url, params=p).json()
         rows += body["data"]
         cur = body["pagination"]["next_cursor"]
         assert body["pagination"]["has_more"] == (cur is not None)
@@ -39,7 +38,7 @@ def _checksum(rows: list[dict]) -> tuple[int, str]:
 
 def test_unfiltered_feed_exactly_once(sim):
     rows = _walk(sim.data_url + "/v2/trades", {"limit": 1000})
-    em = httpx.get(sim.admin_url + "/emitted/trades", timeout=120).json()
+    em = loopback.get(sim.admin_url + "/emitted/trades", timeout=120).json()
     assert _checksum(rows) == (em["count"], em["sha256"])
     ts = [r["timestamp"] for r in rows]
     assert ts == sorted(ts, reverse=True)
@@ -59,17 +58,17 @@ def test_condition_pages_cover_market(sim, markets):
 
 
 def test_v2_errors(sim, markets):
-    r = httpx.get(sim.data_url + "/v2/trades", params={"offset": 10})
+    r = loopback.get(sim.data_url + "/v2/trades", params={"offset": 10})
     assert r.status_code == 400
     v2 = next(x for x in markets if x["version"] == "v2")
-    r = httpx.get(sim.data_url + "/v2/trades", params={"condition": v2["gamma_condition_id"]})
+    r = loopback.get(sim.data_url + "/v2/trades", params={"condition": v2["gamma_condition_id"]})
     assert r.status_code == 400
     assert set(r.json()) == {"error", "code", "parameter", "retryable", "trace_id"}
-    r = httpx.get(sim.data_url + "/v2/trades", params={"condition": "0x" + "ab" * 32})
+    r = loopback.get(sim.data_url + "/v2/trades", params={"condition": "0x" + "ab" * 32})
     assert r.status_code == 200 and r.json()["data"] == []
-    r = httpx.get(sim.data_url + "/trades", params={"offset": 3001})
+    r = loopback.get(sim.data_url + "/trades", params={"offset": 3001})
     assert r.status_code == 400 and r.json() == {"error": "max historical activity offset of 3000 exceeded"}
-    res = httpx.get(sim.data_url + "/v2/resolutions", params={"condition": v2["condition_id"]}).json()[
+    res = loopback.get(sim.data_url + "/v2/resolutions", params={"condition": v2["condition_id"]}).json()[
         "data"
     ][0]
     assert {"status", "was_disputed", "was_arbitrated", "extended_review", "new_version_q"} <= set(res)
@@ -81,10 +80,10 @@ def test_feed_cap_and_v1_off():
         assert len(rows) == 300
         m = s.world.markets[rows[0]["condition_id"] and s.world.by_condition[rows[0]["condition_id"]]]
         assert _walk(s.data_url + "/v2/trades", {"condition": m.condition_id, "limit": 100})
-        r = httpx.get(s.data_url + "/trades")
+        r = loopback.get(s.data_url + "/trades")
         assert r.status_code == 404 and "error" in r.json()
         assert (
-            httpx.get(s.data_url + "/v2/activity", params={"user": rows[0]["proxy_wallet"]}).status_code
+            loopback.get(s.data_url + "/v2/activity", params={"user": rows[0]["proxy_wallet"]}).status_code
             == 200
         )
 
@@ -93,18 +92,18 @@ def test_legacy_era_data_api_is_v1():
     """`--era legacy`: the 2025 contract (§3.1, era table): v1 bare camelCase arrays cannot be retired, the
     Aug-2025 offset cap of 1000 applies, and /v2 stays reachable beside it."""
     with running_sim(era="legacy", data_v1=False, markets=30, history_hours=1.0) as s:
-        rows = httpx.get(s.data_url + "/trades", params={"limit": 5}).json()
+        rows = loopback.get(s.data_url + "/trades", params={"limit": 5}).json()
         assert isinstance(rows, list) and rows and "proxyWallet" in rows[0] and "conditionId" in rows[0]
         cid = rows[0]["conditionId"]
-        oi = httpx.get(s.data_url + "/oi", params={"market": cid}).json()
+        oi = loopback.get(s.data_url + "/oi", params={"market": cid}).json()
         assert oi == [{"market": cid, "value": oi[0]["value"]}]
-        deep = httpx.get(s.data_url + "/trades", params={"offset": 1001})
+        deep = loopback.get(s.data_url + "/trades", params={"offset": 1001})
         assert deep.status_code == 400 and deep.json() == {
             "error": "max historical activity offset of 1000 exceeded"
         }
-        v2 = httpx.get(s.data_url + "/v2/trades", params={"limit": 5}).json()
+        v2 = loopback.get(s.data_url + "/v2/trades", params={"limit": 5}).json()
         assert set(v2) == {"data", "pagination"} and v2["data"][0]["proxy_wallet"]
         assert all(m.version != "v2" for m in s.world.markets)
     with running_sim(markets=30, history_hours=1.0) as s:
-        assert httpx.get(s.data_url + "/trades", params={"offset": 1001, "limit": 1}).status_code == 200
-        assert httpx.get(s.data_url + "/trades", params={"offset": 3001}).status_code == 400
+        assert loopback.get(s.data_url + "/trades", params={"offset": 1001, "limit": 1}).status_code == 200
+        assert loopback.get(s.data_url + "/trades", params={"offset": 3001}).status_code == 400

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import httpx
-
 from pm_sim.book_hash import book_hash
+from tests import loopback
 
 from .shapes import load
 
@@ -20,7 +19,7 @@ def test_fixture_hashes_reproduce():
 
 def test_rest_books_hash(sim, markets):
     toks = [t for m in markets if m["open"] and m["has_book"] for t in m["token_ids"]][:60]
-    books = httpx.post(sim.clob_url + "/books", json=[{"token_id": t} for t in toks]).json()
+    books = loopback.post(sim.clob_url + "/books", json=[{"token_id": t} for t in toks]).json()
     assert len(books) == len(toks)
     for b in books:
         assert book_hash(b) == b["hash"]

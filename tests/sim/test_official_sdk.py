@@ -15,13 +15,14 @@ import asyncio
 import dataclasses
 from decimal import Decimal
 
-import httpx
 import pytest
 from polymarket import AsyncPublicClient, PublicClient
 from polymarket._internal.environment import PRODUCTION_CONFIG, with_environment_config
 from polymarket.environments import PRODUCTION
 from polymarket.errors import RequestRejectedError
 from polymarket.streams import MarketSpec
+
+from tests import loopback
 
 from .conftest import pick
 
@@ -115,7 +116,7 @@ def test_gamma_market_and_event_by_id_and_slug(markets, client):
 def test_clob_reads_with_position_ids(sim, markets, client, want):
     m = pick(markets, open=True, has_book=True, **want)
     yes, no = m["token_ids"]
-    raw = httpx.get(sim.clob_url + "/book", params={"token_id": yes}).json()
+    raw = loopback.get(sim.clob_url + "/book", params={"token_id": yes}).json()
     book = client.get_order_book(token_id=yes)
     assert (book.asset_id, book.condition_id, book.hash) == (yes, m["condition_id"], raw["hash"])
     bid, ask = max(x.price for x in book.bids), min(x.price for x in book.asks)
@@ -132,7 +133,7 @@ def test_clob_reads_with_position_ids(sim, markets, client, want):
     assert [b.asset_id for b in books] == [yes, no] and books[0].hash == book.hash
     # Tick size: the SDK's public client reads it from the book (it calls /tick-size only inside order
     # preparation), so check the book's tick against /tick-size and Gamma.
-    tick = httpx.get(sim.clob_url + "/tick-size", params={"token_id": yes}).json()["minimum_tick_size"]
+    tick = loopback.get(sim.clob_url + "/tick-size", params={"token_id": yes}).json()["minimum_tick_size"]
     assert book.tick_size == Decimal(str(tick)) == Decimal(str(m["tick"]))
     assert client.get_market(id=m["id"]).trading.minimum_tick_size == book.tick_size
 
@@ -159,7 +160,7 @@ def busy_market(sim, markets) -> dict:
     for m in markets:
         if m["open"] and m["has_book"] and m["version"] == "v2":
             n = len(
-                httpx.get(
+                loopback.get(
                     sim.data_url + "/v2/trades", params={"condition": m["condition_id"], "limit": 1000}
                 ).json()["data"]
             )
@@ -171,7 +172,7 @@ def busy_market(sim, markets) -> dict:
 def test_data_v2_trades_by_condition_cursor_paging(sim, client, busy_market):
     cid = busy_market["condition_id"]
     got, pages = walk(client.list_trades(condition_id=cid, page_size=20))
-    raw = httpx.get(sim.data_url + "/v2/trades", params={"condition": cid, "limit": 1000}).json()
+    raw = loopback.get(sim.data_url + "/v2/trades", params={"condition": cid, "limit": 1000}).json()
     assert pages >= 3 and raw["pagination"]["next_cursor"] is None
     assert [_fill_key(t) for t in got] == [_raw_key(r) for r in raw["data"]]
     assert all(a.timestamp >= b.timestamp for a, b in zip(got, got[1:], strict=False))  # newest first
@@ -221,9 +222,9 @@ def test_data_v2_resolutions(sim, markets, client):
 def test_data_v2_prices_history_pages(sim, client, busy_market):
     tok = busy_market["token_ids"][0]
     pts, pages = walk(client.list_price_history(asset_id=tok, interval="1d", page_size=50))
-    raw = httpx.get(sim.data_url + "/v2/prices-history", params={"token_id": tok, "interval": "1d"}).json()[
-        "data"
-    ]
+    raw = loopback.get(
+        sim.data_url + "/v2/prices-history", params={"token_id": tok, "interval": "1d"}
+    ).json()["data"]
     assert pages >= 3 and [int(p.timestamp.timestamp()) for p in pts] == [r["timestamp"] for r in raw]
     step = pts[0].resolution_seconds
     assert all(

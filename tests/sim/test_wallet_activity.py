@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import collections
 
-import httpx
-
 from pm_sim.testing import running_sim
+from tests import loopback
 
 
 def _walk(url: str, params: dict) -> list[dict]:
     rows, cursor = [], None
     while True:
-        page = httpx.get(url, params=params | ({"cursor": cursor} if cursor else {}), timeout=60).json()
+        page = loopback.get(url, params=params | ({"cursor": cursor} if cursor else {}), timeout=60).json()
         rows += page["data"]
         cursor = page["pagination"]["next_cursor"]
         if cursor is None:
@@ -38,7 +37,9 @@ def test_activity_equals_the_feed_and_touches_only_the_wallets_fills():
         before = flow.generated  # measured before anything walks the whole history (and warms its caches)
         acts = {w: _walk(s.data_url + "/v2/activity", {"user": w, "limit": 2}) for w in ordinary}
         work = flow.generated - before
-        n_fills = httpx.get(s.admin_url + "/emitted/trades", params={"start": 0, "end": 4e9}).json()["count"]
+        n_fills = loopback.get(s.admin_url + "/emitted/trades", params={"start": 0, "end": 4e9}).json()[
+            "count"
+        ]
         assert len(ordinary) == 4 and n_fills > 5_000
         # Only the (bucket, market) cells holding these wallets' fills were materialised; scanning the
         # history for the first of them would have materialised every fill once.

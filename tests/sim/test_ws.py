@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-import httpx
+from tests import loopback
 
 from .conftest import drain, wait_synced, ws_session
 
@@ -46,7 +46,7 @@ def test_deltas_converge_to_rest(sim, markets):
         for a in assets:
             if a not in state:
                 continue
-            rest = httpx.get(sim.clob_url + "/book", params={"token_id": a})
+            rest = loopback.get(sim.clob_url + "/book", params={"token_id": a})
             if rest.status_code == 404:
                 continue
             r = rest.json()
@@ -79,7 +79,7 @@ def test_book_follows_trades(sim, markets):
         books = [f for f in frames[i + 1 :] if f.get("event_type") == "book" and f["asset_id"] == a]
         assert books, a
         assert books[-1]["last_trade_price"] == frames[i]["price"]
-        rest = httpx.get(sim.clob_url + "/book", params={"token_id": a}).json()
+        rest = loopback.get(sim.clob_url + "/book", params={"token_id": a}).json()
         assert books[-1]["hash"] == rest["hash"] and books[-1]["timestamp"] == rest["timestamp"]
     traded = set(last_fill)
     assert {f["asset_id"] for f in frames if f.get("event_type") == "book"} <= traded | {

@@ -9,12 +9,12 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import httpx
 import psycopg
 
 from pm_sensors.stream.books import levels_of
 from pm_sensors.stream.consumer import StreamConsumer
 from pm_sensors.stream.settings import StreamSettings
+from tests import loopback
 
 
 class ConsumerThread:
@@ -86,7 +86,7 @@ class ConsumerThread:
 
 
 def sim_markets(sim) -> list[dict]:
-    return httpx.get(sim.admin_url + "/markets", params={"list": 1}).json()["list"]
+    return loopback.get(sim.admin_url + "/markets", params={"list": 1}).json()["list"]
 
 
 def live_tokens(sim, n_markets: int) -> list[str]:
@@ -122,9 +122,9 @@ def seed_universe(url: str, sim) -> list[dict]:
 
 def freeze_and_sync(sim) -> float:
     """Stop the sim clock and wait until every ws connection has streamed up to it."""
-    now = httpx.post(sim.admin_url + "/clock", json={"speed": 0}).json()["now"]
+    now = loopback.post(sim.admin_url + "/clock", json={"speed": 0}).json()["now"]
     for _ in range(2000):
-        conns = httpx.get(sim.admin_url + "/state").json()["ws_connections"]
+        conns = loopback.get(sim.admin_url + "/state").json()["ws_connections"]
         if conns and all(c["synced_to"] >= now for c in conns):
             return now
         time.sleep(0.01)
@@ -134,7 +134,7 @@ def freeze_and_sync(sim) -> float:
 def mismatched_books(sim, consumer: StreamConsumer) -> list[str]:
     bad = []
     for asset, book in list(consumer.books.books.items()):
-        rest = httpx.get(sim.clob_url + "/book", params={"token_id": asset})
+        rest = loopback.get(sim.clob_url + "/book", params={"token_id": asset})
         if rest.status_code == 404:
             continue
         if book.levels() != levels_of(rest.json()):
@@ -146,5 +146,5 @@ def compared_books(sim, consumer: StreamConsumer) -> int:
     return sum(
         1
         for a in consumer.books.books
-        if httpx.get(sim.clob_url + "/book", params={"token_id": a}).status_code == 200
+        if loopback.get(sim.clob_url + "/book", params={"token_id": a}).status_code == 200
     )

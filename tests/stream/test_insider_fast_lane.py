@@ -6,7 +6,6 @@ from __future__ import annotations
 from contextlib import ExitStack
 
 import dagster as dg
-import httpx
 import psycopg
 import pytest
 
@@ -21,6 +20,7 @@ from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
 from pm_sensors.stream.insider_fast_lane import FastLaneSettings, InsiderFastLane
 from pm_sensors.stream.settings import StreamSettings, settings_from_env
 from pm_sim.testing import running_sim
+from tests import loopback
 from tests.coverage_e2e.harness import add_rule, wait_until
 from tests.stream.conftest import ConsumerThread, seed_universe
 
@@ -29,8 +29,8 @@ SIM = {"seed": 3, "markets": 60, "history_hours": 1.0, "horizon_hours": 1.0, "tr
 
 
 def _planted_future_insider(sim) -> dict:
-    now = httpx.get(sim.admin_url + "/state").json()["now"]
-    records = httpx.get(sim.admin_url + "/ground-truth", params={"all": 1}).json()["records"]
+    now = loopback.get(sim.admin_url + "/state").json()["now"]
+    records = loopback.get(sim.admin_url + "/ground-truth", params={"all": 1}).json()["records"]
     future = [r for r in records if r["kind"] == "fresh_wallet_insider" and r["start_ts"] > now]
     assert future, "the seeded world has no fresh-wallet insider after its history"
     return min(future, key=lambda r: r["start_ts"])
@@ -41,7 +41,7 @@ def _synced(sim, now: float) -> float:
     wait_until(
         lambda: all(
             c["synced_to"] >= now
-            for c in httpx.get(sim.admin_url + "/state", timeout=60).json()["ws_connections"]
+            for c in loopback.get(sim.admin_url + "/state", timeout=60).json()["ws_connections"]
             or [{"synced_to": 0}]
         ),
         "the ws stream to catch up with the sim clock",
@@ -92,12 +92,14 @@ def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
         lane.start()
         try:
             with ct:
-                now = _synced(sim, httpx.get(sim.admin_url + "/state", timeout=60).json()["now"])
+                now = _synced(sim, loopback.get(sim.admin_url + "/state", timeout=60).json()["now"])
                 # Time flows to just past the planted trade in steps, as it would live.
                 while now < planted["end_ts"] + 2:
                     now = _synced(
                         sim,
-                        httpx.post(sim.admin_url + "/clock", json={"advance": 60}, timeout=60).json()["now"],
+                        loopback.post(sim.admin_url + "/clock", json={"advance": 60}, timeout=60).json()[
+                            "now"
+                        ],
                     )
                 wait_until(
                     lambda: planted["wallet"] in _alerted_wallets(warehouse_url),
@@ -161,8 +163,8 @@ def test_a_pass_evaluates_fills_the_live_edge_sensor_stored_first(warehouse_url)
     with running_sim(speed=0.0, **SIM) as sim:
         planted = _planted_future_insider(sim)
         seed_universe(warehouse_url, sim)
-        now = httpx.get(sim.admin_url + "/state", timeout=60).json()["now"]
-        httpx.post(sim.admin_url + "/clock", json={"advance": planted["end_ts"] + 2 - now}, timeout=60)
+        now = loopback.get(sim.admin_url + "/state", timeout=60).json()["now"]
+        loopback.post(sim.admin_url + "/clock", json={"advance": planted["end_ts"] + 2 - now}, timeout=60)
         warehouse = WarehouseResource(database_url=warehouse_url)
         data_api = DataApiClient(base_url=sim.data_url, page_limit=100)
         with dg.build_sensor_context(

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from statistics import median
 
-import httpx
 import orjson
 import psycopg
 
 from pm_sensors.stream.settings import StreamSettings
 from pm_sim.testing import running_sim
+from tests import loopback
 
 from .conftest import (
     ConsumerThread,
@@ -124,7 +124,7 @@ def test_dropped_duplicated_and_reordered_frames_converge(warehouse_url):
         sim.set_faults(ws_drop=drop_after, ws_dup=0.2, ws_reorder=0.2)
         ct.wait_for(lambda: len(fault_gaps(warehouse_url, faults_on)) >= 2, "two reconnects after the faults")
         sim.set_faults()  # clear; the next frames also release a frame the sim still holds back
-        httpx.post(sim.admin_url + "/clock", json={"advance": 2})
+        loopback.post(sim.admin_url + "/clock", json={"advance": 2})
         assert_converged_and_stored_once(sim, ct, warehouse_url)
     assert len(ct.frames) > len(set(ct.frames)), "the sim duplicated no frame"
     assert ct.consumer.stats.duplicates > 0
@@ -201,7 +201,9 @@ def test_markets_opening_and_closing_change_the_subscription_without_reconnectin
             ct.wait_for(lambda: set(want) <= set(ct.consumer.books.books), "books of the new market")
 
             def server_assets() -> int:
-                return sum(c["assets"] for c in httpx.get(sim.admin_url + "/state").json()["ws_connections"])
+                return sum(
+                    c["assets"] for c in loopback.get(sim.admin_url + "/state").json()["ws_connections"]
+                )
 
             ct.wait_for(lambda: server_assets() == len(want), "the server-side subscription")
             assert not set(first[0]["token_ids"]) & set(ct.consumer.books.books)
