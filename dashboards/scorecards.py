@@ -36,7 +36,7 @@ def signal_headline(table: str) -> str | None:
 
 
 def backtest_types() -> list[str]:
-    return sorted(bt.EVALUATORS)
+    return sorted(bt.backtest_types())
 
 
 @st.cache_data(ttl=60, show_spinner="Replaying the last days with both threshold sets…")

@@ -1,8 +1,8 @@
 """The signal tables the dashboards know, and their evidence in words a person reads.
 
-Adding a signal type to every page (overview, signals explorer, market and wallet drilldowns) is one
-`SignalType(...)` line in SIGNAL_TYPES; without a dedicated `describe`, its evidence["summary"] or its
-columns are shown.
+SIGNAL_TYPES is derived from the signal specs (pm_assets/signals/specs.py): a new signal appears on every page
+(overview, signals explorer, market and wallet drilldowns) once its module declares its SPEC; without a
+dedicated `describe` here, its evidence["summary"] or its columns are shown.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pm_assets.signals.specs import SIGNALS
 
 
 def _present(value: Any) -> bool:
@@ -130,28 +132,27 @@ class SignalType:
             return describe_generic(row)
 
 
-SIGNAL_TYPES: tuple[SignalType, ...] = (
+# How each signal's evidence reads in words (a signal without one shows evidence["summary"] or its columns).
+DESCRIBE: dict[str, Callable[[Mapping[str, Any]], str]] = {
+    "fresh_wallet_trades": describe_fresh_wallet_trade,
+    "arbitrage_windows": describe_arbitrage_window,
+    "price_spikes": describe_price_spike,
+    "size_anomalies": describe_size_anomaly,
+    "wallet_clusters": describe_wallet_cluster,
+}
+
+SIGNAL_TYPES: tuple[SignalType, ...] = tuple(
     SignalType(
-        "fresh_wallet_trades",
-        "Fresh-wallet trades",
-        "traded_at",
-        describe_fresh_wallet_trade,
-        has_token=True,
-        has_wallet=True,
-    ),
-    SignalType(
-        "arbitrage_windows", "Arbitrage windows", "opened_at", describe_arbitrage_window, has_event=True
-    ),
-    SignalType("price_spikes", "Price and volume spikes", "window_end", describe_price_spike, has_token=True),
-    SignalType(
-        "size_anomalies",
-        "Size anomalies",
-        "traded_at",
-        describe_size_anomaly,
-        has_token=True,
-        has_wallet=True,
-    ),
-    SignalType("wallet_clusters", "Wallet clusters", "started_at", describe_wallet_cluster, has_token=True),
+        s.table,
+        s.label,
+        s.time_column,
+        DESCRIBE.get(s.table, describe_generic),
+        has_market=s.has_market,
+        has_token=s.has_token,
+        has_wallet=s.has_wallet,
+        has_event=s.has_event,
+    )
+    for s in SIGNALS
 )
 
 BY_TABLE = {t.table: t for t in SIGNAL_TYPES}

@@ -11,7 +11,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-import pm_assets.signals.catalogue  # noqa: F401 - importing it registers every signal's thresholds
 from dashboards import queries, scorecards
 from dashboards.failures import show_failure
 from pm_assets.signals import thresholds
@@ -22,6 +21,7 @@ FLASH = "threshold_flash"
 
 def catalogue_frame(overrides: pd.DataFrame) -> pd.DataFrame:
     saved = {(r.signal_type, r.name): r.value for r in overrides.itertuples()}
+    by = {(r.signal_type, r.name): r.updated_by for r in overrides.itertuples()}
     rows = []
     for signal_type, table in sorted(thresholds.catalogue().items()):
         for name, t in sorted(table.items()):
@@ -32,6 +32,7 @@ def catalogue_frame(overrides: pd.DataFrame) -> pd.DataFrame:
                     "default": t.default,
                     "environment": os.environ.get(t.env_var),
                     "override": saved.get((signal_type, name)),
+                    "saved by": by.get((signal_type, name)),  # dashboard or launchpad: one store
                     "range": f"{'' if t.minimum is None else t.minimum} … {'' if t.maximum is None else t.maximum}",
                     "meaning": t.doc,
                 }
@@ -103,7 +104,7 @@ def render_thresholds() -> None:
     overrides = queries.threshold_overrides()
     table = catalogue_frame(overrides)
     if table.empty:
-        st.info("No signal has declared thresholds yet (pm_assets/signals/catalogue.py).")
+        st.info("No signal has declared thresholds yet (pm_assets/signals/specs.py).")
         if not overrides.empty:
             st.dataframe(overrides, hide_index=True, width="stretch")
         return

@@ -35,13 +35,6 @@ from pm_sim.recording import WS_SOURCE, Recording, observed_market_days
 
 log = logging.getLogger("pm_intel.replay")
 
-SIGNAL_TABLES = (
-    "fresh_wallet_trades",
-    "size_anomalies",
-    "wallet_clusters",
-    "arbitrage_windows",
-    "price_spikes",
-)
 MARKET_SIGNALS = ("arbitrage_windows", "price_spikes")
 FRAME_BATCH_ROWS = 20_000
 
@@ -70,14 +63,13 @@ class ReplayResult:
 def _op_signal_types() -> dict[str, str]:
     """Asset (op) name -> threshold signal type, for every signal asset the replay runs."""
     from pm_assets.signals.insider_sensor import CONFIGURED
-    from pm_assets.signals.market_assets import SIGNAL_CONFIG
+    from pm_assets.signals.specs import SIGNALS
 
-    return {**CONFIGURED, **{k: v for k, v in SIGNAL_CONFIG.items() if k in MARKET_SIGNALS}}
+    return {**CONFIGURED, **{s.asset: s.signal_type for s in SIGNALS if s.asset in MARKET_SIGNALS}}
 
 
 def parse_thresholds(items: list[str]) -> dict[str, dict[str, Any]]:
     """`SIGNAL_TYPE.NAME=VALUE` items, validated by the threshold catalogue: {signal_type: {name: value}}."""
-    from pm_assets.signals import catalogue  # noqa: F401  (fills the catalogue)
     from pm_assets.signals import thresholds as th
 
     runnable = set(_op_signal_types().values())
@@ -98,7 +90,6 @@ def parse_thresholds(items: list[str]) -> dict[str, dict[str, Any]]:
 
 def run_config(overrides: dict[str, dict[str, Any]], ops: list[str]) -> dict[str, Any]:
     """Each op's config: the catalogue's documented defaults (never the environment's), then the overrides."""
-    from pm_assets.signals import catalogue  # noqa: F401
     from pm_assets.signals import thresholds as th
 
     types = _op_signal_types()
@@ -268,7 +259,9 @@ def figures(conn: psycopg.Connection, market_days: int) -> ReplayResult:
     n_trades = conn.execute("select count(*) from trades").fetchone()[0]  # type: ignore[index]
     n_markets = conn.execute("select count(*) from markets").fetchone()[0]  # type: ignore[index]
     result = ReplayResult(trades=n_trades, markets=n_markets, market_days=market_days)
-    for table in SIGNAL_TABLES:
+    from pm_assets.signals.specs import SIGNALS
+
+    for table in (s.table for s in SIGNALS):
         rows = conn.execute(
             sql.SQL("select suppressed_reason, count(*) from {} group by 1").format(sql.Identifier(table))
         ).fetchall()

@@ -28,26 +28,57 @@ from typing import Any
 
 from pm_assets.markets.fees import taker_fee, taker_fee_per_share
 from pm_assets.signals.book_traps import ghost_book_reason, held_reason
+from pm_assets.signals.spec import SignalSpec, ThresholdSet, threshold
 
 Level = tuple[float, float]
 KINDS = ("binary_ask", "binary_bid", "negrisk_ask", "negrisk_bid")
 
 
-@dataclass(frozen=True)
-class ArbitrageThresholds:
-    min_edge: float = 0.002
-    reaction_s: float = 2.0
-    max_stake_usdc: float = 1000.0
-    ghost_extreme: float = 0.01
-    ghost_min_usdc: float = 25.0
-    ghost_max_deviation: float = 0.15
+class ArbitrageThresholds(ThresholdSet):
+    """Each field's alias is its threshold name."""
 
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> ArbitrageThresholds:
-        """From catalogue names (`arbitrage_min_edge`, ...), as run config and overrides spell them."""
-        return cls(
-            **{f: values[f"arbitrage_{f}"] for f in cls.__dataclass_fields__ if f"arbitrage_{f}" in values}
-        )
+    min_edge: float = threshold(
+        0.002,
+        "USDC per set after fees at the top of the books that opens a window",
+        ge=0.0,
+        le=0.5,
+        name="arbitrage_min_edge",
+    )
+    reaction_s: float = threshold(
+        2.0,
+        "seconds a user needs to act; capturable dollars use the book then",
+        ge=0.0,
+        le=3600.0,
+        name="arbitrage_reaction_s",
+    )
+    max_stake_usdc: float = threshold(
+        1000.0,
+        "most USDC one user commits to a window (capturable model)",
+        ge=1.0,
+        le=1e7,
+        name="arbitrage_max_stake_usdc",
+    )
+    ghost_extreme: float = threshold(
+        0.01,
+        "a top this close to 0 or 1 with little size is a ghost quote",
+        ge=0.0,
+        le=0.2,
+        name="arbitrage_ghost_extreme",
+    )
+    ghost_min_usdc: float = threshold(
+        25.0,
+        "USDC (price × size) below which an extreme top is a ghost",
+        ge=0.0,
+        le=1e6,
+        name="arbitrage_ghost_min_usdc",
+    )
+    ghost_max_deviation: float = threshold(
+        0.15,
+        "largest midpoint vs last-trade gap of a trusted book",
+        ge=0.0,
+        le=1.0,
+        name="arbitrage_ghost_max_deviation",
+    )
 
 
 @dataclass(frozen=True)
@@ -454,4 +485,20 @@ ROW_COLUMNS = (
     "capturable_usdc",
     "suppressed_reason",
     "evidence",
+)
+
+
+SPEC = SignalSpec(
+    signal_type="arbitrage",
+    asset="arbitrage_windows",
+    thresholds=ArbitrageThresholds,
+    table="arbitrage_windows",
+    label="Arbitrage windows",
+    alert_title="Arbitrage window",
+    time_column="opened_at",
+    direction="none",
+    aliases={"edge": "peak_edge", "usdc": "capturable_usdc", "profit": "profit_after_fees"},
+    rule=should_fire,
+    has_event=True,
+    backtest=True,
 )

@@ -15,7 +15,6 @@ from typing import Any
 
 import psycopg
 
-from pm_assets.signals import catalogue  # noqa: F401  (fills the threshold catalogue)
 from pm_assets.signals import thresholds as th
 from pm_assets.signals.arbitrage import ArbitrageThresholds, replay_windows, window_evidence
 from pm_assets.signals.market_inputs import (
@@ -86,11 +85,19 @@ EVALUATORS: dict[str, Callable[[psycopg.Connection, Mapping[str, Any], datetime,
 }
 
 
+def backtest_types() -> list[str]:
+    """Signal types whose spec says they are backtested (each has an evaluator here)."""
+    from pm_assets.signals.specs import SIGNALS
+
+    return [s.signal_type for s in SIGNALS if s.backtest]
+
+
 def backtest_thresholds(signal_type: str, raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Catalogue defaults overlaid with `raw`, each validated (ThresholdError names the bad one)."""
-    if signal_type not in EVALUATORS:
+    """The signal's defaults (documented, then PM_INTEL_<NAME>) overlaid with `raw`, each validated
+    (ThresholdError names the bad one)."""
+    if signal_type not in backtest_types():
         raise th.ThresholdError(
-            f"no backtest for {signal_type!r}; available: {', '.join(sorted(EVALUATORS))}"
+            f"no backtest for {signal_type!r}; available: {', '.join(sorted(backtest_types()))}"
         )
     values = {name: th.default_value(signal_type, name) for name in th.catalogue()[signal_type]}
     values.update({name: th.validate(signal_type, name, value) for name, value in raw.items()})

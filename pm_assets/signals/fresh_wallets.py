@@ -9,11 +9,9 @@ then escalations only, accumulation of split buys) comes from positions.py.
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-import dagster as dg
-
-from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue, insider_inputs
+from pm_assets.signals import insider_inputs
 from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
+from pm_assets.signals.noise_thresholds import FreshAge, Niche, PositionNoise
 from pm_assets.signals.positions import (
     Fill,
     age_text,
@@ -27,30 +25,29 @@ from pm_assets.signals.positions import (
     usd,
 )
 from pm_assets.signals.risk import RiskFacts, risk_summary
+from pm_assets.signals.spec import TRADE_INGESTED, SignalSpec, threshold
 
 TABLE = "fresh_wallet_trades"
 SIGNAL_TYPE = "fresh_wallet"
 
 
-def _default(name: str):
-    return catalogue.thresholds.default_value(SIGNAL_TYPE, name)
-
-
-class FreshWalletConfig(dg.Config):
-    """Thresholds (defaults: env PM_INTEL_<NAME>, else the catalogue); the sensor applies dashboard overrides."""
-
-    fresh_min_usdc: float = _default("fresh_min_usdc")
-    fresh_max_age_hours: float = _default("fresh_max_age_hours")
-    fresh_max_prior_trades: int = _default("fresh_max_prior_trades")
-    fresh_max_liquidity: float = _default("fresh_max_liquidity")
-    accumulation_window_minutes: int = _default("accumulation_window_minutes")
-    sweep_entry_price: float = _default("sweep_entry_price")
-    escalation_tier_1: float = _default("escalation_tier_1")
-    escalation_tier_2: float = _default("escalation_tier_2")
-    exclude_labelled_wallets: bool = _default("exclude_labelled_wallets")
-    niche_volume_usdc: float = _default("niche_volume_usdc")
-    rescan_from: str = ""  # ISO date(time): re-evaluate trades made from here (backfill); watermark untouched
-    rescan_to: str = ""
+class FreshWalletThresholds(PositionNoise, FreshAge, Niche):
+    fresh_min_usdc: float = threshold(
+        2500.0,
+        "least USDC position (summed within the accumulation window) that fires",
+        ge=0.0,
+        le=1e9,
+    )
+    fresh_max_prior_trades: int = threshold(
+        0,
+        "also fresh: fewer than this many earlier trades in the warehouse "
+        "(0 = off; enable only where trade history covers wallets' whole life)",
+        ge=0,
+        le=100_000,
+    )
+    fresh_max_liquidity: float = threshold(
+        0.0, "only markets with liquidity under this (0 = every market)", ge=0.0, le=1e10
+    )
 
 
 def is_fresh(age_hours: float | None, prior_trades: int | None, t: Mapping) -> bool | None:
@@ -209,23 +206,9 @@ def _summary(
     return f"{head} — {reason}"
 
 
-@dg.asset(
-    group_name="signals", kinds={"postgres"}, deps=["trades", "wallets", "markets", "wallet_behaviour_labels"]
-)
-def fresh_wallet_trades(
-    context: dg.AssetExecutionContext, config: FreshWalletConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Fresh-wallet positions: a wallet whose first Polymarket activity is recent builds a position of at least
-    fresh_min_usdc in one market. One alert per wallet and market, then escalations (2x, 5x). Suppressed rows
-    (sweeps, market makers, unknown age) are kept with suppressed_reason. Refreshes after new trades arrive
-    (insider signal sensor); reads only trades ingested since its last run."""
-    return evaluate(context.log, warehouse, config)
-
-
-def evaluate(
-    log, warehouse: WarehouseResource, config: FreshWalletConfig, overlap: timedelta | None = None
-) -> dg.MaterializeResult:
-    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
+def evaluate(log, warehouse, config, overlap: timedelta | None = None):
+    """The asset's work (insider_assets.fresh_wallet_trades), callable outside a run (the stream's insider fast
+    lane); `log` has `.info`, `config` the asset's Launchpad config. Returns a dg.MaterializeResult."""
     from pm_assets.signals.insider_runs import run_position_signal
 
     return run_position_signal(
@@ -263,3 +246,20 @@ def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
             fills, facts, markets.get(condition_id), t, volume_at=volume_at, prior_count=prior_count
         )
     return rows
+
+
+SPEC = SignalSpec(
+    signal_type=SIGNAL_TYPE,
+    asset=TABLE,
+    thresholds=FreshWalletThresholds,
+    table=TABLE,
+    label="Fresh-wallet trades",
+    alert_title="Fresh wallet trade",
+    time_column="traded_at",
+    direction="side",
+    aliases={"usdc": "usdc_size", "score": "risk_score", "age_hours": "wallet_age_hours"},
+    rule=should_fire,
+    ingested=TRADE_INGESTED,
+    has_token=True,
+    has_wallet=True,
+)

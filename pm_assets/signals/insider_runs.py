@@ -16,22 +16,22 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from pm_assets.signals import catalogue, incremental, insider_inputs
+from pm_assets.signals import incremental, insider_inputs
 from pm_assets.signals.insider_inputs import Pair, WalletFacts
+from pm_assets.signals.launchpad import is_what_if, run_thresholds, write_what_if
 from pm_assets.storage.bulk import copy_upsert
 
 RESCAN_FIELDS = ("rescan_from", "rescan_to")
+WHAT_IF_DEFAULT_SPAN = timedelta(hours=24)
 
-
-def config_thresholds(signal_type: str, config: dg.Config) -> dict:
-    """The config's threshold values, validated by the catalogue; a bad value fails the run with its reason."""
-    values = {}
-    for name in catalogue.thresholds.catalogue()[signal_type]:
-        try:
-            values[name] = catalogue.thresholds.validate(signal_type, name, getattr(config, name))
-        except catalogue.thresholds.ThresholdError as exc:
-            raise dg.Failure(description=f"invalid threshold: {exc}") from exc
-    return values
+__all__ = [
+    "is_what_if",
+    "kept_alerts",
+    "run_position_signal",
+    "run_thresholds",
+    "trade_window",
+    "write_what_if",
+]
 
 
 def _at(value: str, label: str) -> datetime:
@@ -51,6 +51,10 @@ def trade_window(
     `overlap` (default incremental.DEFAULT_OVERLAP): how far before the watermark to re-read for late commits. The
     fast lane, running every second, re-reads a few seconds; the scheduled runs' longer overlap stays the net."""
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"pm_intel:signal:{table}",))
+    if is_what_if(config) and not getattr(config, "rescan_from", ""):
+        # A what-if run re-reads the last day by traded_at (it must not use or move the live watermark).
+        end = datetime.now(UTC)
+        return incremental.rescan_window(table, end - WHAT_IF_DEFAULT_SPAN, end)
     if getattr(config, "rescan_from", ""):
         start = _at(config.rescan_from, "rescan_from")
         end = _at(config.rescan_to, "rescan_to") if config.rescan_to else datetime.now(UTC)
@@ -59,6 +63,21 @@ def trade_window(
         except ValueError as exc:
             raise dg.Failure(description=str(exc)) from exc
     return incremental.incremental_window(conn, table, overlap=overlap or incremental.DEFAULT_OVERLAP)
+
+
+def kept_alerts(conn: psycopg.Connection, table: str, keys: list[str], t: dict) -> set[str]:
+    """Keys of stored alert rows (suppressed_reason null: alerted, perhaps delivered) evaluated under other
+    thresholds than `t`: no evaluation under other thresholds rewrites or deletes them."""
+    if not keys:
+        return set()
+    rows = conn.execute(
+        sql.SQL(
+            "select signal_key from {} where signal_key = any(%s) and suppressed_reason is null"
+            " and evidence->'thresholds' is distinct from %s::jsonb"
+        ).format(sql.Identifier(table)),
+        (keys, Jsonb(t)),
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 def write_signal_rows(conn: psycopg.Connection, table: str, rows: list[dict]) -> None:
@@ -74,15 +93,17 @@ def write_signal_rows(conn: psycopg.Connection, table: str, rows: list[dict]) ->
     )
 
 
-def remove_stale(conn: psycopg.Connection, table: str, pairs: list[Pair], keep: set[str]) -> int:
+def remove_stale(conn: psycopg.Connection, table: str, pairs: list[Pair], keep: set[str], t: dict) -> int:
     if not pairs:
         return 0
     cur = conn.execute(
         sql.SQL(
             "delete from {} s using unnest(%s::text[], %s::text[]) as p(wallet, condition_id)"
             " where s.wallet = p.wallet and s.condition_id = p.condition_id and not (s.signal_key = any(%s))"
+            # an alert evaluated under other thresholds stays (it may have been delivered)
+            " and (s.suppressed_reason is not null or s.evidence->'thresholds' = %s::jsonb)"
         ).format(sql.Identifier(table)),
-        ([p.wallet for p in pairs], [p.condition_id for p in pairs], list(keep)),
+        ([p.wallet for p in pairs], [p.condition_id for p in pairs], list(keep), Jsonb(t)),
     )
     return cur.rowcount
 
@@ -112,9 +133,12 @@ def run_position_signal(
     candidate: Callable[[Pair, WalletFacts, dict], bool] = lambda p, w, t: True,
     overlap: timedelta | None = None,
 ) -> dg.MaterializeResult:
-    t = config_thresholds(signal_type, config)
-    window_len = timedelta(minutes=t["accumulation_window_minutes"])
+    from pm_assets.signals.specs import TUNABLE_BY_TYPE
+
+    what_if = is_what_if(config)
     with warehouse.connect() as conn:
+        t = run_thresholds(conn, TUNABLE_BY_TYPE[signal_type], config, log)
+        window_len = timedelta(minutes=t["accumulation_window_minutes"])
         window = trade_window(conn, table, config, overlap)
         count, first, last = incremental.new_trade_span(conn, window)
         pairs = merged_pairs(
@@ -131,9 +155,15 @@ def run_position_signal(
         fills, _ = insider_inputs.position_fills(conn, table, pairs, window_len)
         markets = insider_inputs.market_facts(conn, sorted({p.condition_id for p in pairs}))
         rows = build_rows(conn, t, fills, wallets, markets)
-        removed = remove_stale(conn, table, pairs, {r["signal_key"] for r in rows})
-        write_signal_rows(conn, table, rows)
-        incremental.advance_watermark(conn, window, detail={"new_trades": count, "rows": len(rows)})
+        if what_if:
+            what_if_id, _ = write_what_if(conn, signal_type, t, rows)
+            removed, kept = 0, set()
+        else:
+            what_if_id = None
+            kept = kept_alerts(conn, table, [r["signal_key"] for r in rows], t)
+            removed = remove_stale(conn, table, pairs, {r["signal_key"] for r in rows}, t)
+            write_signal_rows(conn, table, [r for r in rows if r["signal_key"] not in kept])
+            incremental.advance_watermark(conn, window, detail={"new_trades": count, "rows": len(rows)})
     reasons = Counter(r["suppressed_reason"] or "alert" for r in rows)
     log.info(
         f"{table}: {count} new trades, {len(pairs)} candidate positions, {len(rows)} rows {dict(reasons)}"
@@ -147,6 +177,8 @@ def run_position_signal(
             "candidate_positions": len(pairs),
             "rows_written": len(rows),
             "rows_removed": removed,
+            "alerts_kept_under_earlier_thresholds": len(kept),
+            **({"what_if_id": what_if_id, "what_if_table": "signal_what_if"} if what_if_id else {}),
             "alerts": reasons.get("alert", 0),
             "suppressed": {k: v for k, v in reasons.items() if k != "alert"},
         }

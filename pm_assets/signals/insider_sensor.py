@@ -1,4 +1,4 @@
-"""Runs the insider signals after new trades arrive, with the dashboard's threshold overrides as run config.
+"""Runs the insider signals after new trades arrive; each run resolves the saved thresholds when it starts.
 
 The sensor looks at the newest trades.ingested_at against the insider signals' watermarks; the run key is that
 newest ingested_at, so one batch of trades launches exactly one run however often the sensor ticks. While the
@@ -11,33 +11,32 @@ from datetime import datetime
 import dagster as dg
 
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue, fresh_wallets, risk, wallet_labels
-from pm_assets.signals import size_anomalies as size_anomalies_module
-from pm_assets.signals import wallet_clusters as wallet_clusters_module
-from pm_assets.signals.fresh_wallets import FreshWalletConfig, fresh_wallet_trades
-from pm_assets.signals.risk import trade_risk_scores
-from pm_assets.signals.size_anomalies import SizeAnomalyConfig, size_anomalies
-from pm_assets.signals.wallet_clusters import WalletClusterConfig, wallet_clusters
-from pm_assets.signals.wallet_labels import WalletLabelConfig, wallet_behaviour_labels
+from pm_assets.signals import fresh_wallets, risk, wallet_labels
+from pm_assets.signals import size_anomalies as size_anomaly_signal
+from pm_assets.signals import wallet_clusters as wallet_cluster_signal
+from pm_assets.signals.insider_assets import (
+    ASSETS,
+    FreshWalletConfig,
+    SizeAnomalyConfig,
+    WalletClusterConfig,
+    WalletLabelConfig,
+)
 from pm_assets.storage import heartbeats
 
-ASSETS = [wallet_behaviour_labels, fresh_wallet_trades, size_anomalies, wallet_clusters, trade_risk_scores]
-# asset (op) name -> threshold signal type whose overrides become its config
-CONFIGURED = {
-    "wallet_behaviour_labels": "wallet_labels",
-    "fresh_wallet_trades": "fresh_wallet",
-    "size_anomalies": "size_anomaly",
-    "wallet_clusters": "wallet_cluster",
-}
 # The assets' work as plain functions, in job order, for the stream's insider fast lane (which runs them outside
 # a run): (op name, evaluate(log, warehouse[, config]), config class or None).
 EVALUATORS: list[tuple[str, Callable[..., dg.MaterializeResult], type[dg.Config] | None]] = [
     ("wallet_behaviour_labels", wallet_labels.evaluate, WalletLabelConfig),
     ("fresh_wallet_trades", fresh_wallets.evaluate, FreshWalletConfig),
-    ("size_anomalies", size_anomalies_module.evaluate, SizeAnomalyConfig),
-    ("wallet_clusters", wallet_clusters_module.evaluate, WalletClusterConfig),
+    ("size_anomalies", size_anomaly_signal.evaluate, SizeAnomalyConfig),
+    ("wallet_clusters", wallet_cluster_signal.evaluate, WalletClusterConfig),
     ("trade_risk_scores", risk.evaluate, None),
 ]
+# asset (op) name -> threshold signal type (each run resolves that signal's saved thresholds when it starts)
+CONFIGURED = {
+    t.asset: t.signal_type
+    for t in (wallet_labels.TUNING, fresh_wallets.SPEC, size_anomaly_signal.SPEC, wallet_cluster_signal.SPEC)
+}
 CURSORS = [f"signal:{name}" for name in CONFIGURED]
 
 # `wallets` runs first: a fresh-wallet verdict needs the wallet's first activity, looked up by that asset.
@@ -49,13 +48,9 @@ insider_signals_job = dg.define_asset_job(
 
 
 def insider_run_config(conn) -> dict:
-    """Run config carrying, per signal, its defaults overlaid with the dashboard's overrides (validated)."""
-    return {
-        "ops": {
-            op: {"config": catalogue.thresholds.run_config_values(conn, signal_type)}
-            for op, signal_type in CONFIGURED.items()
-        }
-    }
+    """Run config of a sensor-launched run: no threshold values, so each asset resolves the saved ones (override
+    store, environment, documented default) when it starts and nothing is saved as a Launchpad value."""
+    return {"ops": {op: {"config": {}} for op in CONFIGURED}}
 
 
 # The polling path's share of trade-to-alert latency (the stream's fast lane is seconds).
@@ -85,10 +80,7 @@ def insider_signals_sensor(context: dg.SensorEvaluationContext, warehouse: Wareh
         waiting = _left_to_the_fast_lane(conn, behind)
         if waiting is not None:
             return dg.SkipReason(waiting)
-        try:
-            config = insider_run_config(conn)
-        except catalogue.thresholds.ThresholdError as exc:
-            return dg.SkipReason(f"a saved threshold override is invalid, fix it in the dashboard: {exc}")
+        config = insider_run_config(conn)
     return dg.RunRequest(run_key=f"insider:{newest.isoformat()}", run_config=config)
 
 

@@ -1,37 +1,38 @@
 """Dagster assets of the market signals: thin wrappers over the Dagster-free modules beside them.
 
-Each Config's defaults come from the threshold catalogue (env PM_INTEL_<NAME>); the schedule applies the
-dashboard's overrides with `thresholds.run_config_values`, and a Launchpad value wins over both. Values are
-validated by the catalogue's rules before a run does anything, so a bad value fails the run with its reason.
+Each asset's config is derived from its signal's spec (launchpad.launchpad_config): thresholds resolve when the
+run starts (saved override, else PM_INTEL_<NAME>, else the documented default), a value set in the Launchpad is
+saved as the lasting value, and `what_if: true` evaluates the last day (or from rescan_from) through the
+backtest's replay and writes to signal_what_if, leaving the live table alone.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dagster as dg
 
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue  # noqa: F401  (fills the threshold catalogue)
-from pm_assets.signals import thresholds as th
+from pm_assets.signals import arbitrage, scorecard, spikes
 from pm_assets.signals.arbitrage import ArbitrageThresholds
+from pm_assets.signals.launchpad import is_what_if, launchpad_config, run_thresholds, write_what_if
 from pm_assets.signals.market_inputs import materialize_arbitrage
 from pm_assets.signals.ranking import materialize_rankings
 from pm_assets.signals.scorecard import materialize_scorecard
+from pm_assets.signals.spec import Tunable
 from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
 
-
-def _d(signal_type: str, name: str) -> Any:
-    return th.default_value(signal_type, name)
+WHAT_IF_SPAN = timedelta(hours=24)
 
 
-def _validated(signal_type: str, config: dg.Config) -> dict[str, Any]:
-    values = {}
-    for name in th.catalogue()[signal_type]:
-        try:
-            values[name] = th.validate(signal_type, name, getattr(config, name))
-        except th.ThresholdError as exc:
-            raise dg.Failure(description=f"invalid threshold: {exc}") from exc
-    return values
+def _what_if(conn, tunable: Tunable, values: dict[str, Any], rescan_from: datetime | None) -> dict[str, Any]:
+    """Evaluate through the backtest's replay (the same pure rules) and store beside the live table."""
+    from pm_assets.signals.backtest import EVALUATORS
+
+    end = datetime.now(UTC)
+    fired = EVALUATORS[tunable.signal_type](conn, values, rescan_from or end - WHAT_IF_SPAN, end)
+    rows = [{**ref.row, "signal_key": ref.signal_key} for ref in fired]
+    what_if_id, written = write_what_if(conn, tunable.signal_type, values, rows)
+    return {"what_if_id": what_if_id, "what_if_table": "signal_what_if", "rows": written}
 
 
 def _rescan(value: str | None) -> datetime | None:
@@ -46,14 +47,7 @@ def _rescan(value: str | None) -> datetime | None:
     return at
 
 
-class ArbitrageConfig(dg.Config):
-    arbitrage_min_edge: float = _d("arbitrage", "arbitrage_min_edge")
-    arbitrage_reaction_s: float = _d("arbitrage", "arbitrage_reaction_s")
-    arbitrage_max_stake_usdc: float = _d("arbitrage", "arbitrage_max_stake_usdc")
-    arbitrage_ghost_extreme: float = _d("arbitrage", "arbitrage_ghost_extreme")
-    arbitrage_ghost_min_usdc: float = _d("arbitrage", "arbitrage_ghost_min_usdc")
-    arbitrage_ghost_max_deviation: float = _d("arbitrage", "arbitrage_ghost_max_deviation")
-    rescan_from: str | None = None
+ArbitrageConfig = launchpad_config(arbitrage.SPEC, rescan=("rescan_from",))
 
 
 @dg.asset(
@@ -71,27 +65,19 @@ def arbitrage_windows(
     suppressed_reason. Refreshes from the stored book ticks since the last run (the stream supervisor and
     the signals schedule launch it); open windows stay open (closed_at null) until a later run closes them.
     """
-    values = _validated("arbitrage", config)
     with warehouse.connect() as conn:
-        result = materialize_arbitrage(
-            conn, ArbitrageThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
-        )
+        values = run_thresholds(conn, arbitrage.SPEC, config, context.log)
+        if is_what_if(config):
+            result = _what_if(conn, arbitrage.SPEC, values, _rescan(config.rescan_from))
+        else:
+            result = materialize_arbitrage(
+                conn, ArbitrageThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
+            )
     context.log.info(f"arbitrage_windows: {result}")
     return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 
 
-class SpikeConfig(dg.Config):
-    spike_min_move_points: float = _d("price_spike", "spike_min_move_points")
-    spike_window_minutes: int = _d("price_spike", "spike_window_minutes")
-    spike_volume_z: float = _d("price_spike", "spike_volume_z")
-    spike_baseline_hours: int = _d("price_spike", "spike_baseline_hours")
-    spike_min_volume_usdc: float = _d("price_spike", "spike_min_volume_usdc")
-    spike_confirm_prints: int = _d("price_spike", "spike_confirm_prints")
-    spike_move_z: float = _d("price_spike", "spike_move_z")
-    spike_vol_hours: float = _d("price_spike", "spike_vol_hours")
-    spike_volume_min_fills: int = _d("price_spike", "spike_volume_min_fills")
-    spike_volume_fills_z: float = _d("price_spike", "spike_volume_fills_z")
-    rescan_from: str | None = None
+SpikeConfig = launchpad_config(spikes.SPEC, rescan=("rescan_from",))
 
 
 @dg.asset(
@@ -108,11 +94,14 @@ def price_spikes(
     trailing baseline. Disputed or held markets are kept with suppressed_reason. Refreshes from prices since
     the last run (the stream supervisor and the signals schedule launch it); re-runs update rows in place.
     """
-    values = _validated("price_spike", config)
     with warehouse.connect() as conn:
-        result = materialize_spikes(
-            conn, SpikeThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
-        )
+        values = run_thresholds(conn, spikes.SPEC, config, context.log)
+        if is_what_if(config):
+            result = _what_if(conn, spikes.SPEC, values, _rescan(config.rescan_from))
+        else:
+            result = materialize_spikes(
+                conn, SpikeThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
+            )
     context.log.info(f"price_spikes: {result}")
     return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 
@@ -134,8 +123,7 @@ def market_rankings(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
 
 
-class ScorecardConfig(dg.Config):
-    scorecard_stake_usdc: float = _d("scorecard", "scorecard_stake_usdc")
+ScorecardConfig = launchpad_config(scorecard.TUNING)
 
 
 @dg.asset(
@@ -159,18 +147,14 @@ def signal_scorecard(
     whether it was right once resolved, paper profit of a fixed stake after taker fees). Rows fill in as
     horizons pass and markets resolve; refreshes on the market-signals schedule.
     """
-    values = _validated("scorecard", config)
     with warehouse.connect() as conn:
+        values = run_thresholds(conn, scorecard.TUNING, config, context.log)
         result = materialize_scorecard(conn, values["scorecard_stake_usdc"], datetime.now(UTC))
     context.log.info(f"signal_scorecard: {result}")
     return dg.MaterializeResult(metadata=result)
 
 
-SIGNAL_CONFIG = {
-    "arbitrage_windows": "arbitrage",
-    "price_spikes": "price_spike",
-    "signal_scorecard": "scorecard",
-}
+SIGNAL_CONFIG = {t.asset: t.signal_type for t in (arbitrage.SPEC, spikes.SPEC, scorecard.TUNING)}
 
 market_signals_job = dg.define_asset_job(
     "market_signals_job",
@@ -181,13 +165,9 @@ market_signals_job = dg.define_asset_job(
 
 
 def market_run_config(conn: Any) -> dict[str, Any]:
-    """Run config carrying the dashboard's saved overrides over the environment defaults."""
-    return {
-        "ops": {
-            key: {"config": th.run_config_values(conn, signal_type)}
-            for key, signal_type in SIGNAL_CONFIG.items()
-        }
-    }
+    """Run config of a scheduled run: no threshold values, so each asset resolves the saved ones when it starts
+    (and nothing is saved as a Launchpad value)."""
+    return {"ops": {key: {"config": {}} for key in SIGNAL_CONFIG}}
 
 
 @dg.schedule(

@@ -23,13 +23,6 @@ from typing import Any
 from psycopg import sql
 
 WEIGHTS = {"volume": 0.30, "liquidity": 0.25, "tightness": 0.15, "movement": 0.15, "activity": 0.15}
-SIGNAL_TABLES = {  # table -> its time column
-    "arbitrage_windows": "opened_at",
-    "price_spikes": "window_end",
-    "fresh_wallet_trades": "traded_at",
-    "size_anomalies": "traded_at",
-    "wallet_clusters": "started_at",
-}
 
 
 @dataclass(frozen=True)
@@ -91,7 +84,9 @@ def rank_markets(markets: Sequence[MarketInputs]) -> list[tuple[str, int, float,
 def load_inputs(conn, now: datetime) -> list[MarketInputs]:
     since = now - timedelta(hours=24)
     activity: dict[str, int] = {}
-    for table, column in SIGNAL_TABLES.items():
+    from pm_assets.signals.specs import SIGNALS
+
+    for table, column in ((s.table, s.time_column) for s in SIGNALS):
         if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is None:
             continue
         query = sql.SQL(

@@ -20,10 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-import dagster as dg
 from psycopg.types.json import Jsonb
 
-from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage.bulk import copy_upsert
 
 WEIGHTS: Mapping[str, float] = {
@@ -148,22 +146,11 @@ def _max(a, b):
     return b if a is None else a if b is None else max(a, b)
 
 
-@dg.asset(
-    group_name="signals",
-    kinds={"postgres"},
-    deps=["fresh_wallet_trades", "size_anomalies", "wallet_clusters"],
-)
-def trade_risk_scores(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Composite risk per alert trade (trade_risk_scores) and per wallet (wallet_risk_scores): fresh wallet,
-    share of daily volume, book depth, niche market and cluster membership with documented weights, and the
-    reason in words. Re-scores only positions whose signal rows changed since the last run."""
-    return evaluate(context.log, warehouse)
+def evaluate(log, warehouse, overlap: timedelta | None = None):
+    """The asset's work (insider_assets.trade_risk_scores), callable outside a run (the stream's insider fast
+    lane); `log` has `.info`. Returns a dg.MaterializeResult."""
+    import dagster as dg
 
-
-def evaluate(log, warehouse: WarehouseResource, overlap: timedelta | None = None) -> dg.MaterializeResult:
-    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
     cursor = "signal:trade_risk_scores"
     with warehouse.connect() as conn:
         row = conn.execute(

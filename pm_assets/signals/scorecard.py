@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from pm_assets.markets.fees import taker_fee
+from pm_assets.signals.spec import ThresholdSet, Tunable, threshold
 
 HORIZONS = {"1h": timedelta(hours=1), "24h": timedelta(hours=24), "settlement": None}
 BOOTSTRAP_SAMPLES = 2000
@@ -303,13 +304,23 @@ def headline(figures: Mapping[str, Any], horizon: str = "24h") -> str:
 
 # --- warehouse I/O ---------------------------------------------------------------------------------------------
 
-SIGNAL_TABLES = {  # table -> (time column, how the direction is read)
-    "fresh_wallet_trades": ("traded_at", "side"),
-    "size_anomalies": ("traded_at", "side"),
-    "wallet_clusters": ("started_at", "buy"),
-    "price_spikes": ("window_end", "move"),
-    "arbitrage_windows": ("opened_at", "none"),
-}
+
+class ScorecardThresholds(ThresholdSet):
+    scorecard_stake_usdc: float = threshold(
+        100.0, "fixed stake of the paper trade that follows each signal", ge=1.0, le=1e7
+    )
+
+
+TUNING = Tunable(signal_type="scorecard", asset="signal_scorecard", thresholds=ScorecardThresholds)
+
+
+def signal_tables() -> dict[str, tuple[str, str]]:
+    """table -> (time column, how the direction is read), from the signal specs."""
+    from pm_assets.signals.specs import SIGNALS
+
+    return {s.table: (s.time_column, s.direction) for s in SIGNALS}
+
+
 COLUMNS = (
     "signal_table",
     "signal_key",
@@ -331,7 +342,7 @@ def _exists(conn, table: str) -> bool:
 
 def signal_refs(table: str, rows: Iterable[Mapping[str, Any]]) -> list[SignalRef]:
     """SignalRefs from a signal table's rows (dicts of its columns)."""
-    time_col, how = SIGNAL_TABLES[table]
+    time_col, how = signal_tables()[table]
     out = []
     for r in rows:
         cid = r.get("condition_id") or ((r.get("evidence") or {}).get("condition_ids") or [None])[0]
@@ -365,7 +376,7 @@ def load_signal_rows(conn, table: str, since: datetime | None = None) -> list[di
     from psycopg import sql
     from psycopg.rows import dict_row
 
-    time_col = SIGNAL_TABLES[table][0]
+    time_col = signal_tables()[table][0]
     query = sql.SQL("select * from {} where {} >= %s").format(sql.Identifier(table), sql.Identifier(time_col))
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(query, (since or datetime(1970, 1, 1).astimezone(),)).fetchall()
@@ -438,7 +449,7 @@ def materialize_scorecard(conn, stake: float, now: datetime) -> dict[str, Any]:
         )
     }
     refs = []
-    for table in SIGNAL_TABLES:
+    for table in signal_tables():
         if _exists(conn, table):
             refs += [
                 r
@@ -483,7 +494,7 @@ def scorecard_summary(conn, *, days: int | None = None, horizon: str = "24h") ->
 
     since = None if days is None else datetime.now().astimezone() - timedelta(days=days)
     by_signal = {}
-    for table in SIGNAL_TABLES:
+    for table in signal_tables():
         figures = aggregate(load_records(conn, table, since=since))
         by_signal[table] = {"figures": figures, "headline": headline(figures, horizon)}
     by_rule = []
@@ -491,7 +502,7 @@ def scorecard_summary(conn, *, days: int | None = None, horizon: str = "24h") ->
         "select rule_id, name, signal_type, filters from alert_rules order by rule_id"
     ).fetchall():
         source = source_for(signal_type)
-        if source is None or source.table not in SIGNAL_TABLES or not _exists(conn, source.table):
+        if source is None or source.table not in signal_tables() or not _exists(conn, source.table):
             continue
         clean = validate_filters(signal_type, filters)
         keys = [

@@ -13,11 +13,9 @@ volume is the larger of the warehouse's own trades in the 24 h before the crossi
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
-import dagster as dg
-
-from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue, insider_inputs
+from pm_assets.signals import insider_inputs
 from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
+from pm_assets.signals.noise_thresholds import FreshAge, Niche, PositionNoise
 from pm_assets.signals.positions import (
     Fill,
     age_text,
@@ -32,35 +30,34 @@ from pm_assets.signals.positions import (
     usd,
 )
 from pm_assets.signals.risk import RiskFacts, risk_summary
+from pm_assets.signals.spec import TRADE_INGESTED, SignalSpec, threshold
 
 TABLE = "size_anomalies"
 SIGNAL_TYPE = "size_anomaly"
 
 
-def _default(name: str):
-    return catalogue.thresholds.default_value(SIGNAL_TYPE, name)
-
-
-class SizeAnomalyConfig(dg.Config):
-    """Thresholds (defaults: env PM_INTEL_<NAME>, else the catalogue); the sensor applies dashboard overrides."""
-
-    size_min_usdc: float = _default("size_min_usdc")
-    size_volume_share: float = _default("size_volume_share")
-    size_depth_share: float = _default("size_depth_share")
-    niche_weight: float = _default("niche_weight")
-    book_max_age_minutes: int = _default("book_max_age_minutes")
-    building_min_fills: int = _default("building_min_fills")
-    building_min_usdc: float = _default("building_min_usdc")
-    building_min_direction_share: float = _default("building_min_direction_share")
-    niche_volume_usdc: float = _default("niche_volume_usdc")
-    fresh_max_age_hours: float = _default("fresh_max_age_hours")
-    accumulation_window_minutes: int = _default("accumulation_window_minutes")
-    sweep_entry_price: float = _default("sweep_entry_price")
-    escalation_tier_1: float = _default("escalation_tier_1")
-    escalation_tier_2: float = _default("escalation_tier_2")
-    exclude_labelled_wallets: bool = _default("exclude_labelled_wallets")
-    rescan_from: str = ""
-    rescan_to: str = ""
+class SizeAnomalyThresholds(PositionNoise, FreshAge, Niche):
+    size_min_usdc: float = threshold(1000.0, "least USDC position that can be a size anomaly", ge=0.0, le=1e9)
+    size_volume_share: float = threshold(
+        0.10, "position as a share of the market's 24 h volume that fires", ge=0.0, le=1.0
+    )
+    size_depth_share: float = threshold(
+        1.0, "largest fill as a share of the visible depth on the side it hit that fires", ge=0.0, le=1000.0
+    )
+    niche_weight: float = threshold(1.5, "anomaly score multiplier in niche markets", ge=1.0, le=100.0)
+    book_max_age_minutes: int = threshold(
+        60, "a book snapshot older than this before the fill is not used", ge=1, le=7 * 24 * 60
+    )
+    building_min_fills: int = threshold(
+        6,
+        "position building: at least this many fills in one direction within the accumulation window ...",
+        ge=2,
+        le=100_000,
+    )
+    building_min_usdc: float = threshold(750.0, "... summing to at least this many USDC ...", ge=0.0, le=1e9)
+    building_min_direction_share: float = threshold(
+        0.9, "... with this share of the window's USDC in that one direction", ge=0.5, le=1.0
+    )
 
 
 def _levels(raw) -> list[tuple[float, float]]:
@@ -297,24 +294,9 @@ def _summary(tier, share, depth_share, age, reason: str, first_usdc: float) -> s
     return f"{head} — {reason}"
 
 
-@dg.asset(
-    group_name="signals",
-    kinds={"postgres"},
-    deps=["trades", "wallets", "markets", "order_book_snapshots", "wallet_behaviour_labels"],
-)
-def size_anomalies(
-    context: dg.AssetExecutionContext, config: SizeAnomalyConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Positions large against their own market: a share of its 24 h volume or of the book depth they hit,
-    weighted up in niche markets. One alert per wallet and market, then escalations; sweeps and labelled wallets
-    kept as suppressed. Refreshes after new trades arrive (insider signal sensor); reads only new trades."""
-    return evaluate(context.log, warehouse, config)
-
-
-def evaluate(
-    log, warehouse: WarehouseResource, config: SizeAnomalyConfig, overlap: timedelta | None = None
-) -> dg.MaterializeResult:
-    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
+def evaluate(log, warehouse, config, overlap: timedelta | None = None):
+    """The asset's work (insider_assets.size_anomalies), callable outside a run (the stream's insider fast
+    lane); `log` has `.info`, `config` the asset's Launchpad config. Returns a dg.MaterializeResult."""
     from pm_assets.signals.insider_runs import run_position_signal
 
     return run_position_signal(
@@ -340,3 +322,20 @@ def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
             fills, facts, markets.get(condition_id), t, volume_at=volume_at, book_at=book_at
         )
     return rows
+
+
+SPEC = SignalSpec(
+    signal_type=SIGNAL_TYPE,
+    asset=TABLE,
+    thresholds=SizeAnomalyThresholds,
+    table=TABLE,
+    label="Size anomalies",
+    alert_title="Size anomaly",
+    time_column="traded_at",
+    direction="side",
+    aliases={"usdc": "usdc_size", "score": "anomaly_score", "risk": "risk_score", "share": "volume_share"},
+    rule=should_fire,
+    ingested=TRADE_INGESTED,
+    has_token=True,
+    has_wallet=True,
+)

@@ -43,51 +43,77 @@ from typing import Any
 import numpy as np
 
 from pm_assets.signals.book_traps import held_reason
+from pm_assets.signals.spec import SignalSpec, ThresholdSet, threshold
 
 
-@dataclass(frozen=True)
-class SpikeThresholds:
-    min_move_points: float = 10.0
-    window_minutes: int = 15
-    volume_z: float = 4.0
-    baseline_hours: int = 24
-    min_volume_usdc: float = 500.0
-    confirm_prints: int = 1
-    move_z: float = 4.0
-    vol_hours: float = 6.0
-    volume_min_fills: int = 10
-    volume_fills_z: float = 4.0
+class SpikeThresholds(ThresholdSet):
+    """Price-move and volume spike thresholds; each field's alias is its threshold name."""
 
-    @classmethod
-    def from_values(cls, values: Mapping[str, Any]) -> SpikeThresholds:
-        """From catalogue names (`spike_min_move_points`, ...), as run config and overrides spell them."""
-        names = {
-            "min_move_points": "spike_min_move_points",
-            "window_minutes": "spike_window_minutes",
-            "volume_z": "spike_volume_z",
-            "baseline_hours": "spike_baseline_hours",
-            "min_volume_usdc": "spike_min_volume_usdc",
-            "confirm_prints": "spike_confirm_prints",
-            "move_z": "spike_move_z",
-            "vol_hours": "spike_vol_hours",
-            "volume_min_fills": "spike_volume_min_fills",
-            "volume_fills_z": "spike_volume_fills_z",
-        }
-        return cls(**{f: values[n] for f, n in names.items() if n in values})
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "min_move_points": self.min_move_points,
-            "window_minutes": self.window_minutes,
-            "volume_z": self.volume_z,
-            "baseline_hours": self.baseline_hours,
-            "min_volume_usdc": self.min_volume_usdc,
-            "confirm_prints": self.confirm_prints,
-            "move_z": self.move_z,
-            "vol_hours": self.vol_hours,
-            "volume_min_fills": self.volume_min_fills,
-            "volume_fills_z": self.volume_fills_z,
-        }
+    min_move_points: float = threshold(
+        10.0,
+        "price move in points (0.01 = 1 point) that fires",
+        ge=0.1,
+        le=100.0,
+        name="spike_min_move_points",
+    )
+    window_minutes: int = threshold(
+        15, "minutes within which the move must happen", ge=1, le=1440, name="spike_window_minutes"
+    )
+    volume_z: float = threshold(
+        4.0,
+        "volume z-score against the market's trailing baseline that fires",
+        ge=0.5,
+        le=100.0,
+        name="spike_volume_z",
+    )
+    baseline_hours: int = threshold(
+        24,
+        "hours of trailing buckets forming the volume baseline",
+        ge=1,
+        le=24 * 30,
+        name="spike_baseline_hours",
+    )
+    min_volume_usdc: float = threshold(
+        500.0, "least bucket volume for a volume spike", ge=0.0, le=1e9, name="spike_min_volume_usdc"
+    )
+    confirm_prints: int = threshold(
+        1,
+        "prints after the crossing that must stay a full move from the window's "
+        "median price (0 = off; a single-trade wick never fires)",
+        ge=0,
+        le=50,
+        name="spike_confirm_prints",
+    )
+    move_z: float = threshold(
+        4.0,
+        "least move / the token's usual window-length move (1.4826 x median absolute "
+        "change over the trailing spike_vol_hours; applied once two windows of history exist)",
+        ge=0.0,
+        le=100.0,
+        name="spike_move_z",
+    )
+    vol_hours: float = threshold(
+        6.0,
+        "hours of the token's trailing price changes its usual move is measured over",
+        ge=0.5,
+        le=24 * 30,
+        name="spike_vol_hours",
+    )
+    volume_min_fills: int = threshold(
+        10,
+        "least fills in a bucket for a volume spike (one whale print is none)",
+        ge=1,
+        le=100_000,
+        name="spike_volume_min_fills",
+    )
+    volume_fills_z: float = threshold(
+        4.0,
+        "least fill-count z-score of a volume spike bucket against the trailing "
+        "counts (std floored at sqrt(mean))",
+        ge=0.0,
+        le=100.0,
+        name="spike_volume_fills_z",
+    )
 
 
 @dataclass(frozen=True)
@@ -594,3 +620,19 @@ def materialize_spikes(conn, th: SpikeThresholds, *, rescan_from: datetime | Non
         "updated": result.updated,
         "through": end.isoformat(),
     }
+
+
+SPEC = SignalSpec(
+    signal_type="price_spike",
+    asset="price_spikes",
+    thresholds=SpikeThresholds,
+    table="price_spikes",
+    label="Price and volume spikes",
+    alert_title="Price spike",
+    time_column="window_end",
+    direction="move",
+    aliases={"move": "move_points", "usdc": "volume_usdc", "z": "volume_z"},
+    rule=should_fire,
+    has_token=True,
+    backtest=True,
+)

@@ -1,19 +1,28 @@
-"""Signal thresholds: one catalogue, three layers (environment default < database override < Launchpad).
+"""Signal thresholds: one catalogue, three layers (documented default < environment < saved override).
 
 Dagster-free on purpose: the dashboards validate a threshold edit with the same rules the signal assets use.
-Each signal module registers its thresholds with `register(...)`; its `dg.Config` takes field defaults from
-`default_value`. Schedules and sensors apply the database overrides as run config (`run_config_values`), and a
-value typed in the Launchpad wins because it is run config too. Each signal row stores the values it ran with.
+The catalogue is derived from the signal specs (each signal's `ThresholdSet` fields carry default, finite range
+and description). Layers resolve when a run starts (`saved_values`), never at import: a bad PM_INTEL_<NAME>
+refuses the run that would use it, and a bad stored override is skipped with a log line (the lower layer is
+used). A value typed in the Launchpad is saved as the override (the lasting value, shown on the dashboard too)
+unless the run is a what-if run. Each signal row stores the values it ran with.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+
+from pm_assets.signals.spec import ThresholdSet, threshold_name
+
+_log = logging.getLogger("pm_intel.thresholds")
 
 
 class ThresholdError(ValueError):
@@ -22,6 +31,8 @@ class ThresholdError(ValueError):
 
 @dataclass(frozen=True)
 class Threshold:
+    """One threshold as the editor shows it (a view of a ThresholdSet field)."""
+
     name: str
     default: float | int | bool
     doc: str
@@ -37,23 +48,47 @@ class Threshold:
         return type(self.default)
 
 
-_CATALOGUE: dict[str, dict[str, Threshold]] = {}
+def bounds(info: Any) -> tuple[float | None, float | None]:
+    """(ge, le) of a pydantic field."""
+    ge = le = None
+    for m in info.metadata:
+        ge = getattr(m, "ge", ge)
+        le = getattr(m, "le", le)
+    return ge, le
 
 
-def register(signal_type: str, *thresholds: Threshold) -> dict[str, Threshold]:
-    """Declare a signal's thresholds (idempotent, so a module may be imported twice)."""
-    table = _CATALOGUE.setdefault(signal_type, {})
-    for threshold in thresholds:
-        table[threshold.name] = threshold
-    return table
+def fields_of(thresholds: type[ThresholdSet]) -> dict[str, Threshold]:
+    out = {}
+    for attribute, info in thresholds.model_fields.items():
+        ge, le = bounds(info)
+        name = threshold_name(attribute, info)
+        out[name] = Threshold(name, info.default, info.description or "", ge, le)
+    return out
+
+
+_EXTRA: dict[str, type[ThresholdSet]] = {}
+
+
+def register(signal_type: str, thresholds: type[ThresholdSet]) -> None:
+    """Add a threshold set that no spec lists (tests' examples); signals declare theirs in their SPEC."""
+    _EXTRA[signal_type] = thresholds
+
+
+def threshold_sets() -> dict[str, type[ThresholdSet]]:
+    from pm_assets.signals.specs import TUNABLES
+
+    return {**{t.signal_type: t.thresholds for t in TUNABLES}, **_EXTRA}
 
 
 def catalogue() -> Mapping[str, Mapping[str, Threshold]]:
-    return _CATALOGUE
+    return {signal_type: fields_of(cls) for signal_type, cls in threshold_sets().items()}
 
 
-def _coerce(signal_type: str, threshold: Threshold, raw: Any) -> float | int | bool:
-    label = f"{signal_type}.{threshold.name}"
+def _number(x: float) -> str:
+    return f"{x:g}"
+
+
+def _coerce(label: str, threshold: Threshold, raw: Any) -> float | int | bool:
     try:
         if threshold.kind is bool:
             if isinstance(raw, bool):
@@ -66,51 +101,88 @@ def _coerce(signal_type: str, threshold: Threshold, raw: Any) -> float | int | b
                 raise ValueError(raw)
         elif threshold.kind is int:
             as_float = float(raw)
-            if as_float != int(as_float):
+            if math.isfinite(as_float) and as_float != int(as_float):
                 raise ValueError(raw)
-            value = int(as_float)
+            value = int(as_float) if math.isfinite(as_float) else as_float
         else:
             value = float(raw)
-    except (TypeError, ValueError):
-        raise ThresholdError(f"{label} must be a {threshold.kind.__name__}, got {raw!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ThresholdError(f"{label} must be a {threshold.kind.__name__}, got {str(raw)[:40]!r}") from None
     if threshold.kind is not bool:
-        if value != value:  # NaN
-            raise ThresholdError(f"{label} must be a number, got NaN")
+        if not math.isfinite(value):
+            raise ThresholdError(f"{label} must be a finite number, got {raw!r}")
         if threshold.minimum is not None and value < threshold.minimum:
-            raise ThresholdError(f"{label} must be at least {threshold.minimum}, got {value}")
+            raise ThresholdError(f"{label} must be at least {_number(threshold.minimum)}, got {value:g}")
         if threshold.maximum is not None and value > threshold.maximum:
-            raise ThresholdError(f"{label} must be at most {threshold.maximum}, got {value}")
+            raise ThresholdError(f"{label} must be at most {_number(threshold.maximum)}, got {value:g}")
     return value
 
 
-def validate(signal_type: str, name: str, raw: Any) -> float | int | bool:
-    """The value as the signal will use it, or ThresholdError with a message a person can act on."""
-    table = _CATALOGUE.get(signal_type)
-    if table is None:
+def _threshold(signal_type: str, name: str) -> Threshold:
+    cls = threshold_sets().get(signal_type)
+    if cls is None:
         raise ThresholdError(f"unknown signal type {signal_type!r}")
+    table = fields_of(cls)
     if name not in table:
         raise ThresholdError(f"{signal_type} has no threshold {name!r}; known: {', '.join(sorted(table))}")
-    return _coerce(signal_type, table[name], raw)
+    return table[name]
+
+
+def validate(signal_type: str, name: str, raw: Any) -> float | int | bool:
+    """The value as the signal will use it, or ThresholdError with a one-line message a person can act on."""
+    return _coerce(f"{signal_type}.{name}", _threshold(signal_type, name), raw)
 
 
 def default_value(signal_type: str, name: str, env: Mapping[str, str] | None = None) -> float | int | bool:
-    """The environment's default for a threshold (PM_INTEL_<NAME>), else the documented default."""
-    threshold = _CATALOGUE[signal_type][name]
+    """The environment's default for a threshold (PM_INTEL_<NAME>), else the documented default.
+
+    A bad environment value raises ThresholdError naming the variable; it is read here, when a run's values
+    are resolved, never when a module is imported."""
+    threshold = _threshold(signal_type, name)
     env = os.environ if env is None else env
     raw = env.get(threshold.env_var)
-    return threshold.default if raw is None or raw == "" else _coerce(signal_type, threshold, raw)
+    if raw is None or raw == "":
+        return threshold.default
+    try:
+        return _coerce(f"{signal_type}.{name}", threshold, raw)
+    except ThresholdError as exc:
+        raise ThresholdError(f"environment {threshold.env_var}: {exc}") from None
 
 
-def load_overrides(conn: psycopg.Connection, signal_type: str) -> dict[str, Any]:
-    """The dashboard's saved overrides for one signal, validated (a bad stored value is an error, not ignored)."""
+def load_overrides(conn: psycopg.Connection, signal_type: str, log: Any = None) -> dict[str, Any]:
+    """The saved overrides for one signal, validated. A bad stored value (edited in SQL, or saved before a range
+    tightened) is skipped with a warning naming it; the run uses the lower layer instead of failing."""
     rows = conn.execute(
         "select name, value from threshold_overrides where signal_type = %s", (signal_type,)
     ).fetchall()
-    return {name: validate(signal_type, name, value) for name, value in rows}
+    out = {}
+    for name, value in rows:
+        try:
+            out[name] = validate(signal_type, name, value)
+        except ThresholdError as exc:
+            (log or _log).warning(f"saved threshold override refused, using the default instead: {exc}")
+    return out
 
 
-def run_config_values(conn: psycopg.Connection, signal_type: str) -> dict[str, Any]:
-    """Config values a schedule or sensor passes to the signal's asset: defaults overlaid with overrides."""
-    values = {name: default_value(signal_type, name) for name in _CATALOGUE.get(signal_type, {})}
-    values.update(load_overrides(conn, signal_type))
+def saved_values(
+    conn: psycopg.Connection, signal_type: str, *, env: Mapping[str, str] | None = None, log: Any = None
+) -> dict[str, Any]:
+    """Every threshold of a signal as the next run uses it: documented default < environment < saved override."""
+    values = {name: default_value(signal_type, name, env) for name in catalogue()[signal_type]}
+    values.update(load_overrides(conn, signal_type, log))
     return values
+
+
+def save_overrides(
+    conn: psycopg.Connection, signal_type: str, values: Mapping[str, Any], updated_by: str
+) -> None:
+    """Store validated values as the lasting overrides (the table the dashboard's editor writes)."""
+    for name, raw in values.items():
+        value = validate(signal_type, name, raw)
+        conn.execute(
+            """insert into threshold_overrides (signal_type, name, value, updated_at, updated_by)
+               values (%s, %s, %s::jsonb, now(), %s)
+               on conflict (signal_type, name) do update
+                  set value = excluded.value, updated_at = now(), updated_by = excluded.updated_by""",
+            (signal_type, name, json.dumps(value, allow_nan=False), updated_by),
+        )

@@ -11,35 +11,30 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import dagster as dg
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue, incremental
-from pm_assets.signals.insider_runs import config_thresholds, trade_window
+from pm_assets.signals import incremental
+from pm_assets.signals.noise_thresholds import ExcludeLabelled, FreshAge, Sweep
 from pm_assets.signals.positions import SUPPRESSING_LABELS, is_sweep, iso, signal_key, usd
 from pm_assets.signals.risk import RiskFacts, risk_summary
+from pm_assets.signals.spec import SignalSpec, threshold
 from pm_assets.storage.bulk import copy_upsert
 
 TABLE = "wallet_clusters"
 SIGNAL_TYPE = "wallet_cluster"
 
 
-def _default(name: str):
-    return catalogue.thresholds.default_value(SIGNAL_TYPE, name)
-
-
-class WalletClusterConfig(dg.Config):
-    cluster_window_minutes: int = _default("cluster_window_minutes")
-    cluster_min_wallets: int = _default("cluster_min_wallets")
-    cluster_min_usdc: float = _default("cluster_min_usdc")
-    fresh_max_age_hours: float = _default("fresh_max_age_hours")
-    sweep_entry_price: float = _default("sweep_entry_price")
-    exclude_labelled_wallets: bool = _default("exclude_labelled_wallets")
-    rescan_from: str = ""
-    rescan_to: str = ""
+class WalletClusterThresholds(FreshAge, Sweep, ExcludeLabelled):
+    cluster_window_minutes: int = threshold(
+        15,
+        "fresh-wallet entries into one outcome this close together chain into one cluster",
+        ge=1,
+        le=24 * 60,
+    )
+    cluster_min_wallets: int = threshold(3, "distinct fresh wallets that make a cluster", ge=2, le=1000)
+    cluster_min_usdc: float = threshold(500.0, "least USDC entry that counts as a member", ge=0.0, le=1e9)
 
 
 @dataclass(frozen=True)
@@ -192,19 +187,29 @@ def read_entries(conn: psycopg.Connection, window: incremental.TradeWindow, t: M
     return [Entry(*r[:8], max(float(r[8]), 0.0), tuple(r[9])) for r in rows]
 
 
-def write_clusters(conn: psycopg.Connection, rows: list[dict]) -> int:
-    """Upsert, replacing stored clusters of the same direction that a re-evaluated chain now covers."""
+def write_clusters(conn: psycopg.Connection, rows: list[dict], t: Mapping | None = None) -> int:
+    """Upsert, replacing stored clusters of the same direction that a re-evaluated chain now covers. An alert
+    evaluated under other thresholds than `t` is neither replaced nor rewritten (it may have been delivered)."""
+    from pm_assets.signals.insider_runs import kept_alerts
+
+    if t is not None:
+        kept = kept_alerts(conn, TABLE, [r["signal_key"] for r in rows], dict(t))
+        rows = [r for r in rows if r["signal_key"] not in kept]
+    same = Jsonb(dict(t)) if t is not None else None
     replaced = 0
     for r in rows:
         replaced += conn.execute(
             "delete from wallet_clusters where token_id = %s and evidence->'inputs'->'members'->0->>'side' = %s"
-            " and started_at <= %s and ended_at >= %s and signal_key <> %s",
+            " and started_at <= %s and ended_at >= %s and signal_key <> %s"
+            " and (%s::jsonb is null or suppressed_reason is not null or evidence->'thresholds' = %s::jsonb)",
             (
                 r["token_id"],
                 r["evidence"]["inputs"]["members"][0]["side"],
                 r["ended_at"],
                 r["started_at"],
                 r["signal_key"],
+                same,
+                same,
             ),
         ).rowcount
     if rows:
@@ -220,27 +225,25 @@ def write_clusters(conn: psycopg.Connection, rows: list[dict]) -> int:
     return replaced
 
 
-@dg.asset(group_name="signals", kinds={"postgres"}, deps=["trades", "wallets", "wallet_behaviour_labels"])
-def wallet_clusters(
-    context: dg.AssetExecutionContext, config: WalletClusterConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Coordinated entries: several fresh wallets entering the same outcome of one market within minutes, with
-    member wallets, their ages, sizes and timing in evidence. Refreshes after new trades arrive (insider signal
-    sensor); reads only the new trades' outcomes around their times."""
-    return evaluate(context.log, warehouse, config)
+def evaluate(log, warehouse, config, overlap: timedelta | None = None):
+    """The asset's work (insider_assets.wallet_clusters), callable outside a run (the stream's insider fast
+    lane); `log` has `.info`, `config` the asset's Launchpad config. Returns a dg.MaterializeResult."""
+    import dagster as dg
 
+    from pm_assets.signals.insider_runs import is_what_if, run_thresholds, trade_window, write_what_if
 
-def evaluate(
-    log, warehouse: WarehouseResource, config: WalletClusterConfig, overlap: timedelta | None = None
-) -> dg.MaterializeResult:
-    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
-    t = config_thresholds(SIGNAL_TYPE, config)
+    what_if_id = None
     with warehouse.connect() as conn:
+        t = run_thresholds(conn, SPEC, config, log)
         window = trade_window(conn, TABLE, config, overlap)
         entries = read_entries(conn, window, t)
         rows = [cluster_row(c, t) for c in chains(entries, t)]
-        replaced = write_clusters(conn, rows)
-        incremental.advance_watermark(conn, window, detail={"clusters": len(rows)})
+        if is_what_if(config):
+            what_if_id, _ = write_what_if(conn, SIGNAL_TYPE, t, rows)
+            replaced = 0
+        else:
+            replaced = write_clusters(conn, rows, t)
+            incremental.advance_watermark(conn, window, detail={"clusters": len(rows)})
     alerts = sum(1 for r in rows if r["suppressed_reason"] is None)
     log.info(f"{len(entries)} fresh entries, {len(rows)} clusters ({alerts} alerts), {replaced} replaced")
     return dg.MaterializeResult(
@@ -249,5 +252,23 @@ def evaluate(
             "clusters": len(rows),
             "alerts": alerts,
             "replaced": replaced,
+            **({"what_if_id": what_if_id, "what_if_table": "signal_what_if"} if what_if_id else {}),
         }
     )
+
+
+SPEC = SignalSpec(
+    signal_type=SIGNAL_TYPE,
+    asset=TABLE,
+    thresholds=WalletClusterThresholds,
+    table=TABLE,
+    label="Wallet clusters",
+    alert_title="Wallet cluster",
+    # The cluster exists once its last member entered: scoring or alerting from started_at would use a price
+    # and a time no follower could have seen.
+    time_column="ended_at",
+    direction="buy",
+    aliases={"usdc": "total_usdc", "wallets": "wallet_count", "score": "risk_score"},
+    rule=should_fire,
+    has_token=True,
+)

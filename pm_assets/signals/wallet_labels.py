@@ -13,14 +13,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-import dagster as dg
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue, incremental
-from pm_assets.signals.insider_runs import config_thresholds, trade_window
+from pm_assets.signals import incremental
+from pm_assets.signals.spec import ThresholdSet, Tunable, threshold
 
 TABLE = "wallet_behaviour_labels"
 SIGNAL_TYPE = "wallet_labels"
@@ -28,22 +26,38 @@ TRADES_PER_WALLET = 5000
 MIN_RATE_SPAN_HOURS = 6.0
 
 
-def _default(name: str):
-    return catalogue.thresholds.default_value(SIGNAL_TYPE, name)
-
-
-class WalletLabelConfig(dg.Config):
-    label_lookback_days: int = _default("label_lookback_days")
-    mm_min_trades: int = _default("mm_min_trades")
-    mm_min_markets: int = _default("mm_min_markets")
-    mm_min_two_sided_share: float = _default("mm_min_two_sided_share")
-    mm_max_net_share: float = _default("mm_max_net_share")
-    bot_min_trades: int = _default("bot_min_trades")
-    bot_min_trades_per_day: float = _default("bot_min_trades_per_day")
-    sweeper_min_trades: int = _default("sweeper_min_trades")
-    sweeper_min_entry_price: float = _default("sweeper_min_entry_price")
-    rescan_from: str = ""
-    rescan_to: str = ""
+class WalletLabelThresholds(ThresholdSet):
+    label_lookback_days: int = threshold(
+        7, "days of a wallet's trades its behaviour labels are computed from", ge=1, le=365
+    )
+    mm_min_trades: int = threshold(
+        200, "market maker: at least this many trades in the lookback", ge=1, le=10_000_000
+    )
+    mm_min_markets: int = threshold(10, "market maker: in at least this many markets", ge=1, le=100_000)
+    mm_min_two_sided_share: float = threshold(
+        0.5,
+        "market maker: share of its markets where it traded both ways (bought and sold, or bought both outcomes)",
+        ge=0.0,
+        le=1.0,
+    )
+    mm_max_net_share: float = threshold(
+        0.5, "market maker: net exposure (per market, summed) / traded USDC at most this", ge=0.0, le=1.0
+    )
+    bot_min_trades: int = threshold(
+        1000, "bot: at least this many trades in the lookback", ge=1, le=10_000_000
+    )
+    bot_min_trades_per_day: float = threshold(
+        500.0,
+        "bot: or at least this many trades per day (over the span it traded, at least 6 h)",
+        ge=1.0,
+        le=10_000_000.0,
+    )
+    sweeper_min_trades: int = threshold(
+        3, "settlement sweeper: at least this many trades ...", ge=1, le=1_000_000
+    )
+    sweeper_min_entry_price: float = threshold(
+        0.95, "... with an average entry price above this", ge=0.5, le=1.0
+    )
 
 
 @dataclass(frozen=True)
@@ -124,22 +138,15 @@ def wallet_behaviour(conn: psycopg.Connection, window: incremental.TradeWindow, 
     return {r[0]: WalletBehaviour(*r[1:]) for r in rows}
 
 
-@dg.asset(group_name="signals", kinds={"postgres"}, deps=["trades", "tokens"])
-def wallet_behaviour_labels(
-    context: dg.AssetExecutionContext, config: WalletLabelConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Behaviour labels (market_maker, bot, settlement_sweeper) of the wallets that traded since the last run,
-    with the measures that gave them; insider signals suppress labelled wallets by default. Refreshes after new
-    trades arrive (insider signal sensor)."""
-    return evaluate(context.log, warehouse, config)
+def evaluate(log, warehouse, config, overlap: timedelta | None = None):
+    """The asset's work (insider_assets.wallet_behaviour_labels), callable outside a run (the stream's insider
+    fast lane); `log` has `.info`, `config` the asset's Launchpad config. Returns a dg.MaterializeResult."""
+    import dagster as dg
 
+    from pm_assets.signals.insider_runs import is_what_if, run_thresholds, trade_window, write_what_if
 
-def evaluate(
-    log, warehouse: WarehouseResource, config: WalletLabelConfig, overlap: timedelta | None = None
-) -> dg.MaterializeResult:
-    """The asset's work, callable outside a run (the stream's insider fast lane); `log` has `.info`."""
-    t = config_thresholds(SIGNAL_TYPE, config)
     with warehouse.connect() as conn:
+        t = run_thresholds(conn, TUNING, config, log)
         window = trade_window(conn, TABLE, config, overlap)
         behaviour = wallet_behaviour(conn, window, timedelta(days=t["label_lookback_days"]))
         labels = [
@@ -147,14 +154,22 @@ def evaluate(
             for w, b in behaviour.items()
             for label, ev in behaviour_labels(b, t).items()
         ]
-        conn.execute("delete from wallet_behaviour_labels where wallet = any(%s)", (list(behaviour),))
-        with conn.cursor() as cur:
-            cur.executemany(
-                "insert into wallet_behaviour_labels (wallet, label, evidence) values (%s, %s, %s)", labels
-            )
-        incremental.advance_watermark(conn, window, detail={"wallets": len(behaviour)})
+        if is_what_if(config):
+            rows = [{"signal_key": f"{w}:{label}", "wallet": w, "label": label} for w, label, _ in labels]
+            write_what_if(conn, SIGNAL_TYPE, t, rows)
+        else:
+            conn.execute("delete from wallet_behaviour_labels where wallet = any(%s)", (list(behaviour),))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into wallet_behaviour_labels (wallet, label, evidence) values (%s, %s, %s)",
+                    labels,
+                )
+            incremental.advance_watermark(conn, window, detail={"wallets": len(behaviour)})
     counts: dict[str, int] = {}
     for _, label, _ in labels:
         counts[label] = counts.get(label, 0) + 1
     log.info(f"labelled {len(labels)} of {len(behaviour)} wallets: {counts}")
     return dg.MaterializeResult(metadata={"wallets_evaluated": len(behaviour), "labels": counts})
+
+
+TUNING = Tunable(signal_type=SIGNAL_TYPE, asset=TABLE, thresholds=WalletLabelThresholds)

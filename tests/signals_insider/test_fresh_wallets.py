@@ -9,18 +9,14 @@ import psycopg
 import pytest
 
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue
-from pm_assets.signals.fresh_wallets import (
-    FreshWalletConfig,
-    fresh_wallet_rows,
-    fresh_wallet_trades,
-    should_fire,
-)
+from pm_assets.signals import thresholds
+from pm_assets.signals.fresh_wallets import fresh_wallet_rows, should_fire
+from pm_assets.signals.insider_assets import fresh_wallet_trades
 from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
 from pm_assets.signals.positions import Fill
 from tests.signals_insider.conftest import T0, condition, wallet_address
 
-DEFAULTS = {name: th.default for name, th in catalogue.thresholds.catalogue()["fresh_wallet"].items()}
+DEFAULTS = {name: th.default for name, th in thresholds.catalogue()["fresh_wallet"].items()}
 W = wallet_address(7)
 C = condition(1)
 
@@ -133,5 +129,3 @@ def test_invalid_threshold_is_refused_with_its_rule(warehouse_url):
         _materialize(warehouse_url, fresh_min_usdc=-5.0)
 
 
-def test_config_defaults_come_from_the_catalogue():
-    assert FreshWalletConfig().fresh_min_usdc == DEFAULTS["fresh_min_usdc"]

@@ -51,7 +51,7 @@ def _world(rows):
     rows.trade(8, 1, T0, 15_000, price=0.97)
 
 
-def test_sensor_launches_once_per_batch_with_overrides(rows, warehouse_url):
+def test_sensor_launches_once_per_batch_and_the_run_applies_the_saved_overrides(rows, warehouse_url):
     resources = {"warehouse": WarehouseResource(database_url=warehouse_url)}
     with dg.build_sensor_context(resources=resources) as ctx:
         assert isinstance(insider_signals_sensor(ctx), dg.SkipReason)
@@ -63,16 +63,28 @@ def test_sensor_launches_once_per_batch_with_overrides(rows, warehouse_url):
     with dg.build_sensor_context(resources=resources) as ctx:
         request = insider_signals_sensor(ctx)
     assert isinstance(request, dg.RunRequest)
-    assert request.run_config["ops"]["fresh_wallet_trades"]["config"]["fresh_min_usdc"] == 2000.0
     result = dg.materialize(ASSETS, resources=resources, run_config=request.run_config)
     assert result.success
+    used = rows.conn.execute(
+        "select distinct (evidence->'thresholds'->>'fresh_min_usdc')::float from fresh_wallet_trades"
+    ).fetchall()
+    assert used == [(2000.0,)]
     with dg.build_sensor_context(resources=resources) as ctx:
         assert isinstance(insider_signals_sensor(ctx), dg.SkipReason)
+    # A bad stored override (written around the dashboard) is refused at read time: the run logs it and uses the
+    # default instead of failing, so one bad value never stops the signal.
     rows.conn.execute("update threshold_overrides set value = %s", (Jsonb(-1),))
     rows.trade(1, 1, T0 + timedelta(hours=1), 100)
     with dg.build_sensor_context(resources=resources) as ctx:
-        skip = insider_signals_sensor(ctx)
-    assert isinstance(skip, dg.SkipReason) and "fresh_min_usdc must be at least 0" in skip.skip_message
+        request = insider_signals_sensor(ctx)
+    assert isinstance(request, dg.RunRequest)
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(ASSETS, resources=resources, run_config=request.run_config, instance=instance)
+    assert result.success
+    messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    assert any(
+        "saved threshold override refused" in m and "fresh_min_usdc must be at least 0" in m for m in messages
+    )
 
 
 def test_sensor_leaves_new_trades_to_a_healthy_fast_lane_and_covers_what_it_leaves(rows, warehouse_url):

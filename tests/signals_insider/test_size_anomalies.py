@@ -9,19 +9,14 @@ import psycopg
 import pytest
 
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue
+from pm_assets.signals import thresholds
 from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
 from pm_assets.signals.positions import Fill
-from pm_assets.signals.size_anomalies import (
-    book_walk,
-    should_fire,
-    size_anomalies,
-    size_anomaly_rows,
-    verdict,
-)
+from pm_assets.signals.insider_assets import size_anomalies
+from pm_assets.signals.size_anomalies import book_walk, should_fire, size_anomaly_rows, verdict
 from tests.signals_insider.conftest import T0, condition, wallet_address
 
-DEFAULTS = {name: th.default for name, th in catalogue.thresholds.catalogue()["size_anomaly"].items()}
+DEFAULTS = {name: th.default for name, th in thresholds.catalogue()["size_anomaly"].items()}
 W = wallet_address(9)
 C = condition(2)
 ASKS = [{"price": "0.52", "size": "100"}, {"price": "0.50", "size": "100"}, {"price": "0.55", "size": "300"}]

@@ -8,18 +8,12 @@ import dagster as dg
 import psycopg
 
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue
-from pm_assets.signals.wallet_clusters import (
-    Entry,
-    chains,
-    cluster_row,
-    should_fire,
-    verdict,
-    wallet_clusters,
-)
+from pm_assets.signals import thresholds
+from pm_assets.signals.insider_assets import wallet_clusters
+from pm_assets.signals.wallet_clusters import Entry, chains, cluster_row, should_fire, verdict
 from tests.signals_insider.conftest import T0, condition, token, wallet_address
 
-DEFAULTS = {name: th.default for name, th in catalogue.thresholds.catalogue()["wallet_cluster"].items()}
+DEFAULTS = {name: th.default for name, th in thresholds.catalogue()["wallet_cluster"].items()}
 
 
 def entry(

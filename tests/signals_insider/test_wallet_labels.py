@@ -8,11 +8,12 @@ import dagster as dg
 import psycopg
 
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import catalogue
-from pm_assets.signals.wallet_labels import WalletBehaviour, behaviour_labels, wallet_behaviour_labels
+from pm_assets.signals import thresholds
+from pm_assets.signals.insider_assets import wallet_behaviour_labels
+from pm_assets.signals.wallet_labels import WalletBehaviour, behaviour_labels
 from tests.signals_insider.conftest import T0, wallet_address
 
-DEFAULTS = {name: th.default for name, th in catalogue.thresholds.catalogue()["wallet_labels"].items()}
+DEFAULTS = {name: th.default for name, th in thresholds.catalogue()["wallet_labels"].items()}
 
 
 def test_two_sided_many_market_flat_wallet_is_a_market_maker():

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import pytest
 
-from pm_assets.signals import catalogue
+from pm_assets.signals import thresholds
 from pm_sim.books import epoch, ladders
 from pm_sim.config import SimConfig
 from pm_sim.ground_truth import PLANT_BASE
@@ -19,7 +19,7 @@ from pm_sim.trades import DEPTH_CAP, VOLUME_CAP
 
 
 def _default(signal: str, name: str):
-    return catalogue.thresholds.default_value(signal, name)
+    return thresholds.default_value(signal, name)
 
 
 @pytest.fixture(scope="module")
