@@ -86,7 +86,9 @@ def launchpad_config(tunable: Tunable, *, rescan: tuple[str, ...] = ()) -> type[
     for name in rescan:  # "rescan_from", "rescan_to": the asset's backfill window
         fields[name] = (str, Field("", description=RESCAN_DOCS[name]))
     name = "".join(p.capitalize() for p in tunable.signal_type.split("_")) + "Config"
-    config = create_model(name, __base__=SignalConfig, __doc__=f"Thresholds of {tunable.signal_type}", **fields)
+    config = create_model(
+        name, __base__=SignalConfig, __doc__=f"Thresholds of {tunable.signal_type}", **fields
+    )
     _SIGNAL_TYPES[config] = tunable.signal_type
     return config
 

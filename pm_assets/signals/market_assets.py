@@ -74,7 +74,9 @@ def arbitrage_windows(
                 conn, ArbitrageThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
             )
     context.log.info(f"arbitrage_windows: {result}")
-    return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
+    return dg.MaterializeResult(
+        metadata={**{k: v for k, v in result.items() if v is not None}, "thresholds": values}
+    )
 
 
 SpikeConfig = launchpad_config(spikes.SPEC, rescan=("rescan_from",))
@@ -103,7 +105,9 @@ def price_spikes(
                 conn, SpikeThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
             )
     context.log.info(f"price_spikes: {result}")
-    return dg.MaterializeResult(metadata={k: v for k, v in result.items() if v is not None})
+    return dg.MaterializeResult(
+        metadata={**{k: v for k, v in result.items() if v is not None}, "thresholds": values}
+    )
 
 
 @dg.asset(
@@ -151,7 +155,7 @@ def signal_scorecard(
         values = run_thresholds(conn, scorecard.TUNING, config, context.log)
         result = materialize_scorecard(conn, values["scorecard_stake_usdc"], datetime.now(UTC))
     context.log.info(f"signal_scorecard: {result}")
-    return dg.MaterializeResult(metadata=result)
+    return dg.MaterializeResult(metadata={**result, "thresholds": values})
 
 
 SIGNAL_CONFIG = {t.asset: t.signal_type for t in (arbitrage.SPEC, spikes.SPEC, scorecard.TUNING)}

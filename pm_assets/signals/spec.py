@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,10 @@ class ThresholdSet(BaseModel):
         """From threshold names (as run config and overrides spell them); unknown names are ignored."""
         names = {threshold_name(n, f): n for n, f in cls.model_fields.items()}
         return cls(**{names[k]: v for k, v in values.items() if k in names})
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with `changes` (attribute names), validated like any other value."""
+        return type(self)(**{**self.as_dict(), **changes})
 
     def as_dict(self) -> dict[str, Any]:
         """Attribute name -> value (what a signal row's evidence stores)."""

@@ -2,7 +2,7 @@ import psycopg
 import pytest
 
 from pm_assets.signals import thresholds
-from pm_assets.signals.thresholds import Threshold
+from pm_assets.signals.spec import ThresholdSet, threshold
 from tests.dashboards.conftest import frame_with, open_page, texts, widget
 
 GOOD_URL = "https://93.184.216.34/hooks/T000/B000/very-secret-token"
@@ -91,18 +91,14 @@ def test_delivery_history_shows_failures(world):
     assert "1 deliveries shown, 1 failed" in texts(at)
 
 
+class ExampleThresholds(ThresholdSet):
+    example_min_usdc: float = threshold(5000.0, "smallest trade that counts", ge=0, le=1_000_000)
+
+
 @pytest.fixture
 def example_threshold(monkeypatch):
-    """A registered example, as a signal module registers its own through pm_assets.signals.catalogue."""
-    monkeypatch.setitem(
-        thresholds.catalogue(),
-        "example_signal",
-        {
-            "example_min_usdc": Threshold(
-                "example_min_usdc", 5000.0, "smallest trade that counts", 0, 1_000_000
-            )
-        },
-    )
+    """A registered example threshold set (signals declare theirs in their SPEC, pm_assets/signals/specs.py)."""
+    monkeypatch.setattr(thresholds, "_EXTRA", {"example_signal": ExampleThresholds})
 
 
 def _override(url):

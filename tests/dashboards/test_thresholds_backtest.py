@@ -7,6 +7,7 @@ import dagster as dg
 import psycopg
 
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals import thresholds
 from pm_assets.signals.backtest import backtest
 from pm_assets.signals.market_assets import market_signals_schedule
 from pm_assets.signals.scorecard import scorecard_summary
@@ -26,10 +27,13 @@ def _button(at, label):
     return next(b for b in at.button if b.label == label)
 
 
-def _next_run_config(url):
+def _next_run_thresholds(url):
+    """What the next scheduled price_spikes run evaluates with: its request carries no values, so the run
+    resolves the saved ones when it starts (launchpad.run_thresholds -> thresholds.saved_values)."""
     context = dg.build_schedule_context(resources={"warehouse": WarehouseResource(database_url=url)})
-    request = market_signals_schedule(context)
-    return request.run_config["ops"]
+    assert market_signals_schedule(context).run_config["ops"]["price_spikes"]["config"] == {}
+    with psycopg.connect(url) as conn:
+        return thresholds.saved_values(conn, "price_spike")
 
 
 def test_each_rule_shows_its_scorecard_headline(world):
@@ -69,7 +73,7 @@ def test_signal_explorer_shows_the_scorecard_of_each_type(world):
 
 
 def test_backtest_then_save_and_the_next_run_uses_it(world):
-    assert _next_run_config(world.url)["price_spikes"]["config"]["spike_min_move_points"] == 10.0
+    assert _next_run_thresholds(world.url)["spike_min_move_points"] == 10.0
     at = open_page("alerts")
     widget(at, "selectbox", "Threshold").set_value("price_spike.spike_min_move_points")
     widget(at, "text_input", "New value").input("5")
@@ -101,7 +105,7 @@ def test_backtest_then_save_and_the_next_run_uses_it(world):
     assert "price_spike.spike_min_move_points is now 5.0; the next run of price_spike uses it." in texts(at)
     assert _overrides(world.url, "price_spike") == {"spike_min_move_points": 5.0}
     assert not [m for m in at.metric if m.label.endswith("(proposed)")], "the saved edit's backtest is gone"
-    assert _next_run_config(world.url)["price_spikes"]["config"]["spike_min_move_points"] == 5.0
+    assert _next_run_thresholds(world.url)["spike_min_move_points"] == 5.0
 
 
 def test_backtest_current_side_includes_saved_overrides(world):

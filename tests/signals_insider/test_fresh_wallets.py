@@ -127,5 +127,3 @@ def test_asset_writes_alerts_and_reruns_never_duplicate(rows, warehouse_url):
 def test_invalid_threshold_is_refused_with_its_rule(warehouse_url):
     with pytest.raises(dg.Failure, match="fresh_min_usdc must be at least 0"):
         _materialize(warehouse_url, fresh_min_usdc=-5.0)
-
-

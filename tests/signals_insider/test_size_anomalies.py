@@ -10,9 +10,9 @@ import pytest
 
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.signals import thresholds
+from pm_assets.signals.insider_assets import size_anomalies
 from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
 from pm_assets.signals.positions import Fill
-from pm_assets.signals.insider_assets import size_anomalies
 from pm_assets.signals.size_anomalies import book_walk, should_fire, size_anomaly_rows, verdict
 from tests.signals_insider.conftest import T0, condition, wallet_address
 

@@ -66,16 +66,22 @@ def test_backtest_compares_current_and_proposed_thresholds(world):
     assert world.rows("price_spikes") == []  # a backtest writes nothing
 
 
-def test_schedule_applies_saved_overrides(world):
+def test_scheduled_runs_resolve_the_saved_overrides_when_they_start(world):
     world.conn.execute(
         "insert into threshold_overrides (signal_type, name, value) values"
         " ('arbitrage', 'arbitrage_min_edge', '0.01')"
     )
     from pm_assets.resources.warehouse import WarehouseResource
+    from pm_assets.signals.market_assets import arbitrage_windows
 
-    with psycopg.connect(world.url) as conn:
-        config = market_run_config(conn)
-    assert config["ops"]["arbitrage_windows"]["config"]["arbitrage_min_edge"] == 0.01
-    context = dg.build_schedule_context(resources={"warehouse": WarehouseResource(database_url=world.url)})
+    resources = {"warehouse": WarehouseResource(database_url=world.url)}
+    context = dg.build_schedule_context(resources=resources)
     request = market_signals_schedule(context)
-    assert request.run_config["ops"]["arbitrage_windows"]["config"]["arbitrage_min_edge"] == 0.01
+    # No threshold values in the request: the run reads the override store when it starts.
+    assert request.run_config["ops"]["arbitrage_windows"]["config"] == {}
+    ops = {"arbitrage_windows": request.run_config["ops"]["arbitrage_windows"]}
+    result = dg.materialize([arbitrage_windows], resources=resources, run_config={"ops": ops})
+    used = result.asset_materializations_for_node("arbitrage_windows")[0].metadata["thresholds"].value
+    assert used["arbitrage_min_edge"] == 0.01
+    with psycopg.connect(world.url) as conn:
+        assert market_run_config(conn)["ops"]["arbitrage_windows"]["config"] == {}

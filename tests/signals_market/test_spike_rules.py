@@ -1,7 +1,6 @@
 """One test per noise rule of price_spikes, each with the default thresholds and the same series with the rule
 turned off (or the event made real), so the test shows that rule is what decides."""
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -32,7 +31,7 @@ def test_median_reference_one_odd_print_makes_no_move():
 def test_persistence_a_wick_undone_by_the_next_print_never_fires():
     wick = _minutes(0.50, 0.50, 0.50, 0.50, 0.65, 0.50, 0.50)
     assert price_move_spikes("c", "t", wick, DEFAULT) == []
-    assert len(price_move_spikes("c", "t", wick, replace(DEFAULT, confirm_prints=0))) == 1
+    assert len(price_move_spikes("c", "t", wick, DEFAULT.replace(confirm_prints=0))) == 1
     # A crossing that is the last print so far waits for its confirmation instead of firing.
     pending = _minutes(0.50, 0.50, 0.50, 0.50, 0.65)
     assert price_move_spikes("c", "t", pending, DEFAULT) == []
@@ -46,7 +45,7 @@ def test_own_volatility_a_market_that_routinely_swings_is_not_spiking():
     swings = [(T0 + timedelta(minutes=i), 0.42 if (i // 15) % 2 == 0 else 0.58) for i in range(240)]
     after = T0 + timedelta(hours=1)  # two windows of trailing history exist by then
     assert price_move_spikes("c", "t", swings, DEFAULT, evaluate_from=after) == []
-    assert price_move_spikes("c", "t", swings, replace(DEFAULT, move_z=0), evaluate_from=after) != []
+    assert price_move_spikes("c", "t", swings, DEFAULT.replace(move_z=0), evaluate_from=after) != []
     # The same 16-point move on a token that sat still for those hours is many times its usual move.
     calm = [(T0 + timedelta(minutes=i), 0.42) for i in range(120)] + [
         (T0 + timedelta(minutes=120 + i), 0.58) for i in range(3)
@@ -74,7 +73,7 @@ def test_one_odd_print_inside_a_spike_does_not_end_it():
     assert spike.move_points == pytest.approx(20)
     # Without the confirmation rule the stale print would count as the reversal, and the real one as a new fall.
     assert [
-        round(s.move_points) for s in price_move_spikes("c", "t", odd, replace(DEFAULT, confirm_prints=0))
+        round(s.move_points) for s in price_move_spikes("c", "t", odd, DEFAULT.replace(confirm_prints=0))
     ] == [20, -20]
 
 
@@ -95,7 +94,7 @@ def _burst(bucket, fills, usdc):
 def test_volume_needs_a_fill_count_burst_not_one_whale_print():
     whale = sorted(_quiet(9) + _burst(8, 1, 5000.0))  # bucket 8: its usual three fills and one whale print
     assert volume_spikes("c", whale, VOL) == []
-    assert len(volume_spikes("c", whale, replace(VOL, volume_min_fills=1, volume_fills_z=0))) == 1
+    assert len(volume_spikes("c", whale, VOL.replace(volume_min_fills=1, volume_fills_z=0))) == 1
     burst = sorted(_quiet(9) + _burst(8, 30, 5000.0))
     [spike] = volume_spikes("c", burst, VOL)
     assert spike.evidence["fills"] == 33 and spike.evidence["fills_z"] >= VOL.volume_fills_z
@@ -124,7 +123,7 @@ def test_the_bucket_after_a_firing_one_continues_that_burst():
         + [(T0 + timedelta(minutes=135, seconds=5), "t", 0.5, 40.0)]
         + _burst(10, 30, 5000.0)
     )
-    assert [s.window_start for s in volume_spikes("c", sorted(again), replace(VOL, baseline_hours=3))] == [
+    assert [s.window_start for s in volume_spikes("c", sorted(again), VOL.replace(baseline_hours=3))] == [
         T0 + timedelta(minutes=120),
         T0 + timedelta(minutes=150),
     ]
