@@ -127,3 +127,29 @@ def advance_watermark(conn: psycopg.Connection, window: TradeWindow, *, detail: 
         (window.cursor, Jsonb(detail or {}), window.ingested_through),
     )
     return True
+
+
+# A stored row may be deleted or rewritten by an evaluation only when it is not an alert (suppressed_reason set)
+# or was evaluated under the same thresholds (the ones it recorded are contained in the current ones). An alert
+# evaluated under other thresholds may have been delivered: it stays as it was.
+def replaceable(alias: str | None = None) -> sql.Composable:
+    """The condition (one %s: the current thresholds as jsonb) a stored row must meet to be deleted or rewritten."""
+    column = (lambda c: sql.Identifier(alias, c)) if alias else sql.Identifier
+    return sql.SQL(
+        "({} is not null or %s::jsonb @> coalesce({}->'thresholds', jsonb_build_object()))"
+    ).format(column("suppressed_reason"), column("evidence"))
+
+
+def alerts_under_other_thresholds(
+    conn: psycopg.Connection, table: str, keys: list[str], thresholds: dict
+) -> set[str]:
+    """Keys among `keys` of stored alert rows evaluated under other thresholds than `thresholds`."""
+    if not keys:
+        return set()
+    rows = conn.execute(
+        sql.SQL("select signal_key from {} where signal_key = any(%s) and not {}").format(
+            sql.Identifier(table), replaceable()
+        ),
+        (keys, Jsonb(thresholds)),
+    ).fetchall()
+    return {r[0] for r in rows}

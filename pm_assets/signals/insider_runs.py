@@ -66,18 +66,9 @@ def trade_window(
 
 
 def kept_alerts(conn: psycopg.Connection, table: str, keys: list[str], t: dict) -> set[str]:
-    """Keys of stored alert rows (suppressed_reason null: alerted, perhaps delivered) evaluated under other
-    thresholds than `t`: no evaluation under other thresholds rewrites or deletes them."""
-    if not keys:
-        return set()
-    rows = conn.execute(
-        sql.SQL(
-            "select signal_key from {} where signal_key = any(%s) and suppressed_reason is null"
-            " and evidence->'thresholds' is distinct from %s::jsonb"
-        ).format(sql.Identifier(table)),
-        (keys, Jsonb(t)),
-    ).fetchall()
-    return {r[0] for r in rows}
+    """Keys of stored alert rows (alerted, perhaps delivered) evaluated under other thresholds than `t`: no
+    evaluation under other thresholds rewrites or deletes them."""
+    return incremental.alerts_under_other_thresholds(conn, table, keys, t)
 
 
 def write_signal_rows(conn: psycopg.Connection, table: str, rows: list[dict]) -> None:
@@ -100,9 +91,8 @@ def remove_stale(conn: psycopg.Connection, table: str, pairs: list[Pair], keep: 
         sql.SQL(
             "delete from {} s using unnest(%s::text[], %s::text[]) as p(wallet, condition_id)"
             " where s.wallet = p.wallet and s.condition_id = p.condition_id and not (s.signal_key = any(%s))"
-            # an alert evaluated under other thresholds stays (it may have been delivered)
-            " and (s.suppressed_reason is not null or s.evidence->'thresholds' = %s::jsonb)"
-        ).format(sql.Identifier(table)),
+            " and {}"
+        ).format(sql.Identifier(table), incremental.replaceable("s")),
         ([p.wallet for p in pairs], [p.condition_id for p in pairs], list(keep), Jsonb(t)),
     )
     return cur.rowcount

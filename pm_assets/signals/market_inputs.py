@@ -10,9 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from pm_assets.signals import incremental
 from pm_assets.signals.arbitrage import ArbSet, Leg, Tick
 from pm_assets.signals.book_traps import MarketState, market_state_from_row, negrisk_set_reason
 from pm_assets.storage.bulk import copy_upsert
@@ -167,12 +169,25 @@ def window_replay_start(conn: psycopg.Connection, start: datetime) -> datetime:
 
 
 def write_windows(
-    conn: psycopg.Connection, rows: list[tuple], columns: Sequence[str], start: datetime
+    conn: psycopg.Connection,
+    rows: list[tuple],
+    columns: Sequence[str],
+    start: datetime,
+    thresholds: dict[str, Any] | None = None,
 ) -> dict:
-    """Upsert the replayed windows; windows stored from `start` on that the replay no longer finds go away."""
+    """Upsert the replayed windows; windows stored from `start` on that the replay no longer finds go away,
+    except alerts evaluated under other thresholds than `thresholds` (they may have been delivered)."""
+    same = Jsonb(thresholds or {})
+    kept = incremental.alerts_under_other_thresholds(
+        conn, "arbitrage_windows", [r[0] for r in rows], thresholds or {}
+    )
+    rows = [r for r in rows if r[0] not in kept]
     keys = [r[0] for r in rows]
     removed = conn.execute(
-        "delete from arbitrage_windows where opened_at >= %s and not (signal_key = any(%s))", (start, keys)
+        sql.SQL(
+            "delete from arbitrage_windows where opened_at >= %s and not (signal_key = any(%s)) and {}"
+        ).format(incremental.replaceable()),
+        (start, keys, same),
     ).rowcount
     staged = [(*r[:-1], Jsonb(r[-1])) for r in rows]
     result = copy_upsert(
@@ -222,7 +237,7 @@ def materialize_arbitrage(
             for w in replay_windows(sets, ticks, states, th, evaluate_from=start, now=end)
             if w.opened_at >= start
         ]
-    result = write_windows(conn, [window_row(w, th) for w in windows], ROW_COLUMNS, start)
+    result = write_windows(conn, [window_row(w, th) for w in windows], ROW_COLUMNS, start, th.as_dict())
     if rescan_from is None:
         advance_watermark(conn, TradeWindow(cursor=cursor, ingested_through=end), detail={"sets": len(sets)})
     return {

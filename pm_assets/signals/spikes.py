@@ -579,7 +579,13 @@ def materialize_spikes(conn, th: SpikeThresholds, *, rescan_from: datetime | Non
     """One incremental run over prices since the watermark (minus two windows), upserting spikes in place."""
     from psycopg.types.json import Jsonb
 
-    from pm_assets.signals.incremental import TradeWindow, advance_watermark, cursor_name, read_watermark
+    from pm_assets.signals.incremental import (
+        TradeWindow,
+        advance_watermark,
+        alerts_under_other_thresholds,
+        cursor_name,
+        read_watermark,
+    )
     from pm_assets.signals.market_inputs import load_markets
     from pm_assets.storage.bulk import copy_upsert
 
@@ -603,6 +609,9 @@ def materialize_spikes(conn, th: SpikeThresholds, *, rescan_from: datetime | Non
     prices = load_prices(conn, start - window - timedelta(hours=th.vol_hours), end)  # the usual-move baseline
     fills, first = load_fills(conn, start - timedelta(hours=th.baseline_hours) - window, end)
     spikes = detect_spikes(prices, fills, first, states, th, evaluate_from=start, quiet=quiet)
+    # An alert stored under other thresholds may have been delivered: it is not rewritten.
+    kept = alerts_under_other_thresholds(conn, "price_spikes", [s.signal_key for s in spikes], th.as_dict())
+    spikes = [s for s in spikes if s.signal_key not in kept]
     result = copy_upsert(
         conn,
         "price_spikes",

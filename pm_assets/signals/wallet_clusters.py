@@ -187,28 +187,25 @@ def read_entries(conn: psycopg.Connection, window: incremental.TradeWindow, t: M
     return [Entry(*r[:8], max(float(r[8]), 0.0), tuple(r[9])) for r in rows]
 
 
-def write_clusters(conn: psycopg.Connection, rows: list[dict], t: Mapping | None = None) -> int:
+def write_clusters(conn: psycopg.Connection, rows: list[dict], t: Mapping) -> int:
     """Upsert, replacing stored clusters of the same direction that a re-evaluated chain now covers. An alert
     evaluated under other thresholds than `t` is neither replaced nor rewritten (it may have been delivered)."""
-    from pm_assets.signals.insider_runs import kept_alerts
-
-    if t is not None:
-        kept = kept_alerts(conn, TABLE, [r["signal_key"] for r in rows], dict(t))
-        rows = [r for r in rows if r["signal_key"] not in kept]
-    same = Jsonb(dict(t)) if t is not None else None
+    kept = incremental.alerts_under_other_thresholds(conn, TABLE, [r["signal_key"] for r in rows], dict(t))
+    rows = [r for r in rows if r["signal_key"] not in kept]
+    same = Jsonb(dict(t))
     replaced = 0
     for r in rows:
         replaced += conn.execute(
-            "delete from wallet_clusters where token_id = %s and evidence->'inputs'->'members'->0->>'side' = %s"
-            " and started_at <= %s and ended_at >= %s and signal_key <> %s"
-            " and (%s::jsonb is null or suppressed_reason is not null or evidence->'thresholds' = %s::jsonb)",
+            sql.SQL(
+                "delete from wallet_clusters where token_id = %s and evidence->'inputs'->'members'->0->>'side' = %s"
+                " and started_at <= %s and ended_at >= %s and signal_key <> %s and {}"
+            ).format(incremental.replaceable()),
             (
                 r["token_id"],
                 r["evidence"]["inputs"]["members"][0]["side"],
                 r["ended_at"],
                 r["started_at"],
                 r["signal_key"],
-                same,
                 same,
             ),
         ).rowcount

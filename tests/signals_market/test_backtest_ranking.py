@@ -85,3 +85,37 @@ def test_scheduled_runs_resolve_the_saved_overrides_when_they_start(world):
     assert used["arbitrage_min_edge"] == 0.01
     with psycopg.connect(world.url) as conn:
         assert market_run_config(conn)["ops"]["arbitrage_windows"]["config"] == {}
+
+
+def test_launchpad_spike_thresholds_keep_alerted_spikes_and_what_if_writes_beside(world):
+    from pm_assets.signals.market_assets import price_spikes
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    world.market(1)
+    for minute, p in ((0, 0.40), (3, 0.41), (6, 0.47), (30, 0.47), (33, 0.58), (36, 0.58)):
+        world.trade(1, 0, now - timedelta(hours=2) + timedelta(minutes=minute), p, 100)
+    assert materialize([price_spikes], world.url).success
+    alerted = [r for r in world.rows("price_spikes") if r["suppressed_reason"] is None]
+    assert len(alerted) == 1
+
+    rescan = (now - timedelta(hours=3)).isoformat()
+    what_if = {"spike_min_move_points": 5.0, "what_if": True, "rescan_from": rescan}
+    result = materialize([price_spikes], world.url, {"ops": {"price_spikes": {"config": what_if}}})
+    meta = result.asset_materializations_for_node("price_spikes")[0].metadata
+    assert meta["thresholds"].value["spike_min_move_points"] == 5.0
+    assert world.rows("price_spikes") == [*alerted] and world.rows("threshold_overrides") == []
+    with psycopg.connect(world.url) as conn:
+        fired = backtest(conn, "price_spike", {}, {"spike_min_move_points": 5.0}, 1, now=now)["proposed"][
+            "fired"
+        ]
+    stored = [r for r in world.rows("signal_what_if") if r["what_if_id"] == meta["what_if_id"].value]
+    assert len(stored) == fired == 2
+
+    # Lasting: the rescan finds the same spike under a changed volume threshold; the alerted row keeps the
+    # evidence (thresholds included) it was alerted with.
+    lasting = {"spike_min_volume_usdc": 600.0, "rescan_from": rescan}
+    assert materialize([price_spikes], world.url, {"ops": {"price_spikes": {"config": lasting}}}).success
+    assert world.rows("price_spikes") == alerted
+    assert [(r["name"], r["value"], r["updated_by"]) for r in world.rows("threshold_overrides")] == [
+        ("spike_min_volume_usdc", 600.0, "launchpad")
+    ]
