@@ -52,17 +52,17 @@ _SIGNAL_TYPES: dict[type, str] = {}  # config class -> its signal type, for the 
 
 
 def one_line(signal_type: str, exc: pydantic.ValidationError) -> str:
-    """'fresh_wallet.fresh_min_usdc must be at least 0, got -5.0' (every refused field, on one line)."""
+    """Every refused field on one line, worded as the dashboard's editor words it
+    ('fresh_wallet.fresh_min_usdc must be at least 0.0, got -5.0')."""
     parts = []
     for err in exc.errors():
-        where = f"{signal_type}.{'.'.join(str(p) for p in err['loc'])}"
-        ctx, got = err.get("ctx") or {}, str(err.get("input"))[:40]
-        if err["type"] == "greater_than_equal":
-            parts.append(f"{where} must be at least {ctx['ge']:g}, got {got}")
-        elif err["type"] == "less_than_equal":
-            parts.append(f"{where} must be at most {ctx['le']:g}, got {got}")
+        name = ".".join(str(p) for p in err["loc"])
+        try:
+            thresholds.validate(signal_type, name, err.get("input"))
+        except thresholds.ThresholdError as refused:
+            parts.append(str(refused))
         else:
-            parts.append(f"{where}: {err['msg'].lower()}, got {got!r}")
+            parts.append(f"{signal_type}.{name}: {err['msg'].lower()}, got {str(err.get('input'))[:40]!r}")
     return "; ".join(parts)
 
 

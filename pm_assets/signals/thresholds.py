@@ -84,10 +84,6 @@ def catalogue() -> Mapping[str, Mapping[str, Threshold]]:
     return {signal_type: fields_of(cls) for signal_type, cls in threshold_sets().items()}
 
 
-def _number(x: float) -> str:
-    return f"{x:g}"
-
-
 def _coerce(label: str, threshold: Threshold, raw: Any) -> float | int | bool:
     try:
         if threshold.kind is bool:
@@ -112,9 +108,9 @@ def _coerce(label: str, threshold: Threshold, raw: Any) -> float | int | bool:
         if not math.isfinite(value):
             raise ThresholdError(f"{label} must be a finite number, got {raw!r}")
         if threshold.minimum is not None and value < threshold.minimum:
-            raise ThresholdError(f"{label} must be at least {_number(threshold.minimum)}, got {value:g}")
+            raise ThresholdError(f"{label} must be at least {threshold.minimum}, got {value}")
         if threshold.maximum is not None and value > threshold.maximum:
-            raise ThresholdError(f"{label} must be at most {_number(threshold.maximum)}, got {value:g}")
+            raise ThresholdError(f"{label} must be at most {threshold.maximum}, got {value}")
     return value
 
 

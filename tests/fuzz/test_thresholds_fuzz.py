@@ -15,7 +15,9 @@ NAMES = sorted((s, n) for s, table in thresholds.catalogue().items() for n in ta
 HOSTILE = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(min_value=-(2**80), max_value=2**80),
-    st.sampled_from(["inf", "-Infinity", "NaN", "1e308", "1e20", "1e400", "-0", "0x10", "١٢٣", "", " ", "true"]),
+    st.sampled_from(
+        ["inf", "-Infinity", "NaN", "1e308", "1e20", "1e400", "-0", "0x10", "١٢٣", "", " ", "true"]
+    ),
     st.text(max_size=40),
     st.booleans(),
     st.none(),

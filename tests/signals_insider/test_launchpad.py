@@ -130,11 +130,11 @@ def test_a_what_if_run_writes_beside_the_live_table_and_changes_nothing_lasting(
     [
         (
             {"fresh_min_usdc": -5},
-            "invalid threshold: fresh_wallet.fresh_min_usdc must be at least 0, got -5.0",
+            "invalid threshold: fresh_wallet.fresh_min_usdc must be at least 0.0, got -5.0",
         ),
         (
             {"fresh_min_usdc": 1e20},
-            "invalid threshold: fresh_wallet.fresh_min_usdc must be at most 1e+09, got 1e+20",
+            "invalid threshold: fresh_wallet.fresh_min_usdc must be at most 1000000000.0, got 1e+20",
         ),
         ({"fresh_max_age_hours": float("inf")}, "invalid threshold: fresh_wallet.fresh_max_age_hours"),
     ],
@@ -197,7 +197,8 @@ def test_a_bad_stored_override_is_refused_at_read_and_the_default_used(rows, war
     assert result.success  # no OverflowError: the bad value never reaches the rule
     messages = [e.user_message for e in instance.all_logs(result.run_id)]
     assert any(
-        "saved threshold override refused" in m and "book_max_age_minutes must be at most 10080" in m
+        "saved threshold override refused" in m
+        and "book_max_age_minutes must be at most 10080, got 100000000000000000000" in m
         for m in messages
     )
     used = rows.conn.execute(
