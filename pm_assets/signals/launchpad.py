@@ -110,13 +110,15 @@ def run_thresholds(conn: psycopg.Connection, tunable: Tunable, config: Any, log:
     given = given_values(tunable, config)
     try:
         values = thresholds.saved_values(conn, tunable.signal_type, log=log)
-        values.update({n: thresholds.validate(tunable.signal_type, n, v) for n, v in given.items()})
+        given = {n: thresholds.validate(tunable.signal_type, n, v) for n, v in given.items()}
     except thresholds.ThresholdError as exc:
         raise dg.Failure(description=f"invalid threshold: {exc}") from None
-    if given and not is_what_if(config):
-        thresholds.save_overrides(conn, tunable.signal_type, given, "launchpad")
-        log.info(f"{tunable.signal_type}: saved as the lasting thresholds: {given}")
-    elif given:
+    changed = {n: v for n, v in given.items() if v != values[n]}  # typing the current value saves nothing
+    values.update(given)
+    if changed and not is_what_if(config):
+        thresholds.save_overrides(conn, tunable.signal_type, changed, "launchpad")
+        log.info(f"{tunable.signal_type}: saved as the lasting thresholds: {changed}")
+    elif given and is_what_if(config):
         log.info(
             f"{tunable.signal_type}: WHAT-IF run under {given}; the live table and saved values are untouched"
         )
