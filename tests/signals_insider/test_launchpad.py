@@ -55,13 +55,12 @@ def test_a_launchpad_threshold_is_the_lasting_value_and_alerted_rows_remain(rows
     assert dg.materialize(
         ASSETS, resources={"warehouse": WarehouseResource(database_url=warehouse_url)}
     ).success
-    fresh_before = _alerts(rows.conn, "fresh_wallet_trades")
-    clusters_before = _alerts(rows.conn, "wallet_clusters")
-    assert len(fresh_before) == 3 and len(clusters_before) == 1
-
     # Typing the value already in force changes nothing lasting.
     assert _launch(warehouse_url, fresh_wallet_trades, {"fresh_min_usdc": 2500.0}).success
     assert _overrides(rows.conn) == []
+    fresh_before = _alerts(rows.conn, "fresh_wallet_trades")
+    clusters_before = _alerts(rows.conn, "wallet_clusters")
+    assert len(fresh_before) == 3 and len(clusters_before) == 1
 
     # The issue's launch: incremental (nothing new to read) and then a rescan of the alerts' day.
     assert _launch(warehouse_url, fresh_wallet_trades, {"fresh_min_usdc": 1_000_000}).success
