@@ -171,5 +171,6 @@ def run_position_signal(
             **({"what_if_id": what_if_id, "what_if_table": "signal_what_if"} if what_if_id else {}),
             "alerts": reasons.get("alert", 0),
             "suppressed": {k: v for k, v in reasons.items() if k != "alert"},
+            "thresholds": t,  # the values in force (saved override, environment or default), shown in the UI
         }
     )

@@ -249,6 +249,7 @@ def evaluate(log, warehouse, config, overlap: timedelta | None = None):
             "clusters": len(rows),
             "alerts": alerts,
             "replaced": replaced,
+            "thresholds": dict(t),
             **({"what_if_id": what_if_id, "what_if_table": "signal_what_if"} if what_if_id else {}),
         }
     )

@@ -169,7 +169,9 @@ def evaluate(log, warehouse, config, overlap: timedelta | None = None):
     for _, label, _ in labels:
         counts[label] = counts.get(label, 0) + 1
     log.info(f"labelled {len(labels)} of {len(behaviour)} wallets: {counts}")
-    return dg.MaterializeResult(metadata={"wallets_evaluated": len(behaviour), "labels": counts})
+    return dg.MaterializeResult(
+        metadata={"wallets_evaluated": len(behaviour), "labels": counts, "thresholds": dict(t)}
+    )
 
 
 TUNING = Tunable(signal_type=SIGNAL_TYPE, asset=TABLE, thresholds=WalletLabelThresholds)
