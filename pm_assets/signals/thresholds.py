@@ -10,6 +10,7 @@ unless the run is a what-if run. Each signal row stores the values it ran with.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -57,6 +58,7 @@ def bounds(info: Any) -> tuple[float | None, float | None]:
     return ge, le
 
 
+@functools.cache
 def fields_of(thresholds: type[ThresholdSet]) -> dict[str, Threshold]:
     out = {}
     for attribute, info in thresholds.model_fields.items():
