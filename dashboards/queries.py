@@ -584,6 +584,18 @@ def threshold_overrides() -> pd.DataFrame:
     return frame(OVERRIDES)
 
 
+# Launchpad runs with `what_if: true` write here, beside the live tables (pm_assets/signals/launchpad.py).
+WHAT_IF_RUNS = text("""
+    select what_if_id, signal_type, min(evaluated_at) as evaluated_at, count(*) as rows,
+           count(*) filter (where suppressed_reason is null) as alerts, min(thresholds::text) as thresholds
+      from signal_what_if where evaluated_at >= now() - interval '30 days'
+     group by what_if_id, signal_type order by min(evaluated_at) desc limit 50""")
+
+
+def what_if_runs() -> pd.DataFrame:
+    return frame(WHAT_IF_RUNS)
+
+
 def save_override(signal_type: str, name: str, value_json: str, updated_by: str) -> None:
     with db.editor().begin() as conn:
         conn.execute(

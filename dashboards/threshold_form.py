@@ -97,6 +97,17 @@ def render_backtest(result: Mapping[str, Any]) -> None:
     st.dataframe(comparison, hide_index=True, width="stretch", height=35 * (len(comparison) + 1) + 3)
 
 
+def render_what_if_runs() -> None:
+    runs = queries.what_if_runs()
+    if runs.empty:
+        return
+    st.markdown(
+        "**What-if runs** (launched with `what_if: true`: evaluated under the thresholds shown, written to "
+        "`signal_what_if`; the live tables and the saved thresholds are untouched)"
+    )
+    st.dataframe(runs, hide_index=True, width="stretch")
+
+
 def render_thresholds() -> None:
     state = st.session_state
     if state.get(FLASH):
@@ -109,6 +120,7 @@ def render_thresholds() -> None:
             st.dataframe(overrides, hide_index=True, width="stretch")
         return
     st.dataframe(table, hide_index=True, width="stretch")
+    render_what_if_runs()
     keys = [f"{r.signal}.{r.threshold}" for r in table.itertuples()]
     with st.form("threshold_form"):
         key = st.selectbox("Threshold", keys)

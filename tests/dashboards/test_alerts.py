@@ -185,3 +185,19 @@ def test_filters_are_validated_on_save_and_nothing_reaches_the_database(world, f
     if "known filters" in message:  # the list names what a price spike can be filtered on
         assert "min_move_points" in errors[0] and "min_move" in errors[0] and "summary_contains" in errors[0]
     assert "very-secret-token" not in texts(at)
+
+
+def test_what_if_runs_are_listed_apart_from_the_saved_thresholds(world):
+    with psycopg.connect(world.url, autocommit=True) as conn:
+        conn.execute(
+            "insert into signal_what_if (what_if_id, signal_type, signal_key, suppressed_reason, thresholds, row)"
+            " values ('abc123', 'fresh_wallet', 'k1', null, '{\"fresh_min_usdc\": 6000}', '{}'),"
+            " ('abc123', 'fresh_wallet', 'k2', 'not_fired', '{\"fresh_min_usdc\": 6000}', '{}')"
+        )
+    at = open_page("alerts")
+    runs = frame_with(at, "what_if_id")
+    assert runs[["what_if_id", "signal_type", "rows", "alerts"]].values.tolist() == [
+        ["abc123", "fresh_wallet", 2, 1]
+    ]
+    assert "6000" in runs["thresholds"][0]
+    assert "What-if runs" in texts(at)
