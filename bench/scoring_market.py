@@ -178,7 +178,7 @@ def _levels(side: list, tick: float) -> Jsonb:
 def load_sim_world(conn: psycopg.Connection, sim: Any, *, max_books: int = 400_000) -> dict[str, int]:
     """Markets, events, tokens, resolutions, trades and per-epoch websocket books of `sim` over its whole
     history and horizon, written as the ingestion and stream would have stored them."""
-    from pm_sim.books import epoch, epoch_time, ladders
+    from pm_sim.books import epoch, ladders, token_update_time
 
     w = sim.world
     t0, t1 = w.history_start, w.horizon_end
@@ -273,8 +273,11 @@ def load_sim_world(conn: psycopg.Connection, sim: Any, *, max_books: int = 400_0
                 continue
             lo, hi = max(t0, m.created_at), min(t1, m.close_time)
             for e in range(epoch(m, lo), epoch(m, hi) + 1):
-                at = max(epoch_time(m, e), lo)
                 for k, tid in enumerate(m.token_ids):
+                    # The second token shows each update later (pm_sim.books.token_epoch), as the stream delivers.
+                    at = max(token_update_time(m, k, e), lo)
+                    if at >= hi:
+                        continue
                     tick, bids, asks = ladders(w, m, k, e)
                     copy.write_row(
                         (

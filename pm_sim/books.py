@@ -1,7 +1,9 @@
 """Order books as a pure function of (market, book epoch).
 
 A market's book changes only when its epoch (floor(t / period + phase)) ticks, so REST /book at
-time t and the websocket stream (diffs between consecutive epochs) describe the very same state.
+time t and the websocket stream (diffs between consecutive epochs) describe the very same state. The two
+tokens' books are mirrors of one book, but the second token shows each epoch `sibling_lag` seconds later
+(token_epoch), as real snapshots of a market's two tokens arrive at different moments.
 """
 
 from __future__ import annotations
@@ -26,6 +28,17 @@ def epoch(m: Market, t: float) -> int:
 
 def epoch_time(m: Market, e: int) -> float:
     return (e - m.book_phase) * m.book_period
+
+
+def token_epoch(m: Market, outcome: int, t: float) -> int:
+    """The (first token's) epoch whose book the token shows at t: the second token shows each update
+    m.sibling_lag seconds later, so for that long after every update the two books are not yet mirrors."""
+    return epoch(m, t - m.sibling_lag) if outcome else epoch(m, t)
+
+
+def token_update_time(m: Market, outcome: int, e: int) -> float:
+    """When the token starts showing epoch e's book."""
+    return epoch_time(m, e) + (m.sibling_lag if outcome else 0.0)
 
 
 def nticks(tick: float) -> int:
@@ -169,7 +182,7 @@ _size_text = lru_cache(maxsize=1 << 16)(num_str)
 
 
 def book_dict(world: World, m: Market, outcome: int, t: float, ltp: str, ws: bool = False) -> dict:
-    e = epoch(m, t)
+    e = token_epoch(m, outcome, t)
     tick, bids, asks = ladders(world, m, outcome, e)
     # Upstream order: bids ascending, asks descending (best last).
     b = [{"price": price_str(p, tick), "size": num_str(s)} for p, s in reversed(bids)]
@@ -215,5 +228,5 @@ def assemble(
 
 def best(world: World, m: Market, outcome: int, t: float) -> tuple[float, float | None, float | None]:
     """(tick, best bid, best ask) as floats; None for an empty side."""
-    tick, bids, asks = ladders(world, m, outcome, epoch(m, t))
+    tick, bids, asks = ladders(world, m, outcome, token_epoch(m, outcome, t))
     return (tick, bids[0][0] * tick if bids else None, asks[0][0] * tick if asks else None)

@@ -11,6 +11,7 @@ import orjson
 from starlette.requests import Request
 from starlette.routing import Route
 
+from . import flowfit
 from .responses import data_error, js, qbool, qlist, v2_error
 from .rng import h, u01
 from .sim import Sim
@@ -159,7 +160,10 @@ def _wallet(sim: Sim, addr: str | None) -> int | None:
     if not hasattr(w, "wallet_index"):
         w.wallet_index = {w.wallet_address(i): i for i in range(w.n_wallets)}
         w.wallet_index.update({w.wallet_address(i): i for i in w.planted_wallet_created})
-    return w.wallet_index.get(addr, -1)
+    hit = w.wallet_index.get(addr)
+    if hit is None:
+        hit = flowfit.fresh_index(sim.cfg.seed, addr)
+    return -1 if hit is None else hit
 
 
 def v1_offset_cap(sim: Sim) -> int:

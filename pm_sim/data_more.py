@@ -83,7 +83,7 @@ def _activity_trade(sim: Sim, r: tuple) -> dict:
 def _split_row(sim: Sim, addr: str, widx: int) -> dict | None:
     """The wallet's first on-chain activity (a collateral split), so wallet age is knowable."""
     w = sim.world
-    born = w.planted_wallet_created.get(widx, None) if widx >= w.n_wallets else w.wallet_created(widx)
+    born = w.wallet_first_activity(widx)
     if born is None or born > sim.now():
         return None
     n = len(w.markets)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from . import flowfit
 from .books import nticks, yes_tops
 from .clock import iso
 from .rng import h, u01
@@ -40,13 +43,15 @@ class Planter:
         busy: bool = False,
         mid_price: bool = False,
         undisputed: bool = False,
+        longshot: bool = False,
     ) -> Market | None:
         """A random market open around t (sampled, so planting stays cheap at 50k markets).
 
         thin: the quietest of 8 candidates; busy: the most traded of 8; mid_price: YES between 0.2 and 0.8
         and not yet converging to its winner (so a planted move is a clear move in points); undisputed: a market
         whose resolution will not be disputed (signals on a disputed market are held back by design, so a true
-        alertable event planted there would be one no detector should alert).
+        alertable event planted there would be one no detector should alert); longshot: one outcome priced
+        0.03-0.35 (a clear favourite against it), more than the ramp's hours before close.
         """
         ms = self.w.markets
         found: list[Market] = []
@@ -60,6 +65,7 @@ class Planter:
                 and (not binary_only or not m.neg_risk)
                 and not (undisputed and m.dispute)
                 and (not mid_price or (m.close_time > t + RAMP + 3600 and 0.2 <= self.w.price(m, t) <= 0.8))
+                and (not longshot or (m.close_time > t + RAMP and 0.03 <= min(p := self.w.price(m, t), 1 - p) <= 0.35))
             ):
                 found.append(m)
                 if len(found) >= (8 if thin or busy else 1):
@@ -142,8 +148,11 @@ class Planter:
             self.price_spike(i)
         for i in range(max(2, n // 2)):
             self.negrisk_arb(i)
+        # Insiders before the other fills: an insider's market may be set to resolve for the longshot it bought,
+        # which moves that market's resolution ramp, and fills planted there earlier would print the old path.
         for i in range(n):
             self.fresh_insider(i)
+        for i in range(n):
             self.coordinated(i)
             self.split_buy(i)
             self.volume_spike(i)
@@ -155,8 +164,11 @@ class Planter:
         return self.records
 
     def fresh_insider(self, i: int) -> None:
+        """As the publicly reported cases: a wallet created hours before enters a longshot (against the favourite)
+        with a size that real background flow also has (the top 1% of real fill sizes, never above the
+        background's own tail), hours before the news; on a binary market it is then the winner."""
         t = self._time(1, i, lo_pad=13 * 3600 if self.w.cfg.history_hours > 14 else 900)
-        m = self._market(t, 1, i, thin=i % 2 == 1)
+        m = self._market(t, 1, i, thin=i % 2 == 1, longshot=True) or self._market(t, 1, i, thin=i % 2 == 1)
         if m is None:
             return
         age = 3600 * (1 + 11 * self._u(2, i))
@@ -164,8 +176,12 @@ class Planter:
         wi = self._wallet(created)
         other = self._market(created, 3, i) or m
         first = self._fill(created, other, wi, 0, 0, 5 + 20 * self._u(4, i))
-        oc = self._buyable_outcome(m, t, int(self._u(5, i) < 0.5))
-        big = self._fill(t, m, wi, 0, oc, 5000 + 45000 * self._u(6, i))
+        yes = self.w.price(m, t)
+        oc = 0 if yes < 0.5 else 1  # the longshot
+        if not m.neg_risk and m.close_time - RAMP > t:
+            m.winner = oc  # the news: the market converges to it over its last hours
+        usd = float(flowfit.fill_usdc(np.array([0.99 + 0.0095 * self._u(6, i)]))[0])
+        big = self._fill(t, m, wi, 0, oc, usd)
         self._rec(
             "fresh_wallet_insider",
             True,
@@ -180,6 +196,9 @@ class Planter:
             wallet_first_activity_ts=int(created),
             wallet_age_hours=round((t - created) / 3600, 3),
             first_activity_tx=tx_hash(self.s, first[8]),
+            entry_price=big[7],
+            payoff=round((1 - big[7]) / max(big[7], 1e-9), 3),
+            hours_to_close=round((m.close_time - t) / 3600, 3),
         )
 
     def coordinated(self, i: int) -> None:

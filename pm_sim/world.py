@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .config import SimConfig
+from . import flowfit
 from .rng import h, hex_id, u01
 
 V2_LAUNCH = datetime(2026, 11, 1, tzinfo=UTC).timestamp()
 VERSIONLESS_BEFORE = datetime(2026, 6, 1, tzinfo=UTC).timestamp()
 RAMP = 6 * 3600.0  # prices converge to the winner over the last hours before close
-# A market's reported daily volume: its expected fills per day x this (about the mean fill).
-USD_PER_FILL = 15.0
+# A market's reported daily volume: its expected fills per day x the mean fill of the fitted size distribution
+# (pm_sim.flowfit.mean_fill_usdc(), rounded; the sizes are real ones, so is the volume).
+USD_PER_FILL = 154.0
+SIBLING_MAX_LAG = 2.6  # seconds (real-flow.md, set D)
 WORDS = (
     "alpha",
     "bravo",
@@ -87,6 +90,9 @@ class Market:
     tag: tuple
     outcome_in_event: int = 0
     dispute: str = ""  # "", "disputed", "arbitrated", "extended_review"
+    # The second token's book shows each update this much later than the first's (real books of a market's two
+    # tokens arrive at different moments; real-flow.md: the sibling's latest snapshot is up to 2.6 s old).
+    sibling_lag: float = 0.0
 
 
 @dataclass(slots=True)
@@ -119,6 +125,9 @@ class World:
         self.event_by_id: dict[str, int] = {}
         self.event_by_slug: dict[str, int] = {}
         self.n_wallets = int(min(200_000, max(2000, cfg.markets * 20)))
+        # Fresh wallets (pm_sim.flowfit) are born on a grid from a day before the history on.
+        self.fresh_dt = flowfit.fresh_dt(cfg.trades_per_second)
+        self.fresh_t0 = self.history_start - 86_400
         # Planted overlays, filled by ground_truth.plant(): market idx -> list of windows.
         self.spikes: dict[int, list] = {}
         self.volume_spikes: dict[int, list] = {}
@@ -144,6 +153,7 @@ class World:
         total_w = 0.0
         for m in self.markets:
             m.book_period = min(3600.0, max(0.05, n / rate * (0.5 + u01(s, 40, m.idx))))
+            m.sibling_lag = min(SIBLING_MAX_LAG, m.book_period) * (0.2 + 0.75 * u01(s, 56, m.idx))
             total_w += m.weight
         self.total_weight = total_w
 
@@ -343,16 +353,28 @@ class World:
 
     # ---------------------------------------------------------------- wallets
     def wallet_address(self, widx: int) -> str:
+        if widx >= flowfit.FRESH_BASE:
+            return flowfit.fresh_address(self.seed, widx)
         return "0x" + hex_id(20, self.seed, 70, widx)
 
+    def is_planted_wallet(self, widx: int) -> bool:
+        return self.n_wallets <= widx < flowfit.FRESH_BASE
+
     def wallet_created(self, widx: int) -> float:
-        """Background wallets: most are old; ~5% of the long tail is created inside the window."""
-        if widx >= 1000 and u01(self.seed, 71, widx) < 0.05:
-            return self.history_start + u01(self.seed, 72, widx) * (self.horizon_end - self.history_start)
+        """Background wallets: old ones (idx < n_wallets) exist from long before the history; fresh ones
+        (pm_sim.flowfit) are born on the fresh grid, 0-24 h before their fills."""
+        if widx >= flowfit.FRESH_BASE:
+            return self.fresh_t0 + (widx - flowfit.FRESH_BASE) * self.fresh_dt
         return self.history_start - 86400 * (1 + 400 * u01(self.seed, 73, widx))
 
+    def wallet_first_activity(self, widx: int) -> float | None:
+        """When any wallet (old, fresh or planted) first acted: its creation."""
+        if self.is_planted_wallet(widx):
+            return self.planted_wallet_created.get(widx)
+        return self.wallet_created(widx)
+
     def daily_volume_usdc(self, m: Market) -> float:
-        """The market's reported 24 h volume (Gamma `volume24hr`); background fills are bounded against it."""
+        """The market's reported 24 h volume (Gamma `volume24hr`): its expected fills a day x the mean fill."""
         return m.weight / self.total_weight * self.cfg.trades_per_second * 86400 * USD_PER_FILL
 
     def open_markets(self, t: float) -> list[Market]:

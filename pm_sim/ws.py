@@ -15,7 +15,7 @@ from bisect import bisect_left
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .books import epoch, levels, tick_str
+from .books import levels, tick_str, token_epoch
 from .fmt import num_str
 from .rng import u01
 from .sim import Sim
@@ -53,7 +53,7 @@ class Conn:
         self.assets: set[str] = set()
         self.custom = False
         self.state: dict[str, tuple] = {}  # asset -> (tick, bids map, asks map)
-        self.epochs: dict[int, int] = {}
+        self.epochs: dict[tuple[int, int], int] = {}  # (market, outcome) -> epoch last sent
         self.trade_mark: dict[int, tuple] = {}  # market -> last trade key sent
         self.ops: asyncio.Queue = asyncio.Queue()
         self.last_ping = time.monotonic()
@@ -163,9 +163,9 @@ class Conn:
             if not self.sim.book_available(m, t):
                 continue
             self.assets.add(a)
-            self.epochs[m.idx] = epoch(m, t)
+            self.epochs[(m.idx, o)] = token_epoch(m, o, t)
             self.trade_mark.setdefault(m.idx, (int(t * 1000), 1 << 40, 1 << 40))
-            tick, bids, asks = levels(self.sim.world, m, o, epoch(m, t))
+            tick, bids, asks = levels(self.sim.world, m, o, token_epoch(m, o, t))
             self.state[a] = (tick, bids, asks)
             snaps.append(self.sim.book(m, o, t, ws=True))
         if snaps and obj.get("initial_dump", True):
@@ -195,18 +195,21 @@ class Conn:
                 self.assets.discard(a)
                 self.state.pop(a, None)
             return
-        e = epoch(m, t)
         booked: set[int] = set()
-        if self.epochs.get(mi) != e:
-            self.epochs[mi] = e
-            booked = await self.diff(m, mine, e, t, ts)
+        for o, a in mine:
+            # Each token on its own update times (the second one lags): their deltas arrive at different moments.
+            e = token_epoch(m, o, t)
+            if self.epochs.get((mi, o)) != e:
+                self.epochs[(mi, o)] = e
+                booked |= await self.diff(m, [(o, a)], e, t, ts)
         for o, _ in mine:
             if o in traded and o not in booked:
                 # Upstream "every trade triggers a fresh book" (§4.5): its last_trade_price and hash moved.
                 await self.send(sim.book(m, o, t, ws=True))
 
     async def diff(self, m, mine: list, e: int, t: float, ts: str) -> set[int]:
-        """price_change (and tick_size_change + book) frames from the last levels sent to epoch e's."""
+        """price_change (and tick_size_change + book) frames from the last levels sent to epoch e's (the epoch
+        each token in `mine` shows now)."""
         sim = self.sim
         booked = set()
         changes = []
