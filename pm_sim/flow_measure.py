@@ -19,18 +19,32 @@ REAL: dict[str, tuple[float, tuple[float, float], str]] = {
     "size_p90_usdc": (318.0, (212.0, 477.0), "fill size in USDC, p90"),
     "size_p99_usdc": (2356.0, (1571.0, 3534.0), "fill size in USDC, p99"),
     "size_p999_usdc": (10_000.0, (5_000.0, 20_000.0), "fill size in USDC, p99.9"),
-    "interarrival_cv_median": (3.2, (2.4, 4.2), "inter-arrival CV per market, median over markets > 50 fills"),
+    "interarrival_cv_median": (
+        3.2,
+        (2.4, 4.2),
+        "inter-arrival CV per market, median over markets > 50 fills",
+    ),
     "same_second_share_busy": (0.45, (0.33, 0.57), "consecutive fills in the same second, busiest market"),
     "wallets_one_trade_share": (0.46, (0.36, 0.56), "wallets with exactly one trade"),
     "top1pct_volume_share": (0.58, (0.45, 0.71), "share of volume from the top 1% of wallets"),
     "fresh_share_all": (0.16, (0.12, 0.20), "fills by wallets < 24 h after their first activity"),
     "fresh_share_1k": (0.22, (0.15, 0.30), "... of fills >= $1k"),
     "fresh_share_10k": (0.52, (0.35, 0.70), "... of fills >= $10k"),
-    "global_rate_ratio": (1.0, (0.85, 1.15), "fills/s over a week over --trades-per-second (the mean global rate)"),
+    "global_rate_ratio": (
+        1.0,
+        (0.85, 1.15),
+        "fills/s over a week over --trades-per-second (the mean global rate)",
+    ),
 }
 
 # The reference world: about as many fills as real set A (28,002), over a busy day's hours.
-REFERENCE = {"seed": 11, "markets": 100, "history_hours": 12.0, "horizon_hours": 1.0, "trades_per_second": 2.0}
+REFERENCE = {
+    "seed": 11,
+    "markets": 100,
+    "history_hours": 12.0,
+    "horizon_hours": 1.0,
+    "trades_per_second": 2.0,
+}
 
 
 def _quantile(xs: list[float], q: float) -> float:

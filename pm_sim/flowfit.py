@@ -33,6 +33,7 @@ def fills_per_tx(u: np.ndarray) -> np.ndarray:
     n = 1 + np.floor(np.log(np.maximum(u, 1e-300)) / math.log(SAME_TX_SHARE))
     return np.minimum(n, MAX_FILLS_PER_TX).astype(np.int64)
 
+
 # --------------------------------------------------------------------------- sizes
 # Fill size in USDC (price x size): the real quantiles p50 / p90 / p99 / p99.9 of set A (18 / 318 / 2,356 /
 # 10,000), interpolated in log size against log tail probability, extended past p99.9 on the last slope and

@@ -65,7 +65,10 @@ class Planter:
                 and (not binary_only or not m.neg_risk)
                 and not (undisputed and m.dispute)
                 and (not mid_price or (m.close_time > t + RAMP + 3600 and 0.2 <= self.w.price(m, t) <= 0.8))
-                and (not longshot or (m.close_time > t + RAMP and 0.03 <= min(p := self.w.price(m, t), 1 - p) <= 0.35))
+                and (
+                    not longshot
+                    or (m.close_time > t + RAMP and 0.03 <= min(p := self.w.price(m, t), 1 - p) <= 0.35)
+                )
             ):
                 found.append(m)
                 if len(found) >= (8 if thin or busy else 1):

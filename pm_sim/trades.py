@@ -140,8 +140,11 @@ class TradeFlow:
             "maker": maker,
         }
 
-    def _expand(self, b: np.ndarray, m: np.ndarray, counts: np.ndarray) -> list[tuple]:
-        """Fills for (bucket, market, count) triples -> row tuples (unsorted, taker rows only)."""
+    def _expand(
+        self, b: np.ndarray, m: np.ndarray, counts: np.ndarray, wallet: int | None = None
+    ) -> list[tuple]:
+        """Fills for (bucket, market, count) triples -> row tuples (unsorted, taker rows only); with `wallet`, only
+        the fills where it is taker or maker (a twin fill copies the fill before it, which is kept too)."""
         d = self._draw(b, m, counts)
         if d is None:
             return []
@@ -149,14 +152,23 @@ class TradeFlow:
         tot, bb, mm, j, ts, widx, maker, txk, usd = (
             d[k] for k in ("tot", "bb", "mm", "j", "ts", "widx", "maker", "txk", "usd")
         )
-        self.generated += tot
+        dup = (~d["lead_flag"]) & (vu01(s, 106, bb, mm, j) < 0.03)
+        keep = None
+        if wallet is not None:
+            ar = np.arange(tot)
+            src = np.maximum.accumulate(np.where(dup, 0, ar))  # the fill a twin (chain) copies
+            mine = (widx[src] == wallet) | (maker[src] == wallet)
+            keep = mine.copy()
+            keep[src[mine]] = True
+        self.generated += tot if keep is None else int(keep.sum())
         side = (vu01(s, 98, bb, mm, j) > 0.58).astype(np.int64)
         oc = (vu01(s, 99, bb, mm, j) > 0.6).astype(np.int64)
         walk = vu01(s, 101, bb, mm, j)
-        dup = (~d["lead_flag"]) & (vu01(s, 106, bb, mm, j) < 0.03)
         rows: list[tuple] = []
         markets = self.w.markets
         for i in range(tot):
+            if keep is not None and not keep[i]:
+                continue
             mi = int(mm[i])
             mk = markets[mi]
             t_s = ts[i] / 1000
@@ -184,7 +196,9 @@ class TradeFlow:
             # The size in USDC is drawn from the real distribution (heavy tail included) whatever the market:
             # real thin markets see $10k fills too (real-flow.md); judging them is the detectors' job.
             size = round(max(float(usd[i]) / max(price, 0.001), 0.01), 2)
-            rows.append((int(ts[i]), mi, int(j[i]) * 2, int(widx[i]), sd, o, size, price, int(txk[i]), int(maker[i])))
+            rows.append(
+                (int(ts[i]), mi, int(j[i]) * 2, int(widx[i]), sd, o, size, price, int(txk[i]), int(maker[i]))
+            )
         return rows
 
     def fill_count(self, t0: float, t1: float) -> int:
@@ -193,7 +207,11 @@ class TradeFlow:
         total = 0
         lo, hi = self.bucket(t0), self.bucket(t1)
         for k in range(lo, hi, WBLOCK):
-            bs = [np.full(len(m), b, dtype=np.int64) for b in range(k, min(k + WBLOCK, hi)) for m in [self._live(b)]]
+            bs = [
+                np.full(len(m), b, dtype=np.int64)
+                for b in range(k, min(k + WBLOCK, hi))
+                for m in [self._live(b)]
+            ]
             ms = [self._live(b) for b in range(k, min(k + WBLOCK, hi))]
             b_all, m_all = np.concatenate(bs), np.concatenate(ms)
             d = self._draw(b_all, m_all, self._counts(b_all, m_all)) if len(m_all) else None
@@ -296,20 +314,22 @@ class TradeFlow:
             if lo <= b <= hi:
                 cells.setdefault(b, set())
         for b in sorted(cells, reverse=True):
-            rows = [r for mi in sorted(cells[b]) for r in self._cell(b, mi)]
+            rows = [r for mi in sorted(cells[b]) for r in self._cell(b, mi, wallet)]
             rows.extend(r for r in self.planted.get(b, ()) if wallet in (r[3], r[9]))
             rows.sort(key=_key, reverse=True)
             yield from rows
 
-    def _cell(self, b: int, mi: int) -> list[tuple]:
-        """Background taker rows of market mi in bucket b (cached: a cursor walk revisits the same cells)."""
-        hit = self._ccache.get((b, mi))
+    def _cell(self, b: int, mi: int, wallet: int) -> list[tuple]:
+        """Background taker rows of market mi in bucket b that involve `wallet` (cached: a cursor walk revisits
+        the same cells). Only that wallet's fills are built: a burst puts hundreds of fills in one cell."""
+        key = (b, mi, wallet)
+        hit = self._ccache.get(key)
         if hit is not None:
-            self._ccache.move_to_end((b, mi))
+            self._ccache.move_to_end(key)
             return hit
         ms = np.array([mi], dtype=np.int64)
-        rows = self._expand(np.array([b], dtype=np.int64), ms, self._counts(b, ms))
-        self._ccache[(b, mi)] = rows
+        rows = self._expand(np.array([b], dtype=np.int64), ms, self._counts(b, ms), wallet)
+        self._ccache[key] = rows
         if len(self._ccache) > 8192:
             self._ccache.popitem(last=False)
         return rows

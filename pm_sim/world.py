@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .config import SimConfig
 from . import flowfit
+from .config import SimConfig
 from .rng import h, hex_id, u01
 
 V2_LAUNCH = datetime(2026, 11, 1, tzinfo=UTC).timestamp()

@@ -13,7 +13,7 @@ from pm_sim.data_api import _wallet
 from pm_sim.testing import running_sim
 from tests.ingestion_trades.conftest import SIM_DAY_BEFORE, resources, seed_universe
 
-# pm_sim bounds background fills by their market's volume (tens of USDC in this small world): a low bar.
+# A low bar, so that the run looks up a few wallets' first activity (most fills are under $50).
 CONFIG = {
     "ops": {"wallets": {"config": {"first_activity_min_trade_usdc": 50.0, "max_first_activity_lookups": 8}}}
 }
@@ -22,7 +22,7 @@ CONFIG = {
 def _born(sim, wallet: str) -> datetime:
     world = sim.sim.world
     idx = _wallet(sim.sim, wallet)
-    born = world.planted_wallet_created[idx] if idx >= world.n_wallets else world.wallet_created(idx)
+    born = world.wallet_first_activity(idx)
     return datetime.fromtimestamp(int(born), UTC)
 
 

@@ -34,12 +34,16 @@ def figures() -> dict[str, float]:
 @pytest.mark.parametrize("name", list(flow_measure.REAL))
 def test_background_flow_matches_the_real_figure(figures, name):
     real, (lo, hi), what = flow_measure.REAL[name]
-    assert lo <= figures[name] <= hi, f"{name} ({what}): pm_sim {figures[name]:.3f}, real {real}, allowed {lo}-{hi}"
+    assert lo <= figures[name] <= hi, (
+        f"{name} ({what}): pm_sim {figures[name]:.3f}, real {real}, allowed {lo}-{hi}"
+    )
 
 
 def test_the_flow_is_deterministic_per_seed():
     def rows(seed: int) -> list[tuple]:
-        sim = Sim(SimConfig(seed=seed, markets=40, history_hours=1.0, horizon_hours=1.0, trades_per_second=3.0))
+        sim = Sim(
+            SimConfig(seed=seed, markets=40, history_hours=1.0, horizon_hours=1.0, trades_per_second=3.0)
+        )
         return flow_measure.background_rows(sim)
 
     first = rows(4)
@@ -95,7 +99,11 @@ def test_binary_books_are_mirrors_whose_second_token_shows_each_update_later():
         binaries = [
             m
             for m in w.markets
-            if m.has_book and not m.ghost and not m.neg_risk and m.created_at < now and m.close_time > now + 600
+            if m.has_book
+            and not m.ghost
+            and not m.neg_risk
+            and m.created_at < now
+            and m.close_time > now + 600
         ]
         binaries = [m for m in binaries if not w.arb_windows.get(m.idx)][:6]
         assert len(binaries) >= 3
@@ -116,11 +124,14 @@ def test_binary_books_are_mirrors_whose_second_token_shows_each_update_later():
                 boundary = epoch_time(m, epoch(m, now) + k)
                 before_yes, _ = books(boundary - 1e-3)
                 just_after_yes, just_after_no = books(boundary + m.sibling_lag / 2)
-                if _side(before_yes, "bids") != _side(just_after_yes, "bids") or _side(before_yes, "asks") != _side(
-                    just_after_yes, "asks"
-                ):
+                if _side(before_yes, "bids") != _side(just_after_yes, "bids") or _side(
+                    before_yes, "asks"
+                ) != _side(just_after_yes, "asks"):
                     break
-            assert token_epoch(m, 1, boundary + m.sibling_lag / 2) == token_epoch(m, 0, boundary + m.sibling_lag / 2) - 1
+            assert (
+                token_epoch(m, 1, boundary + m.sibling_lag / 2)
+                == token_epoch(m, 0, boundary + m.sibling_lag / 2) - 1
+            )
             assert _mirror(before_yes, just_after_no) and not _mirror(just_after_yes, just_after_no)
             stale_seen += 1
             yes, no = books(boundary + m.sibling_lag + 1e-3)
@@ -157,7 +168,10 @@ def test_websocket_deltas_of_the_two_tokens_arrive_at_different_moments():
             frames += [f for f in drain(ws, quiet=0.02) if isinstance(f, dict)]
         ws.close()
         changes = [f for f in frames if f.get("event_type") == "price_change"]
-        stamps = {a: sorted({int(f["timestamp"]) for f in changes if f["price_changes"][0]["asset_id"] == a}) for a in m.token_ids}
+        stamps = {
+            a: sorted({int(f["timestamp"]) for f in changes if f["price_changes"][0]["asset_id"] == a})
+            for a in m.token_ids
+        }
         assert all(len({ch["asset_id"] for ch in f["price_changes"]}) == 1 for f in changes)
         yes, no = stamps[m.token_ids[0]], stamps[m.token_ids[1]]
         assert yes and no and not set(yes) & set(no)

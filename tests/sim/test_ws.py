@@ -88,15 +88,21 @@ def test_book_follows_trades(sim, markets):
 
 
 def test_mirrored_complement(ws_frames):
+    """A change on one token comes mirrored on its complement (BUY at p, SELL at 1 - p, same size), in its own
+    frame: the two tokens' books move at different moments (pm_sim.books.token_epoch)."""
     _, others = ws_frames
     pcs = [o for o in others if o.get("event_type") == "price_change"]
-    mirrored = 0
-    for o in pcs:
-        by = {}
-        for ch in o["price_changes"]:
-            by.setdefault(ch["asset_id"], []).append(ch)
-        if len(by) == 2:
-            mirrored += 1
+    assert pcs and all(len({ch["asset_id"] for ch in o["price_changes"]}) == 1 for o in pcs)
+    seen = {
+        (ch["asset_id"], ch["side"], round(float(ch["price"]), 4), ch["size"])
+        for o in pcs
+        for ch in o["price_changes"]
+    }
+    mirrored = sum(
+        1
+        for a, side, p, size in seen
+        if side == "BUY" and any(b != a and (b, "SELL", round(1 - p, 4), size) in seen for b, *_ in seen)
+    )
     assert mirrored > 0
 
 
