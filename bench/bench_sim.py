@@ -1,7 +1,9 @@
-"""Throughput of pm_sim on loopback: /clob/book and /data/v2/trades requests/s, ws messages/s.
+"""Throughput of pm_sim on loopback: /clob/book and /data/v2/trades requests/s, ws messages/s, and the trade
+flow's generation rate at thousands of fills/s; `--flow-fit` prints the background flow's figures beside the real
+ones (../shared/real-flow.md) instead.
 
 The server runs in its own process (one core); the client is bounded in count and time.
-Usage: python bench/bench_sim.py [--seconds 3] [--markets 2000]
+Usage: pm-intel bench sim [--seconds 3] [--markets 2000] [--flow-fit [--seed N]]
 """
 
 from __future__ import annotations
@@ -69,12 +71,65 @@ def ws_rate(ws_url: str, assets: list[str], seconds: float) -> float:
         return n / (time.monotonic() - t0)
 
 
-def main() -> None:
+def flow_rate(trades_per_second: float = 2000.0, markets: int = 2000, sim_seconds: float = 120.0) -> tuple:
+    """Fills/s the flow generator materialises walking the global feed of a world at `trades_per_second`, and
+    the rate of the bare hash draws the same count of fills takes (the floor any generator pays), in-process."""
+    import numpy as np
+
+    from pm_sim.config import SimConfig
+    from pm_sim.rng import vu01
+    from pm_sim.sim import Sim
+
+    sim = Sim(
+        SimConfig(
+            markets=markets,
+            trades_per_second=trades_per_second,
+            history_hours=0.1,
+            speed=0,
+            rate_limits=False,
+        )
+    )
+    now = int(sim.cfg.start * 1000)
+    t0 = time.perf_counter()
+    n = sum(1 for _ in sim.flow.iter_rows(now, now - int(sim_seconds * 1000)))
+    gen = n / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    idx = np.arange(n)
+    for key in range(12):  # about the per-fill draws a fill needs
+        vu01(1, key, idx, idx)
+    bare = n / (time.perf_counter() - t0)
+    return n, gen, bare
+
+
+def print_flow_fit(seed: int | None) -> None:
+    from pm_sim import flow_measure
+
+    figures = flow_measure.fitted_figures(**({"seed": seed} if seed is not None else {}))
+    ref = {**flow_measure.REFERENCE, **({"seed": seed} if seed is not None else {})}
+    print(f"pm_sim background flow vs real data (../shared/real-flow.md); world {ref}")
+    print(f"{'figure':<26} {'real':>10} {'pm_sim':>10}  {'tolerance':<20} ok")
+    for name, real, got, (lo, hi), ok in flow_measure.table(figures):
+        print(f"{name:<26} {real:>10.3f} {got:>10.3f}  {f'{lo:g}-{hi:g}':<20} {'yes' if ok else 'NO'}")
+
+
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--markets", type=int, default=2000)
     ap.add_argument("--max-requests", type=int, default=20000)
-    a = ap.parse_args()
+    ap.add_argument(
+        "--flow-fit", action="store_true", help="print the fitted flow figures beside the real ones"
+    )
+    ap.add_argument("--seed", type=int, default=None, help="with --flow-fit: the reference world's seed")
+    a = ap.parse_args(argv)
+    if a.flow_fit:
+        print_flow_fit(a.seed)
+        return
+    n, gen, bare = flow_rate()
+    print(
+        f"flow generator: {gen:,.0f} fills/s materialised ({n:,} fills of a 2,000 fills/s world, 2,000 markets); "
+        f"bare per-fill hash draws {bare:,.0f} fills/s; ratio {gen / bare:.3f}"
+    )
     proc, u = start_server(
         [
             "--markets",
@@ -88,6 +143,9 @@ def main() -> None:
             "5000",
             "--history-hours",
             "2",
+            # The initial dump of thousands of books can outlast the default 10 s idle limit on a loaded machine.
+            "--ws-idle-timeout",
+            "120",
         ]
     )
     try:
