@@ -207,12 +207,8 @@ class TradeFlow:
         total = 0
         lo, hi = self.bucket(t0), self.bucket(t1)
         for k in range(lo, hi, WBLOCK):
-            bs = [
-                np.full(len(m), b, dtype=np.int64)
-                for b in range(k, min(k + WBLOCK, hi))
-                for m in [self._live(b)]
-            ]
             ms = [self._live(b) for b in range(k, min(k + WBLOCK, hi))]
+            bs = [np.full(len(m), k + i, dtype=np.int64) for i, m in enumerate(ms)]
             b_all, m_all = np.concatenate(bs), np.concatenate(ms)
             d = self._draw(b_all, m_all, self._counts(b_all, m_all)) if len(m_all) else None
             total += 0 if d is None else d["tot"]
