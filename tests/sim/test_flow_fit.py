@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import statistics
 
-import httpx
 import pytest
 
 from pm_sim import flow_measure
@@ -20,10 +19,9 @@ from pm_sim.ground_truth import PLANT_BASE
 from pm_sim.sim import Sim
 from pm_sim.testing import running_sim
 from pm_sim.world import SIBLING_MAX_LAG
+from tests import loopback
 
 from .conftest import drain, wait_synced, ws_session
-
-HTTP_TIMEOUT = 120
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +93,7 @@ def test_binary_books_are_mirrors_whose_second_token_shows_each_update_later():
     little above 1 (real: 1.0098 on average)."""
     with running_sim(seed=6, markets=30, ws_rate=30, speed=0) as s:
         w = s.world
-        now = httpx.get(s.admin_url + "/state", timeout=HTTP_TIMEOUT).json()["now"]
+        now = loopback.get(s.admin_url + "/state").json()["now"]
         binaries = [
             m
             for m in w.markets
@@ -113,10 +111,9 @@ def test_binary_books_are_mirrors_whose_second_token_shows_each_update_later():
             assert 0 < m.sibling_lag <= SIBLING_MAX_LAG and m.sibling_lag < m.book_period
 
             def books(at: float, m=m) -> tuple[dict, dict]:
-                httpx.post(s.admin_url + "/clock", json={"set": at}, timeout=HTTP_TIMEOUT)
+                loopback.post(s.admin_url + "/clock", json={"set": at})
                 yes, no = (
-                    httpx.get(s.clob_url + "/book", params={"token_id": t}, timeout=HTTP_TIMEOUT).json()
-                    for t in m.token_ids
+                    loopback.get(s.clob_url + "/book", params={"token_id": t}).json() for t in m.token_ids
                 )
                 return yes, no
 
@@ -146,7 +143,7 @@ def test_websocket_deltas_of_the_two_tokens_arrive_at_different_moments():
     come sibling_lag later, stamped with their own time."""
     with running_sim(seed=6, markets=30, ws_rate=30, speed=0) as s:
         w = s.world
-        now = httpx.get(s.admin_url + "/state", timeout=HTTP_TIMEOUT).json()["now"]
+        now = loopback.get(s.admin_url + "/state").json()["now"]
         m = next(
             m
             for m in w.markets
@@ -158,7 +155,7 @@ def test_websocket_deltas_of_the_two_tokens_arrive_at_different_moments():
             and m.sibling_lag > 0.2
         )
         ws = ws_session(s, list(m.token_ids), custom=False)
-        json.loads(ws.recv(timeout=HTTP_TIMEOUT))
+        json.loads(ws.recv(timeout=loopback.HANG_S))
         frames: list[dict] = []
         step = min(0.05, m.sibling_lag / 4)
         for _ in range(int(4 * m.book_period / step)):
