@@ -112,9 +112,11 @@ def test_status_red_when_the_consumer_stops_and_green_after_the_supervisor_resta
             cursor[0] = result.cursor
             return list(result.run_requests or [])
 
-        # The rest of the system is healthy: trades current, the coverage ledger written for today.
+        # The rest of the system is healthy: trades current, the coverage ledger written for today. Real flow is
+        # bursty: a burst deeper than one poll opens a loss event, and the repair the sensor requests closes it.
         pipeline = Pipeline(warehouse_url, sim, instance, None)
         pipeline.tick_trade_edge()
+        assert pipeline.run_repair().success
         assert dg.materialize(
             [coverage_ledger], resources={"warehouse": warehouse}, instance=instance
         ).success
