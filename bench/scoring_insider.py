@@ -4,7 +4,9 @@ Alerts are the rows with suppressed_reason null. An alert is a true positive whe
 event: same wallet (one of the event's wallets) and same market; for clusters, same market and at least two of the
 event's wallets. Recall counts the target events (by kind, per table) that got at least one alert; alerts per
 event divides the alerts matched to target events by the detected target events. Noise passed counts planted
-noise records (settlement sweeps, market-maker wallets) that an alert matched.
+noise records (settlement sweeps, market-maker wallets) that an alert matched. Alerts per 1,000 background
+trades: the alerts that match no planted true event (what the table sends on unplanted flow), per 1,000 trades
+that no planted record put there.
 """
 
 from __future__ import annotations
@@ -40,7 +42,30 @@ def _matches(record: Mapping, condition_id: str, wallets: Sequence[str], cluster
     return len(shared) >= (2 if cluster else 1)
 
 
-def score_table(conn: psycopg.Connection, table: str, truth: Sequence[Mapping]) -> dict:
+def planted_tx_hashes(truth: Sequence[Mapping]) -> list[str]:
+    """Every transaction a planted record put into the flow (its fills and its wallets' first activity)."""
+    out = set()
+    for r in truth:
+        out.update(r.get("tx_hashes") or [])
+        if r.get("first_activity_tx"):
+            out.add(r["first_activity_tx"])
+    return sorted(out)
+
+
+def background_trades(conn: psycopg.Connection, truth: Sequence[Mapping]) -> int:
+    row = conn.execute(
+        "select count(*) from trades where not (transaction_hash = any(%s))", (planted_tx_hashes(truth),)
+    ).fetchone()
+    return int(row[0])
+
+
+def per_1k(alerts: int, trades: int) -> float | None:
+    return round(1000.0 * alerts / trades, 4) if trades else None
+
+
+def score_table(
+    conn: psycopg.Connection, table: str, truth: Sequence[Mapping], background: int | None = None
+) -> dict:
     cluster = table == "wallet_clusters"
     alerts = _alerts(conn, table)
     true_events = [r for r in truth if r["true_event"] and r["kind"] in TRUE_WALLET_KINDS]
@@ -62,6 +87,9 @@ def score_table(conn: psycopg.Connection, table: str, truth: Sequence[Mapping]) 
         "alerts_per_event": round(sum(per_target) / detected, 4) if detected else None,
         "noise_passed": noise_passed,
         "alerts": len(alerts),
+        "alerts_per_1k_background_trades": per_1k(len(alerts) - tp, background or 0),
+        "background_alerts": len(alerts) - tp,
+        "background_trades": background,
         "true_positives": tp,
         "target_events": len(targets),
         "detected_events": detected,
@@ -78,7 +106,8 @@ def score_table(conn: psycopg.Connection, table: str, truth: Sequence[Mapping]) 
 
 
 def score_insider_signals(conn: psycopg.Connection, truth: Sequence[Mapping]) -> dict:
-    return {table: score_table(conn, table, truth) for table in TARGETS}
+    background = background_trades(conn, truth)
+    return {table: score_table(conn, table, truth, background) for table in TARGETS}
 
 
 def detection_latencies(

@@ -161,6 +161,15 @@ def score_market_signals(
     unmatched = [row for row in spikes if not any(spike_match(row, ev) for ev in planted_spikes + ramps)]
     for kind in ("price_move", "volume_z"):
         spk[f"unmatched_{kind}"] = sum(1 for row in unmatched if row["kind"] == kind)
+    # What each table sends on unplanted flow: rows matching no planted event, per 1,000 background trades.
+    from bench.scoring_insider import background_trades, per_1k
+
+    background = background_trades(conn, records)
+    arb_background = sum(1 for row in arbs if not any(arb_match(row, ev) for ev in planted))
+    for figures, n in ((arb, arb_background), (spk, len(unmatched))):
+        figures["alerts_per_1k_background_trades"] = per_1k(n, background)
+        figures["background_alerts"] = n
+        figures["background_trades"] = background
     return {"arbitrage_windows": arb, "price_spikes": spk}
 
 

@@ -16,6 +16,16 @@ before a set is evaluated, so the mirrored YES/NO halves of one update never ope
 Capturable dollars: a user learns of the window and needs `reaction_s` seconds to act. What they could take is
 the profit after fees of the fill available in the book as it stood `reaction_s` after the open, with at most
 `max_stake_usdc` of cost; zero when the window closed sooner.
+
+One consistent instant (real books, issue 16): a set's legs are only comparable when their books describe the
+same moment. A snapshot's top of book is known to hold from the snapshot that first showed it to the latest one
+that re-read it (a book kept by the stream's deltas is current: a live subscription). An observation counts only
+when the spans of the two halves of each market's book (a binary pair) meet within `max_leg_skew_ms` (a negRisk
+set's legs are separate markets, each kept current by its own stream, so they are not compared with each other)
+and no leg's own book is crossed (bid >= ask inside one snapshot, a recording or matching artefact). A binary
+market's two books are one book seen from both sides (Up ask = 1 - Down bid): the evidence reads them that way.
+A window never seen in a consistent instant is kept suppressed as `crossed_book` or `stale_leg`; one whose
+consistent part lasted less than `reaction_s` is kept as `not_capturable`; neither is ever alerted.
 """
 
 from __future__ import annotations
@@ -78,6 +88,14 @@ class ArbitrageThresholds(ThresholdSet):
         ge=0.0,
         le=1.0,
         name="arbitrage_ghost_max_deviation",
+    )
+    max_leg_skew_ms: float = threshold(
+        250.0,
+        "a binary market's two books count as one instant only when observed within this many ms of each "
+        "other; a window never seen so is kept as stale_leg, never alerted",
+        ge=0.0,
+        le=60_000.0,
+        name="arbitrage_max_leg_skew_ms",
     )
 
 
@@ -175,6 +193,71 @@ class Evaluation:
     capturable_fill: Fill
     suppressed_reason: str | None
     tops: tuple[float, ...]
+    leg_skew_ms: float | None = None  # oldest vs newest leg observation; None: not known
+    crossed: str | None = None  # the first leg whose own book is crossed, in words
+    one_book: dict[str, float] | None = None  # binary: both books read as one (Up ask vs 1 - Down bid)
+
+    def consistent(self, th: ArbitrageThresholds) -> bool:
+        """Every leg observed within the skew and no leg's own book crossed: one instant, one real book."""
+        return (
+            self.crossed is None and self.leg_skew_ms is not None and self.leg_skew_ms <= th.max_leg_skew_ms
+        )
+
+
+def crossed_reason(
+    legs: Sequence[Leg], books: Mapping[str, tuple[Sequence[Level], Sequence[Level]]]
+) -> str | None:
+    """`crossed_book: ...` when a leg's own snapshot has its best bid at or above its best ask, else None."""
+    for leg in legs:
+        bids, asks = books.get(leg.token_id, ((), ()))
+        if bids and asks and bids[0][0] >= asks[0][0]:
+            return f"crossed_book: token {leg.token_id[:12]} bid {bids[0][0]:g} >= ask {asks[0][0]:g}"
+    return None
+
+
+def leg_skew_ms(
+    legs: Sequence[Leg],
+    books: Mapping[str, Any],
+    observed_at: Mapping[str, tuple[datetime, datetime]],
+    at: datetime,
+) -> float | None:
+    """How far apart, in ms, the two halves of one market's book (a binary pair) are known to have held their
+    current tops: 0 when their spans (first shown, last re-read) overlap; else the gap between the newest half's
+    first showing and the oldest half's last reading.
+
+    A binary market's two books are one book: a half that moved while its sibling was not re-read since is proof
+    the sibling is stale. A negRisk set's legs are separate markets whose books change independently (the stream
+    keeps a quiet one current), so only legs of the same market are compared."""
+    by_market: dict[str, list[tuple[datetime, datetime]]] = {}
+    for leg in legs:
+        if leg.token_id in books:
+            by_market.setdefault(leg.condition_id, []).append(observed_at.get(leg.token_id, (at, at)))
+    if not by_market:
+        return None
+    gaps = [
+        max(s for s, _ in spans) - min(e for _, e in spans) for spans in by_market.values() if len(spans) > 1
+    ]
+    return round(max([0.0, *(g.total_seconds() * 1000.0 for g in gaps)]), 3)
+
+
+def one_book(
+    legs: Sequence[Leg], books: Mapping[str, tuple[Sequence[Level], Sequence[Level]]]
+) -> dict | None:
+    """A binary market's two books as the one book they are: each side's direct top and its mirror from the
+    sibling (Up ask vs 1 - Down bid, Up bid vs 1 - Down ask). Mirrors agree when both snapshots are one instant."""
+    if len(legs) != 2 or any(leg.token_id not in books for leg in legs):
+        return None
+    (ub, ua), (db, da) = (books[leg.token_id] for leg in legs)
+    out: dict[str, float] = {}
+    if ua:
+        out["up_ask"] = ua[0][0]
+    if db:
+        out["up_ask_mirror"] = round(1.0 - db[0][0], 6)
+    if ub:
+        out["up_bid"] = ub[0][0]
+    if da:
+        out["up_bid_mirror"] = round(1.0 - da[0][0], 6)
+    return out
 
 
 def evaluate_set(
@@ -184,16 +267,21 @@ def evaluate_set(
     markets: Mapping[str, Any],
     at: datetime,
     th: ArbitrageThresholds,
+    observed_at: Mapping[str, tuple[datetime, datetime]] | None = None,
 ) -> dict[str, Evaluation]:
     """The kinds of this set whose top edge after fees reaches min_edge at `at`, with trap verdicts.
 
     A leg whose book is unknown (never seen, 404) makes the binary set unknown (nothing fires); for a negRisk
-    set it makes the set incomplete (fires suppressed, never as arbitrage).
+    set it makes the set incomplete (fires suppressed, never as arbitrage). `observed_at` is, per leg, the span
+    (first shown, last re-read) over which its top of book is known to have held (default: `at` for every leg).
     """
     out: dict[str, Evaluation] = {}
     missing = [leg for leg in arb.legs if leg.token_id not in books]
     if missing and arb.mode == "binary":
         return out
+    skew = leg_skew_ms(arb.legs, books, observed_at or {}, at)
+    crossed = crossed_reason(arb.legs, books)
+    mirror = one_book(arb.legs, books) if arb.mode == "binary" else None
     for side in ("ask", "bid"):
         kind = f"{arb.mode}_{side}"
         known = [leg for leg in arb.legs if leg.token_id in books]
@@ -230,6 +318,9 @@ def evaluate_set(
             capture,
             reason,
             tuple(ladder[0][0] for ladder in ladders),
+            skew,
+            crossed,
+            mirror,
         )
     return out
 
@@ -241,7 +332,7 @@ class Window:
     condition_id: str | None
     event_id: str | None
     opened_at: datetime
-    suppressed_reason: str | None
+    suppressed_reason: str | None  # the trap reason while open; settled (stale, crossed, short) at close
     peak: Evaluation
     peak_at: datetime
     first: Evaluation
@@ -250,11 +341,42 @@ class Window:
     capturable_usdc: float | None = None
     observations: int = 1
     condition_ids: tuple[str, ...] = ()
+    trap_reason: str | None = (
+        None  # what evaluate_set said (ghost, held, incomplete): a change closes the window
+    )
+    consistent_observations: int = 0
+    consistent_since: datetime | None = None
+    crossed: str | None = None  # the first crossed-book reading seen
+    max_leg_skew_ms: float | None = None
 
     @property
     def signal_key(self) -> str:
         raw = f"arbitrage_windows|{self.kind}|{self.set_key}|{self.opened_at.isoformat()}"
         return sha1(raw.encode()).hexdigest()
+
+    def consistent_seconds(self, until: datetime | None) -> float | None:
+        """How long the window held in consistent instants (first consistent observation to close/now)."""
+        if self.consistent_since is None or until is None:
+            return None
+        return (until - self.consistent_since).total_seconds()
+
+
+def settled_reason(w: Window, until: datetime | None, th: ArbitrageThresholds) -> str | None:
+    """Why a window is not alerted, from its whole life: its trap, no consistent instant, or too short to act on."""
+    if w.trap_reason is not None:
+        return w.trap_reason
+    if w.consistent_observations == 0:
+        if w.crossed is not None:
+            return w.crossed
+        skew = "unknown" if w.max_leg_skew_ms is None else f"{w.max_leg_skew_ms / 1000:.3g} s"
+        return f"stale_leg: legs' books never observed within {th.max_leg_skew_ms:g} ms of each other (up to {skew})"
+    lasted = w.consistent_seconds(until)
+    if lasted is None or lasted < th.reaction_s:
+        still = " so far" if w.closed_at is None else ""
+        return (
+            f"not_capturable: lasted {lasted or 0:.3g} s{still}, under the {th.reaction_s:g} s reaction time"
+        )
+    return None
 
 
 @dataclass
@@ -270,13 +392,13 @@ class WindowTracker:
             kind = f"{arb.mode}_{side}"
             ev = evaluations.get(kind)
             current = self.open.get((arb.key, kind))
-            if current is not None and (ev is None or ev.suppressed_reason != current.suppressed_reason):
+            if current is not None and (ev is None or ev.suppressed_reason != current.trap_reason):
                 self._close(current, at)
                 current = None
             if ev is None:
                 continue
             if current is None:
-                self.open[(arb.key, kind)] = Window(
+                current = self.open[(arb.key, kind)] = Window(
                     arb.key,
                     kind,
                     arb.condition_id,
@@ -288,13 +410,30 @@ class WindowTracker:
                     ev,
                     ev,
                     condition_ids=tuple(leg.condition_id for leg in arb.legs),
+                    trap_reason=ev.suppressed_reason,
+                    observations=0,
                 )
-                continue
-            self._settle_capture(current, at)
-            current.last = ev
-            current.observations += 1
-            if ev.edge > current.peak.edge:
-                current.peak, current.peak_at = ev, at
+            else:
+                self._settle_capture(current, at)
+            self._add(current, ev, at)
+
+    def _add(self, w: Window, ev: Evaluation, at: datetime) -> None:
+        w.last = ev
+        w.observations += 1
+        if ev.leg_skew_ms is not None:
+            w.max_leg_skew_ms = max(w.max_leg_skew_ms or 0.0, ev.leg_skew_ms)
+        if ev.crossed is not None and w.crossed is None:
+            w.crossed = ev.crossed
+        if not ev.consistent(self.thresholds):
+            if w.consistent_observations == 0 and ev.edge > w.peak.edge:
+                w.peak, w.peak_at = ev, at
+            return
+        # The peak a person reads is a consistent instant's once there is one.
+        if w.consistent_observations == 0 or ev.edge > w.peak.edge:
+            w.peak, w.peak_at = ev, at
+        if w.consistent_since is None:
+            w.consistent_since = at
+        w.consistent_observations += 1
 
     def _settle_capture(self, w: Window, at: datetime) -> None:
         # The state that held `reaction_s` after the open is the last one seen before a tick later than that.
@@ -306,6 +445,7 @@ class WindowTracker:
         if w.capturable_usdc is None:
             w.capturable_usdc = 0.0
         w.closed_at = at
+        w.suppressed_reason = settled_reason(w, at, self.thresholds)
         self.done.append(w)
         del self.open[(w.set_key, w.kind)]
 
@@ -316,6 +456,7 @@ class WindowTracker:
             w = replace(w)
             if now is not None:
                 self._settle_capture(w, now)
+            w.suppressed_reason = settled_reason(w, now, self.thresholds)
             still.append(w)
         return [*self.done, *still]
 
@@ -326,16 +467,38 @@ class BookState:
     def __init__(self) -> None:
         self.bids: dict[str, dict[float, float]] = {}
         self.asks: dict[str, dict[float, float]] = {}
+        self.snapshot_at: dict[str, datetime] = {}
+        self.tops: dict[str, tuple] = {}
+        self.tops_since: dict[str, datetime] = {}  # when the token's current top prices first appeared
+        self.streamed: set[str] = set()  # tokens kept by deltas: their book is current between changes
 
     def snapshot(
-        self, token_id: str, bids: Iterable[Mapping[str, Any]], asks: Iterable[Mapping[str, Any]]
+        self,
+        token_id: str,
+        bids: Iterable[Mapping[str, Any]],
+        asks: Iterable[Mapping[str, Any]],
+        at: datetime | None = None,
     ) -> None:
         self.bids[token_id] = {float(x["price"]): float(x["size"]) for x in bids if float(x["size"]) > 0}
         self.asks[token_id] = {float(x["price"]): float(x["size"]) for x in asks if float(x["size"]) > 0}
+        if at is not None:
+            self.snapshot_at[token_id] = at
+            tops = (max(self.bids[token_id], default=None), min(self.asks[token_id], default=None))
+            if self.tops.get(token_id) != tops or token_id not in self.tops_since:
+                self.tops[token_id], self.tops_since[token_id] = tops, at
+
+    def held(self, token_id: str, at: datetime) -> tuple[datetime, datetime]:
+        """The span over which the token's current top of book is known to have held: from the snapshot that
+        first showed it to the latest snapshot that re-read it (now, for a book kept by the stream's deltas)."""
+        if token_id in self.streamed:
+            return self.tops_since.get(token_id, at), at
+        seen = self.snapshot_at.get(token_id, at)
+        return min(self.tops_since.get(token_id, seen), seen), seen
 
     def change(self, token_id: str, side: str, price: float, size: float) -> None:
         if token_id not in self.bids:
             return  # a delta without a snapshot leaves the book unknown
+        self.streamed.add(token_id)
         levels = self.bids[token_id] if side.upper() == "BUY" else self.asks[token_id]
         if size > 0:
             levels[price] = size
@@ -390,7 +553,14 @@ def replay_windows(
         if evaluate_from is None or at >= evaluate_from:
             for arb in dirty.values():
                 books = {leg.token_id: b for leg in arb.legs if (b := state.ladder(leg.token_id)) is not None}
-                tracker.observe(arb, at, evaluate_set(arb, books, refs, markets, at, th))
+                # A market whose books arrive as deltas is on a live subscription: both halves are current.
+                live = {leg.condition_id for leg in arb.legs if leg.token_id in state.streamed}
+                seen = {
+                    leg.token_id: (at, at) if leg.condition_id in live else state.held(leg.token_id, at)
+                    for leg in arb.legs
+                    if leg.token_id in books
+                }
+                tracker.observe(arb, at, evaluate_set(arb, books, refs, markets, at, th, seen))
         dirty.clear()
 
     for tick in ticks:
@@ -401,7 +571,7 @@ def replay_windows(
             refs[tick.token_id] = tick.price
             continue
         if tick.kind == "book":
-            state.snapshot(tick.token_id, tick.bids, tick.asks)
+            state.snapshot(tick.token_id, tick.bids, tick.asks, tick.at)
         else:
             state.change(tick.token_id, tick.side, tick.price, tick.size)
         for arb in by_token.get(tick.token_id, ()):
@@ -422,6 +592,7 @@ def window_evidence(w: Window, th: ArbitrageThresholds) -> dict[str, Any]:
     )
     if w.suppressed_reason:
         summary += f"; held back: {w.suppressed_reason}"
+    until = w.closed_at
     return {
         "summary": summary,
         "set_key": w.set_key,
@@ -432,6 +603,12 @@ def window_evidence(w: Window, th: ArbitrageThresholds) -> dict[str, Any]:
         "tops_at_peak": list(peak.tops),
         "fees_at_peak": peak.fill.fees,
         "observations": w.observations,
+        "consistent_observations": w.consistent_observations,
+        "consistent_seconds": w.consistent_seconds(until),
+        "leg_skew_ms_at_peak": peak.leg_skew_ms,
+        "max_leg_skew_ms_seen": w.max_leg_skew_ms,
+        "crossed_book": w.crossed,
+        "one_book_at_peak": peak.one_book,
         "thresholds": {
             "min_edge": th.min_edge,
             "reaction_s": th.reaction_s,
@@ -439,6 +616,7 @@ def window_evidence(w: Window, th: ArbitrageThresholds) -> dict[str, Any]:
             "ghost_extreme": th.ghost_extreme,
             "ghost_min_usdc": th.ghost_min_usdc,
             "ghost_max_deviation": th.ghost_max_deviation,
+            "max_leg_skew_ms": th.max_leg_skew_ms,
         },
     }
 

@@ -3,7 +3,11 @@
 Wallet age comes from wallets.first_activity_at (the wallet's own history), never from when pm-intel first saw
 the wallet. Unknown age: the row is kept with suppressed_reason 'wallet_age_unknown' and re-evaluated once the
 age is known. Noise control (settlement sweeps, labelled market makers and bots, one alert per wallet and market
-then escalations only, accumulation of split buys) comes from positions.py.
+then escalations only, accumulation of split buys, net positions: a sell is an exit) comes from positions.py.
+
+Time to resolution (issue 16): the favourite (entry >= favourite_min_price) bought within favourite_final_hours of
+the market's end date is an ordinary bet on the likely winner, kept as 'favourite_near_resolution'. Every row
+states the end date, the hours left and the payoff the entry buys, (1 - p) / p, which also weighs in its risk.
 """
 
 from collections.abc import Callable, Mapping
@@ -11,14 +15,18 @@ from datetime import datetime, timedelta
 
 from pm_assets.signals import insider_inputs
 from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
-from pm_assets.signals.noise_thresholds import FreshAge, Niche, PositionNoise
+from pm_assets.signals.noise_thresholds import FreshAge, LateFavourite, Niche, PositionNoise
 from pm_assets.signals.positions import (
     Fill,
     age_text,
     first_alert_position,
     hours_between,
+    hours_left,
     iso,
+    left_text,
+    net_usdc,
     noise_reason,
+    payoff,
     position_tiers,
     signal_key,
     trailing_fills,
@@ -31,7 +39,7 @@ TABLE = "fresh_wallet_trades"
 SIGNAL_TYPE = "fresh_wallet"
 
 
-class FreshWalletThresholds(PositionNoise, FreshAge, Niche):
+class FreshWalletThresholds(PositionNoise, FreshAge, Niche, LateFavourite):
     fresh_min_usdc: float = threshold(
         2500.0,
         "least USDC position (summed within the accumulation window) that fires",
@@ -78,7 +86,7 @@ def verdict(evidence: Mapping) -> str | None:
     fresh = is_fresh(x["wallet_age_hours"], x["prior_trade_count"], t)
     if fresh is False:
         return "not_fired"
-    reason = noise_reason(x["labels"], x["entry_vwap"], t)
+    reason = noise_reason(x["labels"], x["entry_vwap"], t, x.get("hours_to_end"))
     if reason is None and fresh is None:
         reason = "wallet_age_unknown"
     return reason
@@ -107,7 +115,7 @@ def fresh_wallet_rows(
         return (None if age is None else max(age, 0.0)), (prior_count(at) if use_prior else None)
 
     def fires(trailing: list[Fill]) -> bool:
-        if sum(f.usdc for f in trailing) < t["fresh_min_usdc"]:
+        if net_usdc(trailing) < t["fresh_min_usdc"]:
             return False
         if t["fresh_max_liquidity"] > 0 and (liquidity is None or liquidity >= t["fresh_max_liquidity"]):
             return False
@@ -120,6 +128,7 @@ def fresh_wallet_rows(
     age, prior = facts_at(trailing[0].traded_at)
     volume = max(volume_at(position.crossing.traded_at), (market.volume_24h or 0.0) if market else 0.0)
     niche = volume < t["niche_volume_usdc"]
+    end_date = market.end_date if market else None
     base = {
         "wallet_first_activity_at": iso(wallet.first_activity_at),
         "wallet_age_hours": age,
@@ -129,20 +138,26 @@ def fresh_wallet_rows(
         "volume_24h_usdc": round(volume, 2),
         "niche": niche,
         "window_started_at": iso(trailing[0].traded_at),
+        "market_end_date": iso(end_date),
     }
     rows = []
     for tier in position_tiers(position, fills, [t["escalation_tier_1"], t["escalation_tier_2"]]):
         crossing, usdc, count, multiplier = tier.crossing, tier.usdc, tier.fill_count, tier.multiplier
         held, vwap = tier.held, tier.entry_vwap
         share = usdc / volume if volume > 0 else None
-        risk = risk_summary(RiskFacts(age, t["fresh_max_age_hours"], share, None, niche))
+        gain = payoff(vwap)
+        left = hours_left(end_date, crossing.traded_at)
+        risk = risk_summary(RiskFacts(age, t["fresh_max_age_hours"], share, None, niche, payoff=gain))
         inputs = dict(
             base,
             position_usdc=round(usdc, 2),
             fill_count=count,
             crossing_fill_key=crossing.fill_key,
-            window_usdc=round(sum(f.usdc for f in trailing), 2),
+            window_usdc=round(net_usdc(trailing), 2),
             entry_vwap=round(vwap, 6),
+            payoff=gain,
+            hours_to_end=left,
+            exited_usdc=round(tier.holding.exited_usdc, 2),
             volume_share=None if share is None else round(share, 6),
             fill_keys=[f.fill_key for f in held][:50],
         )
@@ -154,7 +169,7 @@ def fresh_wallet_rows(
             )
         evidence = {"signal": TABLE, "tier": tier.tier, "thresholds": dict(t), "inputs": inputs, "risk": risk}
         evidence["summary"] = _summary(
-            crossing, usdc, count, age, tier.tier, multiplier, position.usdc, risk["reason"]
+            crossing, usdc, count, age, tier.tier, multiplier, position.usdc, risk["reason"], vwap, left
         )
         rows.append(
             {
@@ -190,11 +205,17 @@ def _summary(
     multiplier: float | None,
     first_usdc: float,
     reason: str,
+    vwap: float,
+    left: float | None,
 ) -> str:
     what = (
         f"{'buy' if crossing.side == 'BUY' else 'sell'} of {crossing.outcome or 'the outcome'} at "
         f"{crossing.price:.2f}"
     )
+    notes = [] if (gain := payoff(vwap)) is None else [f"pays {gain:.2f}x if right"]
+    if left is not None:
+        notes.append(left_text(left))
+    what += f" ({', '.join(notes)})" if notes else ""
     fills = f" ({count} fills)" if count > 1 else ""
     if tier == 0:
         head = f"{age_text(age)} this {usd(usdc)} {what}{fills}"

@@ -53,6 +53,7 @@ class MarketFacts:
     liquidity: float | None
     volume_24h: float | None
     question: str | None
+    end_date: datetime | None = None
 
 
 def touched_pairs(conn: psycopg.Connection, window: TradeWindow) -> list[Pair]:
@@ -114,7 +115,7 @@ def wallet_facts(conn: psycopg.Connection, wallets: list[str]) -> dict[str, Wall
 
 def market_facts(conn: psycopg.Connection, condition_ids: list[str]) -> dict[str, MarketFacts]:
     rows = conn.execute(
-        "select condition_id, liquidity, volume_24h, question from markets where condition_id = any(%s)",
+        "select condition_id, liquidity, volume_24h, question, end_date from markets where condition_id = any(%s)",
         (list(condition_ids),),
     ).fetchall()
     return {r[0]: MarketFacts(*r) for r in rows}
@@ -128,6 +129,18 @@ def trailing_volume(conn: psycopg.Connection, condition_id: str, at: datetime, h
         (condition_id, at - timedelta(hours=hours), at),
     ).fetchone()
     return float(row[0])
+
+
+def fill_size_quantile(
+    conn: psycopg.Connection, condition_id: str, at: datetime, q: float, days: float = 7.0
+) -> tuple[float | None, int]:
+    """The q-quantile of the market's fill sizes (USDC) in the `days` before `at`, and how many fills it is of."""
+    row = conn.execute(
+        "select percentile_cont(%s) within group (order by usdc_size), count(*) from trades"
+        " where condition_id = %s and traded_at > %s and traded_at < %s",
+        (q, condition_id, at - timedelta(days=days), at),
+    ).fetchone()
+    return (None if row[0] is None else float(row[0])), int(row[1])
 
 
 def book_before(

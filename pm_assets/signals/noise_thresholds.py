@@ -25,7 +25,7 @@ class Niche(ThresholdSet):
 class Sweep(ThresholdSet):
     sweep_entry_price: float = threshold(
         0.95,
-        "entries at or above this price (buys >= it, sells <= 1 - it) are settlement sweeps, not insider entries",
+        "buys at or above this average price are settlement sweeps, not insider entries (sells are exits)",
         ge=0.5,
         le=1.0,
     )
@@ -54,3 +54,21 @@ class PositionNoise(Sweep, ExcludeLabelled):
         le=1000.0,
     )
     escalation_tier_2: float = threshold(5.0, "second (last) escalation multiple", ge=1.0, le=1000.0)
+
+
+class LateFavourite(ThresholdSet):
+    """Time to resolution: the favourite bought in the last hours before the end date is no insider signal."""
+
+    favourite_min_price: float = threshold(
+        0.8,
+        "an entry at or above this price (it pays (1 - p) / p, 0.25x at 0.8) is a bet on the favourite ...",
+        ge=0.5,
+        le=1.0,
+    )
+    favourite_final_hours: float = threshold(
+        12.0,
+        "... and within this many hours of the market's end date it is an ordinary bet on the likely winner, "
+        "kept as favourite_near_resolution, never alerted",
+        ge=0.0,
+        le=24.0 * 30,
+    )

@@ -4,11 +4,12 @@ Each component is in [0, 1]; the score is 100 x the weighted sum, so 100 means e
 
 | component     | weight | 1.0 means                                                     |
 |---------------|--------|---------------------------------------------------------------|
-| fresh_wallet  | 0.35   | wallet first active just now (falls linearly to 0 at the fresh age limit) |
-| volume_share  | 0.25   | the position is >= 10% of the market's 24 h volume            |
+| fresh_wallet  | 0.30   | wallet first active just now (falls linearly to 0 at the fresh age limit) |
+| volume_share  | 0.20   | the position is >= 10% of the market's 24 h volume            |
 | cluster       | 0.20   | entered together with other fresh wallets (a wallet_clusters row) |
+| payoff        | 0.15   | the entry pays >= 4x if right ((1 - p) / p; entry at 0.20 or less); a favourite pays little |
 | book_depth    | 0.10   | the largest fill took >= 2x the visible depth on its side     |
-| niche_market  | 0.10   | the market trades less than niche_volume_usdc a day           |
+| niche_market  | 0.05   | the market trades less than niche_volume_usdc a day           |
 
 The reason names the components that contributed ("fresh wallet + 8% of daily volume + niche market").
 Each signal row stores its own risk block; the `trade_risk_scores` asset combines every signal about one position
@@ -25,14 +26,16 @@ from psycopg.types.json import Jsonb
 from pm_assets.storage.bulk import copy_upsert
 
 WEIGHTS: Mapping[str, float] = {
-    "fresh_wallet": 0.35,
-    "volume_share": 0.25,
+    "fresh_wallet": 0.30,
+    "volume_share": 0.20,
     "cluster": 0.20,
+    "payoff": 0.15,
     "book_depth": 0.10,
-    "niche_market": 0.10,
+    "niche_market": 0.05,
 }
 FULL_VOLUME_SHARE = 0.10
 FULL_DEPTH_SHARE = 2.0
+FULL_PAYOFF = 4.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class RiskFacts:
     depth_share: float | None = None
     niche: bool = False
     cluster_wallets: int = 0
+    payoff: float | None = None  # (1 - p) / p of the entry
 
 
 def risk_components(facts: RiskFacts) -> dict[str, float]:
@@ -55,6 +59,7 @@ def risk_components(facts: RiskFacts) -> dict[str, float]:
         "fresh_wallet": round(min(1.0, fresh), 4),
         "volume_share": round(min(1.0, (facts.volume_share or 0.0) / FULL_VOLUME_SHARE), 4),
         "cluster": 1.0 if facts.cluster_wallets >= 2 else 0.0,
+        "payoff": round(min(1.0, max(0.0, facts.payoff or 0.0) / FULL_PAYOFF), 4),
         "book_depth": round(min(1.0, (facts.depth_share or 0.0) / FULL_DEPTH_SHARE), 4),
         "niche_market": 1.0 if facts.niche else 0.0,
     }
@@ -73,6 +78,8 @@ def risk_reason(facts: RiskFacts) -> str:
         parts.append(f"{_pct(facts.volume_share)} of daily volume")
     if facts.cluster_wallets >= 2:
         parts.append(f"entered with {facts.cluster_wallets - 1} other fresh wallets")
+    if facts.payoff is not None and facts.payoff >= 1.0:
+        parts.append(f"pays {facts.payoff:.1f}x if right")
     if facts.depth_share is not None and facts.depth_share >= 0.5:
         parts.append(f"took {_pct(facts.depth_share)} of the book's depth")
     if facts.niche:
@@ -119,7 +126,7 @@ def position_risk(
 ) -> tuple[RiskFacts, str | None]:
     """Facts of one position from its signal rows [(source, suppressed_reason, evidence)], and the position's
     suppressed_reason (None when any of its signals is alert-worthy)."""
-    age = volume = depth = None
+    age = volume = depth = gain = None
     niche = False
     cluster = 0
     for source, _, ev in signals:
@@ -131,11 +138,12 @@ def position_risk(
         age = _min(age, x.get("wallet_age_hours"))
         volume = _max(volume, x.get("volume_share"))
         depth = _max(depth, x.get("depth_share"))
+        gain = _max(gain, x.get("payoff"))
         niche = niche or bool(x.get("niche"))
         fresh_max_age_hours = ev["thresholds"].get("fresh_max_age_hours", fresh_max_age_hours)
     reasons = [r for _, r, _ in signals]
     suppressed = None if any(r is None for r in reasons) else reasons[0]
-    return RiskFacts(age, fresh_max_age_hours, volume, depth, niche, cluster), suppressed
+    return RiskFacts(age, fresh_max_age_hours, volume, depth, niche, cluster, gain), suppressed
 
 
 def _min(a, b):

@@ -3,9 +3,13 @@ its largest fill walked the book side it hit (latest snapshot before the fill) â
 
 anomaly_score = max(volume_share / size_volume_share, depth_share / size_depth_share), x niche_weight when the
 market trades under niche_volume_usdc a day; the position fires at score >= 1 and >= size_min_usdc. It also fires
-as position building: >= building_min_fills fills in one direction (same token and side) within the accumulation
-window, >= building_min_usdc, that direction holding >= building_min_direction_share of the window's USDC (split
-buys: many small same-direction fills, which random two-sided flow does not produce). The 24 h
+as position building: >= building_min_fills buys of one outcome within the accumulation window, >=
+building_min_usdc, those buys holding >= building_min_direction_share of the window's USDC (split buys: many small
+same-direction fills, which random two-sided flow does not produce; its size that matters is the building_min_usdc
+floor). A large position also needs size that matters in this market: at or above the market's own
+size_market_quantile of fill sizes over the last 7 days (when it has size_distribution_min_fills fills to judge
+by), so a share of a thin market's day that is an ordinary fill there is no anomaly. Positions are net (a sell is an exit: positions.py);
+the book walk is of the largest buy. The 24 h
 volume is the larger of the warehouse's own trades in the 24 h before the crossing fill and markets.volume_24h
 (so a warehouse with little history does not make every trade look large). Noise control as fresh_wallet_trades.
 """
@@ -15,14 +19,17 @@ from datetime import datetime, timedelta
 
 from pm_assets.signals import insider_inputs
 from pm_assets.signals.insider_inputs import MarketFacts, WalletFacts
-from pm_assets.signals.noise_thresholds import FreshAge, Niche, PositionNoise
+from pm_assets.signals.noise_thresholds import FreshAge, LateFavourite, Niche, PositionNoise
 from pm_assets.signals.positions import (
     Fill,
     age_text,
     first_alert_position,
     hours_between,
+    hours_left,
     iso,
+    net_usdc,
     noise_reason,
+    payoff,
     pct,
     position_tiers,
     signal_key,
@@ -36,7 +43,7 @@ TABLE = "size_anomalies"
 SIGNAL_TYPE = "size_anomaly"
 
 
-class SizeAnomalyThresholds(PositionNoise, FreshAge, Niche):
+class SizeAnomalyThresholds(PositionNoise, FreshAge, Niche, LateFavourite):
     size_min_usdc: float = threshold(1000.0, "least USDC position that can be a size anomaly", ge=0.0, le=1e9)
     size_volume_share: float = threshold(
         0.10, "position as a share of the market's 24 h volume that fires", ge=0.0, le=1.0
@@ -50,13 +57,27 @@ class SizeAnomalyThresholds(PositionNoise, FreshAge, Niche):
     )
     building_min_fills: int = threshold(
         6,
-        "position building: at least this many fills in one direction within the accumulation window ...",
+        "position building: at least this many buys of one outcome within the accumulation window ...",
         ge=2,
         le=100_000,
     )
-    building_min_usdc: float = threshold(750.0, "... summing to at least this many USDC ...", ge=0.0, le=1e9)
+    building_min_usdc: float = threshold(1000.0, "... summing to at least this many USDC ...", ge=0.0, le=1e9)
     building_min_direction_share: float = threshold(
         0.9, "... with this share of the window's USDC in that one direction", ge=0.5, le=1.0
+    )
+    size_market_quantile: float = threshold(
+        0.99,
+        "a large position (not the building rule) also needs its net USDC at or above this quantile of the "
+        "market's own fill sizes over the 7 days before it (a size ordinary in that market is no anomaly)",
+        ge=0.5,
+        le=1.0,
+    )
+    size_distribution_min_fills: int = threshold(
+        50,
+        "fewest fills of the market in those 7 days for its size distribution to count (fewer: the USDC "
+        "floors alone)",
+        ge=1,
+        le=1_000_000,
     )
 
 
@@ -101,10 +122,14 @@ def anomaly_score(volume_share: float | None, depth_share: float | None, niche: 
 
 
 def building(trailing: list[Fill], t: Mapping) -> dict:
-    """The trailing window's dominant direction: its fills, USDC and share of the window's USDC."""
+    """The trailing window's dominant entry (buys of one outcome): its fills, USDC and share of the window's USDC.
+    Sells are exits: they only dilute the share, never build."""
     by_direction: dict[tuple[str, str], list[Fill]] = {}
     for f in trailing:
-        by_direction.setdefault((f.token_id, f.side), []).append(f)
+        if f.is_entry:
+            by_direction.setdefault((f.token_id, f.side), []).append(f)
+    if not by_direction:
+        return {"token_id": None, "side": None, "fills": 0, "usdc": 0.0, "direction_share": 0.0}
     (token, side), fills = max(by_direction.items(), key=lambda kv: (sum(f.usdc for f in kv[1]), kv[0]))
     usdc = sum(f.usdc for f in fills)
     total = sum(f.usdc for f in trailing)
@@ -125,6 +150,13 @@ def is_building(b: Mapping, t: Mapping) -> bool:
     )
 
 
+def matters_in_market(usdc: float, quantile: float | None, fills: int, t: Mapping) -> bool:
+    """At or above the market's own size quantile, when it has enough fills to judge by."""
+    if quantile is None or fills < t.get("size_distribution_min_fills", 1):
+        return True
+    return usdc >= quantile
+
+
 def verdict(evidence: Mapping) -> str | None:
     """From the evidence alone: None = alert-worthy, 'not_fired' = the rule did not hold, else the noise reason."""
     t, x = evidence["thresholds"], evidence["inputs"]
@@ -133,11 +165,14 @@ def verdict(evidence: Mapping) -> str | None:
             x["window_usdc"] >= t["size_min_usdc"]
             and anomaly_score(x["window_volume_share"], x["depth_share"], x["niche"], t) >= 1.0
         )
+        large = large and matters_in_market(
+            x["window_usdc"], x.get("market_size_quantile_usdc"), x.get("market_size_fills", 0), t
+        )
         if not (large or is_building(x["building"], t)):
             return "not_fired"
     elif x["cumulative_usdc"] < x["multiplier"] * x["first_alert_usdc"]:
         return "not_fired"
-    return noise_reason(x["labels"], x["entry_vwap"], t)
+    return noise_reason(x["labels"], x["entry_vwap"], t, x.get("hours_to_end"))
 
 
 def should_fire(evidence: Mapping) -> bool:
@@ -152,12 +187,24 @@ def size_anomaly_rows(
     *,
     volume_at: Callable[[datetime], float],
     book_at: Callable[[Fill], tuple[datetime, list, list] | None],
+    size_quantile_at: Callable[[datetime], tuple[float | None, int]] | None = None,
 ) -> list[dict]:
-    """The alert (tier 0) and escalation rows of one wallet's position in one market."""
+    """The alert (tier 0) and escalation rows of one wallet's position in one market.
+
+    `size_quantile_at(at)`: the market's size_market_quantile of fill sizes before `at` and how many fills that
+    is of (None: no distribution, the floors alone)."""
     window = timedelta(minutes=t["accumulation_window_minutes"])
     gamma_volume = (market.volume_24h or 0.0) if market else 0.0
     volumes: dict[datetime, float] = {}
     walks: dict[str, dict] = {}
+    quantiles: dict[datetime, tuple[float | None, int]] = {}
+
+    def size_quantile(at: datetime) -> tuple[float | None, int]:
+        if size_quantile_at is None:
+            return None, 0
+        if at not in quantiles:
+            quantiles[at] = size_quantile_at(at)
+        return quantiles[at]
 
     def volume(at: datetime) -> float:
         if at not in volumes:
@@ -175,10 +222,14 @@ def size_anomaly_rows(
         return walks[fill.fill_key]
 
     def measures(trailing: list[Fill]) -> tuple[float, float | None, float | None, bool, dict]:
-        usdc = sum(f.usdc for f in trailing)
+        usdc = net_usdc(trailing)
         vol = volume(trailing[-1].traded_at)
-        largest = max(trailing, key=lambda f: (f.size, f.fill_key))
-        depth = walk(largest)
+        buys = [f for f in trailing if f.is_entry]
+        depth = (
+            walk(max(buys, key=lambda f: (f.size, f.fill_key)))
+            if buys
+            else {"book_captured_at": None, "depth_share": None}
+        )
         return (
             usdc,
             (usdc / vol if vol > 0 else None),
@@ -188,9 +239,12 @@ def size_anomaly_rows(
         )
 
     def fires(trailing: list[Fill]) -> bool:
+        usdc = net_usdc(trailing)
+        if usdc < min(t["size_min_usdc"], t["building_min_usdc"]):
+            return False
         if is_building(building(trailing, t), t):
             return True
-        if sum(f.usdc for f in trailing) < t["size_min_usdc"]:
+        if usdc < t["size_min_usdc"] or not matters_in_market(usdc, *size_quantile(trailing[0].traded_at), t):
             return False
         _, share, depth_share, niche, _ = measures(trailing)
         return anomaly_score(share, depth_share, niche, t) >= 1.0
@@ -203,11 +257,14 @@ def size_anomaly_rows(
     vol = volume(trailing[-1].traded_at)
     age = hours_between(wallet.first_activity_at, trailing[0].traded_at)
     age = None if age is None else max(age, 0.0)
+    quantile, quantile_fills = size_quantile(trailing[0].traded_at)
+    end_date = market.end_date if market else None
     rows = []
     for tier in position_tiers(position, fills, [t["escalation_tier_1"], t["escalation_tier_2"]]):
         share = tier.usdc / vol if vol > 0 else None
         score = anomaly_score(share, depth_share, niche, t)
-        risk = risk_summary(RiskFacts(age, t["fresh_max_age_hours"], share, depth_share, niche))
+        gain = payoff(tier.entry_vwap)
+        risk = risk_summary(RiskFacts(age, t["fresh_max_age_hours"], share, depth_share, niche, payoff=gain))
         inputs = {
             "position_usdc": round(tier.usdc, 2),
             "fill_count": tier.fill_count,
@@ -223,6 +280,12 @@ def size_anomaly_rows(
             "niche": niche,
             "building": building(trailing, t),
             "entry_vwap": round(tier.entry_vwap, 6),
+            "payoff": gain,
+            "market_end_date": iso(end_date),
+            "hours_to_end": hours_left(end_date, tier.crossing.traded_at),
+            "market_size_quantile_usdc": None if quantile is None else round(quantile, 2),
+            "market_size_fills": quantile_fills,
+            "exited_usdc": round(tier.holding.exited_usdc, 2),
             "labels": list(wallet.labels),
             "wallet_first_activity_at": iso(wallet.first_activity_at),
             "wallet_age_hours": age,
@@ -308,7 +371,7 @@ def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
     max_age = timedelta(minutes=t["book_max_age_minutes"])
     rows = []
     for (wallet, condition_id), fills in fills_by_pair.items():
-        if sum(f.usdc for f in fills) < min(t["size_min_usdc"], t["building_min_usdc"]):
+        if sum(f.usdc for f in fills if f.is_entry) < min(t["size_min_usdc"], t["building_min_usdc"]):
             continue
         facts = wallets.get(wallet) or WalletFacts(wallet, None, ())
 
@@ -318,8 +381,17 @@ def _rows_for_pairs(conn, t, fills_by_pair, wallets, markets) -> list[dict]:
         def book_at(fill):
             return insider_inputs.book_before(conn, fill.token_id, fill.traded_at, max_age)
 
+        def size_quantile_at(at, cid=condition_id):
+            return insider_inputs.fill_size_quantile(conn, cid, at, t["size_market_quantile"])
+
         rows += size_anomaly_rows(
-            fills, facts, markets.get(condition_id), t, volume_at=volume_at, book_at=book_at
+            fills,
+            facts,
+            markets.get(condition_id),
+            t,
+            volume_at=volume_at,
+            book_at=book_at,
+            size_quantile_at=size_quantile_at,
         )
     return rows
 

@@ -1,6 +1,6 @@
 """wallet_clusters: several fresh wallets entering the same outcome of the same market within minutes of each other.
 
-Entries (a BUY of a token, or a SELL of it = entry into the other outcome) of at least cluster_min_usdc by wallets
+Entries (BUYs of a token; a SELL is an exit from shares held, never an entry) of at least cluster_min_usdc by wallets
 whose first activity is younger than fresh_max_age_hours are chained while consecutive entries are at most
 cluster_window_minutes apart; a chain with cluster_min_wallets distinct wallets is a cluster. Labelled wallets
 (market makers, bots, sweepers) are not members by default; a cluster entering at sweep prices is kept
@@ -63,7 +63,8 @@ def members(entries: Sequence[Entry], t: Mapping) -> list[Entry]:
     return [
         e
         for e in entries
-        if e.usdc >= t["cluster_min_usdc"]
+        if e.side == "BUY"
+        and e.usdc >= t["cluster_min_usdc"]
         and e.wallet_age_hours < t["fresh_max_age_hours"]
         and not (t["exclude_labelled_wallets"] and set(e.labels) & set(SUPPRESSING_LABELS))
     ]
@@ -94,7 +95,9 @@ def verdict(evidence: Mapping) -> str | None:
     ok = [
         m
         for m in ms
-        if m["usdc"] >= t["cluster_min_usdc"] and m["wallet_age_hours"] < t["fresh_max_age_hours"]
+        if m["usdc"] >= t["cluster_min_usdc"]
+        and m["wallet_age_hours"] < t["fresh_max_age_hours"]
+        and m.get("side", "BUY") == "BUY"
     ]
     times = sorted(datetime.fromisoformat(m["traded_at"]) for m in ok)
     gap = timedelta(minutes=t["cluster_window_minutes"])

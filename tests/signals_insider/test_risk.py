@@ -16,7 +16,9 @@ from pm_assets.signals.risk import (
 
 def test_weights_sum_to_one_and_a_maximal_position_scores_100():
     assert sum(WEIGHTS.values()) == pytest.approx(1.0)
-    facts = RiskFacts(wallet_age_hours=0, volume_share=0.5, depth_share=3, niche=True, cluster_wallets=3)
+    facts = RiskFacts(
+        wallet_age_hours=0, volume_share=0.5, depth_share=3, niche=True, cluster_wallets=3, payoff=9.0
+    )
     assert risk_score(risk_components(facts)) == 100.0
 
 
@@ -25,8 +27,17 @@ def test_reason_names_what_contributed():
         RiskFacts(wallet_age_hours=3, fresh_max_age_hours=168, volume_share=0.08, niche=True)
     )
     assert summary["reason"] == "fresh wallet + 8.0% of daily volume + niche market"
-    assert summary["score"] == pytest.approx(100 * (0.35 * (1 - 3 / 168) + 0.25 * 0.8 + 0.10), abs=0.1)
+    assert summary["score"] == pytest.approx(100 * (0.30 * (1 - 3 / 168) + 0.20 * 0.8 + 0.05), abs=0.1)
     assert risk_summary(RiskFacts())["reason"] == "no risk factor"
+
+
+def test_the_payoff_an_entry_buys_weighs_in_and_is_named():
+    longshot = risk_summary(RiskFacts(wallet_age_hours=3, payoff=(1 - 0.08) / 0.08))
+    favourite = risk_summary(RiskFacts(wallet_age_hours=3, payoff=(1 - 0.88) / 0.88))
+    assert longshot["components"]["payoff"] == 1.0 and favourite["components"]["payoff"] < 0.05
+    assert longshot["score"] - favourite["score"] > 14
+    assert longshot["reason"] == "fresh wallet + pays 11.5x if right"
+    assert favourite["reason"] == "fresh wallet"
 
 
 def test_position_risk_combines_signals_and_keeps_the_alert_state():

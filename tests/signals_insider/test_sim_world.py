@@ -22,5 +22,12 @@ def test_small_world_is_detected_without_letting_noise_through(warehouse_url):
     assert fresh["target_events"] >= 2 and fresh["recall"] >= 0.6
     assert fresh["noise_passed"] == 0 and scores["size_anomalies"]["noise_passed"] == 0
     assert fresh["alerts_per_event"] <= 1.5
+    # Alerts on unplanted flow per 1,000 unplanted trades: the alerts that match no planted true event.
+    for table in ("fresh_wallet_trades", "size_anomalies", "wallet_clusters"):
+        t = scores[table]
+        assert t["background_trades"] > 0 and t["background_trades"] < out["counts"]["trades"]
+        assert t["alerts_per_1k_background_trades"] == round(
+            1000 * (t["alerts"] - t["true_positives"]) / t["background_trades"], 4
+        )
     assert clusters["target_events"] >= 2 and clusters["recall"] >= 0.5 and clusters["precision"] >= 0.5
     assert assert_every_row_recomputes(warehouse_url) >= fresh["alerts"] + clusters["alerts"]

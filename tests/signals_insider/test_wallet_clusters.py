@@ -17,7 +17,14 @@ DEFAULTS = {name: th.default for name, th in thresholds.catalogue()["wallet_clus
 
 
 def entry(
-    w: int, minutes: float, usdc: float = 2_000, *, age: float = 3.0, price: float = 0.3, labels=()
+    w: int,
+    minutes: float,
+    usdc: float = 2_000,
+    *,
+    age: float = 3.0,
+    price: float = 0.3,
+    labels=(),
+    side: str = "BUY",
 ) -> Entry:
     return Entry(
         f"e{w}-{minutes}",
@@ -25,7 +32,7 @@ def entry(
         wallet_address(w),
         condition(1),
         token(1),
-        "BUY",
+        side,
         price,
         usdc,
         age,
@@ -49,6 +56,8 @@ def test_old_small_labelled_or_spread_out_entries_are_not_members():
     assert chains([entry(1, 0), entry(2, 4), entry(3, 9, labels=["bot"])], DEFAULTS) == []
     assert chains([entry(1, 0), entry(2, 20), entry(3, 40)], DEFAULTS) == []
     assert chains([entry(1, 0), entry(1, 4), entry(2, 9)], DEFAULTS) == []  # two wallets only
+    # Three fresh wallets selling the outcome within minutes are exits, never a cluster entering the other one.
+    assert chains([entry(w, 3 * w, side="SELL", price=0.97) for w in (1, 2, 3)], DEFAULTS) == []
 
 
 def test_sweep_priced_clusters_are_kept_suppressed():

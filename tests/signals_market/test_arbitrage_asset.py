@@ -16,8 +16,24 @@ FEES = {"rate": 0.02, "exponent": 1}
 def _binary_world(world):
     world.market(1, fee_schedule=FEES, end_date=T0 + timedelta(days=5))
     world.ws_book(1, 0, T0, [(0.44, 100)], [(0.46, 100)], ltp=0.45)
-    world.ws_book(1, 1, T0, [(0.53, 100)], [(0.55, 100)], ltp=0.54)
+    world.ws_book(1, 1, T0, [(0.48, 100)], [(0.55, 100)], ltp=0.52)
     world.change(1, 1, T0 + timedelta(seconds=10), "SELL", 0.50, 40)  # 0.46 + 0.50 = 0.96: opens
+    # Still there 5 s later (longer than the 2 s reaction time): capturable, so it alerts while open.
+    world.change(1, 0, T0 + timedelta(seconds=15), "BUY", 0.44, 100)
+
+
+def test_a_window_younger_than_the_reaction_time_waits_as_not_capturable(world):
+    world.market(3, end_date=T0 + timedelta(days=5))
+    world.ws_book(3, 0, T0, [(0.44, 100)], [(0.46, 100)], ltp=0.45)
+    world.ws_book(3, 1, T0, [(0.48, 100)], [(0.55, 100)], ltp=0.52)
+    world.change(3, 1, T0 + timedelta(seconds=10), "SELL", 0.50, 40)
+    assert materialize([arbitrage_windows], world.url).success
+    [row] = world.rows("arbitrage_windows")
+    assert row["closed_at"] is None and row["suppressed_reason"].startswith("not_capturable")
+    world.change(3, 0, T0 + timedelta(seconds=13), "BUY", 0.44, 100)
+    assert materialize([arbitrage_windows], world.url).success
+    [later] = world.rows("arbitrage_windows")
+    assert later["signal_key"] == row["signal_key"] and later["suppressed_reason"] is None
 
 
 def test_window_opens_stays_open_then_closes_on_rerun_without_duplicates(world):
@@ -58,6 +74,8 @@ def test_negrisk_event_complete_vs_augmented(world):
         for k in range(3):
             world.market(base + k, event_id=event_id, neg_risk=True)
             world.ws_book(base + k, 0, T0, [(0.29, 30)], [(0.31, 30)], ltp=0.30)
+    for n in (10, 20):  # still there 5 s later: longer than the reaction time
+        world.ws_book(n, 0, T0 + timedelta(seconds=5), [(0.29, 30)], [(0.31, 30)], ltp=0.30)
     assert materialize([arbitrage_windows], world.url).success
     rows = {r["event_id"]: r for r in world.rows("arbitrage_windows") if r["kind"] == "negrisk_ask"}
     assert rows["ev-complete"]["suppressed_reason"] is None

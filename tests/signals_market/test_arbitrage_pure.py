@@ -73,6 +73,8 @@ def test_window_opens_and_closes_from_a_tick_sequence_and_measures_capture():
     ticks = [
         _book(T0, "1", [(0.44, 100)], [(0.46, 100)]),
         _book(T0, "2", [(0.53, 100)], [(0.55, 100)]),  # 0.46 + 0.55 > 1: nothing
+        # One order changes both books of a binary market (they mirror): each change frame carries both tokens.
+        Tick(T0 + timedelta(seconds=1), "1", "change", side="BUY", price=0.44, size=100),
         Tick(T0 + timedelta(seconds=1), "2", "change", side="SELL", price=0.52, size=60),  # 0.98: opens
         Tick(T0 + timedelta(seconds=2), "2", "change", side="SELL", price=0.51, size=30),  # 0.97: peak
         Tick(T0 + timedelta(seconds=5), "2", "change", side="SELL", price=0.51, size=0),
@@ -148,8 +150,11 @@ def test_incomplete_negrisk_set_fires_only_suppressed():
     ticks = [_book(T0, "1", [(0.3, 50)], [(0.32, 50)]), _book(T0, "3", [(0.3, 50)], [(0.32, 50)])]
     [w] = replay_windows([arb], ticks, {}, th)  # leg "5" has no book: 0.64 is not an edge
     assert w.suppressed_reason.startswith("incomplete_negrisk_set") and w.kind == "negrisk_ask"
-    ticks.append(_book(T0 + timedelta(seconds=1), "5", [(0.3, 50)], [(0.32, 50)]))
-    windows = replay_windows([arb], ticks, {}, th)
+    # The third leg's book arrives a second later: the set is complete from then, once all three are re-read
+    # in one instant (the first two snapshots are a second old by then).
+    later = T0 + timedelta(seconds=1)
+    ticks += [_book(later, t, [(0.3, 50)], [(0.32, 50)]) for t in ("1", "3", "5")]
+    windows = replay_windows([arb], ticks, {}, th, now=later + timedelta(seconds=5))
     assert [x.suppressed_reason for x in windows] == [windows[0].suppressed_reason, None]
     assert windows[1].peak.gross_edge == pytest.approx(0.04) and windows[1].peak.fill.size == pytest.approx(
         50
@@ -186,7 +191,7 @@ def test_a_longshot_legs_tiny_bid_does_not_hold_back_buying_the_set():
         _book(T0, "2", [(0.47, 400)], [(0.48, 400)]),
         _book(T0, "3", [(0.49, 400)], [(0.50, 400)]),
     ]
-    [w] = replay_windows([arb], ticks, {}, ArbitrageThresholds())
+    [w] = replay_windows([arb], ticks, {}, ArbitrageThresholds(), now=T0 + timedelta(seconds=5))
     assert (
         w.kind == "negrisk_ask" and w.suppressed_reason is None and w.peak.gross_edge == pytest.approx(0.018)
     )
