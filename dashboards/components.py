@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import db
+from dashboards.csv_cells import csv_safe
 
 WINDOWS = {
     "1 hour": timedelta(hours=1),
@@ -59,9 +60,6 @@ def short_wallet(address: str) -> str:
 # Markdown (and Streamlit's LaTeX `$`, emoji `:` shortcodes) special characters: an upstream title written
 # into st.markdown / st.header must read as the text it is, never as a link, image, heading or formula.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...);
-# OWASP's CSV-injection advice: prefix such text cells with an apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def md_escape(text: object) -> str:
@@ -69,13 +67,6 @@ def md_escape(text: object) -> str:
     if text is None or (isinstance(text, float) and text != text):
         return ""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
-
-
-def csv_safe(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; anything else is unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def csv_export(frame: pd.DataFrame) -> bytes:

@@ -1,0 +1,163 @@
+"""Streamed CSV and Parquet: rows come off a server-side cursor in batches and leave as bytes batch by batch,
+so an export's memory is one batch, whatever its row count (bench/bench_api.py measures it).
+
+CSV text cells go through the dashboards' formula neutraliser (dashboards.csv_cells). Parquet columns take their
+Arrow type from the Postgres column type (not from the first batch's values), so every row group agrees.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+from psycopg import sql
+from sqlalchemy import Engine
+
+from dashboards.csv_cells import csv_safe
+
+BATCH_ROWS = 20_000
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
+
+# Postgres type oid -> Arrow type; anything else (text, json, arrays, ...) is exported as text.
+_ARROW_TYPES: dict[int, pa.DataType] = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int64(),
+    23: pa.int64(),
+    700: pa.float64(),
+    701: pa.float64(),
+    1700: pa.float64(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict | list | tuple):
+        return orjson.dumps(value, default=str).decode()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if not math.isfinite(value) else value
+    if isinstance(value, int | Decimal):
+        return value
+    return csv_safe(_text(value))
+
+
+def rows_in_batches(
+    engine: Engine, statement: sql.Composed, params: dict[str, Any], batch: int = BATCH_ROWS
+) -> Iterator[tuple[list[tuple[str, int]], Sequence[tuple]]]:
+    """(columns as (name, type oid), rows) per batch from a server-side cursor; closes it when the consumer stops."""
+    with engine.connect() as conn:
+        pg = conn.connection.driver_connection
+        assert pg is not None
+        with pg.cursor(name="pm_intel_api_export") as cur:
+            cur.itersize = batch
+            cur.execute(statement, params)
+            columns: list[tuple[str, int]] | None = None
+            while True:
+                rows = cur.fetchmany(batch)
+                if columns is None:
+                    columns = [(d.name, d.type_code) for d in cur.description or ()]
+                yield columns, rows
+                if len(rows) < batch:
+                    return
+
+
+def csv_stream(batches: Iterator[tuple[list[tuple[str, int]], Sequence[tuple]]]) -> Iterator[bytes]:
+    header_written = False
+    for columns, rows in batches:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        if not header_written:
+            writer.writerow([csv_safe(name) for name, _oid in columns])
+            header_written = True
+        for row in rows:
+            writer.writerow([_csv_cell(v) for v in row])
+        yield buffer.getvalue().encode()
+
+
+class _Drain:
+    """A write-only file for pyarrow that hands its bytes out as they come (tell() keeps the true offset)."""
+
+    closed = False
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+        self._written = 0
+
+    def write(self, data: bytes) -> int:
+        self._chunks.append(bytes(data))
+        self._written += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._written
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+    def take(self) -> bytes:
+        out = b"".join(self._chunks)
+        self._chunks.clear()
+        return out
+
+
+def arrow_schema(columns: list[tuple[str, int]]) -> pa.Schema:
+    return pa.schema([pa.field(name, _ARROW_TYPES.get(oid, pa.string())) for name, oid in columns])
+
+
+def _column(values: list[Any], kind: pa.DataType) -> pa.Array:
+    if pa.types.is_string(kind):
+        return pa.array([_text(v) for v in values], type=kind)
+    if pa.types.is_floating(kind):
+        return pa.array([None if v is None else float(v) for v in values], type=kind)
+    if pa.types.is_timestamp(kind) and kind.tz:
+        return pa.array([None if v is None else v.astimezone(UTC) for v in values], type=kind)
+    return pa.array(values, type=kind)
+
+
+def parquet_stream(batches: Iterator[tuple[list[tuple[str, int]], Sequence[tuple]]]) -> Iterator[bytes]:
+    drain = _Drain()
+    writer: pq.ParquetWriter | None = None
+    schema: pa.Schema | None = None
+    try:
+        for columns, rows in batches:
+            if writer is None:
+                schema = arrow_schema(columns)
+                writer = pq.ParquetWriter(pa.PythonFile(drain, mode="w"), schema, compression="zstd")
+            assert schema is not None
+            if rows:
+                arrays = [_column([r[i] for r in rows], f.type) for i, f in enumerate(schema)]
+                writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            chunk = drain.take()
+            if chunk:
+                yield chunk
+    finally:
+        if writer is not None:
+            writer.close()
+    yield drain.take()
