@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal
 
 import psycopg
 from fastapi import Depends, HTTPException, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from psycopg.rows import dict_row
 from sqlalchemy import Engine
@@ -44,6 +46,36 @@ def require_token(
             if token_is_valid(pg, credentials.credentials):
                 return
     raise HTTPException(401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+
+
+def _query_params_of(dependant: Dependant) -> set[str]:
+    names = {p.alias for p in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_params_of(sub)
+    return names
+
+
+_QUERY_NAMES: dict[
+    int, frozenset[str]
+] = {}  # id(route) -> its query parameters (routes live as long as the app)
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        names = _QUERY_NAMES[id(route)] = frozenset(_query_params_of(route.dependant))
+    return names
+
+
+def known_query_only(request: Request) -> None:
+    """An unknown query parameter is a 400, not ignored: a misspelt filter must not return everything."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    unknown = sorted(set(request.query_params) - _query_names(route))
+    if unknown:
+        known = ", ".join(sorted(_query_names(route))) or "none"
+        raise HTTPException(400, f"unknown query parameter {', '.join(unknown)}; this route takes: {known}")
 
 
 def clean(value: Any) -> Any:

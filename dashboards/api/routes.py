@@ -6,16 +6,27 @@ Watchlists are not served yet: their tables do not exist (issue 18, "Wallet watc
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from psycopg.rows import dict_row
+from pydantic import BeforeValidator
 
 from dashboards.api import models
 from dashboards.api import queries as q
-from dashboards.api.paging import clean, engine_of, reading, require_token, run_page, stream_export, utc
+from dashboards.api.paging import (
+    clean,
+    engine_of,
+    known_query_only,
+    reading,
+    require_token,
+    run_page,
+    stream_export,
+    utc,
+)
 from dashboards.api.signal_tables import SignalTable, by_name, signal_tables
 
 CONDITION_ID = r"^0x[0-9a-fA-F]{64}$"
@@ -38,15 +49,26 @@ EXPORT_CONTENT: dict[int | str, dict[str, Any]] = {
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="rows per page")]
 Cursor = Annotated[str | None, Query(max_length=2000, description="`next_cursor` of the previous page")]
-Since = Annotated[
-    datetime | None, Query(description="from this time (inclusive); ISO 8601, UTC if no offset")
-]
-Until = Annotated[datetime | None, Query(description="before this time (exclusive)")]
+# RFC 3339 only: pydantic alone would also read a bare number as a Unix time, which the document does not say.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$")
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, str) and not _RFC3339.match(value):
+        raise ValueError("give a time as RFC 3339, e.g. 2026-12-01T00:00:00Z")
+    return value
+
+
+Time = Annotated[datetime, BeforeValidator(_rfc3339)]
+Since = Annotated[Time | None, Query(description="from this time (inclusive); RFC 3339, UTC if no offset")]
+Until = Annotated[Time | None, Query(description="before this time (exclusive)")]
 Format = Annotated[Literal["csv", "parquet"], Query(description="csv (formula cells neutralised) or parquet")]
 ConditionId = Annotated[str, Path(pattern=CONDITION_ID, description="the market's 66-character condition id")]
 WalletAddress = Annotated[str, Path(pattern=WALLET, description="a 0x address of 40 hex digits")]
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_token)], responses=ERRORS)
+router = APIRouter(
+    prefix="/v1", dependencies=[Depends(require_token), Depends(known_query_only)], responses=ERRORS
+)
 
 
 # ---- signals --------------------------------------------------------------------------------------------
@@ -61,11 +83,12 @@ def _filters(kind: SignalTable) -> list[str]:
     return names
 
 
-def _signal_kind(signal_type: str) -> SignalTable:
+def _signal_kind(signal_type: str, status: int = 404) -> SignalTable:
+    """The type a path names (unknown: 404) or a filter names (unknown: 400)."""
     kind = by_name(signal_type)
     if kind is None:
         known = ", ".join(t.signal_type for t in signal_tables())
-        raise HTTPException(404, f"no signal type {signal_type!r}; known: {known}")
+        raise HTTPException(status, f"no signal type {signal_type!r}; known: {known}")
     return kind
 
 
@@ -236,7 +259,7 @@ def list_wallets(
     ] = None,
     min_trades: Annotated[int | None, Query(ge=0, le=2**62)] = None,
     first_active_since: Annotated[
-        datetime | None, Query(description="first Polymarket activity at or after this time")
+        Time | None, Query(description="first Polymarket activity at or after this time")
     ] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
@@ -305,7 +328,7 @@ def list_deliveries(
     status: Literal["pending", "delivered", "failed", "over_budget", "digested"] | None = None,
     rule_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     signal_type: Annotated[str | None, Query(max_length=100)] = None,
-    since: Annotated[datetime | None, Query(description="created at or after")] = None,
+    since: Annotated[Time | None, Query(description="created at or after")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
 ) -> dict[str, Any]:
@@ -313,7 +336,7 @@ def list_deliveries(
     listing.equal("status", status)
     listing.equal("rule_id", rule_id)
     if signal_type is not None:
-        listing.equal("signal_table", _signal_kind(signal_type).table)
+        listing.equal("signal_table", _signal_kind(signal_type, 400).table)
     listing.between("created_at", utc(since), None)
     return run_page(engine_of(request), listing, limit, cursor)
 
@@ -329,7 +352,7 @@ def list_scorecard(
 ) -> dict[str, Any]:
     listing = q.scorecard()
     if signal_type is not None:
-        listing.equal("signal_table", _signal_kind(signal_type).table)
+        listing.equal("signal_table", _signal_kind(signal_type, 400).table)
     listing.equal("horizon", horizon)
     listing.equal("condition_id", condition_id.lower() if condition_id else None)
     return run_page(engine_of(request), listing, limit, cursor)

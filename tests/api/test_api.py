@@ -183,3 +183,41 @@ def test_since_without_an_offset_is_read_as_utc(api: ApiWorld):
     assert api.get("/v1/signals/fresh_wallet", since=naive).json()["items"][0]["traded_at"] == newest
     later = (api.world.now + timedelta(days=1)).replace(tzinfo=None).isoformat()
     assert api.get("/v1/signals/fresh_wallet", since=later).json() == {"items": [], "next_cursor": None}
+
+
+def test_a_misspelt_filter_is_refused_not_ignored(api: ApiWorld):
+    response = api.get("/v1/wallets", min_volme=1000)
+    assert response.status_code == 400
+    assert "min_volme" in response.json()["detail"] and "min_volume" in response.json()["detail"]
+
+
+def test_token_create_prints_the_token_once_and_stores_its_hash(warehouse_env: str, capsys):
+    from pm_assets.cli.main import main
+
+    assert main(["api", "token", "create", "--name", "ci"]) == 0
+    out, err = capsys.readouterr()
+    token = out.strip()
+    assert token.startswith("pmi_") and len(token) > 40 and token not in err and "shown only now" in err
+    with psycopg.connect(warehouse_env) as conn:
+        assert conn.execute("select name, token_hash from api_tokens").fetchall() == [
+            ("ci", hashlib.sha256(token.encode()).hexdigest())
+        ]
+    assert main(["api", "token", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "ci" in listed and token[:10] in listed and token not in listed and "active" in listed
+    assert main(["api", "token", "revoke", "1"]) == 0
+    assert main(["api", "token", "revoke", "1"]) == 2  # already revoked: a clear error
+    assert "no active API token" in capsys.readouterr().err
+
+
+def test_up_gives_the_api_only_the_reader_login():
+    from pm_assets.cli.up import api_env
+
+    out = api_env(
+        {
+            "DATABASE_URL": "postgresql://admin:Sekr3t@db.internal:5432/pm_intel",
+            "DAGSTER_PG_URL": "postgresql+psycopg2://admin:Sekr3t@db.internal:5432/pm_intel_dagster",
+        }
+    )
+    assert "Sekr3t" not in repr(out) and set(out) == {"DASHBOARD_DATABASE_URL"}
+    assert out["DASHBOARD_DATABASE_URL"].startswith("postgresql://pm_intel_reader@db.internal")
