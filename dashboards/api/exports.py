@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterator, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from dashboards.csv_cells import csv_safe
 
-BATCH_ROWS = 20_000
+BATCH_ROWS = 5_000  # memory per export is about one batch (bench/bench_api.py)
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
 # Postgres type oid -> Arrow type; anything else (text, json, arrays, ...) is exported as text.
@@ -41,6 +41,12 @@ _ARROW_TYPES: dict[int, pa.DataType] = {
 }
 
 
+_INTEGERS = {20, 21, 23}
+_FLOATS = {700, 701}
+_TIMES = {1082, 1114, 1184}
+_TEXT = {25, 1043}
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -53,16 +59,39 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _csv_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return "" if not math.isfinite(value) else value
-    if isinstance(value, int | Decimal):
-        return value
+def _finite(value: Any) -> Any:
+    return "" if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def _boolean(value: Any) -> Any:
+    return value if value is None else ("true" if value else "false")
+
+
+def _iso(value: Any) -> Any:
+    return value if value is None else value.isoformat()
+
+
+def _other(value: Any) -> Any:
     return csv_safe(_text(value))
+
+
+def _number(value: Any) -> Any:
+    return _finite(float(value)) if isinstance(value, Decimal) else value
+
+
+def _csv_converter(oid: int) -> Callable[[Any], Any]:
+    """How a column's values become CSV cells (csv.writer writes None as an empty cell)."""
+    if oid in _INTEGERS:
+        return _number
+    if oid in _FLOATS or oid == 1700:
+        return _finite if oid != 1700 else _number
+    if oid == 16:
+        return _boolean
+    if oid in _TIMES:
+        return _iso
+    if oid in _TEXT:
+        return csv_safe
+    return _other
 
 
 def rows_in_batches(
@@ -86,15 +115,14 @@ def rows_in_batches(
 
 
 def csv_stream(batches: Iterator[tuple[list[tuple[str, int]], Sequence[tuple]]]) -> Iterator[bytes]:
-    header_written = False
+    converters: list[Callable[[Any], Any]] | None = None
     for columns, rows in batches:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        if not header_written:
+        if converters is None:
             writer.writerow([csv_safe(name) for name, _oid in columns])
-            header_written = True
-        for row in rows:
-            writer.writerow([_csv_cell(v) for v in row])
+            converters = [_csv_converter(oid) for _name, oid in columns]
+        writer.writerows([[f(v) for f, v in zip(converters, row, strict=True)] for row in rows])
         yield buffer.getvalue().encode()
 
 
@@ -131,13 +159,12 @@ def arrow_schema(columns: list[tuple[str, int]]) -> pa.Schema:
     return pa.schema([pa.field(name, _ARROW_TYPES.get(oid, pa.string())) for name, oid in columns])
 
 
-def _column(values: list[Any], kind: pa.DataType) -> pa.Array:
-    if pa.types.is_string(kind):
+def _column(values: Sequence[Any], oid: int, kind: pa.DataType) -> pa.Array:
+    # Arrow converts aware datetimes to UTC itself; text and numbers go in as they come.
+    if pa.types.is_string(kind) and oid not in _TEXT:
         return pa.array([_text(v) for v in values], type=kind)
-    if pa.types.is_floating(kind):
+    if oid == 1700:
         return pa.array([None if v is None else float(v) for v in values], type=kind)
-    if pa.types.is_timestamp(kind) and kind.tz:
-        return pa.array([None if v is None else v.astimezone(UTC) for v in values], type=kind)
     return pa.array(values, type=kind)
 
 
@@ -152,7 +179,12 @@ def parquet_stream(batches: Iterator[tuple[list[tuple[str, int]], Sequence[tuple
                 writer = pq.ParquetWriter(pa.PythonFile(drain, mode="w"), schema, compression="zstd")
             assert schema is not None
             if rows:
-                arrays = [_column([r[i] for r in rows], f.type) for i, f in enumerate(schema)]
+                arrays = [
+                    _column(values, oid, field.type)
+                    for values, (_name, oid), field in zip(
+                        zip(*rows, strict=True), columns, schema, strict=True
+                    )
+                ]
                 writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             chunk = drain.take()
             if chunk:
