@@ -304,7 +304,10 @@ def _run_up(args: argparse.Namespace) -> int:
                 "streamlit",
                 subprocess.Popen(
                     streamlit_command(args.host, args.streamlit_port),
-                    env=dashboards_env(env),
+                    env={
+                        **dashboards_env(env),
+                        "PM_INTEL_API_URL": f"http://{_url_host(args.host)}:{api_port}",
+                    },
                     cwd=PROJECT_DIR,
                 ),
             )
