@@ -148,11 +148,11 @@ def time_endpoints(base: str, token: str, repeat: int, markets: int) -> None:
     hot_market, whale = _cid(0), _wallet(0)
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base, headers=headers, timeout=HTTP_TIMEOUT) as client:
-        deep_signals = _deep_cursor(client, "/v1/signals/fresh_wallet", 50)
-        deep_trades = _deep_cursor(client, f"/v1/markets/{hot_market}/trades", 50)
+        deep_signals = _deep_cursor(client, "/v1/signals/fresh_wallet", 20)
+        deep_trades = _deep_cursor(client, f"/v1/markets/{hot_market}/trades", 20)
         endpoints = {
             "signals fresh_wallet, page 1": ("/v1/signals/fresh_wallet", {}),
-            "signals fresh_wallet, page 51": ("/v1/signals/fresh_wallet", {"cursor": deep_signals}),
+            "signals fresh_wallet, page 21": ("/v1/signals/fresh_wallet", {"cursor": deep_signals}),
             "signals fresh_wallet, alert-worthy": ("/v1/signals/fresh_wallet", {"suppressed": "hide"}),
             "signals fresh_wallet, hottest market": (
                 "/v1/signals/fresh_wallet",
@@ -163,7 +163,7 @@ def time_endpoints(base: str, token: str, repeat: int, markets: int) -> None:
             "markets, page 1": ("/v1/markets", {}),
             "markets, text search": ("/v1/markets", {"q": "outcome 42"}),
             "market trades, hottest market": (f"/v1/markets/{hot_market}/trades", {}),
-            "market trades, hottest, page 51": (f"/v1/markets/{hot_market}/trades", {"cursor": deep_trades}),
+            "market trades, hottest, page 21": (f"/v1/markets/{hot_market}/trades", {"cursor": deep_trades}),
             "market trades, typical market": (f"/v1/markets/{_cid(markets // 2)}/trades", {}),
             "wallet trades, biggest whale": (f"/v1/wallets/{whale}/trades", {}),
             "wallets, page 1": ("/v1/wallets", {}),
@@ -177,7 +177,7 @@ def time_endpoints(base: str, token: str, repeat: int, markets: int) -> None:
         worst_signals = 0.0
         for name, (path, params) in endpoints.items():
             if "cursor" in params and params["cursor"] is None:
-                print(f"{name:<40} (fewer than 51 pages: skipped)")
+                print(f"{name:<40} (fewer than 21 pages: skipped)")
                 continue
             query = {"limit": 100, **params}
             rows = len(client.get(path, params=query).json()["items"])
