@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy import exc as sa_exc
 
 from dashboards.api import models
 from dashboards.api.routes import router
+from pm_assets.storage.urls import mask_secrets
+
+log = logging.getLogger("pm_intel.api")
 
 
 def create_app(engine: Engine) -> FastAPI:
@@ -31,5 +37,15 @@ def create_app(engine: Engine) -> FastAPI:
     @app.exception_handler(psycopg.errors.QueryCanceled)
     def _timeout(_request: Request, _exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "the query took too long; narrow the filters"}, status_code=503)
+
+    # The message names no URL or statement: the details stay in the server's log, masked by the engine.
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(sa_exc.OperationalError)
+    def _unreachable(_request: Request, exc: Exception) -> JSONResponse:
+        log.warning(
+            "warehouse unreachable: %s",
+            mask_secrets(str(exc).splitlines()[0] if str(exc) else type(exc).__name__),
+        )
+        return JSONResponse({"detail": "the warehouse is unreachable; try again shortly"}, status_code=503)
 
     return app

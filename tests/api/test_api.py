@@ -221,3 +221,17 @@ def test_up_gives_the_api_only_the_reader_login():
     )
     assert "Sekr3t" not in repr(out) and set(out) == {"DASHBOARD_DATABASE_URL"}
     assert out["DASHBOARD_DATABASE_URL"].startswith("postgresql://pm_intel_reader@db.internal")
+
+
+def test_an_unreachable_warehouse_is_a_503_that_names_no_url(api: ApiWorld):
+    from fastapi.testclient import TestClient
+
+    from dashboards.api.app import create_app
+    from dashboards.api.server import reader_engine
+
+    dead = reader_engine("postgresql://pm_intel_reader:Sekr3t@127.0.0.1:9/nowhere")
+    with TestClient(create_app(dead)) as client:
+        response = client.get("/v1/signals", headers=api.auth)
+    dead.dispose()
+    assert response.status_code == 503 and "unreachable" in response.json()["detail"]
+    assert "Sekr3t" not in response.text and "127.0.0.1" not in response.text
