@@ -134,7 +134,7 @@ def test_a_stop_by_signal_exits_0_with_no_error_line(home, sig, to_group, ignore
     proc, output, dagster_port, streamlit_port, api_port = _start_up(home, ignore_sigint=ignore_sigint)
     try:
         # The API listens beside the dashboards, answers /health, and refuses /v1 without a token.
-        assert f"API:         http://127.0.0.2:{api_port}" in output.text()
+        output.wait_for(f"API:         http://127.0.0.2:{api_port}")
         with urllib.request.urlopen(f"http://127.0.0.2:{api_port}/health", timeout=30) as answer:
             assert answer.status == 200
         with pytest.raises(urllib.error.HTTPError) as refused:
