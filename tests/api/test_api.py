@@ -66,10 +66,10 @@ def test_no_write_verb_is_served(api: ApiWorld):
 def test_the_api_reads_as_the_reader_role_in_read_only_transactions(api: ApiWorld):
     with api.client.app.state.engine.connect() as conn:
         pg = conn.connection.driver_connection
-        user, read_only = pg.execute(
-            "select current_user, current_setting('transaction_read_only')"
+        user, read_only, timeout = pg.execute(
+            "select current_user, current_setting('transaction_read_only'), current_setting('statement_timeout')"
         ).fetchone()
-        assert (user, read_only) == ("pm_intel_reader", "on")
+        assert (user, read_only, timeout) == ("pm_intel_reader", "on", "30s")
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             pg.execute("create temp table nope (x int)")
 
