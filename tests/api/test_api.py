@@ -235,3 +235,33 @@ def test_an_unreachable_warehouse_is_a_503_that_names_no_url(api: ApiWorld):
     dead.dispose()
     assert response.status_code == 503 and "unreachable" in response.json()["detail"]
     assert "Sekr3t" not in response.text and "127.0.0.1" not in response.text
+
+
+def test_up_names_a_busy_api_port_and_its_flag(tmp_path, warehouse_url):
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def free() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DAGSTER_DATABASE_URL")}
+    env.update(PM_INTEL_HOME=str(tmp_path / "home"), DATABASE_URL=warehouse_url)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        args = ["up", "--dagster-port", str(free()), "--streamlit-port", str(free()), "--api-port", str(port)]
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "pm-intel"), *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr and "--api-port" in result.stderr
