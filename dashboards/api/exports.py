@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from dashboards.csv_cells import csv_safe
 
 BATCH_ROWS = 5_000  # memory per export is about one batch (bench/bench_api.py)
+ROW_GROUP_ROWS = 20_000  # Parquet: four batches per row group (see parquet_stream)
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "parquet": "application/vnd.apache.parquet"}
 
 # Postgres type oid -> Arrow type; anything else (text, json, arrays, ...) is exported as text.
@@ -168,10 +169,24 @@ def _column(values: Sequence[Any], oid: int, kind: pa.DataType) -> pa.Array:
     return pa.array(values, type=kind)
 
 
-def parquet_stream(batches: Iterator[tuple[list[tuple[str, int]], Sequence[tuple]]]) -> Iterator[bytes]:
+def parquet_stream(
+    batches: Iterator[tuple[list[tuple[str, int]], Sequence[tuple]]], row_group_rows: int = ROW_GROUP_ROWS
+) -> Iterator[bytes]:
+    """Parquet, one row group per `row_group_rows` rows: the footer lists every row group and the writer keeps
+    that list until it closes, so row groups of one fetch batch each would grow memory with the row count."""
     drain = _Drain()
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+
+    def flush() -> None:
+        nonlocal pending_rows
+        if pending and writer is not None:
+            writer.write_table(pa.Table.from_batches(pending, schema=schema), row_group_size=pending_rows)
+            pending.clear()
+            pending_rows = 0
+
     try:
         for columns, rows in batches:
             if writer is None:
@@ -185,10 +200,12 @@ def parquet_stream(batches: Iterator[tuple[list[tuple[str, int]], Sequence[tuple
                         zip(*rows, strict=True), columns, schema, strict=True
                     )
                 ]
-                writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
-            chunk = drain.take()
-            if chunk:
-                yield chunk
+                pending.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+                pending_rows += len(rows)
+            if pending_rows >= row_group_rows:
+                flush()
+                yield drain.take()
+        flush()
     finally:
         if writer is not None:
             writer.close()

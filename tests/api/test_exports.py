@@ -89,12 +89,14 @@ def test_rows_leave_in_batches_and_parquet_row_groups_match_them(api: ApiWorld):
     assert all(len(rows) == 7 for _cols, rows in batches[:-1])
     chunks = list(
         exports.parquet_stream(
-            exports.rows_in_batches(engine, listing.statement(None), listing.params, batch=7)
+            exports.rows_in_batches(engine, listing.statement(None), listing.params, batch=7),
+            row_group_rows=14,
         )
     )
-    assert len(chunks) >= total // 7  # bytes leave as each row group is written, not at the end
+    assert len(chunks) >= total // 14  # bytes leave as each row group is written, not at the end
     parquet = pq.ParquetFile(io.BytesIO(b"".join(chunks)))
-    assert parquet.metadata.num_rows == total and parquet.metadata.num_row_groups == -(-total // 7)
+    assert parquet.metadata.num_rows == total and parquet.metadata.num_row_groups == -(-total // 14)
+    assert all(parquet.metadata.row_group(i).num_rows == 14 for i in range(total // 14))
     csv_chunks = list(
         exports.csv_stream(exports.rows_in_batches(engine, listing.statement(None), listing.params, batch=7))
     )
