@@ -1,8 +1,5 @@
-"""The signal tables the API serves: the one adapter over the project's signal declarations.
-
-Today the declarations are two lists (pm_sensors.alerts.sources.SOURCES names each signal type; the dashboards'
-SIGNAL_TYPES knows its time column and which of market / token / wallet / event columns it has). When they become
-one spec list, `signal_tables` is the only function to repoint.
+"""The signal tables the API serves, read from the one signal list (pm_assets/signals/specs.py): a new signal
+appears in the API with its spec. `signal_tables` is the only place the API reads the specs.
 """
 
 from __future__ import annotations
@@ -25,22 +22,20 @@ class SignalTable:
 
 @cache
 def signal_tables() -> tuple[SignalTable, ...]:
-    from dashboards.signal_types import SIGNAL_TYPES
-    from pm_sensors.alerts.sources import SOURCES
+    from pm_assets.signals.specs import SIGNALS
 
-    names = {s.table: s.signal_type for s in SOURCES}
     return tuple(
         SignalTable(
-            signal_type=names.get(t.table, t.table),
-            table=t.table,
-            label=t.label,
-            time_column=t.time_column,
-            has_market=t.has_market,
-            has_token=t.has_token,
-            has_wallet=t.has_wallet,
-            has_event=t.has_event,
+            signal_type=s.signal_type,
+            table=s.table,
+            label=s.label,
+            time_column=s.time_column,
+            has_market=s.has_market,
+            has_token=s.has_token,
+            has_wallet=s.has_wallet,
+            has_event=s.has_event,
         )
-        for t in SIGNAL_TYPES
+        for s in SIGNALS
     )
 
 

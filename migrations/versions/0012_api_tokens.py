@@ -1,7 +1,7 @@
 """Bearer tokens of the read-only API.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-02
 
 Only a token's SHA-256 is stored: a token is 32 random bytes, so a fast hash is as strong as a slow one and a
@@ -13,8 +13,8 @@ user.
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
