@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
+import os
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
+import orjson
 import pandas as pd
 import streamlit as st
 
 from dashboards import db
+from dashboards.csv_cells import csv_safe
 
 WINDOWS = {
     "1 hour": timedelta(hours=1),
@@ -59,9 +63,6 @@ def short_wallet(address: str) -> str:
 # Markdown (and Streamlit's LaTeX `$`, emoji `:` shortcodes) special characters: an upstream title written
 # into st.markdown / st.header must read as the text it is, never as a link, image, heading or formula.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-# A spreadsheet reads a cell starting with one of these as a formula (=HYPERLINK(...), +cmd|...);
-# OWASP's CSV-injection advice: prefix such text cells with an apostrophe.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def md_escape(text: object) -> str:
@@ -69,13 +70,6 @@ def md_escape(text: object) -> str:
     if text is None or (isinstance(text, float) and text != text):
         return ""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
-
-
-def csv_safe(value: object) -> object:
-    """A text cell a spreadsheet would run as a formula gets a leading apostrophe; anything else is unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def csv_export(frame: pd.DataFrame) -> bytes:
@@ -86,3 +80,46 @@ def csv_export(frame: pd.DataFrame) -> bytes:
             safe[column] = safe[column].map(csv_safe)
     safe.columns = [csv_safe(str(c)) for c in safe.columns]
     return safe.to_csv(index=False).encode()
+
+
+def _parquet_cell(value: object) -> object:
+    if value is None or isinstance(value, str | int | float | bool | datetime | pd.Timestamp):
+        return value
+    return orjson.dumps(value, default=str).decode()  # evidence dicts, wallet arrays: JSON text
+
+
+def parquet_export(frame: pd.DataFrame) -> bytes:
+    """The frame as Parquet for a download (mixed object columns as text, nested values as JSON)."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object:
+            cells = safe[column].map(_parquet_cell)
+            mixed = len({type(v) for v in cells if v is not None}) > 1
+            safe[column] = cells.map(lambda v: v if v is None else str(v)) if mixed else cells
+    buffer = io.BytesIO()
+    safe.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def export_buttons(frame: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and Parquet downloads of what the page shows; the API exports every row (README, "The API")."""
+    left, right = st.columns(2)
+    with left:
+        st.download_button(
+            "Export CSV", csv_export(frame), file_name=f"{name}.csv", mime="text/csv", key=f"{key}_csv"
+        )
+    with right:
+        st.download_button(
+            "Export Parquet",
+            parquet_export(frame),
+            file_name=f"{name}.parquet",
+            mime="application/vnd.apache.parquet",
+            key=f"{key}_parquet",
+        )
+
+
+def api_export_hint(path: str) -> None:
+    """Where the API streams every row of what the page shows a part of (when `pm-intel up` started it)."""
+    base = os.environ.get("PM_INTEL_API_URL")
+    if base:
+        st.caption(f"Every row: `GET {base.rstrip('/')}{path}?format=csv` (or `parquet`) with an API token.")

@@ -9,7 +9,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from dashboards import queries
-from dashboards.components import dagster_asset_url, md_escape, money, polymarket_url, short_wallet
+from dashboards.components import (
+    api_export_hint,
+    dagster_asset_url,
+    export_buttons,
+    md_escape,
+    money,
+    polymarket_url,
+    short_wallet,
+)
 from dashboards.signal_types import SIGNAL_TYPES
 
 
@@ -147,7 +155,11 @@ def render_market(condition_id: str) -> None:
     if not daily.empty:
         st.bar_chart(daily, x="day", y="volume_usdc", height=220)
     st.subheader("Recent trades")
-    st.dataframe(queries.market_trades(condition_id), hide_index=True, width="stretch")
+    trades = queries.market_trades(condition_id)
+    st.dataframe(trades, hide_index=True, width="stretch")
+    if not trades.empty:
+        export_buttons(trades, f"trades_{condition_id[:12]}", "market_trades")
+        api_export_hint(f"/v1/markets/{condition_id}/trades/export")
 
     st.subheader("Signals on this market")
     for kind in SIGNAL_TYPES:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboards import queries, scorecards
-from dashboards.components import csv_export, since_selector
+from dashboards.components import api_export_hint, export_buttons, since_selector
 from dashboards.signal_types import SIGNAL_TYPES
 
 st.title("Signals")
@@ -39,10 +39,5 @@ for tab, kind in zip(st.tabs([k.label for k in SIGNAL_TYPES]), SIGNAL_TYPES, str
             width="stretch",
             column_config={"evidence_words": st.column_config.TextColumn("Why it fired", width="large")},
         )
-        st.download_button(
-            "Export CSV",
-            csv_export(ordered),
-            file_name=f"{kind.table}.csv",
-            mime="text/csv",
-            key=f"{kind.table}_csv",
-        )
+        export_buttons(ordered, kind.table, kind.table)
+        api_export_hint(f"/v1/signals/{kind.table}/export")

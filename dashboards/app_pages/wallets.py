@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import streamlit as st
 
 from dashboards import queries
-from dashboards.components import ago, money
+from dashboards.components import ago, api_export_hint, export_buttons, money
 from dashboards.signal_types import SIGNAL_TYPES
 
 st.title("Wallets")
@@ -55,7 +55,11 @@ c[3].metric("Volume", money(info["volume_usdc"]))
 st.subheader("Positions by market")
 st.dataframe(queries.wallet_positions(address), hide_index=True, width="stretch")
 st.subheader("Trade history")
-st.dataframe(queries.wallet_trades(address), hide_index=True, width="stretch")
+history = queries.wallet_trades(address)
+st.dataframe(history, hide_index=True, width="stretch")
+if not history.empty:
+    export_buttons(history, f"trades_{address}", "wallet_trades")
+    api_export_hint(f"/v1/wallets/{address}/trades/export")
 
 st.subheader("Signals this wallet triggered")
 since = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=365 * 5)

@@ -30,6 +30,12 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--dagster-port", type=int, default=3000)
     up.add_argument("--streamlit-port", type=int, default=8501)
     up.add_argument(
+        "--api-port",
+        type=int,
+        default=None,
+        help="port of the read-only HTTP API (default: 8502, or the next free one); it listens on --host",
+    )
+    up.add_argument(
         "--sim", action="store_true", help="also start pm_sim and point every client at it (offline)"
     )
     up.add_argument("--sim-arg", action="append", default=[], help="extra argument for pm_sim (repeatable)")
@@ -52,11 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     bench = sub.add_parser("bench", help="run a benchmark under bench/ (args go to it)", add_help=False)
     bench.add_argument("bench_args", nargs=argparse.REMAINDER)
+    from pm_assets.cli.api import add_parser as add_api
     from pm_assets.cli.record import add_parser as add_record
     from pm_assets.cli.replay import add_parser as add_replay
 
     add_record(sub)
     add_replay(sub)
+    add_api(sub)
     status = sub.add_parser("status", help="health of every part: coverage, latency, heartbeats")
     status.add_argument("--json", action="store_true")
     return parser
@@ -92,6 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from pm_assets.cli.replay import run_replay
 
             return run_replay(args)
+        if args.command == "api":
+            from pm_assets.cli.api import run_api
+
+            return run_api(args)
         if args.command == "status":
             from pm_assets.cli.status import run_status
 

@@ -88,6 +88,30 @@ def dashboards_env(env: dict[str, str]) -> dict[str, str]:
     return out
 
 
+def api_command(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "dashboards.api", "--host", host, "--port", str(port)]
+
+
+def api_env(env: dict[str, str]) -> dict[str, str]:
+    """The API process's environment: the reader login only (it never writes, nor reads Dagster's storage)."""
+    out = dashboards_env(env)
+    out.pop("DASHBOARD_EDITOR_DATABASE_URL", None)
+    out.pop("DAGSTER_PG_URL", None)
+    return out
+
+
+def first_free_port(host: str, start: int, tries: int = 50) -> int:
+    for port in range(start, start + tries):
+        try:
+            ensure_port_free(host, port, "API", "--api-port")
+            return port
+        except CliError:
+            continue
+    raise CliError(
+        f"no free port for the API on {host} in {start}-{start + tries - 1}; choose one with --api-port"
+    )
+
+
 def exposure_warnings(args: argparse.Namespace, env: dict[str, str]) -> list[str]:
     """What `up` says when a UI listens beyond this machine (see README, Security)."""
     warnings = []
@@ -230,6 +254,11 @@ def _run_up(args: argparse.Namespace) -> int:
     settings = load_settings()
     ensure_port_free(args.dagster_host, args.dagster_port, "Dagster UI", "--dagster-port")
     ensure_port_free(args.host, args.streamlit_port, "Streamlit app", "--streamlit-port")
+    if args.api_port is None:
+        api_port = first_free_port(args.host, 8502 if args.streamlit_port != 8502 else 8503)
+    else:
+        ensure_port_free(args.host, args.api_port, "API", "--api-port")
+        api_port = args.api_port
     embedded_was_running = postgres_server.is_running(settings.pg_data_dir)
     urls = prepare_databases()
     print(
@@ -275,20 +304,30 @@ def _run_up(args: argparse.Namespace) -> int:
                 "streamlit",
                 subprocess.Popen(
                     streamlit_command(args.host, args.streamlit_port),
-                    env=dashboards_env(env),
+                    env={
+                        **dashboards_env(env),
+                        "PM_INTEL_API_URL": f"http://{_url_host(args.host)}:{api_port}",
+                    },
                     cwd=PROJECT_DIR,
                 ),
             )
         )
+        streamlit_proc = children[-1][1]
+        api_proc = subprocess.Popen(api_command(args.host, api_port), env=api_env(env), cwd=PROJECT_DIR)
+        children.append(("api", api_proc))
         dagster_url = f"http://{_url_host(args.dagster_host)}:{args.dagster_port}"
         streamlit_url = f"http://{_url_host(args.host)}:{args.streamlit_port}"
-        wait_http(f"{dagster_url}/server_info", 180, children[-3][1], "dagster-webserver")
-        wait_http(f"{streamlit_url}/_stcore/health", 120, children[-1][1], "streamlit")
+        api_url = f"http://{_url_host(args.host)}:{api_port}"
+        wait_http(f"{dagster_url}/server_info", 180, children[-4][1], "dagster-webserver")
+        wait_http(f"{streamlit_url}/_stcore/health", 120, streamlit_proc, "streamlit")
+        wait_http(f"{api_url}/health", 120, api_proc, "api")
         launch_first_crawl(urls.warehouse, workspace, env)
         for warning in exposure_warnings(args, env):
             print(warning)
         print(
-            f"\npm-intel is up.\n  Dagster UI:  {dagster_url}\n  Dashboards:  {streamlit_url}\nCtrl-C stops everything.\n",
+            f"\npm-intel is up.\n  Dagster UI:  {dagster_url}\n  Dashboards:  {streamlit_url}\n"
+            f"  API:         {api_url} (OpenAPI at {api_url}/docs; a token: pm-intel api token create)\n"
+            "Ctrl-C stops everything.\n",
             flush=True,
         )
         while True:

@@ -18,7 +18,7 @@ def test_one_explorer_per_signal_table_with_export(world):
             ).fetchone()[0]
             assert len(frame) == alert_worthy > 0, kind.table
             assert frame.columns[1] in ("market", "evidence_words")
-    assert len(at.get("download_button")) == len(SIGNAL_TYPES)
+    assert len(at.get("download_button")) == 2 * len(SIGNAL_TYPES)  # CSV and Parquet per table
 
 
 def test_suppressed_signals_show_their_reason(world):
@@ -61,6 +61,29 @@ def test_csv_export_neutralises_formulas_from_upstream_titles(world, monkeypatch
 
     rows = list(csv.DictReader(io.StringIO(exported["fresh_wallet_trades.csv"].decode())))
     assert rows and all(r["market"] == "'" + formula for r in rows)
-    for data in exported.values():
+    for name, data in exported.items():
+        if not name.endswith(".csv"):
+            continue
         for row in csv.reader(io.StringIO(data.decode())):
             assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in row), row
+
+
+def test_parquet_export_holds_the_rows_shown(world, monkeypatch):
+    import io
+
+    import pyarrow.parquet as pq
+    import streamlit
+
+    exported: dict[str, bytes] = {}
+    real = streamlit.download_button
+
+    def recording(label, data, *args, **kwargs):
+        exported[kwargs["file_name"]] = data
+        return real(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", recording)
+    monkeypatch.setenv("PM_INTEL_API_URL", "http://127.0.0.1:8502")
+    at = open_page("signals")
+    table = pq.read_table(io.BytesIO(exported["fresh_wallet_trades.parquet"]))
+    assert table.column("signal_key").to_pylist() == _tab_frames(at)[0]["signal_key"].tolist()
+    assert any("/v1/signals/fresh_wallet_trades/export" in c.value for c in at.caption)

@@ -42,3 +42,24 @@ def test_bad_address_is_refused(world):
     assert "A wallet address is 0x followed by 40 hexadecimal characters." in texts(at)
     widget(at, "text_input", "Open a wallet").input("0x" + "ab" * 20).run()
     assert f"No wallet {'0x' + 'ab' * 20} in the warehouse." in texts(at)
+
+
+def test_wallet_trades_download_and_the_api_export_path(world, monkeypatch):
+    import csv
+    import io
+
+    import streamlit
+
+    exported: dict[str, bytes] = {}
+    real = streamlit.download_button
+
+    def recording(label, data, *args, **kwargs):
+        exported[kwargs["file_name"]] = data
+        return real(label, data, *args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "download_button", recording)
+    monkeypatch.setenv("PM_INTEL_API_URL", "http://127.0.0.1:8502")
+    at = open_page("wallets", wallet=world.fresh_wallet)
+    rows = list(csv.DictReader(io.StringIO(exported[f"trades_{world.fresh_wallet}.csv"].decode())))
+    assert len(rows) == 1 and f"trades_{world.fresh_wallet}.parquet" in exported
+    assert any(f"/v1/wallets/{world.fresh_wallet}/trades/export" in c.value for c in at.caption)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -82,8 +83,8 @@ def home():
     shutil.rmtree(path, ignore_errors=True)
 
 
-def _start_up(home: Path, *, ignore_sigint: bool) -> tuple[subprocess.Popen, Output, int, int]:
-    dagster_port, streamlit_port = _free_port(), _free_port("127.0.0.2")
+def _start_up(home: Path, *, ignore_sigint: bool) -> tuple[subprocess.Popen, Output, int, int, int]:
+    dagster_port, streamlit_port, api_port = _free_port(), _free_port("127.0.0.2"), _free_port("127.0.0.2")
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "DAGSTER_", "DASHBOARD_"))
     }
@@ -104,6 +105,8 @@ def _start_up(home: Path, *, ignore_sigint: bool) -> tuple[subprocess.Popen, Out
             str(dagster_port),
             "--streamlit-port",
             str(streamlit_port),
+            "--api-port",
+            str(api_port),
         ],
         cwd=PROJECT_DIR,
         env=env,
@@ -115,7 +118,7 @@ def _start_up(home: Path, *, ignore_sigint: bool) -> tuple[subprocess.Popen, Out
     )
     output = Output(proc)
     output.wait_for("Ctrl-C stops everything.")
-    return proc, output, dagster_port, streamlit_port
+    return proc, output, dagster_port, streamlit_port, api_port
 
 
 @pytest.mark.slow
@@ -128,8 +131,15 @@ def _start_up(home: Path, *, ignore_sigint: bool) -> tuple[subprocess.Popen, Out
     ],
 )
 def test_a_stop_by_signal_exits_0_with_no_error_line(home, sig, to_group, ignore_sigint):
-    proc, output, dagster_port, streamlit_port = _start_up(home, ignore_sigint=ignore_sigint)
+    proc, output, dagster_port, streamlit_port, api_port = _start_up(home, ignore_sigint=ignore_sigint)
     try:
+        # The API listens beside the dashboards, answers /health, and refuses /v1 without a token.
+        output.wait_for(f"API:         http://127.0.0.2:{api_port}")
+        with urllib.request.urlopen(f"http://127.0.0.2:{api_port}/health", timeout=30) as answer:
+            assert answer.status == 200
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.2:{api_port}/v1/signals", timeout=30)
+        assert refused.value.code == 401
         # --host binds the dashboards; the Dagster UI (no login) stays on 127.0.0.1 unless --dagster-host says.
         assert _listening("127.0.0.2", streamlit_port)
         with urllib.request.urlopen(f"http://127.0.0.1:{dagster_port}/server_info", timeout=30) as answer:

@@ -1,0 +1,5 @@
+import sys
+
+from dashboards.api.server import main
+
+sys.exit(main())
