@@ -49,7 +49,7 @@ def minutes_between(start: datetime, end: datetime) -> list[datetime]:
     return out
 
 
-def _merged(intervals: Iterable[Interval]) -> list[tuple[datetime, datetime]]:
+def merged_spans(intervals: Iterable[Interval]) -> list[tuple[datetime, datetime]]:
     spans = sorted((i.start, i.end) for i in intervals)
     merged: list[tuple[datetime, datetime]] = []
     for start, end in spans:
@@ -68,7 +68,7 @@ def minute_states(
     evidence: SourceEvidence, window_start: datetime, window_end: datetime
 ) -> list[tuple[datetime, str, dict[str, Any]]]:
     """(minute, state, evidence) for every minute in [window_start, window_end)."""
-    covered = _merged(evidence.covered)
+    covered = merged_spans(evidence.covered)
     rows = []
     for minute in minutes_between(window_start, window_end):
         end = minute + MINUTE
@@ -141,11 +141,15 @@ def stream_evidence(
     ).fetchall()
     covered, open_gaps, repaired = [], [], []
     connected: dict[str, datetime] = {}
+    ended: set[str] = set()
     for connection_id, event, started_at, ended_at in events:
         if event == "connect":
             connected[connection_id] = started_at
-        elif event == "disconnect" and connection_id in connected:
-            covered.append(Interval(connected.pop(connection_id), started_at, {"connection": connection_id}))
+        elif event == "disconnect":
+            # A disconnect row carries its whole connection: started_at is the connect, ended_at the drop
+            # (it sorts beside its connect row, so it is never paired by order).
+            ended.add(connection_id)
+            covered.append(Interval(started_at, ended_at or started_at, {"connection": connection_id}))
         elif event == "gap":
             gap_end = ended_at
             evidence = {
@@ -156,6 +160,8 @@ def stream_evidence(
                 Interval(started_at, gap_end or now, evidence)
             )
     for connection_id, since in connected.items():
+        if connection_id in ended:
+            continue
         covered.append(Interval(since, now, {"connection": connection_id, "live": True}))
     return SourceEvidence(covered=covered, open_gaps=open_gaps, repaired_gaps=repaired)
 

@@ -5,7 +5,9 @@ Data API served, per market and minute, after a settling delay.
   (reason `reconciliation`, the markets in its evidence) so the trade repair path backfills exactly it.
 - The feed saw more than the stream: the stream missed them. Explained when the minute lies in a recorded
   stream gap; otherwise it stays open, because a stream that drops trades silently is itself a finding.
-Only markets the stream was watching in the window are compared.
+Only what the stream was watching is compared: a market from its first stream evidence in the window, a minute
+only when a stream connection (or a recorded gap) spans all of it. Minutes before the stream first connected
+(the trade feed's first lookback on a fresh start) or after it stopped with nothing recorded are nobody's gap.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from datetime import datetime, timedelta
 
 import psycopg
 from psycopg.types.json import Jsonb
+
+from pm_assets.coverage import ledger
 
 MISMATCH_SQL = """
 with watched as (
@@ -54,6 +58,38 @@ def find_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) ->
     return [Mismatch(*row) for row in conn.execute(MISMATCH_SQL, {"start": start, "end": end}).fetchall()]
 
 
+FIRST_SEEN_SQL = """
+select condition_id, min(ts) from (
+    select condition_id, min(server_ts) as ts from ws_book_snapshots
+    where server_ts >= %(start)s and server_ts < %(end)s group by 1
+    union all
+    select condition_id, min(server_ts) from ws_last_trades
+    where server_ts >= %(start)s and server_ts < %(end)s group by 1
+) firsts group by 1
+"""
+
+
+@dataclass(frozen=True)
+class StreamWatch:
+    """What the stream was watching in a window: whole minutes it was connected (or in a recorded gap),
+    and each market's first evidence (its subscription's book, or its first trade)."""
+
+    spans: list[tuple[datetime, datetime]]
+    first_seen: dict[str, datetime]
+
+    def watched(self, condition_id: str, minute: datetime) -> bool:
+        first = self.first_seen.get(condition_id)
+        end = minute + ledger.MINUTE
+        return first is not None and first <= minute and any(s <= minute and end <= e for s, e in self.spans)
+
+
+def stream_watch(conn: psycopg.Connection, start: datetime, end: datetime) -> StreamWatch:
+    evidence = ledger.stream_evidence(conn, start, end, end)
+    spans = ledger.merged_spans([*evidence.covered, *evidence.open_gaps, *evidence.repaired_gaps])
+    first_seen = dict(conn.execute(FIRST_SEEN_SQL, {"start": start, "end": end}).fetchall())
+    return StreamWatch(spans, first_seen)
+
+
 def stream_gap_minutes(
     conn: psycopg.Connection, start: datetime, end: datetime
 ) -> list[tuple[datetime, datetime]]:
@@ -69,10 +105,21 @@ def record_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) 
     from pm_assets.trades import sql as trade_sql
 
     gaps = stream_gap_minutes(conn, start, end)
-    counts = {"feed_missing": 0, "stream_missing_explained": 0, "stream_missing_open": 0, "resolved": 0}
+    watch = stream_watch(conn, start, end)
+    counts = {
+        "feed_missing": 0,
+        "stream_missing_explained": 0,
+        "stream_missing_open": 0,
+        "stream_not_watching": 0,
+        "resolved": 0,
+    }
     by_minute: dict[datetime, list[str]] = {}
     seen: set[tuple[str, datetime]] = set()
     for m in find_mismatches(conn, start, end):
+        if not m.feed_missing and not watch.watched(m.condition_id, m.minute):
+            # The feed has trades from a minute the stream was not watching: not a stream gap, no finding.
+            counts["stream_not_watching"] += 1
+            continue
         seen.add((m.condition_id, m.minute))
         if m.feed_missing:
             state = "open"
@@ -108,15 +155,26 @@ def record_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) 
             {"condition_ids": sorted(condition_ids), "detected_by": "reconciliation"},
         )
     # Mismatches that no longer mismatch (the repair landed, or late rows arrived) are closed.
-    for condition_id, minute in conn.execute(
-        "select condition_id, minute from reconciliation_mismatches where state = 'open' and minute >= %s and minute < %s",
+    for condition_id, minute, side_missing in conn.execute(
+        "select condition_id, minute, detail->>'side_missing' from reconciliation_mismatches "
+        "where state = 'open' and minute >= %s and minute < %s",
         (start, end),
     ).fetchall():
-        if (condition_id, minute) not in seen:
+        if (condition_id, minute) in seen:
+            continue
+        if side_missing == "stream" and not watch.watched(condition_id, minute):
+            # Opened before the stream's watch was taken into account: withdrawn, not "repaired".
             conn.execute(
-                "update reconciliation_mismatches set state = 'repaired', repaired_at = now() "
+                "update reconciliation_mismatches set state = 'explained', "
+                'detail = detail || \'{"explained_by": "the stream was not watching this minute"}\' '
                 "where condition_id = %s and minute = %s",
                 (condition_id, minute),
             )
-            counts["resolved"] += 1
+            continue
+        conn.execute(
+            "update reconciliation_mismatches set state = 'repaired', repaired_at = now() "
+            "where condition_id = %s and minute = %s",
+            (condition_id, minute),
+        )
+        counts["resolved"] += 1
     return counts

@@ -114,3 +114,27 @@ def test_daily_coverage_and_its_floor_check(warehouse_url, monkeypatch):
     monkeypatch.setenv("PM_INTEL_COVERAGE_FLOOR_PCT", "97.5")
     result = _materialize(warehouse_url, [coverage_daily, coverage_above_floor])
     assert [c.passed for c in result.get_asset_check_evaluations()] == [True]
+
+
+def test_a_closed_connection_covers_its_minutes_and_a_reconnect_gap_is_repaired(warehouse_url):
+    """The consumer writes one 'disconnect' row per ended connection (started_at = its connect, ended_at =
+    the drop), beside the 'connect' row with the same started_at: the whole connection is coverage."""
+    from pm_assets.coverage.ledger import stream_evidence
+
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(
+            "insert into stream_health (connection_id, event, started_at, ended_at) values "
+            "('s-1', 'disconnect', %(c1)s, %(d1)s), ('s-1', 'connect', %(c1)s, null), "
+            "('s-1', 'gap', %(d1)s, %(c2)s), ('s-2', 'connect', %(c2)s, null), "
+            "('s-2', 'disconnect', %(c2)s, %(d2)s)",
+            {
+                "c1": at(0),
+                "d1": at(3) + timedelta(seconds=20),
+                "c2": at(3) + timedelta(seconds=40),
+                "d2": at(6),
+            },
+        )
+        evidence = stream_evidence(conn, at(0), at(10), at(10))
+    states = [s for _, s, _ in minute_states(evidence, at(0), at(10))]
+    # After the last drop nothing was connected and no gap was recorded yet: unproven, so a gap.
+    assert states == ["covered"] * 3 + ["repaired"] + ["covered"] * 2 + ["gap"] * 4

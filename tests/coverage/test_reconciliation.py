@@ -28,8 +28,22 @@ def _feed_trade(conn, cond, ts, key):
     )
 
 
+def _connected(conn, since, until=None, connection="c"):
+    """A stream connection as the consumer records it: a connect row, and a disconnect row once it ends."""
+    conn.execute(
+        "insert into stream_health (connection_id, event, started_at) values (%s, 'connect', %s)",
+        (connection, since),
+    )
+    if until is not None:
+        conn.execute(
+            "insert into stream_health (connection_id, event, started_at, ended_at) values (%s, 'disconnect', %s, %s)",
+            (connection, since, until),
+        )
+
+
 def test_feed_missing_trades_open_a_targeted_loss_event_and_close_once_repaired(warehouse_url):
     with psycopg.connect(warehouse_url) as conn:
+        _connected(conn, T0 - timedelta(minutes=1))
         _ws_trade(conn, A, T0 + timedelta(seconds=5), "0xa")
         _ws_trade(conn, A, T0 + timedelta(seconds=50), "0xb")
         _feed_trade(conn, A, T0 + timedelta(seconds=5), "k1")
@@ -41,6 +55,7 @@ def test_feed_missing_trades_open_a_targeted_loss_event_and_close_once_repaired(
             "feed_missing": 1,
             "stream_missing_explained": 0,
             "stream_missing_open": 1,
+            "stream_not_watching": 0,
             "resolved": 0,
         }
         loss = conn.execute(
@@ -64,6 +79,7 @@ def test_feed_missing_trades_open_a_targeted_loss_event_and_close_once_repaired(
 
 def test_stream_gaps_explain_what_the_stream_missed(warehouse_url):
     with psycopg.connect(warehouse_url) as conn:
+        _connected(conn, T0 - timedelta(minutes=1))
         _ws_trade(conn, B, T0, "0xc")
         _feed_trade(conn, B, T0, "k1")
         _feed_trade(conn, B, T0 + timedelta(minutes=2, seconds=10), "k2")
@@ -73,3 +89,53 @@ def test_stream_gaps_explain_what_the_stream_missed(warehouse_url):
         )
         counts = record_mismatches(conn, T0, T0 + timedelta(minutes=5))
     assert counts["stream_missing_explained"] == 1 and counts["stream_missing_open"] == 0
+
+
+def test_minutes_the_stream_was_not_watching_are_no_finding(warehouse_url):
+    """A fresh start: the trade feed's first lookback brings fills from before the stream ever connected, a
+    market enters the selection mid-connection, the consumer stops with nothing recorded after. None of those
+    minutes is a stream gap; a fill the connected stream really missed still is."""
+    connect, stop = T0 + timedelta(minutes=3, seconds=20), T0 + timedelta(minutes=8)
+    with psycopg.connect(warehouse_url) as conn:
+        _connected(conn, connect, stop)
+        for minute in range(3):  # the first lookback, before the stream connected
+            _feed_trade(conn, A, T0 + timedelta(minutes=minute, seconds=10), f"early{minute}")
+        _feed_trade(conn, A, T0 + timedelta(minutes=3, seconds=5), "early3")  # the connect's own minute
+        conn.execute(
+            "insert into ws_book_snapshots (server_ts, token_id, book_hash, condition_id, bids, asks, received_at) "
+            "values (%s, '1', 'h', %s, '[]', '[]', %s)",
+            (connect + timedelta(seconds=1), A, connect + timedelta(seconds=1)),
+        )
+        _ws_trade(conn, A, T0 + timedelta(minutes=4, seconds=2), "0xa")
+        _feed_trade(conn, A, T0 + timedelta(minutes=4, seconds=2), "k1")
+        _feed_trade(conn, A, T0 + timedelta(minutes=5, seconds=2), "k2")  # connected, watched: really missed
+        # B enters the selection mid-connection: its fills before its first stream evidence are not missed.
+        _feed_trade(conn, B, T0 + timedelta(minutes=4, seconds=30), "b1")
+        _ws_trade(conn, B, T0 + timedelta(minutes=5, seconds=40), "0xb")
+        _feed_trade(conn, B, T0 + timedelta(minutes=5, seconds=40), "b2")
+        _feed_trade(conn, A, T0 + timedelta(minutes=9, seconds=1), "late")  # after the consumer stopped
+        counts = record_mismatches(conn, T0, T0 + timedelta(minutes=10))
+        rows = conn.execute("select condition_id, minute, state from reconciliation_mismatches").fetchall()
+    assert counts["stream_missing_open"] == 1 and counts["feed_missing"] == 0
+    assert counts["stream_not_watching"] == 6
+    assert rows == [(A, T0 + timedelta(minutes=5), "open")]
+
+
+def test_a_mismatch_opened_for_an_unwatched_minute_is_withdrawn_as_explained(warehouse_url):
+    """Rows the earlier reconciliation opened for minutes before the stream connected stop counting as gaps."""
+    with psycopg.connect(warehouse_url) as conn:
+        _connected(conn, T0 + timedelta(minutes=2))
+        _ws_trade(conn, A, T0 + timedelta(minutes=2, seconds=30), "0xa")
+        _feed_trade(conn, A, T0 + timedelta(minutes=2, seconds=30), "k1")
+        _feed_trade(conn, A, T0 + timedelta(seconds=30), "k0")
+        conn.execute(
+            "insert into reconciliation_mismatches (condition_id, minute, stream_trades, feed_trades, state, detail) "
+            "values (%s, %s, 0, 1, 'open', '{\"side_missing\": \"stream\"}')",
+            (A, T0),
+        )
+        counts = record_mismatches(conn, T0, T0 + timedelta(minutes=5))
+        state = conn.execute("select state, detail from reconciliation_mismatches").fetchall()
+    assert counts["stream_not_watching"] == 1 and counts["resolved"] == 0
+    assert state == [
+        ("explained", {"side_missing": "stream", "explained_by": "the stream was not watching this minute"})
+    ]
