@@ -3,14 +3,22 @@ its recovery alerts once. State lives in `deadman_state`, so restarts of the sen
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from pm_assets.coverage.status import StatusThresholds, newest_trade_age_s, open_markets
+from pm_assets.coverage.status import (
+    Failing,
+    StatusThresholds,
+    failing_parts,
+    feed_silence,
+    newest_trade_age_s,
+    open_markets,
+    running_since,
+)
 
 FEED_PART = "trade_feed"
 WEBHOOK_PART = "alert_webhooks"
@@ -30,8 +38,11 @@ def silent_parts(
     markets_open: int,
     thresholds: StatusThresholds,
     deliveries_failing_s: float | None = None,
+    up_s: float | None = None,
+    failing: Sequence[Failing] = (),
 ) -> dict[str, str]:
-    """Which parts are silent right now, each with the reason in words."""
+    """Which parts are silent right now, each with the reason in words. A part whose loop beats but whose every
+    attempt has failed for `failing_s` is silent too: it is not doing its job."""
     silent: dict[str, str] = {}
     for part in thresholds.parts:
         age = heartbeat_ages.get(part)
@@ -40,9 +51,15 @@ def silent_parts(
             silent[part] = f"{part} has never written a heartbeat"
         elif age > limit:
             silent[part] = f"{part} has been silent for {age:.0f} s (threshold {limit:.0f} s)"
-    if markets_open and (feed_age_s is None or feed_age_s > thresholds.feed_silent_s):
-        age_text = "no recent trades" if feed_age_s is None else f"no new trade for {feed_age_s:.0f} s"
-        silent[FEED_PART] = f"trade feed silent: {age_text} while {markets_open} markets are open"
+    for f in failing:
+        if f.part not in silent:
+            what = "cannot reach its upstream" if f.unreachable else "failing"
+            silent[f.part] = (
+                f"{f.part} {what} since {f.since:%Y-%m-%d %H:%M:%S} UTC: {f.error or 'no detail'}"
+            )
+    silence = feed_silence(feed_age_s, markets_open, up_s, thresholds)
+    if silence:
+        silent[FEED_PART] = silence
     if deliveries_failing_s is not None and deliveries_failing_s > thresholds.default_stale_s:
         silent[WEBHOOK_PART] = (
             f"alert webhooks failing for {deliveries_failing_s:.0f} s: alerts are not arriving"
@@ -89,16 +106,17 @@ def evaluate(
     `notify` returns an error text or None. A notification that failed (the webhook may be the very thing that
     is down) is retried on later evaluations for a day, so each edge reaches the user once it can.
     """
-    ages = {
-        part: (now - beat).total_seconds()
-        for part, beat in conn.execute("select part, last_beat_at from heartbeats").fetchall()
-    }
+    rows = conn.execute("select part, last_beat_at, detail from heartbeats").fetchall()
+    ages = {part: (now - beat).total_seconds() for part, beat, _ in rows}
+    since = running_since(conn)
     silent_now = silent_parts(
         ages,
         newest_trade_age_s(conn, now),
         open_markets(conn, now),
         thresholds,
         deliveries_failing_s(conn, now),
+        up_s=None if since is None else (now - since).total_seconds(),
+        failing=failing_parts({part: {"detail": detail} for part, _, detail in rows}, now, thresholds),
     )
     previous = dict(conn.execute("select part, state from deadman_state for update").fetchall())
     watched = [*thresholds.parts, FEED_PART, WEBHOOK_PART]

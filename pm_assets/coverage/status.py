@@ -29,6 +29,8 @@ class StatusThresholds:
     )
     default_stale_s: float = 120.0
     feed_silent_s: float = 900.0
+    # A part whose every attempt has failed this long (its loop still beating) is red: it cannot do its job.
+    failing_s: float = 120.0
     coverage_floor_pct: float = 99.0
     latency_p95_target_s: float = 60.0
 
@@ -49,6 +51,7 @@ class StatusThresholds:
             heartbeat_stale_s=stale,
             default_stale_s=float(env.get("PM_INTEL_HEARTBEAT_STALE_S", base.default_stale_s)),
             feed_silent_s=float(env.get("PM_INTEL_FEED_SILENT_S", base.feed_silent_s)),
+            failing_s=float(env.get("PM_INTEL_FAILING_S", base.failing_s)),
             coverage_floor_pct=float(env.get("PM_INTEL_COVERAGE_FLOOR_PCT", base.coverage_floor_pct)),
             latency_p95_target_s=float(env.get("PM_INTEL_LATENCY_P95_TARGET_S", base.latency_p95_target_s)),
         )
@@ -90,6 +93,84 @@ def heartbeat_facts(conn: psycopg.Connection, now: datetime) -> dict[str, dict[s
         }
         for part, beat, detail in rows
     }
+
+
+# What each part reaches upstream: the words of "cannot reach the … since …".
+UPSTREAM_OF = {"trade_poll": "Data API", "stream_consumer": "CLOB websocket"}
+
+
+@dataclass(frozen=True)
+class Failing:
+    part: str
+    since: datetime
+    error: str | None
+    unreachable: bool
+
+
+def failing_parts(
+    beats: Mapping[str, dict[str, Any]], now: datetime, thresholds: StatusThresholds
+) -> list[Failing]:
+    """Parts whose loop beats but whose every attempt has failed for longer than `failing_s` (heartbeat detail
+    `failing_since`, kept by the part from its first failed attempt since its last success)."""
+    out = []
+    for part in thresholds.parts:
+        detail = (beats.get(part) or {}).get("detail") or {}
+        since_text = detail.get("failing_since")
+        if not since_text:
+            continue
+        since = datetime.fromisoformat(since_text)
+        if (now - since).total_seconds() > thresholds.failing_s:
+            out.append(Failing(part, since, detail.get("error"), bool(detail.get("unreachable"))))
+    return out
+
+
+def failing_reasons(failing: list[Failing], now: datetime) -> list[str]:
+    """One "cannot reach the Data API / CLOB websocket since …" for the upstreams that never answered, and one
+    line per part that got answers but failed anyway."""
+    reasons = []
+    blind = [f for f in failing if f.unreachable]
+    if blind:
+        since = min(f.since for f in blind)
+        errors = "; ".join(f"{f.part}: {f.error}" for f in blind if f.error)
+        reasons.append(
+            f"cannot reach the {' / '.join(UPSTREAM_OF.get(f.part, f.part) for f in blind)} since "
+            f"{since:%Y-%m-%d %H:%M:%S} UTC ({(now - since).total_seconds():.0f} s)"
+            + (f" ({errors})" if errors else "")
+        )
+    for f in failing:
+        if not f.unreachable:
+            reasons.append(
+                f"{f.part} failing since {f.since:%Y-%m-%d %H:%M:%S} UTC "
+                f"({(now - f.since).total_seconds():.0f} s): {f.error or 'no detail'}"
+            )
+    return reasons
+
+
+def running_since(conn: psycopg.Connection) -> datetime | None:
+    """The earliest start any part recorded: how long the system has been there to see trades."""
+    row = conn.execute("select min(started_at) from heartbeats").fetchone()
+    return row[0] if row else None
+
+
+def feed_silence(
+    feed_age_s: float | None, markets_open: int, up_s: float | None, thresholds: StatusThresholds
+) -> str | None:
+    """The trade feed's silence in words, or None. Without any open market known (nothing crawled: the crawl
+    may be as blind as the feed) the rule still holds once the system has been up longer than the threshold."""
+    limit = thresholds.feed_silent_s
+    if feed_age_s is not None and feed_age_s <= limit:
+        return None
+    if markets_open:
+        if feed_age_s is None:
+            return f"no trades ingested in the last 2 days while {markets_open} markets are open"
+        return f"trade feed silent for {feed_age_s:.0f} s (threshold {limit:.0f} s) while {markets_open} markets are open"
+    if up_s is None or up_s <= limit:
+        return None
+    age = up_s if feed_age_s is None else min(feed_age_s, up_s)
+    return (
+        f"trade feed silent for {age:.0f} s (threshold {limit:.0f} s) and no open market is known: "
+        "nothing crawled, nothing traded"
+    )
 
 
 def coverage_today(conn: psycopg.Connection, now: datetime) -> dict[str, float]:
@@ -185,16 +266,17 @@ def system_status(
         elif fact["age_s"] > limit:
             verdict.flag(RED, f"{part} silent for {fact['age_s']:.0f} s (threshold {limit:.0f} s)")
 
+    for reason in failing_reasons(failing_parts(beats, now, thresholds), now):
+        verdict.flag(RED, reason)
+
     markets_open = open_markets(conn, now)
     feed_age = newest_trade_age_s(conn, now)
-    if markets_open and feed_age is None:
-        verdict.flag(RED, f"no trades ingested in the last 2 days while {markets_open} markets are open")
-    elif markets_open and feed_age is not None and feed_age > thresholds.feed_silent_s:
-        verdict.flag(
-            RED,
-            f"trade feed silent for {feed_age:.0f} s (threshold {thresholds.feed_silent_s:.0f} s) "
-            f"while {markets_open} markets are open",
-        )
+    since = running_since(conn)
+    silence = feed_silence(
+        feed_age, markets_open, None if since is None else (now - since).total_seconds(), thresholds
+    )
+    if silence:
+        verdict.flag(RED, silence)
 
     coverage = coverage_today(conn, now)
     if not coverage:

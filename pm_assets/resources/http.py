@@ -43,11 +43,21 @@ MAX_RETRY_AFTER_S = 60.0
 class ApiError(RuntimeError):
     """An upstream call that failed for good; the message names the endpoint and what went wrong."""
 
-    def __init__(self, endpoint: str, message: str, *, status: int | None = None, body: str | None = None):
+    def __init__(
+        self,
+        endpoint: str,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str | None = None,
+        unreachable: bool = False,
+    ):
         super().__init__(f"{endpoint}: {message}")
         self.endpoint = endpoint
         self.status = status
         self.body = body
+        # No answer at all (refused, DNS, timeout) on the last attempt, as opposed to an answer that was an error.
+        self.unreachable = unreachable
 
 
 class PayloadError(ApiError):
@@ -241,7 +251,7 @@ class PolymarketHttp:
     ) -> httpx.Response:
         assert self._client is not None and self._pacer is not None, "use `async with` first"
         endpoint = f"{method} {path}"
-        last_error = "no attempt made"
+        last_error, unreachable = "no attempt made", False
         for attempt in range(1, self.max_attempts + 1):
             self.stats.rate_limit_wait_s += await self._pacer.acquire(path)
             self.stats.requests += 1
@@ -268,10 +278,11 @@ class PolymarketHttp:
             except httpx.TimeoutException:
                 self.stats.timeouts += 1
                 self._pacer.slow_down()
-                last_error = f"timed out after {self.timeout_s:.0f} s"
+                last_error, unreachable = f"timed out after {self.timeout_s:.0f} s", True
             except httpx.TransportError as exc:
-                last_error = f"connection failed: {type(exc).__name__}"
+                last_error, unreachable = f"connection failed: {type(exc).__name__}", True
             else:
+                unreachable = False
                 status = response.status_code
                 if status < 400 or (400 <= status < 500 and status not in (403, 408, 425, 429)):
                     if time.monotonic() - started > self.timeout_s / 2:
@@ -300,7 +311,9 @@ class PolymarketHttp:
                 "%s %s; retry %d/%d in %.1f s", endpoint, last_error, attempt, self.max_attempts - 1, backoff
             )
             await asyncio.sleep(backoff)
-        raise ApiError(endpoint, f"gave up after {self.max_attempts} attempts: {last_error}")
+        raise ApiError(
+            endpoint, f"gave up after {self.max_attempts} attempts: {last_error}", unreachable=unreachable
+        )
 
     async def request_json(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None

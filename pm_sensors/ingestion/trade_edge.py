@@ -7,13 +7,15 @@ seconds of work. The poll is bounded (`max_pages`, a 40 s time budget, under the
 timeout). The one expensive thing, repairing a loss event (a `condition=` walk over every market that may
 have traded in the interval), is not done in the tick: the sensor launches `trade_loss_repair_job`, keyed by
 the loss ids so each loss is repaired by one run. Every tick beats `heartbeats` (part `trade_poll`) so
-`pm-intel status` can tell a stalled edge from a quiet market; the sensor cursor mirrors the warehouse
+`pm-intel status` can tell a stalled edge from a quiet market, with the last success and, while polls fail,
+since when (a beat means the loop turns; `last_ok_at` that the feed was read); the sensor cursor mirrors the warehouse
 cursor `trades_live_edge` (the warehouse one is the truth).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import dagster as dg
 import orjson
@@ -49,6 +51,7 @@ def trade_live_edge_sensor(
 ):
     max_pages = _int_env("PM_INTEL_TRADE_EDGE_MAX_PAGES", 50)
     lookback_s = _int_env("PM_INTEL_TRADE_EDGE_LOOKBACK_S", DEFAULT_LOOKBACK_S)
+    attempt_started = datetime.now(UTC)
     try:
         outcome = run_trade_load(
             data_api,
@@ -58,13 +61,21 @@ def trade_live_edge_sensor(
             ),
             run_id=f"sensor:{context.sensor_name}",
         )
-    except Exception as exc:  # the tick fails visibly, but the heartbeat still says why
+    except (
+        Exception
+    ) as exc:  # the tick fails visibly; the heartbeat says why, and since when nothing got through
         with warehouse.connect() as conn:
-            heartbeats.beat(conn, HEARTBEAT_PART, {"ok": False, "error": mask_secrets(str(exc))[:500]})
+            heartbeats.beat_failure(
+                conn,
+                HEARTBEAT_PART,
+                {"error": mask_secrets(str(exc))[:500]},
+                attempt_started=attempt_started,
+                unreachable=heartbeats.no_answer(exc),
+            )
         raise
     poll = outcome.value
     with warehouse.connect() as conn:
-        heartbeats.beat(conn, HEARTBEAT_PART, {"ok": True, **outcome.metadata, **poll.as_metadata()})
+        heartbeats.beat_ok(conn, HEARTBEAT_PART, {**outcome.metadata, **poll.as_metadata()})
         open_losses = sql.open_loss_events(conn)
     context.update_cursor(
         orjson.dumps(

@@ -1,7 +1,8 @@
 """One websocket session on the market channel: subscribe in batches, keep it alive, notice when it goes quiet.
 
-The protocol-level heartbeat is the text `PING` every 10 s answered by text `PONG` (polymarket-api.md §4.2);
-websockets' own control-frame pings are switched off. A socket can stay open while data stops for minutes
+The protocol-level heartbeat is the text `PING` answered by text `PONG` (polymarket-api.md §4.2). Polymarket asks
+for one every 10 s and drops a socket after ~10 s without; it is sent every `ping_interval_s` (5 s by default) so
+that a late loop turn never lets that limit cut a healthy socket. Websockets' own control-frame pings are switched off. A socket can stay open while data stops for minutes
 (§4.5, py-clob-client#292), so the session raises `StallDetected` after `stall_timeout_s` without data or
 `pong_timeout_s` without a PONG, and the consumer reconnects.
 """

@@ -97,6 +97,11 @@ class StreamConsumer:
         self._pending_gap: tuple[float, str, str | None] | None = None
         self._flush_now = asyncio.Event()
         self._last_beat = 0.0
+        # Doing its job = connected. The heartbeat carries the last moment it was, and since when every connect
+        # has failed (a turning loop that cannot reach the websocket must not read as healthy).
+        self._last_ok_at: float | None = None
+        self._failing_since: float | None = None
+        self._failure: tuple[str, bool] | None = None  # (error, no answer at all)
         self._bad_logged = 0
         self._quarantined_in_window = 0
         self._conn: psycopg.Connection | None = None
@@ -222,6 +227,9 @@ class StreamConsumer:
             last_data = prev[1].get("last_data_at")
             started = datetime.fromisoformat(last_data).timestamp() if last_data else prev[0].timestamp()
             self._pending_gap = (started, "consumer restart", prev[1].get("connection_id"))
+            # A restart does not reset how long the websocket has been out of reach.
+            self._last_ok_at = _epoch(prev[1].get("last_ok_at"))
+            self._failing_since = _epoch(prev[1].get("failing_since"))
         self.tokens = await asyncio.to_thread(self._select)
         self.log.info(
             "stream: starting session %s on %s, %d asset(s) selected (%s), warehouse %s",
@@ -270,9 +278,16 @@ class StreamConsumer:
         while not stop.is_set():
             attempt += 1
             self.connection_id = f"{self.session}-{attempt}"
+            attempt_started = time.time()
             try:
                 self.channel = await MarketChannel.open(s, list(self.tokens))
             except (OSError, TimeoutError, websockets.WebSocketException) as exc:
+                if self._failing_since is None:
+                    self._failing_since = attempt_started
+                self._failure = (
+                    mask_secrets(f"{type(exc).__name__}: {exc}")[:300],
+                    isinstance(exc, (OSError, TimeoutError)),
+                )
                 self.log.warning(
                     "stream: cannot connect to %s (%s: %s); retrying in %.2fs",
                     s.ws_url,
@@ -290,6 +305,7 @@ class StreamConsumer:
                 delay = min(delay * 2, s.backoff_max_s)
                 continue
             connected_at = time.time()
+            self._last_ok_at, self._failing_since, self._failure = connected_at, None, None
             data_before = self.stats.messages
             self.stats.connects += 1
             self.books.mark_unsynced()
@@ -325,6 +341,7 @@ class StreamConsumer:
                 await self.channel.close()
                 self.channel = None
             ended = time.time()
+            self._last_ok_at = ended
             self.stats.disconnects += 1
             self.buffer.add_health(
                 self.connection_id,
@@ -503,15 +520,25 @@ class StreamConsumer:
         )
 
     def _detail(self) -> dict:
+        connected = self.channel is not None
+        last_ok = time.time() if connected else self._last_ok_at
         return {
             "session": self.session,
             "connection_id": self.connection_id,
-            "connected": self.channel is not None,
+            "connected": connected,
+            "last_ok_at": utc(last_ok).isoformat() if last_ok else None,
+            "failing_since": utc(self._failing_since).isoformat() if self._failing_since else None,
+            "error": self._failure[0] if self._failure else None,
+            "unreachable": self._failure[1] if self._failure else None,
             "assets": len(self.tokens),
             "books": len(self.books.books),
             "unsynced_books": len(self.books.unsynced()),
             **self.stats.summary(),
         }
+
+
+def _epoch(iso: str | None) -> float | None:
+    return datetime.fromisoformat(iso).timestamp() if iso else None
 
 
 def _server_time(text: str | None) -> datetime:

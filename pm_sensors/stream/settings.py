@@ -22,7 +22,9 @@ class StreamSettings:
     flush_rows: int = 20_000  # flush early when this many rows wait
     stall_timeout_s: float = 30.0  # no data for this long on an open socket = a silent stall
     pong_timeout_s: float = 30.0
-    ping_interval_s: float = 10.0
+    # Polymarket asks for a PING every 10 s and drops a socket after ~10 s without one (polymarket-api.md §4.2):
+    # pinging at exactly the limit races it (a late loop turn gets a healthy socket cut), so ping at half.
+    ping_interval_s: float = 5.0
     selection_refresh_s: float = 60.0  # re-read markets/tokens: subscribe new, unsubscribe closed
     backoff_initial_s: float = 0.25
     backoff_max_s: float = 30.0

@@ -7,8 +7,12 @@ Each `tick_*` is what the daemon would do on one evaluation of that sensor; a te
 from __future__ import annotations
 
 import hashlib
-import time
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 import psycopg
@@ -23,9 +27,25 @@ from pm_assets.trades.assets import trade_loss_repair_job
 from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_sensor
 from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
 from tests import loopback
+from tests.waiting import wait_for
 
 # A bound on a hang, not on how long a request may take on a busy machine.
 HANG_S = 120.0
+CLI = str(Path(sys.executable).with_name("pm-intel"))
+
+
+def cli_status(url: str, **env: str) -> dict:
+    """`pm-intel status --json` in a subprocess (the real CLI); its exit code must agree with its verdict."""
+    done = subprocess.run(
+        [CLI, "status", "--json"],
+        env={**os.environ, "DATABASE_URL": url, **env},
+        capture_output=True,
+        text=True,
+        timeout=HANG_S,
+    )
+    report = json.loads(done.stdout)
+    assert done.returncode == {"green": 0, "amber": 1, "red": 2}[report["overall"]], done.stderr
+    return report
 
 
 def sim_now(sim) -> datetime:
@@ -138,13 +158,6 @@ def flag_newest_trade(url: str, n: int) -> str:
     return key
 
 
-def wait_until(predicate, what: str, step=None, attempts: int = 400, pause_s: float = 0.05):
-    """Poll (running `step` between polls) until predicate() holds: a bounded loop, no wall-clock assertion."""
-    for _ in range(attempts):
-        value = predicate()
-        if value:
-            return value
-        if step is not None:
-            step()
-        time.sleep(pause_s)
-    raise AssertionError(f"gave up waiting for: {what}")
+def wait_until(predicate, what: str, step=None, pause_s: float = 0.05, hang_s: float = HANG_S):
+    """Poll (running `step` between polls) until predicate() holds; only a hang (`hang_s`) fails it."""
+    return wait_for(predicate, what, step=step, pause_s=pause_s, hang_s=hang_s)

@@ -144,7 +144,6 @@ def test_ws_faults_and_receiver_outage_are_true_gaps_and_alert_once(warehouse_ur
                 lambda: datetime.now(UTC) >= first_whole + timedelta(seconds=1),
                 "a whole stream minute",
                 step=step,
-                attempts=200,
                 pause_s=0.3,
             )
             truths = [

@@ -17,7 +17,7 @@ from pm_assets.coverage.ledger import floor_minute
 from pm_assets.coverage.status import StatusThresholds
 from pm_sim.testing import running_sim
 from tests import loopback
-from tests.coverage_e2e.harness import HANG_S, Pipeline, gap_intervals, sim_now
+from tests.coverage_e2e.harness import HANG_S, Pipeline, gap_intervals, sim_now, wait_until
 from tests.ingestion_trades.conftest import emitted_fills, stored_fills
 from tests.stream.conftest import seed_universe
 
@@ -54,12 +54,7 @@ def test_feed_cap_burst_is_a_true_gap_then_repaired_to_everything_emitted(wareho
         # The poll is away (no ticks) while 15 sim minutes of trades pile up, deeper than the feed pages.
         sim.advance(900)
         sim.set_faults(feed_cap=CAP)
-        silent = []
-        for _ in range(100):
-            silent += p.deadman()
-            if silent:
-                break
-            time.sleep(0.1)
+        silent = wait_until(p.deadman, "the dead-man's switch firing for the trade poll", pause_s=0.1)
         assert [(t.part, t.kind) for t in silent] == [("trade_poll", "silent")]
         assert p.deadman() == []  # still silent: no second alert
 
