@@ -128,7 +128,10 @@ def failing_reasons(failing: list[Failing], now: datetime) -> list[str]:
     """One "cannot reach the Data API / CLOB websocket since …" for the upstreams that never answered, and one
     line per part that got answers but failed anyway."""
     reasons = []
-    blind = [f for f in failing if f.unreachable]
+    order = list(UPSTREAM_OF)
+    blind = sorted(
+        (f for f in failing if f.unreachable), key=lambda f: order.index(f.part) if f.part in order else len(order)
+    )
     if blind:
         since = min(f.since for f in blind)
         errors = "; ".join(f"{f.part}: {f.error}" for f in blind if f.error)

@@ -51,7 +51,7 @@ def beat_failure(
         """
         insert into heartbeats (part, last_beat_at, started_at, run_id, detail)
         values (%(part)s, now(), now(), %(run_id)s,
-                %(detail)s || jsonb_build_object('failing_since', %(since)s::timestamptz))
+                %(detail)s || jsonb_build_object('failing_since', %(since)s::timestamptz, 'last_ok_at', null))
         on conflict (part) do update set last_beat_at = now(), run_id = excluded.run_id,
             detail = excluded.detail || jsonb_build_object(
                 'failing_since', coalesce(nullif(heartbeats.detail->'failing_since', 'null'::jsonb),

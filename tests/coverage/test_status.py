@@ -104,3 +104,65 @@ def test_cli_json_has_the_contract_keys_and_exit_code(warehouse_url, tmp_path):
     report = json.loads(result.stdout)
     assert result.returncode == 2 and report["overall"] == "red"
     assert "hunter2" not in result.stdout and "cannot reach the database" in report["reasons"][0]
+
+
+def _failing(conn, part: str, since: datetime, error: str, unreachable: bool = True) -> None:
+    conn.execute(
+        "update heartbeats set detail = %s where part = %s",
+        (
+            json.dumps(
+                {"ok": False, "failing_since": since.isoformat(), "error": error, "unreachable": unreachable}
+            ),
+            part,
+        ),
+    )
+
+
+def test_fresh_beats_that_never_get_through_read_red_with_since_when(warehouse_url):
+    """A loop that turns is not a part that works: every heartbeat is 2 s old, yet nothing got through."""
+    now = datetime.now(UTC).replace(hour=12, microsecond=0)
+    with psycopg.connect(warehouse_url) as conn:
+        _healthy_world(conn, now)
+        _failing(conn, "trade_poll", now - timedelta(seconds=100), "GET /v2/trades: connection failed")
+        _failing(conn, "stream_consumer", now - timedelta(seconds=90), "ConnectionRefusedError")
+        report = system_status(conn, now=now, thresholds=StatusThresholds())
+        assert report["overall"] == "green", (
+            "under PM_INTEL_FAILING_S (120 s) a failing part is only retrying"
+        )
+
+        report = system_status(conn, now=now + timedelta(seconds=40), thresholds=StatusThresholds())
+        assert report["overall"] == "red"
+        since = now - timedelta(seconds=100)
+        [reason] = [r for r in report["reasons"] if "cannot reach" in r]
+        assert reason.startswith(
+            f"red: cannot reach the Data API / CLOB websocket since {since:%Y-%m-%d %H:%M:%S} UTC"
+        )
+
+        # An upstream that answers, but with errors, is named as failing, not unreachable.
+        _failing(conn, "trade_poll", now - timedelta(seconds=300), "HTTP 503", unreachable=False)
+        conn.execute("update heartbeats set detail = '{\"ok\": true}' where part = 'stream_consumer'")
+        report = system_status(conn, now=now, thresholds=StatusThresholds())
+    assert report["overall"] == "red"
+    assert [r for r in report["reasons"] if "failing since" in r or "cannot reach" in r] == [
+        f"red: trade_poll failing since {now - timedelta(seconds=300):%Y-%m-%d %H:%M:%S} UTC (300 s): HTTP 503"
+    ]
+    assert set(report["heartbeats"]["trade_poll"]) == {"last_beat", "age_s"}  # the contract keys, unchanged
+
+
+def test_feed_silence_is_red_with_no_market_crawled_once_the_system_has_been_up(warehouse_url):
+    now = datetime.now(UTC).replace(hour=12, microsecond=0)
+    thresholds = StatusThresholds(feed_silent_s=900)
+    with psycopg.connect(warehouse_url) as conn:
+        for part in ("stream_consumer", "trade_poll", "alert_delivery"):
+            conn.execute(
+                "insert into heartbeats (part, last_beat_at, started_at) values (%s, %s, %s)",
+                (part, now - timedelta(seconds=2), now - timedelta(minutes=10)),
+            )
+        young = system_status(conn, now=now, thresholds=thresholds)
+        conn.execute("update heartbeats set started_at = %s", (now - timedelta(minutes=20),))
+        old = system_status(conn, now=now, thresholds=thresholds)
+    assert not any("trade feed silent" in r for r in young["reasons"]), "up 600 s: not yet past 900 s"
+    assert old["overall"] == "red" and old["markets_open"] == 0
+    assert "red: trade feed silent for 1200 s (threshold 900 s) and no open market is known" in " ".join(
+        old["reasons"]
+    )
