@@ -130,7 +130,8 @@ def failing_reasons(failing: list[Failing], now: datetime) -> list[str]:
     reasons = []
     order = list(UPSTREAM_OF)
     blind = sorted(
-        (f for f in failing if f.unreachable), key=lambda f: order.index(f.part) if f.part in order else len(order)
+        (f for f in failing if f.unreachable),
+        key=lambda f: order.index(f.part) if f.part in order else len(order),
     )
     if blind:
         since = min(f.since for f in blind)

@@ -7,7 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from tests.conftest import _create_db, _drop_db
 from tests.dashboards.seed import SeedWorld, seed_world
+from tests.waiting import HANG_S, wait_for
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -82,17 +82,23 @@ def app_url(browser_world: SeedWorld, tmp_path_factory) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
+
+        def healthy() -> bool:
             if proc.poll() is not None:
                 pytest.fail(f"streamlit exited with {proc.returncode}: {log.read_text()[-2000:]}")
             try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=HANG_S) as answer:
+                    return answer.status == 200
             except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"streamlit did not become healthy: {log.read_text()[-2000:]}")
+                return False
+
+        wait_for(
+            healthy,
+            "streamlit healthy",
+            pause_s=0.2,
+            hang_s=5 * HANG_S,
+            context=lambda: log.read_text()[-2000:],
+        )
         yield base
     finally:
         proc.terminate()

@@ -6,13 +6,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import psutil
 import psycopg
 
 from pm_assets.cli.up import stop_process_tree
+from tests.waiting import wait_for
 
 PM_INTEL = [str(Path(sys.executable).parent / "pm-intel")]
 
@@ -74,12 +74,7 @@ def test_stopping_up_stops_what_its_children_started():
     code = f"import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', {grandchild!r}]); time.sleep(600)"
     child = subprocess.Popen([sys.executable, "-c", code])
     try:
-        for _ in range(400):
-            started = psutil.Process(child.pid).children()
-            if started:
-                break
-            time.sleep(0.05)
-        [orphan_to_be] = started
+        [orphan_to_be] = wait_for(lambda: psutil.Process(child.pid).children(), "the child's grandchild")
         stop_process_tree([child], timeout_s=2.0)
         assert child.poll() is not None
         _gone, alive = psutil.wait_procs([orphan_to_be], timeout=30)

@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -16,6 +15,7 @@ import pytest
 
 from pm_assets.storage.urls import dagster_storage_url
 from tests import loopback
+from tests.waiting import HANG_S, wait_for
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SNAPSHOT = Path(__file__).with_name("asset_graph_snapshot.json")
@@ -57,14 +57,16 @@ def webserver(tmp_path, warehouse_url):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
+
+        def answering() -> bool:
             if proc.poll() is not None:
                 pytest.fail(f"dagster-webserver exited with {proc.returncode}")
             try:
-                if loopback.get(f"{url}/server_info", timeout=2).status_code == 200:
-                    break
+                return loopback.get(f"{url}/server_info").status_code == 200
             except httpx.HTTPError:
-                time.sleep(0.5)
+                return False
+
+        wait_for(answering, "dagster-webserver answering", pause_s=0.5, hang_s=5 * HANG_S)
         yield url
     finally:
         proc.terminate()
@@ -72,19 +74,20 @@ def webserver(tmp_path, warehouse_url):
 
 
 def _graph(url: str) -> dict[str, dict]:
-    for _ in range(120):  # the code location loads after the server answers
-        body = loopback.post(f"{url}/graphql", json={"query": QUERY}, timeout=60).json()
-        nodes = (body.get("data") or {}).get("assetNodes")
-        if nodes:
-            return {
-                "/".join(n["assetKey"]["path"]): {
-                    "group": n["groupName"],
-                    "deps": sorted("/".join(d["path"]) for d in n["dependencyKeys"]),
-                }
-                for n in nodes
-            }
-        time.sleep(1)
-    pytest.fail(f"no asset nodes from GraphQL: {body}")
+    answers: list[dict] = []
+
+    def asset_nodes() -> list:  # the code location loads after the server answers
+        answers.append(loopback.post(f"{url}/graphql", json={"query": QUERY}).json())
+        return (answers[-1].get("data") or {}).get("assetNodes") or []
+
+    nodes = wait_for(asset_nodes, "asset nodes from GraphQL", pause_s=1.0, context=lambda: answers[-1:])
+    return {
+        "/".join(n["assetKey"]["path"]): {
+            "group": n["groupName"],
+            "deps": sorted("/".join(d["path"]) for d in n["dependencyKeys"]),
+        }
+        for n in nodes
+    }
 
 
 def test_the_ui_shows_every_asset_in_its_group_with_its_lineage(webserver):

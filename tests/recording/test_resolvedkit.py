@@ -78,7 +78,7 @@ def test_stream_consumer_stores_the_replayed_books(resolvedkit_recording, wareho
                     ).fetchall()
                 return {(t, str(ms), h) for t, ms, h in rows}
 
-            thread.wait_for(lambda: stored() >= expected, "every replayed book stored", attempts=2400)
+            thread.wait_for(lambda: stored() >= expected, "every replayed book stored")
     assert tokens and stored() == expected
 
 

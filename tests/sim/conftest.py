@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
 from pm_sim.testing import sim_factory
 from tests import loopback
+from tests.waiting import wait_for
 
 sim = sim_factory(scope="module", seed=7, markets=80, history_hours=2.0, trades_per_second=3.0)
 
@@ -36,13 +36,13 @@ def ws_session(sim, assets: list[str], custom: bool = True):
 
 
 def wait_synced(sim, target: float) -> None:
-    """Wait until every ws connection has streamed up to sim time `target` (no wall-clock asserts)."""
-    for _ in range(20000):  # generous: the machine is shared, and a slow catch-up is not a failure
+    """Wait until every ws connection has streamed up to sim time `target` (only a hang fails it)."""
+
+    def synced() -> bool:
         conns = loopback.get(sim.admin_url + "/state").json()["ws_connections"]
-        if conns and all(c["synced_to"] >= target for c in conns):
-            return
-        time.sleep(0.01)
-    raise AssertionError("ws stream did not catch up")
+        return bool(conns) and all(c["synced_to"] >= target for c in conns)
+
+    wait_for(synced, f"every ws connection streamed up to sim time {target}", pause_s=0.01)
 
 
 def drain(ws, quiet: float = 0.15) -> list:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from tests import loopback
+from tests.waiting import HANG_S
 
 from .conftest import drain, wait_synced, ws_session
 
@@ -114,8 +115,8 @@ def test_idle_client_dropped():
     with running_sim(markets=10, ws_idle_timeout=0.3) as s:
         ws = ws_session(s, [])
         try:
-            for _ in range(100):
-                ws.recv(timeout=1)
+            for _ in range(100):  # frames before the drop, if any; each wait bounds only a hang
+                ws.recv(timeout=HANG_S)
             raise AssertionError("not dropped")
         except ConnectionClosed:
             pass
@@ -166,8 +167,8 @@ def test_ws_faults_drop_and_stall():
     with running_sim(markets=20, faults="ws_drop=0.3") as s:
         ws = ws_session(s, [])
         try:
-            for _ in range(100):
-                ws.recv(timeout=5)
+            for _ in range(100):  # frames before the drop, if any; each wait bounds only a hang
+                ws.recv(timeout=HANG_S)
             raise AssertionError("not dropped")
         except ConnectionClosed:
             pass

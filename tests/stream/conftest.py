@@ -15,6 +15,7 @@ from pm_sensors.stream.books import levels_of
 from pm_sensors.stream.consumer import StreamConsumer
 from pm_sensors.stream.settings import StreamSettings
 from tests import loopback
+from tests.waiting import HANG_S, wait_for
 
 
 class ConsumerThread:
@@ -65,15 +66,15 @@ class ConsumerThread:
         if self.error is not None:
             raise self.error
 
-    def wait_for(self, predicate: Callable[[], bool], what: str, attempts: int = 600) -> None:
-        """Poll until predicate() holds (a bounded loop, no wall-clock assertion)."""
-        for _ in range(attempts):
+    def wait_for(self, predicate: Callable[[], object], what: str, hang_s: float = HANG_S) -> None:
+        """Poll until predicate() holds; a consumer that died fails at once, only a hang otherwise."""
+
+        def holds() -> object:
             if self.error is not None:
                 raise self.error
-            if predicate():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"gave up waiting for: {what}; stats {self.consumer.stats.summary()}")
+            return predicate()
+
+        wait_for(holds, what, hang_s=hang_s, context=lambda: f"stats {self.consumer.stats.summary()}")
 
     def assert_gap_is_the_silence(self, start: datetime, end: datetime) -> None:
         """A recorded gap runs from the last frame with data before it to the first one after it, exactly."""
@@ -123,12 +124,13 @@ def seed_universe(url: str, sim) -> list[dict]:
 def freeze_and_sync(sim) -> float:
     """Stop the sim clock and wait until every ws connection has streamed up to it."""
     now = loopback.post(sim.admin_url + "/clock", json={"speed": 0}).json()["now"]
-    for _ in range(2000):
+
+    def synced() -> bool:
         conns = loopback.get(sim.admin_url + "/state").json()["ws_connections"]
-        if conns and all(c["synced_to"] >= now for c in conns):
-            return now
-        time.sleep(0.01)
-    raise AssertionError("ws stream did not catch up")
+        return bool(conns) and all(c["synced_to"] >= now for c in conns)
+
+    wait_for(synced, "the ws stream caught up with the frozen clock", pause_s=0.01)
+    return now
 
 
 def mismatched_books(sim, consumer: StreamConsumer) -> list[str]:

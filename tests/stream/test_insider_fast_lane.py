@@ -45,7 +45,6 @@ def _synced(sim, now: float) -> float:
             or [{"synced_to": 0}]
         ),
         "the ws stream to catch up with the sim clock",
-        attempts=1200,
     )
     return now
 
@@ -104,7 +103,6 @@ def test_a_trade_tick_alone_delivers_the_fresh_wallet_alert_once(warehouse_url):
                 wait_until(
                     lambda: planted["wallet"] in _alerted_wallets(warehouse_url),
                     f"the fast lane's alert for planted wallet {planted['wallet']}",
-                    attempts=1200,
                 )
         finally:
             lane.halt()
@@ -226,7 +224,6 @@ def test_a_failing_feed_backs_off_says_why_and_recovers(warehouse_url):
                 lambda: lane.passes >= 1,
                 "a pass after recovery",
                 step=lambda: lane.on_commit(tick, 0.0),
-                attempts=1200,
             )
         finally:
             lane.halt()
