@@ -20,12 +20,9 @@ from psycopg.types.json import Jsonb
 
 from pm_assets.coverage import ledger
 
+# `watched`: the markets with stream evidence in the window (read once, by stream_watch).
 MISMATCH_SQL = """
-with watched as (
-    select distinct condition_id from ws_book_snapshots where server_ts >= %(start)s and server_ts < %(end)s
-    union
-    select distinct condition_id from ws_last_trades where server_ts >= %(start)s and server_ts < %(end)s
-),
+with watched as (select unnest(%(watched)s::text[]) as condition_id),
 s as (
     select condition_id, date_trunc('minute', server_ts) as minute, count(*) as n
     from ws_last_trades where server_ts >= %(start)s and server_ts < %(end)s group by 1, 2
@@ -54,8 +51,13 @@ class Mismatch:
         return self.stream_trades > self.feed_trades
 
 
-def find_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) -> list[Mismatch]:
-    return [Mismatch(*row) for row in conn.execute(MISMATCH_SQL, {"start": start, "end": end}).fetchall()]
+def find_mismatches(
+    conn: psycopg.Connection, start: datetime, end: datetime, watched: list[str] | None = None
+) -> list[Mismatch]:
+    if watched is None:
+        watched = list(stream_watch(conn, start, end).first_seen)
+    params = {"start": start, "end": end, "watched": watched}
+    return [Mismatch(*row) for row in conn.execute(MISMATCH_SQL, params).fetchall()]
 
 
 FIRST_SEEN_SQL = """
@@ -115,7 +117,7 @@ def record_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) 
     }
     by_minute: dict[datetime, list[str]] = {}
     seen: set[tuple[str, datetime]] = set()
-    for m in find_mismatches(conn, start, end):
+    for m in find_mismatches(conn, start, end, list(watch.first_seen)):
         if not m.feed_missing and not watch.watched(m.condition_id, m.minute):
             # The feed has trades from a minute the stream was not watching: not a stream gap, no finding.
             counts["stream_not_watching"] += 1
