@@ -139,7 +139,9 @@ def stream_evidence(
         "and started_at < %s order by started_at",
         (now, start, end),
     ).fetchall()
-    covered, open_gaps, repaired = [], [], []
+    covered: list[Interval] = []
+    open_gaps: list[Interval] = []
+    repaired: list[Interval] = []
     connected: dict[str, datetime] = {}
     ended: set[str] = set()
     for connection_id, event, started_at, ended_at in events:

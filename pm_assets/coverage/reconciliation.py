@@ -88,7 +88,9 @@ class StreamWatch:
 def stream_watch(conn: psycopg.Connection, start: datetime, end: datetime) -> StreamWatch:
     evidence = ledger.stream_evidence(conn, start, end, end)
     spans = ledger.merged_spans([*evidence.covered, *evidence.open_gaps, *evidence.repaired_gaps])
-    first_seen = dict(conn.execute(FIRST_SEEN_SQL, {"start": start, "end": end}).fetchall())
+    first_seen: dict[str, datetime] = dict(
+        conn.execute(FIRST_SEEN_SQL, {"start": start, "end": end}).fetchall()
+    )
     return StreamWatch(spans, first_seen)
 
 
