@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import psycopg
 
+from pm_assets.coverage.ledger import floor_minute
 from pm_assets.coverage.status import StatusThresholds
 from pm_sensors.alerts.receiver import running_receiver
 from pm_sensors.stream.settings import StreamSettings
@@ -138,8 +139,12 @@ def test_ws_faults_and_receiver_outage_are_true_gaps_and_alert_once(warehouse_ur
                 pause_s=0.2,
             )
 
-            # The ledger judges whole minutes after the stream's first: plant the ws faults inside one.
-            first_whole = datetime.fromtimestamp(start, UTC).replace(second=0) + timedelta(minutes=1)
+            # The ledger judges whole minutes after the stream's first evidence (its first connect, which a busy
+            # machine may push into the next minute after `start`): plant the ws faults inside one.
+            first = wait_until(lambda: _first_evidence(warehouse_url), "the stream's first health row")
+            first_whole = floor_minute(first) + (
+                timedelta(minutes=1) if first != floor_minute(first) else timedelta()
+            )
             wait_until(
                 lambda: datetime.now(UTC) >= first_whole + timedelta(seconds=1),
                 "a whole stream minute",
@@ -189,6 +194,11 @@ def test_ws_faults_and_receiver_outage_are_true_gaps_and_alert_once(warehouse_ur
     ops = [str(r.body) for r in receiver.delivered("/ops")]
     assert len(ops) == 2 and "failing for" in ops[0] and "recovered" in ops[1]
     assert len(receiver.delivered("/alerts")) == 1
+
+
+def _first_evidence(url: str) -> datetime | None:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select min(started_at) from stream_health").fetchone()[0]
 
 
 def _beating(url: str) -> bool:
