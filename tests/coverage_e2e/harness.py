@@ -158,6 +158,6 @@ def flag_newest_trade(url: str, n: int) -> str:
     return key
 
 
-def wait_until(predicate, what: str, step=None, pause_s: float = 0.05, hang_s: float = HANG_S):
+def wait_until(predicate, what: str, step=None, pause_s: float = 0.05, hang_s: float = HANG_S, context=None):
     """Poll (running `step` between polls) until predicate() holds; only a hang (`hang_s`) fails it."""
-    return wait_for(predicate, what, step=step, pause_s=pause_s, hang_s=hang_s)
+    return wait_for(predicate, what, step=step, pause_s=pause_s, hang_s=hang_s, context=context)
