@@ -34,6 +34,29 @@ def _stream_stored_through(url: str) -> datetime | None:
         return conn.execute("select max(server_ts) from ws_price_changes").fetchone()[0]
 
 
+def _both_sides(url: str) -> dict:
+    """What each side holds around every open mismatch (the diagnosis a failure needs)."""
+    with psycopg.connect(url) as conn:
+        out = {}
+        for cid, minute in conn.execute(
+            "select condition_id, minute from reconciliation_mismatches where state = 'open'"
+        ).fetchall():
+            window = (cid, minute - timedelta(seconds=5), minute + timedelta(seconds=65))
+            out[f"{cid[:10]} {minute:%H:%M}"] = {
+                "stream": conn.execute(
+                    "select server_ts, token_id, price, size, side, transaction_hash, received_at from ws_last_trades "
+                    "where condition_id = %s and server_ts >= %s and server_ts < %s order by 1",
+                    window,
+                ).fetchall(),
+                "feed": conn.execute(
+                    "select traded_at, token_id, price, size, side, transaction_hash, is_taker, ingested_at from trades "
+                    "where condition_id = %s and traded_at >= %s and traded_at < %s order by 1",
+                    window,
+                ).fetchall(),
+            }
+    return out
+
+
 def _materialize(pipeline: Pipeline, assets, config: dict) -> dg.ExecuteInProcessResult:
     result = dg.materialize(
         assets,
@@ -101,7 +124,9 @@ def test_a_healthy_start_reads_green_and_opens_no_gap(warehouse_url):
 
             reports: list[dict] = []
             report = wait_until(
-                green, "status green, the stream's minute in the ledger", context=lambda: reports[-1:]
+                green,
+                "status green, the stream's minute in the ledger",
+                context=lambda: (reports[-1:], _both_sides(warehouse_url)),
             )
         with psycopg.connect(warehouse_url) as conn:
             compared = conn.execute(
