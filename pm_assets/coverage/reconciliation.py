@@ -21,14 +21,20 @@ from psycopg.types.json import Jsonb
 from pm_assets.coverage import ledger
 
 # `watched`: the markets with stream evidence in the window (read once, by stream_watch).
+# Both sides count distinct (token, second, price, size, side): the stream stores one row per distinct fill as
+# its frame shows it (a taker matched twice at one price and size in one transaction is one row there, two
+# fills in the feed), the feed has whole seconds and real frames carry no transaction hash. A trade the other
+# side lacks still changes the count.
 MISMATCH_SQL = """
 with watched as (select unnest(%(watched)s::text[]) as condition_id),
 s as (
-    select condition_id, date_trunc('minute', server_ts) as minute, count(*) as n
+    select condition_id, date_trunc('minute', server_ts) as minute,
+           count(distinct (token_id, date_trunc('second', server_ts), price, size, side)) as n
     from ws_last_trades where server_ts >= %(start)s and server_ts < %(end)s group by 1, 2
 ),
 f as (
-    select t.condition_id, date_trunc('minute', t.traded_at) as minute, count(*) as n
+    select t.condition_id, date_trunc('minute', t.traded_at) as minute,
+           count(distinct (t.token_id, date_trunc('second', t.traded_at), t.price, t.size, t.side)) as n
     from trades t join watched w using (condition_id)
     where t.traded_at >= %(start)s and t.traded_at < %(end)s and t.is_taker group by 1, 2
 )

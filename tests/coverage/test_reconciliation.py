@@ -139,3 +139,19 @@ def test_a_mismatch_opened_for_an_unwatched_minute_is_withdrawn_as_explained(war
     assert state == [
         ("explained", {"side_missing": "stream", "explained_by": "the stream was not watching this minute"})
     ]
+
+
+def test_two_identical_fills_of_one_transaction_are_no_mismatch(warehouse_url):
+    """A taker matched twice at one price and size in one transaction: two fills in the feed, one row on the
+    stream (its frame has nothing to tell them apart). Counted alike, they agree; a third fill still differs."""
+    with psycopg.connect(warehouse_url) as conn:
+        _connected(conn, T0 - timedelta(minutes=1))
+        _ws_trade(conn, A, T0 + timedelta(seconds=5), "0xfirst")  # A watched from here on
+        _feed_trade(conn, A, T0 + timedelta(seconds=5), "k0")
+        _ws_trade(conn, A, T0 + timedelta(minutes=1, seconds=9, milliseconds=250), "0xtx")
+        _feed_trade(conn, A, T0 + timedelta(minutes=1, seconds=9), "k1")
+        _feed_trade(conn, A, T0 + timedelta(minutes=1, seconds=9), "k2")
+        counts = record_mismatches(conn, T0, T0 + timedelta(minutes=2))
+        assert counts["stream_missing_open"] == 0 and counts["feed_missing"] == 0, counts
+        _feed_trade(conn, A, T0 + timedelta(minutes=1, seconds=30), "k3")
+        assert record_mismatches(conn, T0, T0 + timedelta(minutes=2))["stream_missing_open"] == 1
