@@ -13,6 +13,7 @@ from dagster._core.test_utils import create_run_for_test
 
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals.thresholds import saved_values
 from pm_sensors.alerts.sensor import AlertDeliveryResource
 from pm_sensors.stream.job import SINGLETON_TAGS, StreamSettingsResource, stream_consumer_job
 from pm_sensors.stream.persistence import TICK_TABLES
@@ -140,7 +141,10 @@ def test_signal_run_requests_per_tick_bucket_never_fire_twice(instance, warehous
     req = next(r for r in first.run_requests if r.run_key == keys[0])
     assert req.asset_selection == [dg.AssetKey("arbitrage_windows")]
     assert req.tags["pm-intel/stream-bucket-end"] == (base + timedelta(minutes=1)).isoformat()
-    assert req.run_config["ops"]["arbitrage_windows"]["config"]["arbitrage_min_edge"] == 0.002
+    # Thresholds resolve when the run starts (saved override, env, default), so a request carries none: a value
+    # copied here would become a Launchpad value and outlive a later dashboard edit.
+    config = req.run_config.get("ops", {}).get("arbitrage_windows", {}).get("config", {})
+    assert "arbitrage_min_edge" not in config
     again = evaluate(instance, warehouse_url, cursor=first.cursor)
     assert not again.run_requests
     _ticks(warehouse_url, [4], base)
@@ -160,7 +164,11 @@ def test_signal_run_requests_per_tick_bucket_never_fire_twice(instance, warehous
         f"{a}:{(base + timedelta(minutes=3)).isoformat()}" for a in ("arbitrage_windows", "price_spikes")
     )
     spikes = next(r for r in later.run_requests if r.asset_selection == [dg.AssetKey("price_spikes")])
-    assert spikes.run_config["ops"]["price_spikes"]["config"]["spike_min_move_points"] == 7.0
+    assert "spike_min_move_points" not in spikes.run_config.get("ops", {}).get("price_spikes", {}).get(
+        "config", {}
+    )
+    with psycopg.connect(warehouse_url) as conn:  # the run it starts reads the override then
+        assert saved_values(conn, "price_spike")["spike_min_move_points"] == 7.0
 
 
 def test_supervised_restart_leaves_a_short_recorded_gap(instance, warehouse_url):
