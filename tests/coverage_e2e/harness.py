@@ -1,7 +1,6 @@
-"""The production pipeline driven in-process against pm_sim: sensors through `dg.build_sensor_context`, jobs
-through `execute_in_process`, the dead-man's switch through `deadman.evaluate` with the real notifier.
-
-Each `tick_*` is what the daemon would do on one evaluation of that sensor; a test calls them in a loop.
+"""The production pipeline driven in-process against pm_sim: live passes through `live_pass` (what the live
+run does on each wake), sensors through `dg.build_sensor_context`, jobs through `execute_in_process`, the
+dead-man's switch through `deadman.evaluate` with the real notifier. A test calls the `tick_*` in a loop.
 """
 
 from __future__ import annotations
@@ -20,8 +19,10 @@ from pm_assets.coverage.status import StatusThresholds
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.trades.assets import trade_loss_repair_job
-from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_sensor
-from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
+from pm_sensors.alerts.delivery import AlertDeliverer
+from pm_sensors.alerts.sensor import AlertDeliveryResource
+from pm_sensors.ingestion.trade_edge import trade_loss_repair_sensor
+from pm_sensors.live.live_pass import LivePassSettings, LiveState, live_pass
 from tests import loopback
 
 # A bound on a hang, not on how long a request may take on a busy machine.
@@ -45,6 +46,10 @@ class Pipeline:
             ),
         }
         self.cursors: dict[str, str | None] = {}
+        self.live = LiveState()
+        self.deliverer = AlertDeliverer(
+            lambda: psycopg.connect(url, autocommit=True), self.resources["alert_delivery"].settings()
+        )
 
     def _tick(self, sensor, name: str, keys: tuple[str, ...]):
         context = dg.build_sensor_context(
@@ -58,8 +63,19 @@ class Pipeline:
         return result
 
     def tick_trade_edge(self):
-        """One evaluation of trade_live_edge_sensor (a RunRequest asks for `run_repair`, as the daemon would run)."""
-        return self._tick(trade_live_edge_sensor, "trade_live_edge_sensor", ("data_api", "warehouse"))
+        """One live pass (the live run's work on a wake), then one evaluation of trade_loss_repair_sensor (a
+        RunRequest asks for `run_repair`, as the daemon would run)."""
+        self.pass_once()
+        return self._tick(trade_loss_repair_sensor, "trade_loss_repair_sensor", ("warehouse",))
+
+    def pass_once(self):
+        return live_pass(
+            self.resources["warehouse"],
+            self.resources["data_api"],
+            self.deliverer,
+            self.live,
+            LivePassSettings(feed_retries=0),
+        )
 
     def run_repair(self) -> dg.ExecuteInProcessResult:
         return trade_loss_repair_job.execute_in_process(
@@ -67,7 +83,10 @@ class Pipeline:
         )
 
     def tick_alerts(self):
-        return self._tick(alert_delivery_sensor, "alert_delivery_sensor", ("warehouse", "alert_delivery"))
+        """The delivery step of a live pass alone."""
+        report = self.deliverer.tick(self.live.alert_cursor)
+        self.live.alert_cursor = report.cursor
+        return report
 
     def deadman(self, now: datetime | None = None) -> list[deadman.Transition]:
         with psycopg.connect(self.url) as conn:
