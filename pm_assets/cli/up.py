@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 import psycopg
 
+from pm_assets.cli.dagster_instance import write_dagster_home
 from pm_assets.cli.db import prepare_databases
 from pm_assets.cli.errors import CliError
 from pm_assets.storage import postgres_server
@@ -167,14 +168,8 @@ def stop_process_tree(procs: list[subprocess.Popen], timeout_s: float = 20.0) ->
 
 
 def dagster_home(settings_home: Path) -> Path:
-    """$PM_INTEL_HOME/dagster_home with the project's dagster.yaml linked in (one source of truth)."""
-    home = settings_home / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    link = home / "dagster.yaml"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(PROJECT_DIR / "dagster.yaml")
-    return home
+    """$PM_INTEL_HOME/dagster_home with the project's dagster.yaml plus Postgres storage written in."""
+    return write_dagster_home(settings_home / "dagster_home")
 
 
 def start_sim(extra: list[str]) -> tuple[subprocess.Popen, dict[str, str]]:

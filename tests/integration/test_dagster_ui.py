@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from pm_assets.cli.dagster_instance import write_dagster_home
 from pm_assets.storage.urls import dagster_storage_url
 from tests import loopback
 
@@ -30,9 +31,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def webserver(tmp_path, warehouse_url):
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").symlink_to(PROJECT_DIR / "dagster.yaml")
+    home = write_dagster_home(tmp_path / "dagster_home")
     port = _free_port()
     env = dict(
         os.environ,
