@@ -28,6 +28,7 @@ from pm_assets.storage.urls import dagster_storage_url, libpq_url, mask_url
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SIM_HISTORY_HOURS = 72  # pm_sim's demo world for `up --sim`: three days of trades before now
 
 
 class StopRequested(Exception):
@@ -177,6 +178,9 @@ def start_sim(extra: list[str]) -> tuple[subprocess.Popen, dict[str, str]]:
     # (`--sim-arg=--replay --sim-arg=DIR`) runs on its recording's own clock instead.
     keep_clock = any(a.startswith(("--start", "--replay")) for a in extra)
     start = [] if keep_clock else ["--start", str(int(time.time()))]
+    # Several past days of trades, so a backfill of past `trades` partitions from the UI finds real fills.
+    if not keep_clock and not any(a.startswith("--history-hours") for a in extra):
+        start += ["--history-hours", str(SIM_HISTORY_HOURS)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "pm_sim", "--port", "0", "--print-json", *start, *extra],
         stdout=subprocess.PIPE,
