@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import time
 from datetime import UTC, datetime, timedelta
+from unittest import mock
 
 import dagster as dg
 import psycopg
@@ -16,13 +17,14 @@ from psycopg.types.json import Jsonb
 from pm_assets.coverage import deadman
 from pm_assets.coverage.assets import _notify, build_ledger_rows
 from pm_assets.coverage.status import StatusThresholds
+from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.trades.assets import trade_loss_repair_job
-from pm_sensors.alerts.delivery import AlertDeliverer
 from pm_sensors.alerts.sensor import AlertDeliveryResource
 from pm_sensors.ingestion.trade_edge import trade_loss_repair_sensor
-from pm_sensors.live.live_pass import LivePassSettings, LiveState, live_pass
+from pm_sensors.live.driver import LiveDriver
+from pm_sensors.live.live_pass import LivePassSettings
 from tests import loopback
 
 # A bound on a hang, not on how long a request may take on a busy machine.
@@ -46,9 +48,13 @@ class Pipeline:
             ),
         }
         self.cursors: dict[str, str | None] = {}
-        self.live = LiveState()
-        self.deliverer = AlertDeliverer(
-            lambda: psycopg.connect(url, autocommit=True), self.resources["alert_delivery"].settings()
+        self.driver = LiveDriver(
+            self.resources["warehouse"],
+            self.resources["data_api"],
+            ClobClient(base_url=sim.clob_url),
+            self.resources["alert_delivery"].settings(),
+            settings=LivePassSettings(feed_retries=0),
+            tasks=(),
         )
 
     def _tick(self, sensor, name: str, keys: tuple[str, ...]):
@@ -69,13 +75,11 @@ class Pipeline:
         return self._tick(trade_loss_repair_sensor, "trade_loss_repair_sensor", ("warehouse",))
 
     def pass_once(self):
-        return live_pass(
-            self.resources["warehouse"],
-            self.resources["data_api"],
-            self.deliverer,
-            self.live,
-            LivePassSettings(feed_retries=0),
-        )
+        """One pass of the live driver, as the live run does it on a wake (heartbeats included), with the insider
+        evaluation left out: these tests plant their signal rows by hand (`flag_newest_trade`), and a real
+        evaluation would remove a row its rules do not produce."""
+        with mock.patch("pm_sensors.live.live_pass.EVALUATORS", []):
+            return self.driver.pass_once()
 
     def run_repair(self) -> dg.ExecuteInProcessResult:
         return trade_loss_repair_job.execute_in_process(
@@ -84,8 +88,8 @@ class Pipeline:
 
     def tick_alerts(self):
         """The delivery step of a live pass alone."""
-        report = self.deliverer.tick(self.live.alert_cursor)
-        self.live.alert_cursor = report.cursor
+        report = self.driver.deliverer.tick(self.driver.state.alert_cursor)
+        self.driver.state.alert_cursor = report.cursor
         return report
 
     def deadman(self, now: datetime | None = None) -> list[deadman.Transition]:
