@@ -62,21 +62,18 @@ def book_snapshots(r: LiveResources) -> AssetEvents:
     }
 
 
-def _thresholds(conn, signal_type: str) -> dict[str, Any]:
-    """The dashboard's saved overrides over the defaults, validated (a bad override fails the task, logged)."""
-    values = th.run_config_values(conn, signal_type)
-    return {name: th.validate(signal_type, name, value) for name, value in values.items()}
-
-
 def market_signals(r: LiveResources) -> AssetEvents:
-    """arbitrage_windows and price_spikes from the ticks and books stored since their watermarks."""
+    """arbitrage_windows and price_spikes from the ticks and books stored since their watermarks, under the
+    saved thresholds (override store, environment, default) as a scheduled run resolves them; saves nothing."""
     out: AssetEvents = {}
     with r.warehouse.connect() as conn:
-        values = _thresholds(conn, SIGNAL_CONFIG["arbitrage_windows"])
-        out["arbitrage_windows"] = materialize_arbitrage(conn, ArbitrageThresholds.from_values(values))
+        values = th.saved_values(conn, SIGNAL_CONFIG["arbitrage_windows"], log=r.log)
+        result = materialize_arbitrage(conn, ArbitrageThresholds.from_values(values))
+        out["arbitrage_windows"] = {**result, "thresholds": values}
     with r.warehouse.connect() as conn:
-        values = _thresholds(conn, SIGNAL_CONFIG["price_spikes"])
-        out["price_spikes"] = materialize_spikes(conn, SpikeThresholds.from_values(values))
+        values = th.saved_values(conn, SIGNAL_CONFIG["price_spikes"], log=r.log)
+        result = materialize_spikes(conn, SpikeThresholds.from_values(values))
+        out["price_spikes"] = {**result, "thresholds": values}
     return {k: {m: v for m, v in meta.items() if v is not None} for k, meta in out.items()}
 
 
