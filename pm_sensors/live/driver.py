@@ -72,10 +72,7 @@ class AssetReporter:
             for key, value in metadata.items():
                 if value is None:
                     continue
-                summed = isinstance(value, int) and not isinstance(value, bool) and key != "writes"
-                into[key] = (
-                    into.get(key, 0) + value if summed and isinstance(into.get(key, 0), int) else value
-                )
+                into[key] = into.get(key, 0) + value if _is_count(key, value, into.get(key, 0)) else value
 
     def flush(self, force: bool = False) -> int:
         with self._lock:
@@ -282,6 +279,19 @@ class LiveDriver:
                 heartbeats.beat(conn, part, json.loads(json.dumps(detail, default=str)), self.run_id)
         except Exception as exc:  # noqa: BLE001 - a heartbeat must not take the driver down
             self.log.warning(f"live driver: heartbeat not written: {mask_secrets(str(exc))[:200]}")
+
+
+def _is_count(key: str, value: Any, before: Any) -> bool:
+    """Counts add up over the reporting minute; times, ids and seconds (`newest_s`, `loss_event_id`) keep the
+    latest value."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not isinstance(before, int)
+        or key == "writes"
+    ):
+        return False
+    return not key.endswith(("_s", "_ms", "_id", "_at"))
 
 
 def _changed(metadata: dict[str, Any]) -> bool:

@@ -16,6 +16,8 @@ live_supervisor_sensor = build_supervisor(
     "Keeps exactly one live_job run alive (restarts it when it dies or its heartbeat goes stale): the one path "
     "from a new fill to a delivered alert, and the minute-scale work reported as asset events.",
     run_key_prefix="live-driver",
+    # The driver beats after each pass, and a pass may take a full poll (40 s budget) plus signals and delivery.
+    stale_after_s=180.0,
 )
 
 assets: list = []

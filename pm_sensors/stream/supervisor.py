@@ -159,6 +159,7 @@ def build_supervisor(
     description: str,
     *,
     run_key_prefix: str,
+    stale_after_s: float = STALE_AFTER_S,
     minimum_interval_seconds: int = 15,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ):
@@ -175,7 +176,9 @@ def build_supervisor(
         cursor = SupervisorCursor.load(context.cursor)
         now = time.time()
         beat = read_heartbeat(warehouse, heartbeat_part)
-        decision = supervision_decision(consumer_runs(context.instance, job.name), beat, now)
+        decision = supervision_decision(
+            consumer_runs(context.instance, job.name), beat, now, stale_after_s=stale_after_s
+        )
         for run_id in decision.terminate:
             end_run(context.instance, run_id, decision.reason or f"duplicate {job.name} run", context.log)
         for run_id in decision.mark_canceled:

@@ -201,3 +201,21 @@ def test_a_failing_feed_backs_off_says_why_and_recovers(warehouse_url):
         assert beat()["ok"] is True
         with psycopg.connect(warehouse_url) as conn:
             assert conn.execute("select count(*) from trades").fetchone()[0] > 0
+
+
+def test_the_reporter_sums_counts_over_its_minute_and_keeps_the_latest_time():
+    from pm_sensors.live.driver import AssetReporter
+
+    with dg.instance_for_test() as instance:
+        reporter = AssetReporter(instance, "live-run")
+        reporter.add("trades", {"rows_inserted": 3, "newest_s": 100, "stop_reason": "feed_end"}, "2026-11-20")
+        reporter.add(
+            "trades", {"rows_inserted": 4, "newest_s": 160, "stop_reason": "reached_frontier"}, "2026-11-20"
+        )
+        assert reporter.flush() == 0  # within its minute: nothing reported yet
+        assert reporter.flush(force=True) == 1
+        event = instance.get_latest_materialization_event(dg.AssetKey("trades")).asset_materialization
+    assert event.partition == "2026-11-20"
+    values = {k: v.value for k, v in event.metadata.items()}
+    assert values["rows_inserted"] == 7 and values["writes"] == 2
+    assert values["newest_s"] == 160 and values["stop_reason"] == "reached_frontier"
