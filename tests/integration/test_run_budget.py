@@ -94,3 +94,37 @@ def test_nothing_high_frequency_is_a_run():
     """No schedule fires more often than every 15 minutes: minute-scale work is the live run's, in-process."""
     for name, runs in scheduled_runs_per_day().items():
         assert runs <= 96, name
+
+
+def test_a_run_a_user_launches_is_never_blocked_by_the_scheduled_work():
+    """With the queue's own limits (dagster.yaml) and everything the system launches by itself in progress (both
+    long-lived runs, a scheduled run, a loss repair, two backfill runs), a user's run still has a slot and no tag
+    blocks it, while a second scheduled run waits; the queue is read every second."""
+    from types import SimpleNamespace
+
+    import yaml
+    from dagster._utils.tags import TagConcurrencyLimitsCounter
+
+    from pm_assets.cli.dagster_instance import PROJECT_DIR
+
+    queue = yaml.safe_load((PROJECT_DIR / "dagster.yaml").read_text())["run_coordinator"]["config"]
+    run = lambda **tags: SimpleNamespace(tags=tags)  # noqa: E731 - the counter reads only a run's tags
+    in_progress = [
+        run(**{"pm-intel/singleton": "stream", "dagster/sensor_name": "stream_supervisor_sensor"}),
+        run(**{"pm-intel/singleton": "live", "dagster/sensor_name": "live_supervisor_sensor"}),
+        run(**{"dagster/schedule_name": "universe_refresh_schedule"}),
+        run(**{"dagster/sensor_name": "trade_loss_repair_sensor"}),
+        run(**{"dagster/backfill": "abc"}),
+        run(**{"dagster/backfill": "abc"}),
+    ]
+    counter = TagConcurrencyLimitsCounter(queue["tag_concurrency_limits"], [])
+    for r in in_progress:  # each of them was admitted in turn
+        assert not counter.is_blocked(r), r.tags
+        counter.update_counters_with_launched_item(r)
+    assert len(in_progress) < queue["max_concurrent_runs"]
+    assert not counter.is_blocked(run())  # a Launchpad run
+    assert counter.is_blocked(run(**{"dagster/schedule_name": "market_signals_schedule"}))
+    assert counter.is_blocked(
+        run(**{"pm-intel/singleton": "live", "dagster/sensor_name": "live_supervisor_sensor"})
+    )
+    assert queue["dequeue_interval_seconds"] <= 2
