@@ -1,21 +1,18 @@
 """Trade-to-alert latency against pm_sim: upstream trade time -> webhook at a local receiver, p50/p95 per mode.
 
 pm_sim runs at speed 1 with its clock anchored at wall time, so a fill's upstream time and the receiver's clock
-agree. The production pieces run at their production cadence:
-- trade edge: `trade_live_edge_sensor` every 5 s (a thread here);
-- signals: `insider_signals_sensor` every 30 s, launching `insider_signals_job` (wallet ages, then the insider
-  signal assets) in process when trades are newer than the signals' watermarks;
-- alerts: `alert_delivery_sensor` every 5 s, posting to a local receiver;
-- `stream` mode adds `stream_consumer_job` in its own process, as the supervisor launches it, with its insider
-  fast lane: each stored `last_trade_price` tick polls the feed, evaluates the insider signals and delivers
-  their alerts in that process.
-Not included: the daemon's launch of a run in a fresh process (seconds) on the polling path.
+agree. The production path runs as in production: the live driver (`live_job`'s `LiveDriver`, a thread here,
+its periodic tasks off) does a live pass (feed's live edge -> wallet ages -> insider signals -> delivery to a
+local receiver) on each wake;
+- `poll` mode: no stream; the driver wakes every `--poll-interval` s (its production default, 5 s);
+- `stream` mode adds `stream_consumer_job` in its own process, as the supervisor launches it: each stored
+  `last_trade_price` batch NOTIFYs the driver, which wakes at once.
 Latency per delivered alert comes from `alert_deliveries` (upstream_at, ingested_at, signal_at, delivered_at),
 for alerts whose trade happened during the measured window. Baseline, same run: a bare POST of an alert payload
 to the same receiver. Goals: stream p95 < 5 s, polling p95 < 60 s.
 Scratch database on DATABASE_URL's server (or the embedded one), migrated, dropped afterwards.
 Usage: pm-intel bench latency [--modes stream,poll] [--seconds 150] [--markets 200] [--tps 12]
-       [--signals-interval 30] [--setup-s 60] [--json] [--keep-db]
+       [--poll-interval 5] [--setup-s 60] [--json] [--keep-db]
 """
 
 from __future__ import annotations
@@ -30,7 +27,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -38,11 +34,10 @@ import httpx
 import psycopg
 
 from bench.scratch import drop_database, scratch_database
-from pm_assets.signals.insider_sensor import SENSOR_INTERVAL_S
+from pm_sensors.live.job import LiveDriverConfig
 
 GOALS_S = {"stream": 5.0, "poll": 60.0}
-EDGE_INTERVAL_S = 5.0  # trade_live_edge_sensor's minimum interval
-ALERT_INTERVAL_S = 5.0  # alert_delivery_sensor's minimum interval
+POLL_INTERVAL_S = LiveDriverConfig().poll_interval_s  # the live driver's production timer
 # pm_sim plants its events in [history start + 900 s, horizon end - 900 s]: sized so they fall in the window.
 PLANT_PAD_S = 900.0
 SIGNAL_TYPES = ("fresh_wallet", "size_anomaly", "wallet_cluster")
@@ -53,31 +48,6 @@ def percentile(values: list[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
-class Loop(threading.Thread):
-    """Calls `step` every `interval_s` (or at once when `wake` is set) until stopped; records failures."""
-
-    def __init__(
-        self,
-        name: str,
-        step: Callable[[], None],
-        interval_s: float,
-        stop: threading.Event,
-    ):
-        super().__init__(name=name, daemon=True)
-        self.step, self.interval_s, self.stop, self.wake = step, interval_s, stop, threading.Event()
-        self.runs, self.errors = 0, []
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                self.step()
-            except Exception as exc:  # noqa: BLE001 - a bench keeps measuring; the failure is printed
-                self.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
-            self.runs += 1
-            self.wake.wait(self.interval_s)
-            self.wake.clear()
 
 
 def _resources(sim, url: str) -> dict:
@@ -104,57 +74,25 @@ def _ok(result) -> None:
 class Pipeline:
     def __init__(self, sim, url: str, instance: dg.DagsterInstance):
         self.sim, self.url, self.instance, self.res = sim, url, instance, _resources(sim, url)
-        self.cursors: dict[str, str | None] = {}
-        self.insider_runs = 0  # runs the insider sensor launched (with the stream on, it defers to the lane)
-
-    def _sensor(self, sensor, name: str, keys: tuple[str, ...]):
-        ctx = dg.build_sensor_context(
-            instance=self.instance,
-            cursor=self.cursors.get(name),
-            sensor_name=name,
-            resources={k: self.res[k] for k in keys},
-        )
-        result = sensor(ctx)
-        self.cursors[name] = ctx.cursor
-        return result
 
     def load_universe(self) -> None:
         from pm_assets.markets.assets import events, markets_and_tokens
 
         _ok(dg.materialize([events, markets_and_tokens], resources=self.res, instance=self.instance))
 
-    def edge(self) -> None:
-        from pm_assets.trades.assets import trade_loss_repair_job
-        from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
+    def driver(self, poll_interval_s: float):
+        from pm_sensors.live.driver import LiveDriver
 
-        result = self._sensor(trade_live_edge_sensor, "trade_live_edge_sensor", ("data_api", "warehouse"))
-        if isinstance(result, dg.RunRequest):  # the daemon would launch the repair run
-            trade_loss_repair_job.execute_in_process(
-                resources={k: self.res[k] for k in ("data_api", "warehouse")}, instance=self.instance
-            )
-
-    def signals(self) -> None:
-        """The insider signal sensor; its run request runs in process (the daemon would launch
-        insider_signals_job: the same assets, wallets first, with the request's run config)."""
-        from pm_assets.signals.insider_sensor import ASSETS, insider_signals_sensor
-        from pm_assets.wallets.assets import wallets
-
-        request = self._sensor(insider_signals_sensor, "insider_signals_sensor", ("warehouse",))
-        if isinstance(request, dg.RunRequest):
-            self.insider_runs += 1
-            _ok(
-                dg.materialize(
-                    [wallets, *ASSETS],
-                    run_config=request.run_config,
-                    instance=self.instance,
-                    resources={k: self.res[k] for k in ("warehouse", "data_api")},
-                )
-            )
-
-    def alerts(self) -> None:
-        from pm_sensors.alerts.sensor import alert_delivery_sensor
-
-        self._sensor(alert_delivery_sensor, "alert_delivery_sensor", ("warehouse", "alert_delivery"))
+        return LiveDriver(
+            self.res["warehouse"],
+            self.res["data_api"],
+            self.res["clob"],
+            self.res["alert_delivery"].settings(),
+            instance=self.instance,
+            run_id="bench",
+            poll_interval_s=poll_interval_s,
+            tasks=(),
+        )
 
 
 class SimProcess:
@@ -205,9 +143,8 @@ def run_mode(mode: str, args) -> dict:
         with running_receiver() as receiver, dg.instance_for_test() as instance:
             p = Pipeline(sim, url, instance)
             p.load_universe()
-            p.edge()
-            p.signals()  # the history the first poll brought in: not measured
-            p.insider_runs = 0
+            driver = p.driver(args.poll_interval)
+            driver.pass_once()  # the history the first poll brought in: not measured
             with psycopg.connect(url) as conn:
                 for signal_type in SIGNAL_TYPES:
                     conn.execute(
@@ -215,32 +152,18 @@ def run_mode(mode: str, args) -> dict:
                         "values (%s, %s, '{}', 'json', %s)",
                         (f"bench {signal_type}", signal_type, receiver.url(f"/{signal_type}")),
                     )
-            p.alerts()
+            driver.pass_once()
+            passes_before = driver.passes
             window_start = datetime.now(UTC)
             setup_s = time.time() - sim.start
             stop = threading.Event()
-            loops = [
-                Loop("edge", p.edge, EDGE_INTERVAL_S, stop),
-                Loop("signals", p.signals, args.signals_interval, stop),
-                Loop("alerts", p.alerts, ALERT_INTERVAL_S, stop),
-            ]
             # Run until the planted events are over, then give the slowest path time to deliver them.
-            end = (
-                sim.start
-                + args.setup_s
-                + args.seconds
-                + max(GOALS_S[mode], args.signals_interval + EDGE_INTERVAL_S + ALERT_INTERVAL_S)
-                + 15.0
-            )
+            end = sim.start + args.setup_s + args.seconds + max(GOALS_S[mode], 2 * args.poll_interval) + 15.0
             consumer = _start_consumer(sim, url, end - time.time()) if mode == "stream" else None
-            for loop in loops:
-                loop.start()
-            time.sleep(max(0.0, end - time.time()))
+            runner = threading.Thread(target=driver.run, args=(stop, end - time.time()), daemon=True)
+            runner.start()
+            runner.join()
             window_end = datetime.fromtimestamp(sim.start + args.setup_s + args.seconds, UTC)
-            stop.set()
-            for loop in loops:
-                loop.wake.set()
-                loop.join(timeout=120)
             if consumer is not None:
                 consumer[1]()
             baseline = post_baseline(receiver.url("/baseline"), args.baseline_posts)
@@ -249,9 +172,10 @@ def run_mode(mode: str, args) -> dict:
                 "setup_s": round(setup_s, 1),
                 **measured(url, window_start, window_end),
                 "baseline_post_s": baseline,
-                "loop_runs": {loop.name: loop.runs for loop in loops},
-                "insider_runs_launched": p.insider_runs,
-                "loop_errors": {loop.name: loop.errors[:3] for loop in loops if loop.errors},
+                "live_passes": driver.passes - passes_before,
+                "woken_by_notify": driver.woken_by_notify,
+                "failed_passes": driver.failures,
+                "pass_step_s": driver.timings(),
             }
     finally:
         sim.close()
@@ -260,10 +184,8 @@ def run_mode(mode: str, args) -> dict:
 
 
 def _consume(ws_url: str, data_url: str, url: str, seconds: float) -> None:
-    """`stream_consumer_job` as the supervisor launches it (with the insider fast lane), for `seconds`."""
-    from pm_assets.resources.data_api import DataApiClient
+    """`stream_consumer_job` as the supervisor launches it, for `seconds`."""
     from pm_assets.resources.warehouse import WarehouseResource
-    from pm_sensors.alerts.sensor import AlertDeliveryResource
     from pm_sensors.stream.job import StreamSettingsResource, stream_consumer_job
 
     logging.disable(logging.WARNING)
@@ -271,17 +193,11 @@ def _consume(ws_url: str, data_url: str, url: str, seconds: float) -> None:
         stream_consumer_job.execute_in_process(
             instance=instance,
             run_config={
-                "ops": {
-                    "run_stream_consumer": {
-                        "config": {"selection": "active", "max_runtime_s": seconds, "insider_fast_lane": True}
-                    }
-                }
+                "ops": {"run_stream_consumer": {"config": {"selection": "active", "max_runtime_s": seconds}}}
             },
             resources={
                 "warehouse": WarehouseResource(database_url=url),
                 "stream_settings": StreamSettingsResource(ws_url=ws_url),
-                "data_api": DataApiClient(base_url=data_url),
-                "alert_delivery": AlertDeliveryResource(allow_private_webhooks=True),
             },
         )
 
@@ -358,10 +274,10 @@ def main(argv: list[str]) -> int:
     p.add_argument("--tps", type=float, default=12.0, help="pm_sim trades/s (its default rate is 12)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
-        "--signals-interval",
+        "--poll-interval",
         type=float,
-        default=float(SENSOR_INTERVAL_S),
-        help="how often the insider signal sensor ticks (its production minimum interval by default)",
+        default=POLL_INTERVAL_S,
+        help="the live driver's timer when nothing wakes it (its production default)",
     )
     p.add_argument("--baseline-posts", type=int, default=50)
     p.add_argument("--keep-db", action="store_true")
@@ -381,12 +297,15 @@ def main(argv: list[str]) -> int:
             f"{r['mode']:>6}: {r['alerts']} alerts ({r['by_table']}, {r['not_delivered']} not delivered), "
             f"trade->webhook p50 {_s(r['p50_s'])} p95 {_s(r['p95_s'])} (goal p95 < {goal:.0f} s: {ratio}); "
             f"median stages {r['median_stage_s']}; baseline bare POST p50 {_s(base['p50'])} "
-            f"p95 {_s(base['p95'])}; loop runs {r['loop_runs']}, "
-            f"insider runs launched {r['insider_runs_launched']}; setup took {r['setup_s']} s"
+            f"p95 {_s(base['p95'])}; live passes {r['live_passes']} ({r['woken_by_notify']} woken by a stored "
+            f"tick, {r['failed_passes']} failed); pass steps p50/p95 {_steps(r['pass_step_s'])}; "
+            f"setup took {r['setup_s']} s"
         )
-        for name, errors in r["loop_errors"].items():
-            print(f"        {name} errors: {errors}")
     return 0
+
+
+def _steps(timings: dict) -> str:
+    return ", ".join(f"{k} {v['p50']:.2f}/{v['p95']:.2f} s" for k, v in timings.items())
 
 
 def _s(value: float | None) -> str:

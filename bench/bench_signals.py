@@ -85,15 +85,15 @@ def load_history(sim, url: str) -> dict:
 def live_step(sim, url: str) -> None:
     """What production does after new trades: live-edge poll, wallets, books; the signals run after."""
     from pm_assets.books.assets import order_book_snapshots
+    from pm_assets.trades.live_edge import poll_live_edge
+    from pm_assets.trades.loading import run_trade_load
     from pm_assets.wallets.assets import wallets
-    from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
 
     res = _resources(sim, url)
-    with dg.build_sensor_context(
-        resources={"data_api": res["data_api"], "warehouse": res["warehouse"]},
-        sensor_name="trade_live_edge_sensor",
-    ) as ctx:
-        trade_live_edge_sensor(ctx)
+    # The live pass's feed step (pm_sensors/live/live_pass.py); its signals step is `run_signals` below.
+    run_trade_load(
+        res["data_api"], res["warehouse"].connect, lambda session, writer: poll_live_edge(session, writer)
+    )
     _ok(dg.materialize([order_book_snapshots], resources=res))
     _ok(dg.materialize([wallets], resources=res, run_config=WALLETS_CONFIG))
 

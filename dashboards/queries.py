@@ -522,7 +522,6 @@ UPDATE_RULE = text("""
            enabled = :enabled, daily_budget = :daily_budget, updated_at = now()
     where rule_id = :rule_id""")
 
-RULE_WEBHOOK = text("select webhook_url from alert_rules where rule_id = :rule_id")
 
 DELIVERIES = text("""
     select d.delivery_id, r.name as rule, d.signal_table, d.signal_key, d.status, d.attempts, d.last_error,
@@ -547,11 +546,6 @@ DELETE_OVERRIDE = text("delete from threshold_overrides where signal_type = :sig
 def alert_rules() -> pd.DataFrame:
     """Read through the editor: the reader role may not see webhook URLs. Callers mask them."""
     return frame(ALERT_RULES, db.editor())
-
-
-def rule_webhook(rule_id: int) -> str | None:
-    rows = frame(RULE_WEBHOOK, db.editor(), rule_id=rule_id)
-    return None if rows.empty else str(rows.iloc[0]["webhook_url"])
 
 
 NUMERIC_COLUMNS = text("""

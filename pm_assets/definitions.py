@@ -15,11 +15,11 @@ import pm_assets.trades.registry as trades
 import pm_assets.wallets.registry as wallets
 import pm_sensors.alerts.registry as alerts
 import pm_sensors.ingestion.registry as ingestion_sensors
+import pm_sensors.live.registry as live
 import pm_sensors.stream.registry as stream
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.warehouse_maintenance import (
     dashboard_rollups,
-    dashboard_rollups_schedule,
     warehouse_partitions,
     warehouse_partitions_schedule,
 )
@@ -34,6 +34,7 @@ DOMAINS = [
     coverage,
     ingestion_sensors,
     stream,
+    live,
     alerts,
 ]
 
@@ -55,7 +56,7 @@ defs = dg.Definitions(
     assets=[warehouse_partitions, dashboard_rollups, *_collect("assets")],
     asset_checks=_collect("asset_checks"),
     jobs=_collect("jobs"),
-    schedules=[warehouse_partitions_schedule, dashboard_rollups_schedule, *_collect("schedules")],
+    schedules=[warehouse_partitions_schedule, *_collect("schedules")],
     sensors=_collect("sensors"),
     resources=_resources(),
 )

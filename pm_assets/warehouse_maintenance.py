@@ -53,18 +53,14 @@ warehouse_partitions_schedule = dg.ScheduleDefinition(
 )
 def dashboard_rollups(warehouse: WarehouseResource):
     """Adds the trades ingested since the last refresh to the dashboards' rollups (each trade once); the pages
-    add what is newer on the fly, so figures are exact even when this lags. Refreshed every 5 minutes."""
+    add what is newer on the fly, so figures are exact even when this lags. Refreshed every 5 minutes by the
+    live run (`live_job`); a run of this asset refreshes them at once."""
+    for key, count in refresh_dashboard_rollups(warehouse).items():
+        yield dg.MaterializeResult(asset_key=key, metadata={"rows_upserted": dg.MetadataValue.int(count)})
+
+
+def refresh_dashboard_rollups(warehouse: WarehouseResource) -> dict[str, int]:
+    """Rows upserted per rollup table (`market_volume_daily`, `wallet_positions`)."""
     with warehouse.engine().begin() as conn:
         rows = dict(conn.execute(text("select rollup, pairs from pm_refresh_dashboard_rollups()")).all())
-    for key in ("market_volume_daily", "wallet_positions"):
-        yield dg.MaterializeResult(
-            asset_key=key, metadata={"rows_upserted": dg.MetadataValue.int(int(rows.get(key, 0)))}
-        )
-
-
-dashboard_rollups_schedule = dg.ScheduleDefinition(
-    name="dashboard_rollups_schedule",
-    target=dg.AssetSelection.assets(dashboard_rollups),
-    cron_schedule="*/5 * * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
+    return {key: int(rows.get(key, 0)) for key in ("market_volume_daily", "wallet_positions")}

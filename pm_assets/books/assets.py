@@ -33,7 +33,7 @@ def order_book_snapshots(
     """One snapshot per active outcome id and run, from CLOB `POST /books` (batches of up to 500): best bid and
     ask (max/min, never by index), spread, mid, USDC depth within 1/5/10 cents of mid, the full ladders best
     first, the book's hash and server timestamp. A token whose book answers 404 is counted as unknown and not
-    stored (never as an empty book). Scheduled every minute.
+    stored (never as an empty book). Taken every minute by the live run (`live_job`).
     """
     captured_at = datetime.now(UTC).replace(microsecond=0)
     with warehouse.connect() as conn:

@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 import psycopg
 
+from pm_assets.cli.dagster_instance import write_dagster_home
 from pm_assets.cli.db import prepare_databases
 from pm_assets.cli.errors import CliError
 from pm_assets.storage import postgres_server
@@ -27,6 +28,7 @@ from pm_assets.storage.urls import dagster_storage_url, libpq_url, mask_url
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+SIM_HISTORY_HOURS = 72  # pm_sim's demo world for `up --sim`: three days of trades before now
 
 
 class StopRequested(Exception):
@@ -167,14 +169,8 @@ def stop_process_tree(procs: list[subprocess.Popen], timeout_s: float = 20.0) ->
 
 
 def dagster_home(settings_home: Path) -> Path:
-    """$PM_INTEL_HOME/dagster_home with the project's dagster.yaml linked in (one source of truth)."""
-    home = settings_home / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    link = home / "dagster.yaml"
-    if link.is_symlink() or link.exists():
-        link.unlink()
-    link.symlink_to(PROJECT_DIR / "dagster.yaml")
-    return home
+    """$PM_INTEL_HOME/dagster_home with the project's dagster.yaml plus Postgres storage written in."""
+    return write_dagster_home(settings_home / "dagster_home")
 
 
 def start_sim(extra: list[str]) -> tuple[subprocess.Popen, dict[str, str]]:
@@ -182,6 +178,9 @@ def start_sim(extra: list[str]) -> tuple[subprocess.Popen, dict[str, str]]:
     # (`--sim-arg=--replay --sim-arg=DIR`) runs on its recording's own clock instead.
     keep_clock = any(a.startswith(("--start", "--replay")) for a in extra)
     start = [] if keep_clock else ["--start", str(int(time.time()))]
+    # Several past days of trades, so a backfill of past `trades` partitions from the UI finds real fills.
+    if not keep_clock and not any(a.startswith("--history-hours") for a in extra):
+        start += ["--history-hours", str(SIM_HISTORY_HOURS)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "pm_sim", "--port", "0", "--print-json", *start, *extra],
         stdout=subprocess.PIPE,

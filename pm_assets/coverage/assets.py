@@ -64,12 +64,8 @@ def build_ledger_rows(
     return rows, summary
 
 
-@dg.asset(group_name="coverage", kinds={"postgres"})
-def coverage_ledger(
-    context: dg.AssetExecutionContext, config: CoverageLedgerConfig, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    """Per source (trade feed, stream, book snapshots, universe crawl) and minute: covered, gap or repaired,
-    with the evidence (continuity proofs, loss events, stream gaps, repairs). Refreshed every few minutes."""
+def refresh_coverage_ledger(warehouse: WarehouseResource, config: CoverageLedgerConfig, log) -> dict:
+    """The ledger's minutes over the lookback window; the figures a materialization reports."""
     now = datetime.now(UTC)
     with warehouse.connect() as conn:
         rows, summary = build_ledger_rows(
@@ -85,15 +81,23 @@ def coverage_ledger(
         )
     for source, counts in summary.items():
         if counts["gap"]:
-            context.log.warning(
+            log.warning(
                 "%s: %d gap minute(s) in the last %d minutes", source, counts["gap"], config.lookback_minutes
             )
-    return dg.MaterializeResult(
-        metadata={
-            "minutes_written": result.inserted + result.updated,
-            **{f"{source}_{state}": n for source, counts in summary.items() for state, n in counts.items()},
-        }
-    )
+    return {
+        "minutes_written": result.inserted + result.updated,
+        **{f"{source}_{state}": n for source, counts in summary.items() for state, n in counts.items()},
+    }
+
+
+@dg.asset(group_name="coverage", kinds={"postgres"})
+def coverage_ledger(
+    context: dg.AssetExecutionContext, config: CoverageLedgerConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Per source (trade feed, stream, book snapshots, universe crawl) and minute: covered, gap or repaired,
+    with the evidence (continuity proofs, loss events, stream gaps, repairs). Refreshed every few minutes by
+    the live run (`live_job`); a run of this asset recomputes it at once."""
+    return dg.MaterializeResult(metadata=refresh_coverage_ledger(warehouse, config, context.log))
 
 
 DAILY_SQL = """
@@ -110,18 +114,20 @@ on conflict (source, day) do update set covered_minutes = excluded.covered_minut
 """
 
 
-@dg.asset(group_name="coverage", kinds={"postgres"}, deps=[coverage_ledger])
-def coverage_daily(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """Daily coverage percent per source (covered or repaired minutes over minutes the source existed)."""
+def refresh_coverage_daily(warehouse: WarehouseResource) -> dict:
     since = datetime.now(UTC).date() - timedelta(days=2)
     with warehouse.connect() as conn:
         conn.execute(DAILY_SQL, (since,))
         rows = conn.execute(
             "select source, coverage_pct from coverage_daily where day = (now() at time zone 'UTC')::date"
         ).fetchall()
-    return dg.MaterializeResult(
-        metadata={f"{s}_pct_today": dg.MetadataValue.float(round(p, 3)) for s, p in rows}
-    )
+    return {f"{s}_pct_today": round(p, 3) for s, p in rows}
+
+
+@dg.asset(group_name="coverage", kinds={"postgres"}, deps=[coverage_ledger])
+def coverage_daily(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Daily coverage percent per source (covered or repaired minutes over minutes the source existed)."""
+    return dg.MaterializeResult(metadata=refresh_coverage_daily(warehouse))
 
 
 @dg.asset_check(
@@ -163,28 +169,19 @@ def deadman_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseReso
     return dg.SkipReason(", ".join(f"{e.part} {e.kind}" for e in fired) or "all watched parts beating")
 
 
-coverage_schedule = dg.ScheduleDefinition(
-    name="coverage_schedule",
-    target=dg.AssetSelection.assets(coverage_ledger, coverage_daily),
-    cron_schedule="*/5 * * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-
-
 class ReconciliationConfig(dg.Config):
     lookback_minutes: int = 180
     settle_seconds: int = 120  # both sides get this long to deliver a trade before a difference counts
 
 
-@dg.asset(group_name="coverage", kinds={"postgres"}, deps=[dg.AssetKey("trades")])
-def trade_reconciliation(
-    context: dg.AssetExecutionContext,
-    config: ReconciliationConfig,
+def reconcile_trades(
     warehouse: WarehouseResource,
     data_api: DataApiClient,
-) -> dg.MaterializeResult:
-    """Trades seen on the stream against trades from the Data API, per market and minute. What the feed missed
-    is repaired at once by a targeted backfill of those markets and minutes; the ledger shows it as repaired."""
+    config: ReconciliationConfig,
+    run_id: str | None,
+    log,
+) -> dict:
+    """Record stream-vs-feed mismatches and repair what the feed missed; the figures a materialization reports."""
     end = ledger.floor_minute(datetime.now(UTC) - timedelta(seconds=config.settle_seconds))
     start = end - timedelta(minutes=config.lookback_minutes)
     with warehouse.connect() as conn:
@@ -195,20 +192,27 @@ def trade_reconciliation(
             data_api,
             warehouse.connect,
             lambda session, writer: repair_open_losses(session, writer),
-            run_id=context.run_id,
+            run_id=run_id,
         )
         repair = outcome.metadata
         with warehouse.connect() as conn:
             after = reconciliation.record_mismatches(conn, start, end)
         found["still_missing_after_repair"] = after["feed_missing"]
     if found.get("still_missing_after_repair") or found["stream_missing_open"]:
-        context.log.warning("reconciliation left differences open: %s", found)
-    return dg.MaterializeResult(metadata={**found, **{f"repair_{k}": v for k, v in repair.items()}})
+        log.warning("reconciliation left differences open: %s", found)
+    return {**found, **{f"repair_{k}": v for k, v in repair.items()}}
 
 
-reconciliation_schedule = dg.ScheduleDefinition(
-    name="trade_reconciliation_schedule",
-    target=dg.AssetSelection.assets(trade_reconciliation),
-    cron_schedule="*/2 * * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
+@dg.asset(group_name="coverage", kinds={"postgres"}, deps=[dg.AssetKey("trades")])
+def trade_reconciliation(
+    context: dg.AssetExecutionContext,
+    config: ReconciliationConfig,
+    warehouse: WarehouseResource,
+    data_api: DataApiClient,
+) -> dg.MaterializeResult:
+    """Trades seen on the stream against trades from the Data API, per market and minute. What the feed missed
+    is repaired at once by a targeted backfill of those markets and minutes; the ledger shows it as repaired.
+    The live run (`live_job`) reconciles every two minutes; a run of this asset does it at once."""
+    return dg.MaterializeResult(
+        metadata=reconcile_trades(warehouse, data_api, config, context.run_id, context.log)
+    )

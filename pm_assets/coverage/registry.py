@@ -7,15 +7,13 @@ from pm_assets.coverage.assets import (
     coverage_above_floor,
     coverage_daily,
     coverage_ledger,
-    coverage_schedule,
     deadman_sensor,
-    reconciliation_schedule,
     trade_reconciliation,
 )
 
 assets: list = [coverage_ledger, coverage_daily, trade_reconciliation]
 asset_checks: list = [coverage_above_floor]
 jobs: list = []
-schedules: list = [coverage_schedule, reconciliation_schedule]
+schedules: list = []
 sensors: list = [deadman_sensor]
 resources: dict = {}

@@ -44,15 +44,6 @@ def normalize_condition_id(value: str) -> str:
     return "0x" + digits
 
 
-def is_normalized_condition_id(value: str) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) == 66
-        and value.startswith("0x")
-        and bool(_HEX.fullmatch(value[2:]))
-    )
-
-
 def market_generation(version: str | None) -> Generation:
     """Gamma's ``version``: ``"v2"`` is Protocol V2; ``"v1"`` or absent is a CTF market."""
     if version is None or version == "" or version == "v1":

@@ -68,12 +68,6 @@ def touched_pairs(conn: psycopg.Connection, window: TradeWindow) -> list[Pair]:
     return [Pair(*r) for r in rows]
 
 
-def new_fills(conn: psycopg.Connection, window: TradeWindow) -> list[Fill]:
-    where, params = window.trade_filter("t")
-    rows = conn.execute(sql.SQL("select {} from trades t where {}").format(FILL_COLUMNS, where), params)
-    return [Fill(*r) for r in rows]
-
-
 def pair_fills(
     conn: psycopg.Connection, pairs: list[tuple[str, str, datetime, datetime]]
 ) -> dict[tuple[str, str], list[Fill]]:

@@ -45,11 +45,11 @@ def _at(value: str, label: str) -> datetime:
 def trade_window(
     conn: psycopg.Connection, table: str, config: dg.Config, overlap: timedelta | None = None
 ) -> incremental.TradeWindow:
-    """The run's trades. Takes the table's transaction lock first: the scheduled run and the stream's fast lane
-    may evaluate the same table at once, and each must read the watermark the other committed.
+    """The run's trades. Takes the table's transaction lock first: a run a user launches (a rescan, a backfill)
+    may evaluate the same table while the live pass does, and each must read the watermark the other committed.
 
     `overlap` (default incremental.DEFAULT_OVERLAP): how far before the watermark to re-read for late commits. The
-    fast lane, running every second, re-reads a few seconds; the scheduled runs' longer overlap stays the net."""
+    live pass, running every few seconds, re-reads a few seconds."""
     conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"pm_intel:signal:{table}",))
     if is_what_if(config) and not getattr(config, "rescan_from", ""):
         # A what-if run re-reads the last day by traded_at (it must not use or move the live watermark).

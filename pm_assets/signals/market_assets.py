@@ -62,8 +62,8 @@ def arbitrage_windows(
     """Arbitrage windows: binary markets and complete negRisk events whose books paid more than a set costs,
     after each market's taker fees, with open/close, peak edge, fillable depth and capturable dollars.
     Windows on ghost books, incomplete sets or held (disputed, closed...) markets are kept with
-    suppressed_reason. Refreshes from the stored book ticks since the last run (the stream supervisor and
-    the signals schedule launch it); open windows stay open (closed_at null) until a later run closes them.
+    suppressed_reason. Refreshes every minute from the stored book ticks since the last evaluation (the live
+    run, `live_job`, reports it); open windows stay open (closed_at null) until a later run closes them.
     """
     with warehouse.connect() as conn:
         values = run_thresholds(conn, arbitrage.SPEC, config, context.log)
@@ -93,8 +93,8 @@ def price_spikes(
 ) -> dg.MaterializeResult:
     """Price spikes: a token moving at least P points within W minutes (trades, websocket last trades, price
     history), and markets whose traded volume in a W-minute bucket has a z-score above Z against their own
-    trailing baseline. Disputed or held markets are kept with suppressed_reason. Refreshes from prices since
-    the last run (the stream supervisor and the signals schedule launch it); re-runs update rows in place.
+    trailing baseline. Disputed or held markets are kept with suppressed_reason. Refreshes every minute from
+    prices since the last evaluation (the live run, `live_job`, reports it); re-runs update rows in place.
     """
     with warehouse.connect() as conn:
         values = run_thresholds(conn, spikes.SPEC, config, context.log)
@@ -160,12 +160,15 @@ def signal_scorecard(
 
 SIGNAL_CONFIG = {t.asset: t.signal_type for t in (arbitrage.SPEC, spikes.SPEC, scorecard.TUNING)}
 
+# arbitrage_windows and price_spikes are evaluated every minute by the live run (pm_sensors/live/periodic.py);
+# this job is the rest of the market signals, and the way to run all four at once from the Launchpad.
 market_signals_job = dg.define_asset_job(
     "market_signals_job",
     selection=dg.AssetSelection.assets(
         "arbitrage_windows", "price_spikes", "market_rankings", "signal_scorecard"
     ),
 )
+SCHEDULED_MARKET_ASSETS = ("market_rankings", "signal_scorecard")
 
 
 def market_run_config(conn: Any) -> dict[str, Any]:
@@ -178,10 +181,13 @@ def market_run_config(conn: Any) -> dict[str, Any]:
     job=market_signals_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
 )
 def market_signals_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
-    """Every 15 minutes: arbitrage, spikes, rankings and the scorecard, with the saved threshold overrides."""
+    """Every 15 minutes: rankings and the scorecard, with the saved threshold overrides."""
     with warehouse.connect() as conn:
-        run_config = market_run_config(conn)
-    return dg.RunRequest(run_config=run_config)
+        ops = market_run_config(conn)["ops"]
+    return dg.RunRequest(
+        asset_selection=[dg.AssetKey(k) for k in SCHEDULED_MARKET_ASSETS],
+        run_config={"ops": {k: v for k, v in ops.items() if k in SCHEDULED_MARKET_ASSETS}},
+    )
 
 
 assets = [arbitrage_windows, price_spikes, market_rankings, signal_scorecard]

@@ -22,4 +22,3 @@ from pm_assets.signals import insider_sensor as _insider  # noqa: E402
 
 assets += _insider.ASSETS
 jobs += [_insider.insider_signals_job]
-sensors += [_insider.insider_signals_sensor]

@@ -155,8 +155,8 @@ def _max(a, b):
 
 
 def evaluate(log, warehouse, overlap: timedelta | None = None):
-    """The asset's work (insider_assets.trade_risk_scores), callable outside a run (the stream's insider fast
-    lane); `log` has `.info`. Returns a dg.MaterializeResult."""
+    """The asset's work (insider_assets.trade_risk_scores), callable outside a run (the live pass,
+    pm_sensors/live); `log` has `.info`. Returns a dg.MaterializeResult."""
     import dagster as dg
 
     cursor = "signal:trade_risk_scores"

@@ -358,8 +358,8 @@ def _summary(tier, share, depth_share, age, reason: str, first_usdc: float) -> s
 
 
 def evaluate(log, warehouse, config, overlap: timedelta | None = None):
-    """The asset's work (insider_assets.size_anomalies), callable outside a run (the stream's insider fast
-    lane); `log` has `.info`, `config` the asset's Launchpad config. Returns a dg.MaterializeResult."""
+    """The asset's work (insider_assets.size_anomalies), callable outside a run (the live pass,
+    pm_sensors/live); `log` has `.info`, `config` the asset's Launchpad config. Returns a dg.MaterializeResult."""
     from pm_assets.signals.insider_runs import run_position_signal
 
     return run_position_signal(

@@ -226,8 +226,8 @@ def write_clusters(conn: psycopg.Connection, rows: list[dict], t: Mapping) -> in
 
 
 def evaluate(log, warehouse, config, overlap: timedelta | None = None):
-    """The asset's work (insider_assets.wallet_clusters), callable outside a run (the stream's insider fast
-    lane); `log` has `.info`, `config` the asset's Launchpad config. Returns a dg.MaterializeResult."""
+    """The asset's work (insider_assets.wallet_clusters), callable outside a run (the live pass,
+    pm_sensors/live); `log` has `.info`, `config` the asset's Launchpad config. Returns a dg.MaterializeResult."""
     import dagster as dg
 
     from pm_assets.signals.insider_runs import is_what_if, run_thresholds, trade_window, write_what_if

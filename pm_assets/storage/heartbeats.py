@@ -1,4 +1,4 @@
-"""Heartbeats: one row per long-running part (trade poll, alert delivery, the stream's insider fast lane...).
+"""Heartbeats: one row per long-running part (trade poll, alert delivery, the live driver, the stream consumer...).
 
 `beat` stamps the part with the database clock, so ages compare with `now()` on the same server whatever the
 writers' clocks say. The stream consumer writes its own beat inside its tick batches (`pm_sensors.stream`).

@@ -32,8 +32,8 @@ def trades(
     keyed by `fill_key`, for the partition's UTC day.
 
     A partition run walks `condition=` pages of every market that may have traded that day back to the day's
-    start; re-runs and overlapping backfills change nothing. The live edge (sensor `trade_live_edge_sensor`)
-    keeps today current between runs.
+    start; re-runs and overlapping backfills change nothing. Between runs the live run (`live_job`) polls the
+    feed's live edge every few seconds and reports today's partition as materialized each minute it adds fills.
     """
     window = context.partition_time_window
     outcome = run_trade_load(

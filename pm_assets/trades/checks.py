@@ -105,10 +105,55 @@ def trades_fresh(warehouse: WarehouseResource) -> dg.AssetCheckResult:
     )
 
 
+EMPTY_DAYS_SQL = """
+with days as (
+    select (value->>'window_start')::timestamptz as day_start, (value->>'window_end')::timestamptz as day_end
+    from ingestion_cursors
+    where name like 'trades_day:%' and (value->>'window_end')::timestamptz <= now()
+)
+select d.day_start::date,
+    -- markets listed before the day, open after it, with fills stored after it: they were trading
+    (select count(*) from markets m
+        where m.start_date < d.day_start and (m.closed_time is null or m.closed_time >= d.day_end)
+          and exists (select 1 from trades a where a.condition_id = m.condition_id and a.traded_at >= d.day_end)),
+    (select count(*) from ws_last_trades w where w.server_ts >= d.day_start and w.server_ts < d.day_end)
+from days d
+where not exists (select 1 from trades t where t.traded_at >= d.day_start and t.traded_at < d.day_end)
+order by 1
+"""
+
+
+@dg.asset_check(
+    asset=TRADES,
+    description="No backfilled day received zero fills while its markets traded (markets listed before the day "
+    "and trading after it, or last trades the stream saw that day): a green, empty partition is a loss.",
+)
+def trades_no_empty_trading_days(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    with warehouse.engine().connect() as conn:
+        rows = conn.execute(text(EMPTY_DAYS_SQL)).all()
+    flagged = {
+        str(day): {"markets_trading_around_it": m, "stream_last_trades": w} for day, m, w in rows if m or w
+    }
+    return dg.AssetCheckResult(
+        passed=not flagged,
+        metadata={
+            "empty_days_while_markets_traded": ", ".join(flagged) or "none",
+            "evidence": dg.MetadataValue.json(flagged),
+        },
+        description=(
+            f"{len(flagged)} backfilled day(s) hold no fills although their markets traded: re-run those "
+            "partitions, and check the Data API answered"
+            if flagged
+            else None
+        ),
+    )
+
+
 trade_checks = [
     trades_no_duplicate_fills,
     trades_prices_in_range,
     trades_tokens_known,
     trades_partitions_complete,
     trades_fresh,
+    trades_no_empty_trading_days,
 ]

@@ -31,7 +31,6 @@ from pm_assets.trades.walks import Window, rejected_bounds, walk_conditions_back
 from pm_assets.trades.writer import TradeBatchWriter
 
 CURSOR = "trades_live_edge"
-LOCK = "pm_intel:trades_live_edge"
 DEFAULT_LOOKBACK_S = 600
 QUARANTINE_MEMORY = 200  # digests of the bad rows quarantined lately, so a poll keeps each one once
 
@@ -90,31 +89,7 @@ async def poll_live_edge(
 ) -> PollResult:
     """One poll of the global feed back to the frontier; writes fills, the cursor and any loss event.
 
-    One poll at a time (a session lock): the sensor and the stream's fast lane both poll, and a poll that
-    read an older frontier must not write it back over a newer one."""
-    conn = writer.conn
-    conn.execute("select pg_advisory_lock(hashtext(%s))", (LOCK,))
-    try:
-        return await _poll(
-            session, writer, max_pages=max_pages, time_budget_s=time_budget_s, lookback_s=lookback_s
-        )
-    finally:
-        try:  # session locks are not transactional: the unlock takes effect at once, commit or not
-            if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
-                conn.rollback()
-            conn.execute("select pg_advisory_unlock(hashtext(%s))", (LOCK,))
-        except psycopg.Error:
-            pass  # a broken connection: the server drops its locks when the session ends
-
-
-async def _poll(
-    session: DataApiSession,
-    writer: TradeBatchWriter,
-    *,
-    max_pages: int,
-    time_budget_s: float,
-    lookback_s: int,
-) -> PollResult:
+    Its one production caller is the live pass (pm_sensors/live/live_pass.py), one pass at a time."""
     conn = writer.conn
     _, value = sql.read_cursor(conn, CURSOR)
     conn.commit()

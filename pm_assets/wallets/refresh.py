@@ -1,5 +1,5 @@
 """One refresh of `wallets`: aggregate the wallets touched since the last refresh, then look up the first
-activity of those a signal can care about. Shared by the `wallets` asset and the stream's insider fast lane."""
+activity of those a signal can care about. Shared by the `wallets` asset and the live pass."""
 
 from __future__ import annotations
 

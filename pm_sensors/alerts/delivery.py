@@ -90,8 +90,8 @@ class AlertDeliverer:
         heartbeat_part: str | None = HEARTBEAT_PART,
     ):
         self.connect = connect
-        # None for a deliverer inside another part (the stream's fast lane): its beat must not keep the alert
-        # sensor's heartbeat fresh while that sensor is down, or the dead-man's switch would never see it.
+        # None for a deliverer that must not beat `alert_delivery` (a test or benchmark beside the live run): only
+        # the live run's delivery may keep that heartbeat fresh, or the dead-man's switch would never see it stop.
         self.heartbeat_part = heartbeat_part
         self.settings = settings or DeliverySettings()
         self._client = client  # one client for every target (tests); else one per host from client_factory

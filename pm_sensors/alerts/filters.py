@@ -120,11 +120,6 @@ def filters_match(filters: Mapping[str, Any], row: Mapping[str, Any], source: Si
     return True
 
 
-def filter_columns(filters: Mapping[str, Any], source: SignalSource) -> set[str]:
-    """Columns a rule's numeric filters read (to warn about rules naming a column the table lacks)."""
-    return {source.column_for(k[4:]) for k in filters if k.startswith(("min_", "max_"))}
-
-
 def _number(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None

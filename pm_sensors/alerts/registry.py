@@ -3,11 +3,11 @@
 Kept out of __init__ so that the dagster-free modules of the package import without Dagster.
 """
 
-from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_sensor
+from pm_sensors.alerts.sensor import AlertDeliveryResource
 
 assets: list = []
 asset_checks: list = []
 jobs: list = []
 schedules: list = []
-sensors: list = [alert_delivery_sensor]
+sensors: list = []
 resources: dict = {"alert_delivery": AlertDeliveryResource()}

@@ -39,15 +39,6 @@ def enabled_rules(conn: psycopg.Connection) -> list[dict[str, Any]]:
         ).fetchall()
 
 
-def rule_by_id(conn: psycopg.Connection, rule_id: int) -> dict[str, Any] | None:
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "select rule_id, name, signal_type, filters, destination_kind, webhook_url, enabled, daily_budget "
-            "from alert_rules where rule_id = %s",
-            (rule_id,),
-        ).fetchone()
-
-
 def _signal_select(
     source: SignalSource, columns: set[str], conn_columns: dict[str, set[str]]
 ) -> sql.Composed:

@@ -2,7 +2,8 @@
 
 - universe refresh: events, markets, tokens every 15 minutes (a full keyset crawl; re-runs change only
   what Gamma changed);
-- book snapshots: `order_book_snapshots` every minute;
+- (book snapshots, `order_book_snapshots`, are taken every minute by the live run, `live_job`: a run a minute
+  would bury the run history);
 - price history: yesterday's `price_points` partition daily at 00:30 UTC (backfill older days from the UI).
 """
 
@@ -15,11 +16,6 @@ universe_refresh_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("events", "markets", "tokens"),
     description="Crawl Gamma's keyset listings (open and closed, v1 and v2) into events, markets, tokens.",
 )
-book_snapshots_job = dg.define_asset_job(
-    "book_snapshots_job",
-    selection=dg.AssetSelection.assets("order_book_snapshots"),
-    description="Snapshot the books of every active outcome id via CLOB POST /books.",
-)
 price_history_job = dg.define_asset_job(
     "price_history_job",
     selection=dg.AssetSelection.assets("price_points"),
@@ -30,13 +26,6 @@ universe_refresh_schedule = dg.ScheduleDefinition(
     name="universe_refresh_schedule",
     job=universe_refresh_job,
     cron_schedule="*/15 * * * *",
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-book_snapshots_schedule = dg.ScheduleDefinition(
-    name="book_snapshots_schedule",
-    job=book_snapshots_job,
-    cron_schedule="* * * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
@@ -55,5 +44,5 @@ def price_history_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReque
     return dg.RunRequest(run_key=f"price_history:{day}", partition_key=day)
 
 
-ingestion_jobs = [universe_refresh_job, book_snapshots_job, price_history_job]
-ingestion_schedules = [universe_refresh_schedule, book_snapshots_schedule, price_history_schedule]
+ingestion_jobs = [universe_refresh_job, price_history_job]
+ingestion_schedules = [universe_refresh_schedule, price_history_schedule]

@@ -565,16 +565,3 @@ async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=max(seconds, 0.0))
     except TimeoutError:
         pass
-
-
-def run_consumer(
-    settings: StreamSettings,
-    database_url: str,
-    *,
-    run_id: str | None = None,
-    logger: logging.Logger | logging.LoggerAdapter | None = None,
-    stop: asyncio.Event | None = None,
-) -> StreamStats:
-    """Run a consumer in this thread until `settings.max_runtime_s` passes or the process is interrupted."""
-    consumer = StreamConsumer(settings, database_url, run_id=run_id, logger=logger)
-    return asyncio.run(consumer.run(stop))

@@ -13,13 +13,10 @@ import time
 import dagster as dg
 from pydantic import Field
 
-from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage.urls import mask_secrets
-from pm_sensors.alerts.sensor import AlertDeliveryResource
 
 from .consumer import StreamConsumer
-from .insider_fast_lane import InsiderFastLane
 from .settings import DEFAULT_WS_URL, StreamSettings, settings_from_env
 
 SINGLETON_TAGS = {"pm-intel/singleton": "stream"}
@@ -49,11 +46,6 @@ class StreamConsumerConfig(dg.Config):
     ping_interval_s: float | None = Field(default=None, description="seconds between text PINGs")
     max_runtime_s: float | None = Field(
         default=None, description="stop after this long (0: run until stopped)"
-    )
-    insider_fast_lane: bool | None = Field(
-        default=None,
-        description="on each trade tick, poll the trade feed, evaluate insider signals and deliver "
-        "their alerts in this run (seconds instead of the sensors' tens of seconds)",
     )
 
     def settings(self, ws_url: str) -> StreamSettings:
@@ -119,42 +111,16 @@ def run_stream_consumer(
     config: StreamConsumerConfig,
     warehouse: WarehouseResource,
     stream_settings: StreamSettingsResource,
-    data_api: DataApiClient,
-    alert_delivery: AlertDeliveryResource,
 ) -> dg.Output:
-    """Consume the CLOB market channel into the ws tick tables until the run is terminated; with the insider
-    fast lane on, each trade tick also brings its fill, signals and alerts in within seconds."""
+    """Consume the CLOB market channel into the ws tick tables until the run is terminated. Each stored batch
+    of trade ticks notifies the live driver (`NOTIFY pm_intel_trade_ticks`), which does the rest."""
     settings = config.settings(stream_settings.resolved_ws_url())
     context.log.info(
         f"stream consumer: selection={settings.selection} url={settings.ws_url} "
-        f"flush={settings.flush_interval_s}s stall={settings.stall_timeout_s}s "
-        f"insider_fast_lane={settings.insider_fast_lane} warehouse={warehouse.masked_url}"
+        f"flush={settings.flush_interval_s}s stall={settings.stall_timeout_s}s warehouse={warehouse.masked_url}"
     )
-    lane = None
-    if settings.insider_fast_lane:
-        lane = InsiderFastLane(
-            warehouse,
-            data_api,
-            alert_delivery.settings(),
-            run_id=context.run_id,
-            logger=context.log,
-            instance=context.instance,
-        )
-        lane.start()
-    try:
-        consumer = run_until_stopped(
-            settings,
-            warehouse.database_url,
-            context.run_id,
-            context.log,
-            on_commit=lane.on_commit if lane else None,
-        )
-    finally:
-        if lane is not None:
-            lane.halt()
+    consumer = run_until_stopped(settings, warehouse.database_url, context.run_id, context.log)
     summary = consumer.stats.summary()
-    if lane is not None:
-        summary.update({"fast_lane_passes": lane.passes, "fast_lane_failures": lane.failures})
     return dg.Output(None, metadata={k: v for k, v in summary.items() if v is not None})
 
 

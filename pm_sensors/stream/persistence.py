@@ -44,6 +44,9 @@ from .frames import (
 )
 
 HEARTBEAT_PART = "stream_consumer"
+# Sent in the transaction that stores trade ticks (so it arrives only once they are committed): wakes the live
+# driver (pm_sensors/live/driver.py), which polls the trade feed for those fills. Payload: newest tick's epoch s.
+TRADE_TICKS_CHANNEL = "pm_intel_trade_ticks"
 QUARANTINE = "raw_payloads"  # a taken batch's refused events, written with its rows
 
 
@@ -394,6 +397,10 @@ def write_batch(conn: psycopg.Connection, batch: dict[str, list[tuple]]) -> dict
         ticks = {t: rows for t, rows in batch.items() if t in TICK_TABLES}
         if ticks:
             inserted.update(_append_ticks(conn, ticks, keep))
+        if batch.get("ws_last_trades"):
+            conn.execute(
+                "select pg_notify(%s, %s)", (TRADE_TICKS_CHANNEL, newest_tick_second(batch["ws_last_trades"]))
+            )
         for table, rows in batch.items():
             if table == QUARANTINE or table in TICK_TABLES:
                 continue
@@ -422,6 +429,15 @@ def write_batch(conn: psycopg.Connection, batch: dict[str, list[tuple]]) -> dict
             _copy_quarantine(conn, quarantined)
             inserted[QUARANTINE] = len(quarantined)
     return inserted
+
+
+def newest_tick_second(rows: list[tuple]) -> str:
+    """The newest row's server second as epoch text ("" when unreadable: the driver then polls once)."""
+    try:
+        newest = datetime.strptime(max(r[0] for r in rows)[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except (ValueError, TypeError, IndexError):
+        return ""
+    return str(int(newest.timestamp()))
 
 
 def _refused_into(out: list[tuple]):  # noqa: ANN202

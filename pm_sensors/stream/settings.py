@@ -37,9 +37,6 @@ class StreamSettings:
     # hundred ms of ticks; see persistence.prepare_writer); "on" waits for it.
     synchronous_commit: str = "off"
     max_runtime_s: float = 0.0  # 0 = until told to stop
-    # Poll the trade feed, evaluate the insider signals and deliver their alerts on each trade tick, in this
-    # process (insider_fast_lane.py); off: only the scheduled sensors do, tens of seconds later.
-    insider_fast_lane: bool = True
 
     def __post_init__(self) -> None:
         if self.selection not in SELECTION_MODES:
@@ -82,7 +79,6 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StreamSettings:
         "subscribe_batch": int,
         "flush_rows": int,
         "max_frame_bytes": int,
-        "insider_fast_lane": bool,
     }
     for f in fields(StreamSettings):
         raw = env.get(f"PM_INTEL_STREAM_{f.name.upper()}")

@@ -1,13 +1,14 @@
-"""The stream supervisor sensor: exactly one live `stream_consumer_job` run, and signal runs from the ticks.
+"""Supervisor sensors: exactly one live run of a long-running job (the stream consumer, the live driver).
 
-A sensor evaluation must end within ~60 s, so the consumer is not run here: the sensor starts a long-running
-run, watches its heartbeat row (heartbeats.part = 'stream_consumer'), terminates a run whose heartbeat went
-stale (hung) and starts a fresh one. The decision is a plain function (`supervision_decision`).
+A sensor evaluation must end within ~60 s, so the long work is not done here: the sensor starts a long-running
+run, watches its heartbeat row, terminates a run whose heartbeat went stale (hung) and starts a fresh one. The
+decision is a plain function (`supervision_decision`). Neither sensor launches any other run: the work the
+ticks bring is the live driver's (pm_sensors/live), done in its run, reported as asset events.
 """
 
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dagster as dg
 import orjson
@@ -17,7 +18,6 @@ from pm_assets.storage.urls import mask_secrets
 
 from .job import SINGLETON_TAGS, stream_consumer_job
 from .persistence import HEARTBEAT_PART
-from .triggers import ARBITRAGE, SPIKES, complete_buckets
 
 STREAM_JOB = "stream_consumer_job"
 ALIVE = (
@@ -29,8 +29,6 @@ ALIVE = (
 STALE_AFTER_S = 45.0  # heartbeat age that means hung (the consumer beats every ~2 s)
 STARTUP_GRACE_S = 90.0  # a new run gets this long to write its first heartbeat
 CANCEL_GRACE_S = 60.0  # a run stuck in CANCELING this long is marked canceled to free the singleton slot
-SIGNAL_BUCKET_S = 60
-MAX_SIGNAL_BUCKETS = 15
 
 
 @dataclass(frozen=True)
@@ -102,17 +100,17 @@ def supervision_decision(
     return d
 
 
-def read_heartbeat(warehouse: WarehouseResource) -> Heartbeat | None:
+def read_heartbeat(warehouse: WarehouseResource, part: str = HEARTBEAT_PART) -> Heartbeat | None:
     with warehouse.connect() as conn:
         row = conn.execute(
-            "select last_beat_at, run_id, detail from heartbeats where part = %s", (HEARTBEAT_PART,)
+            "select last_beat_at, run_id, detail from heartbeats where part = %s", (part,)
         ).fetchone()
     return Heartbeat(row[0], row[1], row[2] or {}) if row else None
 
 
-def consumer_runs(instance: dg.DagsterInstance) -> list[ConsumerRun]:
+def consumer_runs(instance: dg.DagsterInstance, job_name: str = STREAM_JOB) -> list[ConsumerRun]:
     records = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=STREAM_JOB, statuses=[*ALIVE, dg.DagsterRunStatus.CANCELING])
+        filters=dg.RunsFilter(job_name=job_name, statuses=[*ALIVE, dg.DagsterRunStatus.CANCELING])
     )
     return [
         ConsumerRun(
@@ -133,142 +131,97 @@ def end_run(instance: dg.DagsterInstance, run_id: str, reason: str, log) -> None
     try:
         asked = instance.run_coordinator.cancel_run(run_id)
     except Exception as exc:  # noqa: BLE001 - a launcher that cannot terminate is handled just below
-        log.warning(
-            mask_secrets(f"stream supervisor: terminate {run_id} failed ({type(exc).__name__}: {exc})")
-        )
+        log.warning(mask_secrets(f"supervisor: terminate {run_id} failed ({type(exc).__name__}: {exc})"))
         asked = False
     if not asked:
-        instance.report_run_canceled(run, message=f"stream supervisor: {reason}")
-    log.warning(f"stream supervisor: ended run {run_id}: {reason}")
+        instance.report_run_canceled(run, message=f"supervisor: {reason}")
+    log.warning(f"supervisor: ended run {run_id}: {reason}")
 
 
 @dataclass
 class SupervisorCursor:
     generation: int = 0
-    signals_through: str | None = None
 
     @classmethod
     def load(cls, raw: str | None) -> "SupervisorCursor":
-        return cls(**orjson.loads(raw)) if raw else cls()
+        # Cursors of earlier versions carried more fields (signals_through): only the generation counts.
+        return cls(generation=int(orjson.loads(raw).get("generation", 0))) if raw else cls()
 
     def dump(self) -> str:
         return orjson.dumps(self.__dict__).decode()
 
 
-def _is_partitioned(context: dg.SensorEvaluationContext, key: dg.AssetKey) -> bool:
-    repo = context.repository_def
-    if repo is None:
-        return False
-    try:
-        return repo.asset_graph.get(key).partitions_def is not None
-    except Exception:  # noqa: BLE001 - the asset is not in this repository
-        return False
-
-
-def build_stream_supervisor(
-    signals_job: object | None = None,
-    signal_keys: list[dg.AssetKey] | None = None,
+def build_supervisor(
+    name: str,
+    job: dg.JobDefinition,
+    heartbeat_part: str,
+    tags: dict[str, str],
+    description: str,
     *,
+    run_key_prefix: str,
+    stale_after_s: float = STALE_AFTER_S,
     minimum_interval_seconds: int = 15,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ):
-    """The sensor; `signals_job` (an asset job over arbitrage_windows and price_spikes) is targeted when given."""
-    jobs = [stream_consumer_job] + ([signals_job] if signals_job is not None else [])
-    signals_job_name = getattr(signals_job, "name", None)
-    wanted = {k.to_user_string() for k in signal_keys} if signal_keys is not None else {ARBITRAGE, SPIKES}
+    """A sensor keeping exactly one run of `job` alive, judged by the heartbeat row `heartbeat_part`."""
 
     @dg.sensor(
-        name="stream_supervisor_sensor",
-        jobs=jobs,
+        name=name,
+        job=job,
         minimum_interval_seconds=minimum_interval_seconds,
         default_status=default_status,
-        description="Keeps exactly one stream_consumer_job run alive (restarts it when it dies or its "
-        "heartbeat goes stale) and requests arbitrage_windows / price_spikes runs per minute "
-        "of stream ticks.",
+        description=description,
     )
-    def stream_supervisor_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    def supervisor_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
         cursor = SupervisorCursor.load(context.cursor)
         now = time.time()
-        beat = read_heartbeat(warehouse)
-        decision = supervision_decision(consumer_runs(context.instance), beat, now)
+        beat = read_heartbeat(warehouse, heartbeat_part)
+        decision = supervision_decision(
+            consumer_runs(context.instance, job.name), beat, now, stale_after_s=stale_after_s
+        )
         for run_id in decision.terminate:
-            end_run(context.instance, run_id, decision.reason or "duplicate stream consumer", context.log)
+            end_run(context.instance, run_id, decision.reason or f"duplicate {job.name} run", context.log)
         for run_id in decision.mark_canceled:
             run = context.instance.get_run_by_id(run_id)
             if run is not None and not run.is_finished:
-                context.instance.report_run_canceled(run, message="stream supervisor: stuck in CANCELING")
-        requests: list[dg.RunRequest] = []
-        if decision.start:
-            cursor.generation += 1
-            context.log.warning(
-                f"stream supervisor: {decision.reason}; starting generation {cursor.generation}"
-            )
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"stream-consumer-{cursor.generation}",
-                    job_name=STREAM_JOB,
-                    tags={**SINGLETON_TAGS, "pm-intel/stream-start-reason": decision.reason[:250]},
-                )
-            )
-        if signals_job_name is not None:
-            requests += _signal_requests(context, warehouse, beat, cursor, signals_job_name, wanted)
+                context.instance.report_run_canceled(run, message="supervisor: stuck in CANCELING")
         status = _status_line(decision, beat, now)
-        context.log.info(f"stream supervisor: {status}")
-        if not requests:
+        context.log.info(f"{name}: {status}")
+        if not decision.start:
             return dg.SensorResult(skip_reason=dg.SkipReason(status), cursor=cursor.dump())
-        return dg.SensorResult(run_requests=requests, cursor=cursor.dump())
-
-    return stream_supervisor_sensor
-
-
-def _signal_requests(
-    context: dg.SensorEvaluationContext,
-    warehouse: WarehouseResource,
-    beat: Heartbeat | None,
-    cursor: SupervisorCursor,
-    job_name: str,
-    wanted: set[str],
-) -> list[dg.RunRequest]:
-    last_ms = (beat.detail.get("last_tick_ms") if beat else None) or 0
-    if not last_ms:
-        return []
-    last_tick = datetime.fromtimestamp(last_ms / 1000, UTC)
-    since = datetime.fromisoformat(cursor.signals_through) if cursor.signals_through else None
-    from pm_assets.signals.market_assets import market_run_config
-
-    with warehouse.connect() as conn:
-        buckets, through = complete_buckets(
-            conn, since=since, last_tick=last_tick, step_s=SIGNAL_BUCKET_S, max_buckets=MAX_SIGNAL_BUCKETS
+        cursor.generation += 1
+        context.log.warning(f"{name}: {decision.reason}; starting generation {cursor.generation}")
+        request = dg.RunRequest(
+            run_key=f"{run_key_prefix}-{cursor.generation}",
+            job_name=job.name,
+            tags={**tags, f"pm-intel/{run_key_prefix.split('-')[0]}-start-reason": decision.reason[:250]},
         )
-        # The dashboard's saved threshold overrides apply to stream-triggered runs as to scheduled ones.
-        op_configs = market_run_config(conn)["ops"] if buckets else {}
-    cursor.signals_through = through.isoformat() if through else cursor.signals_through
-    out = []
-    for b in buckets:
-        if b.asset not in wanted:
-            continue
-        key = dg.AssetKey(b.asset)
-        out.append(
-            dg.RunRequest(
-                run_key=b.run_key,
-                job_name=job_name,
-                asset_selection=[key],
-                run_config={"ops": {b.asset: op_configs[b.asset]}} if b.asset in op_configs else {},
-                partition_key=b.start.strftime("%Y-%m-%d") if _is_partitioned(context, key) else None,
-                tags={
-                    "pm-intel/stream-bucket-start": b.start.isoformat(),
-                    "pm-intel/stream-bucket-end": b.end.isoformat(),
-                    "pm-intel/stream-ticks": str(b.ticks),
-                },
-            )
-        )
-    return out
+        return dg.SensorResult(run_requests=[request], cursor=cursor.dump())
+
+    return supervisor_sensor
+
+
+def build_stream_supervisor(**kwargs):
+    """Keeps exactly one stream_consumer_job run alive."""
+    return build_supervisor(
+        "stream_supervisor_sensor",
+        stream_consumer_job,
+        HEARTBEAT_PART,
+        SINGLETON_TAGS,
+        "Keeps exactly one stream_consumer_job run alive (restarts it when it dies or its heartbeat goes stale).",
+        run_key_prefix="stream-consumer",
+        **kwargs,
+    )
 
 
 def _status_line(decision: Decision, beat: Heartbeat | None, now: float) -> str:
     if beat is None:
         return decision.reason + "; no heartbeat yet"
     d = beat.detail
+    if "connected" not in d:  # not the stream's heartbeat: its age and whether the last pass was ok
+        return (
+            f"{decision.reason}; last beat {now - beat.last_beat_at.timestamp():.0f}s ago, ok={d.get('ok')}"
+        )
     return (
         f"{decision.reason}; last beat {now - beat.last_beat_at.timestamp():.0f}s ago, "
         f"connected={d.get('connected')}, assets={d.get('assets')}, messages={d.get('messages')}, "

@@ -1,7 +1,6 @@
-"""The production pipeline driven in-process against pm_sim: sensors through `dg.build_sensor_context`, jobs
-through `execute_in_process`, the dead-man's switch through `deadman.evaluate` with the real notifier.
-
-Each `tick_*` is what the daemon would do on one evaluation of that sensor; a test calls them in a loop.
+"""The production pipeline driven in-process against pm_sim: live passes through `live_pass` (what the live
+run does on each wake), sensors through `dg.build_sensor_context`, jobs through `execute_in_process`, the
+dead-man's switch through `deadman.evaluate` with the real notifier. A test calls the `tick_*` in a loop.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 
 import dagster as dg
 import psycopg
@@ -21,11 +21,14 @@ from psycopg.types.json import Jsonb
 from pm_assets.coverage import deadman
 from pm_assets.coverage.assets import _notify, build_ledger_rows
 from pm_assets.coverage.status import StatusThresholds
+from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.trades.assets import trade_loss_repair_job
-from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_sensor
-from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
+from pm_sensors.alerts.sensor import AlertDeliveryResource
+from pm_sensors.ingestion.trade_edge import trade_loss_repair_sensor
+from pm_sensors.live.driver import LiveDriver
+from pm_sensors.live.live_pass import LivePassSettings
 from tests import loopback
 from tests.waiting import wait_for
 
@@ -65,6 +68,14 @@ class Pipeline:
             ),
         }
         self.cursors: dict[str, str | None] = {}
+        self.driver = LiveDriver(
+            self.resources["warehouse"],
+            self.resources["data_api"],
+            ClobClient(base_url=sim.clob_url),
+            self.resources["alert_delivery"].settings(),
+            settings=LivePassSettings(feed_retries=0),
+            tasks=(),
+        )
 
     def _tick(self, sensor, name: str, keys: tuple[str, ...]):
         context = dg.build_sensor_context(
@@ -78,8 +89,17 @@ class Pipeline:
         return result
 
     def tick_trade_edge(self):
-        """One evaluation of trade_live_edge_sensor (a RunRequest asks for `run_repair`, as the daemon would run)."""
-        return self._tick(trade_live_edge_sensor, "trade_live_edge_sensor", ("data_api", "warehouse"))
+        """One live pass (the live run's work on a wake), then one evaluation of trade_loss_repair_sensor (a
+        RunRequest asks for `run_repair`, as the daemon would run)."""
+        self.pass_once()
+        return self._tick(trade_loss_repair_sensor, "trade_loss_repair_sensor", ("warehouse",))
+
+    def pass_once(self):
+        """One pass of the live driver, as the live run does it on a wake (heartbeats included), with the insider
+        evaluation left out: these tests plant their signal rows by hand (`flag_newest_trade`), and a real
+        evaluation would remove a row its rules do not produce."""
+        with mock.patch("pm_sensors.live.live_pass.EVALUATORS", []):
+            return self.driver.pass_once()
 
     def run_repair(self) -> dg.ExecuteInProcessResult:
         return trade_loss_repair_job.execute_in_process(
@@ -87,7 +107,10 @@ class Pipeline:
         )
 
     def tick_alerts(self):
-        return self._tick(alert_delivery_sensor, "alert_delivery_sensor", ("warehouse", "alert_delivery"))
+        """The delivery step of a live pass alone."""
+        report = self.driver.deliverer.tick(self.driver.state.alert_cursor)
+        self.driver.state.alert_cursor = report.cursor
+        return report
 
     def deadman(self, now: datetime | None = None) -> list[deadman.Transition]:
         with psycopg.connect(self.url) as conn:

@@ -8,23 +8,25 @@ poll and the stream consumer run for real and keep beating; the warehouse has no
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import psycopg
-import pytest
 
 from pm_assets.coverage import deadman
 from pm_assets.coverage.status import StatusThresholds, system_status
+from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
-from pm_assets.resources.http import ApiError
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
+from pm_sensors.alerts.delivery import DeliverySettings
+from pm_sensors.live.driver import LiveDriver
 from pm_sensors.stream.settings import StreamSettings
 from tests.coverage_e2e.harness import cli_status
 from tests.stream.conftest import ConsumerThread
+from tests.waiting import wait_for
 
 # Heartbeats are judged as fresh whatever the status clock says: only the failing rule may turn this red.
 LIVE_LOOPS = StatusThresholds(
@@ -64,12 +66,29 @@ def test_nothing_reachable_from_the_start_reads_red_within_five_minutes(warehous
             ct.wait_for(
                 lambda: _detail(warehouse_url, "stream_consumer").get("failing_since"), "a failing beat"
             )
-            with pytest.raises(ApiError, match="connection failed"):
-                trade_live_edge_sensor(
-                    dg.build_sensor_context(
-                        instance=instance, sensor_name="trade_live_edge", resources=resources
-                    )
+            # The live driver (the one caller of the trade poll) runs its passes against the closed port.
+            driver = LiveDriver(
+                resources["warehouse"],
+                resources["data_api"],
+                ClobClient(base_url=f"http://127.0.0.1:{port}", max_attempts=1),
+                DeliverySettings(allow_private=True),
+                instance=instance,
+                run_id="blind-live-run",
+                poll_interval_s=0.1,
+                tasks=(),
+            )
+            stop = threading.Event()
+            runner = threading.Thread(target=driver.run, args=(stop,), daemon=True)
+            runner.start()
+            try:
+                wait_for(
+                    lambda: _detail(warehouse_url, "trade_poll").get("failing_since"),
+                    "a failing trade poll beat",
                 )
+            finally:
+                stop.set()
+                runner.join(timeout=120)
+            assert driver.passes == 0 and driver.failures >= 1
         stream, poll = _detail(warehouse_url, "stream_consumer"), _detail(warehouse_url, "trade_poll")
         assert stream["connected"] is False and stream["last_ok_at"] is None and stream["unreachable"] is True
         assert poll["ok"] is False and poll["last_ok_at"] is None and poll["unreachable"] is True

@@ -1,6 +1,6 @@
 """Planted secrets (a database password, a Slack webhook URL) appear nowhere a person or a log reads.
 
-A representative run: alert-sensor ticks whose delivery fails, a system alert that cannot be sent, a
+A representative run: alert delivery ticks that fail, the live driver on a warehouse that is gone, a system alert that cannot be sent, a
 database write the server refuses (through the warehouse engine and through the dashboard's save), an
 asset materialized with its run metadata, and the dashboard pages in production mode (details off). Every
 log record, every line printed, every Dagster event and every text on the pages is searched.
@@ -9,6 +9,7 @@ log record, every line printed, every Dagster event and every text on the pages 
 from __future__ import annotations
 
 import logging
+import threading
 
 import dagster as dg
 import psycopg
@@ -17,11 +18,15 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from dashboards.failures import failure_line
+from pm_assets.resources.clob import ClobClient
+from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage.urls import with_login
 from pm_assets.warehouse_maintenance import warehouse_partitions
+from pm_sensors.alerts.delivery import AlertDeliverer
 from pm_sensors.alerts.direct_sends import send_system_alert
-from pm_sensors.alerts.sensor import AlertDeliveryResource, alert_delivery_sensor
+from pm_sensors.alerts.sensor import AlertDeliveryResource
+from pm_sensors.live.driver import LiveDriver
 from tests.alerts.conftest import add_fresh_wallet, add_rule
 from tests.alerts.fake_network import FakeNetwork
 from tests.dashboards.conftest import APP, texts, widget
@@ -66,13 +71,25 @@ def test_no_planted_secret_in_logs_metadata_errors_or_pages(planted, caplog, cap
             "warehouse": WarehouseResource(database_url=planted),
             "alert_delivery": AlertDeliveryResource(allow_private_webhooks=False, max_attempts=1),
         }
-        for _ in range(2):  # the delivery fails (nothing answers), is recorded failed, the next tick idles
-            context = dg.build_sensor_context(instance=instance, resources=resources)
-            seen.append(alert_delivery_sensor(context).skip_message)
-        broken = {**resources, "warehouse": WarehouseResource(database_url=planted + "_gone")}
-        with pytest.raises(Exception) as failed_tick:  # noqa: PT011 - any error, as long as it is masked
-            alert_delivery_sensor(dg.build_sensor_context(instance=instance, resources=broken))
-        seen.append(failed_tick.value)
+        delivery = resources["alert_delivery"].settings()
+        deliverer = AlertDeliverer(lambda: psycopg.connect(planted, autocommit=True), delivery)
+        cursor = None
+        for _ in range(2):  # the delivery fails (nothing answers), is recorded failed, the next pass idles
+            report = deliverer.tick(cursor)
+            cursor = report.cursor
+            seen.append(report.summary())
+        # The live driver on a warehouse that is gone: its failed passes and heartbeats are logged (caplog).
+        nowhere = "http://127.0.0.1:9"
+        driver = LiveDriver(
+            WarehouseResource(database_url=planted + "_gone"),
+            DataApiClient(base_url=nowhere, max_attempts=1),
+            ClobClient(base_url=nowhere),
+            delivery,
+            poll_interval_s=0.1,
+            tasks=(),
+        )
+        driver.run(threading.Event(), max_runtime_s=1.0)
+        assert driver.failures >= 1
 
         result = dg.materialize(
             [warehouse_partitions],

@@ -1,4 +1,5 @@
-"""The live edge through its sensor: continuity proofs, a burst deeper than the feed, the loss repair."""
+"""The live edge as production drives it (a live pass, then the loss-repair sensor): continuity proofs, a burst
+deeper than the feed, the loss repair."""
 
 from __future__ import annotations
 
@@ -9,17 +10,27 @@ import psycopg
 
 from pm_assets.coverage.assets import build_ledger_rows
 from pm_assets.coverage.ledger import floor_minute
+from pm_assets.resources.clob import ClobClient
 from pm_assets.trades.assets import trade_loss_repair_job
 from pm_assets.trades.live_edge import CURSOR
-from pm_sensors.ingestion.trade_edge import trade_live_edge_sensor
+from pm_sensors.alerts.delivery import DeliverySettings
+from pm_sensors.ingestion.trade_edge import trade_loss_repair_sensor
+from pm_sensors.live.driver import LiveDriver
 from pm_sim.testing import running_sim
 from tests import loopback
 from tests.ingestion_trades.conftest import emitted_fills, resources, seed_universe, stored_fills
 
 
 def _tick(instance, res):
-    return trade_live_edge_sensor(
-        dg.build_sensor_context(instance=instance, resources=res, sensor_name="trade_live_edge_sensor")
+    """One pass of the live driver, then one evaluation of the sensor that launches loss repairs."""
+    driver = LiveDriver(res["warehouse"], res["data_api"], ClobClient(), DeliverySettings(), tasks=())
+    driver.pass_once()
+    return trade_loss_repair_sensor(
+        dg.build_sensor_context(
+            instance=instance,
+            resources={"warehouse": res["warehouse"]},
+            sensor_name="trade_loss_repair_sensor",
+        )
     )
 
 

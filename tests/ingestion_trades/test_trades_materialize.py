@@ -59,6 +59,7 @@ def test_full_load_is_exactly_once_and_reruns_change_nothing(warehouse_url):
             "trades_tokens_known": True,
             "trades_partitions_complete": True,
             "trades_fresh": False,
+            "trades_no_empty_trading_days": True,
         }  # no live edge has run in this test
 
         with psycopg.connect(warehouse_url) as conn:  # a token the universe does not know is reported
@@ -103,3 +104,24 @@ def test_resolutions_name_the_winning_token_and_update_markets(warehouse_url):
         assert resolved > 0
         rerun = _materialize(market_resolutions, sim, warehouse_url)
         assert rerun["rows_inserted"].value == 0
+
+
+def test_a_backfilled_day_with_no_fills_while_its_markets_traded_is_flagged(warehouse_url):
+    # pm_sim's history starts late on SIM_DAY_BEFORE: the day before it has no fills upstream, though the markets
+    # (listed long before, trading after) would have traded: the partition is green and empty, the check is not.
+    with running_sim(markets=20, trades_per_second=1.0, data_v1=False) as sim:
+        seed_universe(warehouse_url, sim)
+        with psycopg.connect(warehouse_url) as conn:
+            conn.execute("update markets set start_date = '2026-01-01'")
+        assert _materialize(trades, sim, warehouse_url, SIM_DAY_BEFORE)["rows_inserted"].value > 0
+        empty_day = "2026-11-18"
+        checked = dg.materialize(
+            [trades, *trade_checks], partition_key=empty_day, resources=resources(sim, warehouse_url)
+        )
+    assert checked.asset_materializations_for_node("trades")[0].metadata["rows_inserted"].value == 0
+    [verdict] = [
+        e for e in checked.get_asset_check_evaluations() if e.check_name == "trades_no_empty_trading_days"
+    ]
+    assert verdict.passed is False
+    assert verdict.metadata["empty_days_while_markets_traded"].value == empty_day
+    assert verdict.metadata["evidence"].value[empty_day]["markets_trading_around_it"] > 0

@@ -3,11 +3,8 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from pm_assets.definitions import defs
-from pm_sensors.ingestion.schedules import (
-    book_snapshots_schedule,
-    price_history_schedule,
-    universe_refresh_schedule,
-)
+from pm_sensors.ingestion.schedules import price_history_schedule, universe_refresh_schedule
+from pm_sensors.live.periodic import TASKS
 
 
 def test_price_history_schedule_asks_for_the_finished_day():
@@ -18,9 +15,10 @@ def test_price_history_schedule_asks_for_the_finished_day():
 
 def test_schedules_and_their_jobs_are_registered():
     names = {s.name for s in defs.schedules}
-    assert {"universe_refresh_schedule", "book_snapshots_schedule", "price_history_schedule"} <= names
+    assert {"universe_refresh_schedule", "price_history_schedule"} <= names
+    assert "book_snapshots_schedule" not in names  # a run a minute: the live run takes the snapshots instead
     assert universe_refresh_schedule.cron_schedule == "*/15 * * * *"
-    assert book_snapshots_schedule.cron_schedule == "* * * * *"
+    assert {t.name: t.interval_s for t in TASKS}["book_snapshots"] == 60.0
     universe = defs.resolve_job_def("universe_refresh_job")
     assert {k.to_user_string() for k in universe.asset_layer.selected_asset_keys} == {
         "events",

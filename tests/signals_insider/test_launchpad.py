@@ -82,7 +82,7 @@ def test_a_launchpad_threshold_is_the_lasting_value_and_alerted_rows_remain(rows
     assert shown.loc[("fresh_wallet", "fresh_min_usdc"), "override"] == 1_000_000
     assert shown.loc[("fresh_wallet", "fresh_min_usdc"), "saved by"] == "launchpad"
 
-    # Every later run (sensor, fast lane: no values in their config) evaluates under the lasting value: a new
+    # Every later run (the live pass, scheduled runs: no values in their config) evaluates under the lasting value: a new
     # $5,000 position by a fresh wallet fired under the default $2,500 and does not under $1,000,000.
     rows.wallet(4, T0 - timedelta(hours=1))
     rows.trade(4, 1, T0 + timedelta(minutes=30), 5_000, price=0.2)

@@ -1,4 +1,5 @@
-"""The insider signals together: sensor run keys and overrides, risk scores, and should_fire on every row."""
+"""The insider signals together: the live pass's saved thresholds and watermarks, risk scores, should_fire on
+every row."""
 
 from __future__ import annotations
 
@@ -10,14 +11,8 @@ from psycopg.types.json import Jsonb
 
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.signals import fresh_wallets, size_anomalies, wallet_clusters
-from pm_assets.signals.insider_sensor import (
-    ASSETS,
-    LANE_FRESH_S,
-    LANE_GRACE_S,
-    LANE_PART,
-    insider_signals_sensor,
-)
-from pm_assets.storage import heartbeats
+from pm_assets.signals.insider_sensor import ASSETS, watermarks_behind
+from pm_sensors.live.live_pass import LivePassSettings, LiveReport, evaluate_insider_signals
 from tests.signals_insider.conftest import T0, wallet_address
 
 SHOULD_FIRE = {
@@ -51,76 +46,45 @@ def _world(rows):
     rows.trade(8, 1, T0, 15_000, price=0.97)
 
 
-def test_sensor_launches_once_per_batch_and_the_run_applies_the_saved_overrides(rows, warehouse_url):
-    resources = {"warehouse": WarehouseResource(database_url=warehouse_url)}
-    with dg.build_sensor_context(resources=resources) as ctx:
-        assert isinstance(insider_signals_sensor(ctx), dg.SkipReason)
+class Lines:
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def info(self, msg: str) -> None:
+        self.lines.append(msg)
+
+    debug = warning = info
+
+
+def test_the_live_pass_uses_the_saved_thresholds_and_a_bad_one_never_stops_it(rows, warehouse_url):
+    warehouse = WarehouseResource(database_url=warehouse_url)
     _world(rows)
     rows.conn.execute(
         "insert into threshold_overrides (signal_type, name, value) values (%s, %s, %s)",
         ("fresh_wallet", "fresh_min_usdc", Jsonb(2000)),
     )
-    with dg.build_sensor_context(resources=resources) as ctx:
-        request = insider_signals_sensor(ctx)
-    assert isinstance(request, dg.RunRequest)
-    result = dg.materialize(ASSETS, resources=resources, run_config=request.run_config)
-    assert result.success
+    assert watermarks_behind(rows.conn)[1]  # never evaluated: every signal is behind
+    report = LiveReport()
+    evaluate_insider_signals(warehouse, LivePassSettings(), report, Lines())
+    assert not report.skipped_signals and report.assets["fresh_wallet_trades"]["rows_written"] == 3
+    assert watermarks_behind(rows.conn)[1] == []
     used = rows.conn.execute(
         "select distinct (evidence->'thresholds'->>'fresh_min_usdc')::float from fresh_wallet_trades"
     ).fetchall()
     assert used == [(2000.0,)]
-    with dg.build_sensor_context(resources=resources) as ctx:
-        assert isinstance(insider_signals_sensor(ctx), dg.SkipReason)
-    # A bad stored override (written around the dashboard) is refused at read time: the run logs it and uses the
-    # default instead of failing, so one bad value never stops the signal.
+    # The live pass's evaluation saves nothing: the override store is what the dashboard wrote.
+    assert rows.conn.execute("select count(*) from threshold_overrides").fetchone()[0] == 1
+
+    # A bad stored override (written around the dashboard) is refused at read time, logged, and the default used.
     rows.conn.execute("update threshold_overrides set value = %s", (Jsonb(-1),))
     rows.trade(1, 1, T0 + timedelta(hours=1), 100)
-    with dg.build_sensor_context(resources=resources) as ctx:
-        request = insider_signals_sensor(ctx)
-    assert isinstance(request, dg.RunRequest)
-    instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(ASSETS, resources=resources, run_config=request.run_config, instance=instance)
-    assert result.success
-    messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    log, report = Lines(), LiveReport()
+    evaluate_insider_signals(warehouse, LivePassSettings(), report, log)
+    assert not report.skipped_signals and set(report.assets) == {a.op.name for a in ASSETS}
     assert any(
-        "saved threshold override refused" in m and "fresh_min_usdc must be at least 0" in m for m in messages
+        "saved threshold override refused" in m and "fresh_min_usdc must be at least 0" in m
+        for m in log.lines
     )
-
-
-def test_sensor_leaves_new_trades_to_a_healthy_fast_lane_and_covers_what_it_leaves(rows, warehouse_url):
-    resources = {"warehouse": WarehouseResource(database_url=warehouse_url)}
-    _world(rows)
-
-    def tick():
-        with dg.build_sensor_context(resources=resources) as ctx:
-            return insider_signals_sensor(ctx)
-
-    def lane_beat(ok: bool, seconds_ago: float) -> None:
-        heartbeats.beat(rows.conn, LANE_PART, {"ok": ok})
-        rows.conn.execute(
-            "update heartbeats set last_beat_at = now() - make_interval(secs => %s) where part = %s",
-            (seconds_ago, LANE_PART),
-        )
-
-    assert dg.materialize(ASSETS, resources=resources).success  # every watermark exists
-    late = rows.trade(1, 1, T0 + timedelta(hours=1), 100)  # ingested just now
-    lane_beat(ok=True, seconds_ago=2)
-    skip = tick()
-    assert isinstance(skip, dg.SkipReason) and "fast lane" in skip.skip_message
-    for ok, seconds_ago in ((False, 2), (True, LANE_FRESH_S + 5)):  # a failing or silent lane covers nothing
-        lane_beat(ok, seconds_ago)
-        assert isinstance(tick(), dg.RunRequest)
-    # The lane is alive but has left a trade unevaluated past the grace (watermarks from before it arrived).
-    rows.conn.execute(
-        "update ingestion_cursors set complete_through = complete_through - interval '10 minutes' "
-        "where name like 'signal:%'"
-    )
-    rows.conn.execute(
-        "update trades set ingested_at = now() - make_interval(secs => %s) where fill_key = %s",
-        (LANE_GRACE_S + 5, late),
-    )
-    lane_beat(ok=True, seconds_ago=2)
-    assert isinstance(tick(), dg.RunRequest)
 
 
 def test_all_signals_and_risk_scores_on_one_world(rows, warehouse_url):
@@ -147,8 +111,8 @@ def test_all_signals_and_risk_scores_on_one_world(rows, warehouse_url):
     assert assert_every_row_recomputes(warehouse_url) >= 7
 
 
-def test_the_fast_lanes_evaluators_are_the_jobs_assets_in_order():
-    """The stream's fast lane runs EVALUATORS outside a run: the same assets, order and configs as the job."""
+def test_the_live_pass_evaluators_are_the_jobs_assets_in_order():
+    """The live pass runs EVALUATORS outside a run: the same assets, order and configs as the job."""
     from pm_assets.signals.insider_sensor import CONFIGURED, EVALUATORS
 
     assert [name for name, _, _ in EVALUATORS] == [asset.op.name for asset in ASSETS]

@@ -11,10 +11,7 @@ import psycopg
 import pytest
 from dagster._core.test_utils import create_run_for_test
 
-from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals.thresholds import saved_values
-from pm_sensors.alerts.sensor import AlertDeliveryResource
 from pm_sensors.stream.job import SINGLETON_TAGS, StreamSettingsResource, stream_consumer_job
 from pm_sensors.stream.persistence import TICK_TABLES
 from pm_sensors.stream.settings import StreamSettings
@@ -23,11 +20,7 @@ from pm_sim.testing import running_sim
 
 from .conftest import ConsumerThread, live_tokens
 
-SIGNALS_JOB = dg.define_asset_job(
-    "stream_signals_job",
-    selection=dg.AssetSelection.assets(dg.AssetKey("arbitrage_windows"), dg.AssetKey("price_spikes")),
-)
-SENSOR = build_stream_supervisor(SIGNALS_JOB)
+SENSOR = build_stream_supervisor()
 
 
 @pytest.fixture
@@ -104,71 +97,33 @@ def test_a_second_consumer_run_is_ended(instance, warehouse_url):
     )
 
 
-def _ticks(url: str, minutes: list[int], base: datetime) -> None:
-    with psycopg.connect(url) as conn:
-        for m in minutes:
-            ts = base + timedelta(minutes=m, seconds=10)
-            conn.execute(
-                "insert into ws_price_changes (server_ts, token_id, side, price, change_hash, condition_id, "
-                "size, received_at) values (%s, '1', 'BUY', 0.5, %s, %s, 10, now())",
-                (ts, f"h{m}", "0x" + "a" * 64),
-            )
-            conn.execute(
-                "insert into ws_last_trades (server_ts, token_id, price, size, side, condition_id, "
-                "received_at) values (%s, '1', 0.5, 3, 'BUY', %s, now())",
-                (ts, "0x" + "a" * 64),
-            )
+def test_the_stream_supervisor_launches_nothing_but_the_consumer(instance, warehouse_url):
+    """Signal work from the ticks is the live driver's (in its run, as asset events): no run a minute here."""
+    beat(warehouse_url, consumer_run(instance), age_s=1, last_tick_ms=1)
+    result = evaluate(instance, warehouse_url)
+    assert not result.run_requests
+    assert [j.name for j in SENSOR.jobs] == ["stream_consumer_job"]
 
 
-def test_signal_run_requests_per_tick_bucket_never_fire_twice(instance, warehouse_url):
-    run_id = consumer_run(instance)
-    base = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-    _ticks(warehouse_url, [0, 1, 2, 3], base)
-    beat(
-        warehouse_url,
-        run_id,
-        age_s=1,
-        last_tick_ms=int((base + timedelta(minutes=3, seconds=10)).timestamp() * 1000),
+def test_the_live_supervisor_keeps_one_live_run_by_its_own_heartbeat(instance, warehouse_url):
+    from pm_sensors.live.registry import live_supervisor_sensor
+
+    ctx = dg.build_sensor_context(
+        instance=instance, resources={"warehouse": WarehouseResource(database_url=warehouse_url)}
     )
-    first = evaluate(instance, warehouse_url)
-    keys = sorted(r.run_key for r in first.run_requests if r.job_name == "stream_signals_job")
-    # Minutes 0-2 are complete; minute 3 still fills.
-    assert keys == sorted(
-        f"{a}:{(base + timedelta(minutes=m)).isoformat()}"
-        for a in ("arbitrage_windows", "price_spikes")
-        for m in (0, 1, 2)
-    )
-    req = next(r for r in first.run_requests if r.run_key == keys[0])
-    assert req.asset_selection == [dg.AssetKey("arbitrage_windows")]
-    assert req.tags["pm-intel/stream-bucket-end"] == (base + timedelta(minutes=1)).isoformat()
-    # Thresholds resolve when the run starts (saved override, env, default), so a request carries none: a value
-    # copied here would become a Launchpad value and outlive a later dashboard edit.
-    config = req.run_config.get("ops", {}).get("arbitrage_windows", {}).get("config", {})
-    assert "arbitrage_min_edge" not in config
-    again = evaluate(instance, warehouse_url, cursor=first.cursor)
-    assert not again.run_requests
-    _ticks(warehouse_url, [4], base)
-    beat(
-        warehouse_url,
-        run_id,
-        age_s=1,
-        last_tick_ms=int((base + timedelta(minutes=4, seconds=10)).timestamp() * 1000),
-    )
-    with psycopg.connect(warehouse_url) as conn:  # an override saved from the dashboard reaches the next run
+    [request] = live_supervisor_sensor(ctx).run_requests
+    assert request.job_name == "live_job" and request.tags["pm-intel/singleton"] == "live"
+    run_id = create_run_for_test(
+        instance, job_name="live_job", status=dg.DagsterRunStatus.STARTED, tags=request.tags
+    ).run_id
+    with psycopg.connect(warehouse_url) as conn:
         conn.execute(
-            "insert into threshold_overrides (signal_type, name, value) values "
-            "('price_spike', 'spike_min_move_points', '7')"
+            "insert into heartbeats (part, last_beat_at, run_id, detail) values ('live_driver', now(), %s, "
+            "'{\"ok\": true}')",
+            (run_id,),
         )
-    later = evaluate(instance, warehouse_url, cursor=first.cursor)
-    assert sorted(r.run_key for r in later.run_requests) == sorted(
-        f"{a}:{(base + timedelta(minutes=3)).isoformat()}" for a in ("arbitrage_windows", "price_spikes")
-    )
-    spikes = next(r for r in later.run_requests if r.asset_selection == [dg.AssetKey("price_spikes")])
-    assert "spike_min_move_points" not in spikes.run_config.get("ops", {}).get("price_spikes", {}).get(
-        "config", {}
-    )
-    with psycopg.connect(warehouse_url) as conn:  # the run it starts reads the override then
-        assert saved_values(conn, "price_spike")["spike_min_move_points"] == 7.0
+    result = live_supervisor_sensor(ctx)
+    assert not result.run_requests and "healthy" in result.skip_reason.skip_message
 
 
 def test_supervised_restart_leaves_a_short_recorded_gap(instance, warehouse_url):
@@ -197,8 +152,6 @@ def test_supervised_restart_leaves_a_short_recorded_gap(instance, warehouse_url)
             resources={
                 "warehouse": WarehouseResource(database_url=warehouse_url),
                 "stream_settings": StreamSettingsResource(ws_url=sim.ws_url),
-                "data_api": DataApiClient(base_url=sim.data_url),
-                "alert_delivery": AlertDeliveryResource(),
             },
             instance=instance,
             tags=req.tags,
@@ -223,20 +176,3 @@ def test_supervised_restart_leaves_a_short_recorded_gap(instance, warehouse_url)
     assert abs(min(a for a in arrivals if a > start + ms) - end) <= ms
     assert hb_run == result.run_id
     assert result.output_for_node("run_stream_consumer") is None
-
-
-def test_only_signal_assets_the_job_holds_are_requested(instance, warehouse_url):
-    sensor = build_stream_supervisor(SIGNALS_JOB, [dg.AssetKey("arbitrage_windows")])
-    base = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-    _ticks(warehouse_url, [0, 1], base)
-    beat(
-        warehouse_url,
-        consumer_run(instance),
-        age_s=1,
-        last_tick_ms=int((base + timedelta(minutes=1, seconds=10)).timestamp() * 1000),
-    )
-    ctx = dg.build_sensor_context(
-        instance=instance, resources={"warehouse": WarehouseResource(database_url=warehouse_url)}
-    )
-    result = sensor(ctx)
-    assert [r.run_key for r in result.run_requests] == [f"arbitrage_windows:{base.isoformat()}"]
