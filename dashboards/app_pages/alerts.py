@@ -82,8 +82,9 @@ with st.form(f"rule_form_{state.rule_form_gen}"):
         default=[t for t in known_tags if t.lower() in stored.get("exclude_tags", [])],
     )
     filters = st.text_area(
-        "Filters (JSON object; also event_slugs, series)",
+        "Filters (JSON object)",
         value="{}" if current is None else json.dumps(current["filters"]),
+        help='Also {"event_slugs": [...]}, {"series": [...]}; the tag pickers above fill "tags" / "exclude_tags".',
     )
     budget = st.number_input(
         "Daily budget (0 = unlimited)",

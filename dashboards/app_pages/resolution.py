@@ -51,6 +51,12 @@ st.dataframe(
     hide_index=True,
     width="stretch",
     column_config={
+        "question": st.column_config.TextColumn("Question", width="large"),
+        "event_title": "Event",
+        "end_date": st.column_config.DatetimeColumn("Ends (UTC)", format="YYYY-MM-DD HH:mm"),
+        "uma_status": "UMA status",
+        "signal_types": "Signal types",
+        "tags": "Tags",
         "hours_to_end": st.column_config.NumberColumn("Hours to end", format="%.1f"),
         "price": st.column_config.NumberColumn("YES price", format="%.3f"),
         "move_24h": st.column_config.NumberColumn("24 h move", format="%+.3f"),
