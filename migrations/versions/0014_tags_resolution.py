@@ -1,7 +1,7 @@
 """Events keep Gamma's series; markets are found by tag and by how soon they end.
 
 Revision ID: 0014
-Revises: 0011 (the integrator rechains this after 0012/0013)
+Revises: 0012 (the integrator rechains this after 0013, watchlists)
 Create Date: 2026-12-02
 
 Alert rules route by an event's or market's tags and series (issue 18), and the nearing-resolution page reads
@@ -11,7 +11,7 @@ open markets by end date. `events.tags` / `markets.tags` already hold Gamma's Ta
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

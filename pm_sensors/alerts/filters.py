@@ -10,6 +10,9 @@ Supported keys, all optional, all must hold (AND):
   against the signal's market and event tags; `event_slugs`: its event's slug is one of them; `series`: its
   event's series (slug or title) is one of them. These read the row's Category (categories.py): a signal whose
   market is not stored matches no `tags` / `event_slugs` / `series` and passes `exclude_tags`.
+- `against_favourite`: `{"within_hours": 24, "max_entry_price": 0.35, "min_usdc": 5000}` (or `true` for those
+  defaults): large entries against the favourite shortly before the end date (near_resolution.py; position
+  signals only).
 `{}` matches every alert-worthy signal of the rule's type. Dagster-free: the dashboard validates with it.
 """
 
@@ -20,6 +23,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from pm_sensors.alerts import near_resolution
 from pm_sensors.alerts.categories import CATEGORY_KEY, Category
 from pm_sensors.alerts.sources import SignalSource, source_for
 
@@ -29,6 +33,8 @@ _MAX_CONDITION_IDS = 500
 _MAX_TEXT = 200
 _MAX_NAMES = 100
 CATEGORY_FILTERS = ("tags", "exclude_tags", "event_slugs", "series")
+# Signals whose evidence records a position's entry price and hours to the end date.
+NEAR_RESOLUTION_TYPES = ("fresh_wallet", "size_anomaly", "fresh_wallet_trades", "size_anomalies")
 
 
 class AlertFilterError(ValueError):
@@ -42,7 +48,8 @@ def known_filters(signal_type: str, numeric_columns: Collection[str]) -> list[st
     if source is not None:
         names |= {alias for alias, column in source.aliases.items() if column in numeric_columns}
     bounds = [f"{side}_{name}" for name in sorted(names) for side in ("min", "max")]
-    return [*bounds, "condition_ids", "summary_contains", *CATEGORY_FILTERS]
+    extra = [near_resolution.KEY] if signal_type in NEAR_RESOLUTION_TYPES else []
+    return [*bounds, "condition_ids", "summary_contains", *CATEGORY_FILTERS, *extra]
 
 
 def validate_filters(
@@ -91,12 +98,21 @@ def validate_filters(
             clean[key] = value.strip()
         elif key in CATEGORY_FILTERS:
             clean[key] = _names(key, value)
+        elif key == near_resolution.KEY:
+            if signal_type not in NEAR_RESOLUTION_TYPES:
+                raise AlertFilterError(
+                    f"{key} applies to position signals ({', '.join(NEAR_RESOLUTION_TYPES[:2])}), not {signal_type}"
+                )
+            try:
+                clean[key] = near_resolution.validate(value)
+            except near_resolution.NearResolutionError as exc:
+                raise AlertFilterError(str(exc)) from None
         elif numeric_columns is not None:
             raise _unknown(key, signal_type, numeric_columns)
         else:
             raise AlertFilterError(
                 f"unknown filter {key[:80]!r}; use min_<column>, max_<column>, condition_ids, summary_contains, "
-                "tags, exclude_tags, event_slugs or series"
+                "tags, exclude_tags, event_slugs, series or against_favourite"
             )
     if source is None and clean and signal_type != "system":
         raise AlertFilterError(f"unknown signal type {signal_type!r}")
@@ -163,6 +179,9 @@ def filters_match(filters: Mapping[str, Any], row: Mapping[str, Any], source: Si
                 return False
         elif key in CATEGORY_FILTERS:
             if not _category_match(key, bound, row.get(CATEGORY_KEY)):
+                return False
+        elif key == near_resolution.KEY:
+            if not near_resolution.matches(bound, row):
                 return False
     return True
 
