@@ -191,4 +191,5 @@ def backtest(
         "current": _side(conn, signal_type, cur_values, start, end, stake, horizon, filters),
         "proposed": _side(conn, signal_type, new_values, start, end, stake, horizon, filters),
         "changed": sorted(k for k in new_values if new_values[k] != cur_values[k]),
+        "filters": dict(filters or {}),
     }
