@@ -321,11 +321,13 @@ def event_json(sim: Sim, ev: Event, t: float, with_markets: bool = True) -> dict
     }
     if with_markets:
         d["markets"] = [market_json(sim, m, t, with_events=False) for m in ms if m.created_at <= t]
-    d["tags"] = event_tags(sim, ev)
-    series = event_series(sim, ev)
-    if series is not None:
-        d["seriesSlug"] = series["slug"]
-        d["series"] = [series]
+        # A full event carries its tags and series; the partial event a market embeds does not (fixtures:
+        # gamma_market_2026-06-14.json's events[] vs the /events payload of the same event).
+        d["tags"] = event_tags(sim, ev)
+        series = event_series(sim, ev)
+        if series is not None:
+            d["seriesSlug"] = series["slug"]
+            d["series"] = [series]
     return d
 
 
