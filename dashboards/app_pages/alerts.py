@@ -84,7 +84,10 @@ with st.form(f"rule_form_{state.rule_form_gen}"):
     filters = st.text_area(
         "Filters (JSON object)",
         value="{}" if current is None else json.dumps(current["filters"]),
-        help='Also {"event_slugs": [...]}, {"series": [...]}; the tag pickers above fill "tags" / "exclude_tags".',
+    )
+    st.caption(
+        "Also `event_slugs`, `series` and, for fresh_wallet / size_anomaly, `against_favourite` (see README, "
+        "Alerts); the tag pickers above fill `tags` / `exclude_tags`."
     )
     budget = st.number_input(
         "Daily budget (0 = unlimited)",
