@@ -27,9 +27,12 @@ def rule_params(
     daily_budget: int,
     enabled: bool,
     numeric_columns: Collection[str] | None = None,
+    tags: Collection[str] = (),
+    exclude_tags: Collection[str] = (),
 ) -> dict:
     """The row to store, or RuleError / WebhookTargetError saying what to fix. `numeric_columns` (the signal
-    table's) makes unknown filter names an error listing the known ones."""
+    table's) makes unknown filter names an error listing the known ones. `tags` / `exclude_tags` (the form's
+    pickers of known tags) replace those keys of the JSON filters when given."""
     name = name.strip()
     if not name:
         raise RuleError("the rule needs a name")
@@ -49,6 +52,9 @@ def rule_params(
         raise RuleError(f"filters are not valid JSON ({str(exc)[:80]})") from None
     if not isinstance(parsed, dict):
         raise RuleError('filters must be a JSON object, e.g. {"min_usdc": 10000}')
+    for key, picked in (("tags", tags), ("exclude_tags", exclude_tags)):
+        if picked:
+            parsed[key] = list(picked)
     try:
         parsed = validate_filters(signal_type, parsed, numeric_columns)
     except AlertFilterError as exc:

@@ -41,11 +41,23 @@ def backtest_types() -> list[str]:
 
 @st.cache_data(ttl=60, show_spinner="Replaying the last days with both threshold sets…")
 def backtest(
-    signal_type: str, current: Mapping[str, Any], proposed: Mapping[str, Any], days: int
+    signal_type: str,
+    current: Mapping[str, Any],
+    proposed: Mapping[str, Any],
+    days: int,
+    filters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """bt.backtest over the reader (nothing is written); ThresholdError names a bad value or type."""
+    """bt.backtest over the reader (nothing is written); ThresholdError names a bad value or type. With an alert
+    rule's `filters`, only what that rule would have sent counts."""
     with db.reader().connect() as c:
-        return bt.backtest(c.connection.driver_connection, signal_type, dict(current), dict(proposed), days)
+        return bt.backtest(
+            c.connection.driver_connection,
+            signal_type,
+            dict(current),
+            dict(proposed),
+            days,
+            filters=dict(filters) if filters else None,
+        )
 
 
 def _rate(figure: Mapping[str, Any] | None) -> str:

@@ -14,6 +14,7 @@ import streamlit as st
 from dashboards import queries, scorecards
 from dashboards.failures import show_failure
 from pm_assets.signals import thresholds
+from pm_sensors.alerts.sources import source_for
 
 BACKTEST = "threshold_backtest"
 FLASH = "threshold_flash"
@@ -48,7 +49,24 @@ def saved_overrides(overrides: pd.DataFrame, signal_type: str) -> dict[str, Any]
     }
 
 
-def _run_backtest(overrides: pd.DataFrame, signal_type: str, name: str, raw: str, days: int) -> None:
+EVERY_SIGNAL = "(every signal)"
+
+
+def _rule_filters(rule_name: str, signal_type: str) -> dict[str, Any] | None:
+    """The filters of the rule picked for the backtest (None: every signal); ValueError if it routes another type."""
+    if rule_name == EVERY_SIGNAL:
+        return None
+    rules = queries.alert_rules()
+    rule = rules[rules["name"] == rule_name].iloc[0]
+    source, wanted = source_for(rule["signal_type"]), source_for(signal_type)
+    if source is None or wanted is None or source.signal_type != wanted.signal_type:
+        raise ValueError(f"rule {rule_name!r} sends {rule['signal_type']} signals, not {signal_type}")
+    return dict(rule["filters"] or {})
+
+
+def _run_backtest(
+    overrides: pd.DataFrame, signal_type: str, name: str, raw: str, days: int, rule_name: str = EVERY_SIGNAL
+) -> None:
     state = st.session_state
     state.pop(BACKTEST, None)
     try:
@@ -64,8 +82,12 @@ def _run_backtest(overrides: pd.DataFrame, signal_type: str, name: str, raw: str
         return
     current = saved_overrides(overrides, signal_type)
     try:
-        result = scorecards.backtest(signal_type, current, {**current, name: value}, int(days))
-    except thresholds.ThresholdError as exc:  # a stored override no longer valid
+        filters = _rule_filters(rule_name, signal_type)
+        result = scorecards.backtest(signal_type, current, {**current, name: value}, int(days), filters)
+    except (
+        thresholds.ThresholdError,
+        ValueError,
+    ) as exc:  # a stored override no longer valid, a rule mismatch
         st.error(f"Not backtested: {exc}")
         return
     state[BACKTEST] = {"key": f"{signal_type}.{name}", "raw": raw.strip(), "result": result}
@@ -75,6 +97,11 @@ def render_backtest(result: Mapping[str, Any]) -> None:
     st.markdown(
         f"**Backtest of {result['signal_type']}, last {result['days']} days** "
         f"({result['from'][:16].replace('T', ' ')} to {result['to'][:16].replace('T', ' ')} UTC)"
+        + (
+            f", counting only what a rule with filters {result['filters']} would send"
+            if result.get("filters")
+            else ""
+        )
     )
     left, right = st.columns(2)
     now = result["current"]
@@ -126,13 +153,15 @@ def render_thresholds() -> None:
         key = st.selectbox("Threshold", keys)
         raw = st.text_input("New value")
         days = st.number_input("Backtest over the last N days", min_value=1, max_value=90, value=7, step=1)
+        rule_names = [EVERY_SIGNAL, *queries.alert_rules()["name"].tolist()]
+        rule_name = st.selectbox("Count only what this alert rule would send", rule_names)
         test, save, reset = st.columns(3)
         tested = test.form_submit_button("Backtest")
         saved = save.form_submit_button("Save override")
         removed = reset.form_submit_button("Remove override (back to default)")
     signal_type, name = key.split(".", 1)
     if tested:
-        _run_backtest(overrides, signal_type, name, raw, int(days))
+        _run_backtest(overrides, signal_type, name, raw, int(days), rule_name)
     shown = state.get(BACKTEST)
     if shown and shown["key"] == key and shown["raw"] == raw.strip():
         render_backtest(shown["result"])

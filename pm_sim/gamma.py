@@ -12,9 +12,9 @@ from starlette.routing import Route
 from .books import best
 from .clock import iso, iso_date, iso_space
 from .responses import gamma_error, js, qbool, qlist
-from .rng import u01
+from .rng import h, u01
 from .sim import Sim
-from .world import Event, Market
+from .world import SERIES, SUB_TAGS, Event, Market
 
 ORDER_FIELDS = {
     "volume24hr",
@@ -38,7 +38,61 @@ def _vol(sim: Sim, m: Market) -> float:
     return round(sim.world.daily_volume_usdc(m) * 30, 6)
 
 
-def market_json(sim: Sim, m: Market, t: float, with_events: bool = True) -> dict:
+def _tag(tag_id: int, label: str, t0: float) -> dict:
+    """One Gamma Tag object (fixtures: nautilus_trader gamma_event.json): id is a string, publishedAt spaced."""
+    slug = label.lower().replace(" ", "-")
+    return {
+        "id": str(tag_id),
+        "label": label,
+        "slug": slug,
+        "forceShow": False,
+        "publishedAt": iso_space(t0),
+        "createdAt": iso(t0),
+        "updatedAt": iso(t0 + 86_400),
+        "requiresTranslation": False,
+    }
+
+
+def event_tag_pairs(sim: Sim, ev: Event) -> list[tuple[int, str]]:
+    """The event's category tag, then one or two narrower ones its topic carries; deterministic per seed."""
+    cat = sim.world.markets[ev.markets[0]].tag
+    ids = dict((label, i) for i, label in SUB_TAGS[cat[1]])
+    subs = [(ids[label], label) for label in sim.world.event_sub_tags(ev.idx)]
+    k = h(sim.world.seed, 29, ev.idx)
+    picked = [subs[k % len(subs)]]
+    if k % 5 == 0 and len(subs) > 1:
+        picked.append(subs[(k + 1) % len(subs)])
+    return [cat, *picked]
+
+
+def _tag_ids(sim: Sim, event_idx: int) -> set[int]:
+    return {i for i, _ in event_tag_pairs(sim, sim.world.events[event_idx])}
+
+
+def event_tags(sim: Sim, ev: Event) -> list[dict]:
+    t0 = sim.world.history_start - 400 * 86_400
+    return [_tag(i, label, t0 + i % 997 * 3600) for i, label in event_tag_pairs(sim, ev)]
+
+
+def event_series(sim: Sim, ev: Event) -> dict | None:
+    for _, label in event_tag_pairs(sim, ev)[1:]:
+        if label in SERIES:
+            sid, slug, title = SERIES[label]
+            return {
+                "id": sid,
+                "ticker": slug,
+                "slug": slug,
+                "title": title,
+                "seriesType": "single",
+                "recurrence": "daily" if "daily" in slug else "annual",
+                "active": True,
+                "closed": False,
+                "archived": False,
+            }
+    return None
+
+
+def market_json(sim: Sim, m: Market, t: float, with_events: bool = True, include_tag: bool = False) -> dict:
     w = sim.world
     ev = w.events[m.event_idx]
     closed = t >= m.close_time
@@ -190,6 +244,8 @@ def market_json(sim: Sim, m: Market, t: float, with_events: bool = True) -> dict
         d["feeSchedule"] = dict(m.fee_schedule)
     if with_events:
         d["events"] = [event_json(sim, ev, t, with_markets=False)]
+    if include_tag:  # Gamma adds a market's tags only on request (polymarket-api.md §1.3)
+        d["tags"] = event_tags(sim, sim.world.events[m.event_idx])
     return d
 
 
@@ -265,6 +321,13 @@ def event_json(sim: Sim, ev: Event, t: float, with_markets: bool = True) -> dict
     }
     if with_markets:
         d["markets"] = [market_json(sim, m, t, with_events=False) for m in ms if m.created_at <= t]
+        # A full event carries its tags and series; the partial event a market embeds does not (fixtures:
+        # gamma_market_2026-06-14.json's events[] vs the /events payload of the same event).
+        d["tags"] = event_tags(sim, ev)
+        series = event_series(sim, ev)
+        if series is not None:
+            d["seriesSlug"] = series["slug"]
+            d["series"] = [series]
     return d
 
 
@@ -377,7 +440,7 @@ def filter_markets(sim: Sim, qp, t: float) -> list[Market]:
             continue
         if cids and m.gamma_condition_id.lower() not in cids and m.condition_id.lower() not in cids:
             continue
-        if toks and not toks.intersection(m.token_ids) or tags and m.tag[0] not in tags:
+        if toks and not toks.intersection(m.token_ids) or tags and not tags & _tag_ids(sim, m.event_idx):
             continue
         if not _version_ok(sim, m, qp):
             continue
@@ -413,7 +476,14 @@ def filter_events(sim: Sim, qp, t: float) -> list[Event]:
         ms = [w.markets[j] for j in ev.markets]
         if min(m.created_at for m in ms) > t or (t >= max(m.close_time for m in ms)) != closed:
             continue
-        if ids and ev.id not in ids or slugs and ev.slug not in slugs or tags and ms[0].tag[0] not in tags:
+        if (
+            ids
+            and ev.id not in ids
+            or slugs
+            and ev.slug not in slugs
+            or tags
+            and not tags & _tag_ids(sim, ev.idx)
+        ):
             continue
         if not any(_version_ok(sim, m, qp) for m in ms):
             continue
@@ -434,8 +504,11 @@ def filter_events(sim: Sim, qp, t: float) -> list[Event]:
     return out
 
 
-def render(sim: Sim, rows: list, t: float) -> list[dict]:
-    return [market_json(sim, o, t) if isinstance(o, Market) else event_json(sim, o, t) for o in rows]
+def render(sim: Sim, rows: list, t: float, include_tag: bool = False) -> list[dict]:
+    return [
+        market_json(sim, o, t, include_tag=include_tag) if isinstance(o, Market) else event_json(sim, o, t)
+        for o in rows
+    ]
 
 
 # ------------------------------------------------------------------ routes
@@ -463,7 +536,7 @@ def routes(sim: Sim) -> list[Route]:
                 lim = _limit(qp, cap, cap)
             except _Bad as exc:
                 return gamma_error(422, "validation error", str(exc))
-            rows = render(sim, rows[off : off + lim], t)
+            rows = render(sim, rows[off : off + lim], t, qbool(qp.get("include_tag"), False))
             hdr = (
                 None
                 if legacy
@@ -497,7 +570,7 @@ def routes(sim: Sim) -> list[Route]:
                 except (ValueError, IndexError):
                     return gamma_error(422, "validation error", "invalid after_cursor")
             page = rows[start : start + lim]
-            body: dict = {kind: render(sim, page, t)}
+            body: dict = {kind: render(sim, page, t, qbool(qp.get("include_tag"), False))}
             if len(page) == lim and start + lim < len(rows):
                 body["next_cursor"] = (
                     base64.urlsafe_b64encode(f"o:{start + lim}".encode()).decode().rstrip("=")
@@ -513,7 +586,14 @@ def routes(sim: Sim) -> list[Route]:
             t = sim.now()
             if idx is None or sim.world.markets[idx].created_at > t:
                 return gamma_error(404, "not found", "market not found")
-            return js(market_json(sim, sim.world.markets[idx], t))
+            return js(
+                market_json(
+                    sim,
+                    sim.world.markets[idx],
+                    t,
+                    include_tag=qbool(request.query_params.get("include_tag"), False),
+                )
+            )
 
         return handler
 

@@ -52,6 +52,30 @@ TOPICS = (
     "Will {w} reach {k}M users?",
 )
 TAGS = ((2, "Politics"), (21, "Crypto"), (100639, "Sports"), (120, "Finance"), (596, "Culture"))
+# Gamma tags an event with its category and one or two narrower tags (real events carry 3-7; the category
+# tag is the one users filter by). Ids and slugs are Gamma's where we know them.
+SUB_TAGS = {
+    "Politics": ((144, "Elections"), (1101, "US Election"), (100265, "Geopolitics")),
+    "Crypto": ((235, "Bitcoin"), (1312, "Crypto Prices"), (39, "Ethereum")),
+    "Sports": ((745, "NBA"), (100350, "Soccer"), (450, "NFL")),
+    "Finance": ((100196, "Fed Rates"), (100328, "Economy"), (604, "Stocks")),
+    "Culture": ((53, "Movies"), (1401, "Tech"), (100, "Music")),
+}
+# The category each TOPICS entry belongs to (a title and its tags agree), and the narrower tags it may carry.
+TOPIC_TAGS = (
+    ("Crypto", ("Bitcoin", "Crypto Prices")),
+    ("Politics", ("Elections", "US Election")),
+    ("Finance", ("Fed Rates", "Economy")),
+    ("Culture", ("Movies", "Music")),
+    ("Sports", ("NBA", "NFL", "Soccer")),
+    ("Culture", ("Tech",)),
+)
+# Recurring events belong to a Gamma series (sports seasons, daily crypto prices); others have none.
+SERIES = {
+    "NBA": ("10345", "nba-2026", "NBA 2026"),
+    "NFL": ("10187", "nfl-2026", "NFL 2026"),
+    "Crypto Prices": ("10192", "btc-up-or-down-daily", "BTC Up or Down Daily"),
+}
 
 
 @dataclass(slots=True)
@@ -298,7 +322,7 @@ class World:
             book_period=1.0,
             book_phase=u01(s, 54, idx),
             winner=winner,
-            tag=TAGS[h(s, 21, ev.idx) % len(TAGS)],
+            tag=self.event_category(ev.idx, ev.neg_risk),
             outcome_in_event=i,
             dispute=dispute,
         )
@@ -309,6 +333,19 @@ class World:
         self.by_condition[cid] = idx
         self.by_gamma_id[m.id] = idx
         self.by_slug[slug] = idx
+
+    def event_category(self, e: int, neg_risk: bool) -> tuple:
+        """(tag id, label) of the event's category: its topic's, or for negRisk 'winner' events any category."""
+        if neg_risk:
+            return TAGS[h(self.seed, 21, e) % len(TAGS)]
+        label = TOPIC_TAGS[h(self.seed, 22, e) % len(TOPICS)][0]
+        return next(t for t in TAGS if t[1] == label)
+
+    def event_sub_tags(self, e: int) -> tuple[str, ...]:
+        ev = self.events[e]
+        if ev.neg_risk:
+            return tuple(label for _, label in SUB_TAGS[self.markets[ev.markets[0]].tag[1]])
+        return TOPIC_TAGS[h(self.seed, 22, e) % len(TOPICS)][1]
 
     def _words(self, e: int) -> str:
         return f"{WORDS[h(self.seed, 60, e) % len(WORDS)].title()} {WORDS[h(self.seed, 61, e) % len(WORDS)]}"

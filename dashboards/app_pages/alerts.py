@@ -68,8 +68,26 @@ with st.form(f"rule_form_{state.rule_form_gen}"):
     )
     hint = "" if current is None else f" (stored: {mask_webhook_url(current['webhook_url'])}; blank keeps it)"
     webhook = st.text_input("Webhook URL" + hint, type="password", max_chars=2000)
+    known_tags = queries.tags()
+    stored = {} if current is None else current["filters"] or {}
+    tag_col, exclude_col = st.columns(2)
+    only_tags = tag_col.multiselect(
+        "Only signals tagged (any of)",
+        known_tags,
+        default=[t for t in known_tags if t.lower() in stored.get("tags", [])],
+    )
+    never_tags = exclude_col.multiselect(
+        "Never signals tagged",
+        known_tags,
+        default=[t for t in known_tags if t.lower() in stored.get("exclude_tags", [])],
+    )
     filters = st.text_area(
-        "Filters (JSON object)", value="{}" if current is None else json.dumps(current["filters"])
+        "Filters (JSON object)",
+        value="{}" if current is None else json.dumps(current["filters"]),
+    )
+    st.caption(
+        "Also `event_slugs`, `series` and, for fresh_wallet / size_anomaly, `against_favourite` (see README, "
+        "Alerts); the tag pickers above fill `tags` / `exclude_tags`."
     )
     budget = st.number_input(
         "Daily budget (0 = unlimited)",
@@ -93,6 +111,8 @@ if submitted:
             daily_budget=budget,
             enabled=enabled,
             numeric_columns=queries.numeric_columns(source.table) if source else [],
+            tags=only_tags,
+            exclude_tags=never_tags,
         )
         queries.save_rule(params)
     except (RuleError, WebhookTargetError) as exc:

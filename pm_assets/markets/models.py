@@ -157,6 +157,15 @@ class Tag(Upstream):
     slug: Text = None
 
 
+class Series(Upstream):
+    """Gamma's series an event recurs in (a sports season, a daily crypto price); `id` is a string upstream."""
+
+    id: Text = None
+    slug: Text = None
+    title: Text = None
+    ticker: Text = None
+
+
 class EventRef(Upstream):
     """The partial event a market embeds."""
 
@@ -250,6 +259,8 @@ class GammaEvent(Upstream):
     end_date: Timestamp = Field(None, alias="endDate")
     updated_at: Timestamp = Field(None, alias="updatedAt")
     tags: list[Tag] = Field(default_factory=list)
+    series: list[Series] = Field(default_factory=list)
+    series_slug: Text = Field(None, alias="seriesSlug")
 
 
 class KeysetEnvelope(Upstream):

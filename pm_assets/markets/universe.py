@@ -33,6 +33,7 @@ EVENT_COLUMNS = (
     "start_date",
     "end_date",
     "tags",
+    "series",
     "upstream_updated_at",
 )
 MARKET_COLUMNS = (
@@ -85,6 +86,14 @@ def _tags(tags: list[Tag]) -> str:
     return _json([t.model_dump(exclude_none=True) for t in tags])
 
 
+def _series(event: GammaEvent) -> str:
+    """The event's series as stored: Gamma's objects, or the bare `seriesSlug` when only that is given."""
+    series = [s.model_dump(exclude_none=True) for s in event.series]
+    if not series and event.series_slug:
+        series = [{"slug": event.series_slug}]
+    return _json(series) or "[]"
+
+
 def _hex(value: str | None) -> str | None:
     return value.lower() if value else None
 
@@ -107,6 +116,7 @@ def event_row(event: GammaEvent) -> tuple:
         event.start_date,
         event.end_date,
         _tags(event.tags),
+        _series(event),
         event.updated_at,
     )
 
@@ -129,6 +139,7 @@ def event_stub_row(event_id: str) -> tuple:
         None,
         None,
         None,
+        "[]",
         "[]",
         None,
     )

@@ -100,7 +100,8 @@ class GammaSession:
     def markets(
         self, *, closed: bool, version: str, **filters: Any
     ) -> AsyncIterator[KeysetPage[GammaMarket]]:
-        params = {"closed": str(closed).lower(), "version": version, **filters}
+        # Gamma leaves a market's tags out unless asked; alert rules route by them.
+        params = {"closed": str(closed).lower(), "version": version, "include_tag": "true", **filters}
         return self._crawl("/markets/keyset", "markets", _MARKET, params)
 
     def events(self, *, closed: bool, version: str, **filters: Any) -> AsyncIterator[KeysetPage[GammaEvent]]:

@@ -112,8 +112,9 @@ def _side(
     end: datetime,
     stake: float,
     horizon: str,
+    filters: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    fired = EVALUATORS[signal_type](conn, values, start, end)
+    fired = _matching(conn, signal_type, EVALUATORS[signal_type](conn, values, start, end), filters)
     alerts = [r for r in fired if not r.suppressed]
     scored = score_refs(conn, alerts, stake, end)
     records = [
@@ -140,6 +141,26 @@ def _side(
     }
 
 
+def _matching(
+    conn: psycopg.Connection, signal_type: str, fired: Fired, filters: Mapping[str, Any] | None
+) -> Fired:
+    """The signals an alert rule with these filters would have sent (all of them without filters)."""
+    if not filters:
+        return fired
+    from pm_sensors.alerts.categories import attach_categories
+    from pm_sensors.alerts.filters import filters_match, needs_category, validate_filters
+    from pm_sensors.alerts.sources import source_for
+
+    source = source_for(signal_type)
+    if source is None:
+        return fired
+    clean = validate_filters(signal_type, filters)
+    rows = [dict(r.row) for r in fired]
+    if needs_category(clean):
+        attach_categories(conn, rows)
+    return [r for r, row in zip(fired, rows, strict=True) if filters_match(clean, row, source)]
+
+
 def backtest(
     conn: psycopg.Connection,
     signal_type: str,
@@ -150,8 +171,12 @@ def backtest(
     now: datetime | None = None,
     stake: float = 100.0,
     horizon: str = "24h",
+    filters: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """{'current': ..., 'proposed': ...}: each side's thresholds, counts, scorecard figures and headline."""
+    """{'current': ..., 'proposed': ...}: each side's thresholds, counts, scorecard figures and headline.
+
+    With an alert rule's `filters`, only the signals that rule would have sent count (AlertFilterError if
+    they do not validate)."""
     if days <= 0:
         raise ValueError(f"days must be positive, got {days}")
     end = now or datetime.now(UTC)
@@ -163,7 +188,8 @@ def backtest(
         "days": days,
         "from": start.isoformat(),
         "to": end.isoformat(),
-        "current": _side(conn, signal_type, cur_values, start, end, stake, horizon),
-        "proposed": _side(conn, signal_type, new_values, start, end, stake, horizon),
+        "current": _side(conn, signal_type, cur_values, start, end, stake, horizon, filters),
+        "proposed": _side(conn, signal_type, new_values, start, end, stake, horizon, filters),
         "changed": sorted(k for k in new_values if new_values[k] != cur_values[k]),
+        "filters": dict(filters or {}),
     }

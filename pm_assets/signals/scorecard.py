@@ -489,7 +489,8 @@ def load_records(
 
 def scorecard_summary(conn, *, days: int | None = None, horizon: str = "24h") -> dict[str, Any]:
     """Figures per signal table and per alert rule (what the rule's filters would have sent), with headlines."""
-    from pm_sensors.alerts.filters import filters_match, validate_filters
+    from pm_sensors.alerts.categories import attach_categories
+    from pm_sensors.alerts.filters import filters_match, needs_category, validate_filters
     from pm_sensors.alerts.sources import source_for
 
     since = None if days is None else datetime.now().astimezone() - timedelta(days=days)
@@ -505,9 +506,12 @@ def scorecard_summary(conn, *, days: int | None = None, horizon: str = "24h") ->
         if source is None or source.table not in signal_tables() or not _exists(conn, source.table):
             continue
         clean = validate_filters(signal_type, filters)
+        rows = load_signal_rows(conn, source.table, since)
+        if needs_category(clean):  # tag / event / series routing reads the market's catalogue entry
+            attach_categories(conn, rows)
         keys = [
             r["signal_key"]
-            for r in load_signal_rows(conn, source.table, since)
+            for r in rows
             if r.get("suppressed_reason") is None and filters_match(clean, r, source)
         ]
         figures = aggregate(load_records(conn, source.table, keys, since))

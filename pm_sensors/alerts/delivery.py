@@ -29,7 +29,8 @@ import psycopg
 from pm_assets.storage import heartbeats
 from pm_assets.storage.urls import mask_secrets
 from pm_sensors.alerts import sql
-from pm_sensors.alerts.filters import AlertFilterError, filters_match, validate_filters
+from pm_sensors.alerts.categories import attach_categories
+from pm_sensors.alerts.filters import AlertFilterError, filters_match, needs_category, validate_filters
 from pm_sensors.alerts.messages import digest_message, render_payload, signal_message
 from pm_sensors.alerts.sources import SOURCES, SignalSource, source_for
 from pm_sensors.alerts.targets import CheckedTarget, WebhookTargetError, check_webhook_target
@@ -155,6 +156,8 @@ class AlertDeliverer:
         elif not stored:
             report.cursor[source.table] = [after[0].isoformat(), after[1]]
         report.scanned += len(rows)
+        if rows and any(needs_category(rule["filters"]) for rule in rules):
+            attach_categories(conn, rows)
         budgets: dict[int, int] = {}
         day_start = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         # Skipping pairs already stored keeps the budget count exact when rows are scanned again.

@@ -6,6 +6,13 @@ Supported keys, all optional, all must hold (AND):
   the column missing or null does not match.
 - `condition_ids`: a list of 66-character condition ids; the row's condition_id must be one of them.
 - `summary_contains`: text; evidence["summary"] must contain it (case-insensitive).
+- `tags` (any of) / `exclude_tags` (none of): lists of Gamma tag labels or slugs, matched case-insensitively
+  against the signal's market and event tags; `event_slugs`: its event's slug is one of them; `series`: its
+  event's series (slug or title) is one of them. These read the row's Category (categories.py): a signal whose
+  market is not stored matches no `tags` / `event_slugs` / `series` and passes `exclude_tags`.
+- `against_favourite`: `{"within_hours": 24, "max_entry_price": 0.35, "min_usdc": 5000}` (or `true` for those
+  defaults): large entries against the favourite shortly before the end date (near_resolution.py; position
+  signals only).
 `{}` matches every alert-worthy signal of the rule's type. Dagster-free: the dashboard validates with it.
 """
 
@@ -16,12 +23,18 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from pm_sensors.alerts import near_resolution
+from pm_sensors.alerts.categories import CATEGORY_KEY, Category
 from pm_sensors.alerts.sources import SignalSource, source_for
 
 _CONDITION_ID = re.compile(r"^0x[0-9a-f]{64}$")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _MAX_CONDITION_IDS = 500
 _MAX_TEXT = 200
+_MAX_NAMES = 100
+CATEGORY_FILTERS = ("tags", "exclude_tags", "event_slugs", "series")
+# Signals whose evidence records a position's entry price and hours to the end date.
+NEAR_RESOLUTION_TYPES = ("fresh_wallet", "size_anomaly", "fresh_wallet_trades", "size_anomalies")
 
 
 class AlertFilterError(ValueError):
@@ -35,7 +48,8 @@ def known_filters(signal_type: str, numeric_columns: Collection[str]) -> list[st
     if source is not None:
         names |= {alias for alias, column in source.aliases.items() if column in numeric_columns}
     bounds = [f"{side}_{name}" for name in sorted(names) for side in ("min", "max")]
-    return [*bounds, "condition_ids", "summary_contains"]
+    extra = [near_resolution.KEY] if signal_type in NEAR_RESOLUTION_TYPES else []
+    return [*bounds, "condition_ids", "summary_contains", *CATEGORY_FILTERS, *extra]
 
 
 def validate_filters(
@@ -82,15 +96,61 @@ def validate_filters(
                     f"summary_contains must be non-empty text of at most {_MAX_TEXT} characters"
                 )
             clean[key] = value.strip()
+        elif key in CATEGORY_FILTERS:
+            clean[key] = _names(key, value)
+        elif key == near_resolution.KEY:
+            if signal_type not in NEAR_RESOLUTION_TYPES:
+                raise AlertFilterError(
+                    f"{key} applies to position signals ({', '.join(NEAR_RESOLUTION_TYPES[:2])}), not {signal_type}"
+                )
+            try:
+                clean[key] = near_resolution.validate(value)
+            except near_resolution.NearResolutionError as exc:
+                raise AlertFilterError(str(exc)) from None
         elif numeric_columns is not None:
             raise _unknown(key, signal_type, numeric_columns)
         else:
             raise AlertFilterError(
-                f"unknown filter {key[:80]!r}; use min_<column>, max_<column>, condition_ids or summary_contains"
+                f"unknown filter {key[:80]!r}; use min_<column>, max_<column>, condition_ids, summary_contains, "
+                "tags, exclude_tags, event_slugs, series or against_favourite"
             )
     if source is None and clean and signal_type != "system":
         raise AlertFilterError(f"unknown signal type {signal_type!r}")
+    if set(clean.get("tags", ())) & set(clean.get("exclude_tags", ())):
+        both = sorted(set(clean["tags"]) & set(clean["exclude_tags"]))
+        raise AlertFilterError(f"tags and exclude_tags both name {both[0]!r}")
     return clean
+
+
+def _names(key: str, value: Any) -> list[str]:
+    """A list of tag / slug / series names, trimmed and lower-cased (Gamma's labels vary in case)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or len(value) > _MAX_NAMES:
+        raise AlertFilterError(f"{key} must be a non-empty list of at most {_MAX_NAMES} names")
+    names = []
+    for v in value:
+        if not isinstance(v, str) or not v.strip() or len(v) > _MAX_TEXT:
+            raise AlertFilterError(f"{key}: {str(v)[:40]!r} is not a name (non-empty text)")
+        names.append(v.strip().lower())
+    return sorted(set(names))
+
+
+def needs_category(filters: Mapping[str, Any]) -> bool:
+    """Whether matching these filters reads the row's Category (so the caller loads it)."""
+    return any(k in filters for k in CATEGORY_FILTERS)
+
+
+def _category_match(key: str, names: list[str], category: Category | None) -> bool:
+    if key == "exclude_tags":
+        return category is None or not category.tags.intersection(names)
+    if category is None:
+        return False
+    if key == "tags":
+        return bool(category.tags.intersection(names))
+    if key == "event_slugs":
+        return category.event_slug in names
+    return bool(category.series.intersection(names))
 
 
 def _unknown(key: str, signal_type: str, numeric_columns: Collection[str]) -> AlertFilterError:
@@ -116,6 +176,12 @@ def filters_match(filters: Mapping[str, Any], row: Mapping[str, Any], source: Si
             evidence = row.get("evidence") or {}
             summary = evidence.get("summary") if isinstance(evidence, Mapping) else None
             if not summary or bound.lower() not in str(summary).lower():
+                return False
+        elif key in CATEGORY_FILTERS:
+            if not _category_match(key, bound, row.get(CATEGORY_KEY)):
+                return False
+        elif key == near_resolution.KEY:
+            if not near_resolution.matches(bound, row):
                 return False
     return True
 

@@ -47,7 +47,13 @@ def browser_world(pg_server_url: str, migrated_template: str) -> Iterator[SeedWo
 
 
 @pytest.fixture(scope="module")
-def app_url(browser_world: SeedWorld, tmp_path_factory) -> Iterator[str]:
+def app_extra_env() -> dict[str, str]:
+    """Environment a module adds to its app (override it in the module, e.g. to allow a loopback receiver)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_world: SeedWorld, tmp_path_factory, app_extra_env: dict[str, str]) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHBOARD_", "DAGSTER_PG_URL"))}
     env.update(
@@ -57,6 +63,7 @@ def app_url(browser_world: SeedWorld, tmp_path_factory) -> Iterator[str]:
     )
     env.pop("PM_INTEL_DASHBOARD_PASSWORD", None)
     env.pop("PM_INTEL_ALLOW_PRIVATE_WEBHOOKS", None)
+    env.update(app_extra_env)
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
