@@ -27,6 +27,7 @@ the figures; `--seeds` prints one row per seed and signal and the mean over the 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -307,7 +308,8 @@ def load_sim_world(conn: psycopg.Connection, sim: Any, *, max_books: int = 400_0
     return {"trades": trades, "books": books, "markets": len(w.markets)}
 
 
-BENCH_DB = "pm_intel_bench_market"
+# Its own name per concurrent run (several seeds at once on one server): PM_INTEL_BENCH_MARKET_DB.
+BENCH_DB = os.environ.get("PM_INTEL_BENCH_MARKET_DB", "pm_intel_bench_market")
 
 
 def bench_database() -> str:

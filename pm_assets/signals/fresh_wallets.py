@@ -53,6 +53,13 @@ class FreshWalletThresholds(PositionNoise, FreshAge, Niche, LateFavourite):
         ge=0,
         le=100_000,
     )
+    fresh_min_volume_share: float = threshold(
+        0.01,
+        "least share of the market's 24 h volume the position must be (0 = off): in a market trading $1M a day a "
+        "new wallet's few-thousand-dollar ticket is ordinary flow (new wallets place half of real $10k+ fills)",
+        ge=0.0,
+        le=1.0,
+    )
     fresh_max_liquidity: float = threshold(
         0.0, "only markets with liquidity under this (0 = every market)", ge=0.0, le=1e10
     )
@@ -71,6 +78,13 @@ def is_fresh(age_hours: float | None, prior_trades: int | None, t: Mapping) -> b
     return age_hours < t["fresh_max_age_hours"]
 
 
+def matters_in_market(usdc: float, volume_24h: float, t: Mapping) -> bool:
+    """The position is at least fresh_min_volume_share of what the market trades in a day (a market with no
+    volume on record: any position matters)."""
+    floor = t.get("fresh_min_volume_share", 0.0)  # rows stored before the rule lack it
+    return floor <= 0 or volume_24h <= 0 or usdc >= floor * volume_24h
+
+
 def verdict(evidence: Mapping) -> str | None:
     """Recomputed from the evidence alone: None = alert-worthy, 'not_fired' = the rule did not hold, else the
     noise-control reason the row was suppressed for."""
@@ -80,6 +94,8 @@ def verdict(evidence: Mapping) -> str | None:
             return "not_fired"
         liquidity = x["market_liquidity"]
         if t["fresh_max_liquidity"] > 0 and (liquidity is None or liquidity >= t["fresh_max_liquidity"]):
+            return "not_fired"
+        if not matters_in_market(x["window_usdc"], x["volume_24h_usdc"], t):
             return "not_fired"
     elif x["cumulative_usdc"] < x["multiplier"] * x["first_alert_usdc"]:
         return "not_fired"
@@ -114,19 +130,25 @@ def fresh_wallet_rows(
         age = hours_between(wallet.first_activity_at, at)
         return (None if age is None else max(age, 0.0)), (prior_count(at) if use_prior else None)
 
+    def volume_24h(at: datetime) -> float:
+        return max(volume_at(at), (market.volume_24h or 0.0) if market else 0.0)
+
     def fires(trailing: list[Fill]) -> bool:
-        if net_usdc(trailing) < t["fresh_min_usdc"]:
+        usdc = net_usdc(trailing)
+        if usdc < t["fresh_min_usdc"]:
             return False
         if t["fresh_max_liquidity"] > 0 and (liquidity is None or liquidity >= t["fresh_max_liquidity"]):
             return False
-        return is_fresh(*facts_at(trailing[0].traded_at), t) is not False
+        if is_fresh(*facts_at(trailing[0].traded_at), t) is False:
+            return False
+        return matters_in_market(usdc, volume_24h(trailing[-1].traded_at), t)
 
     position = first_alert_position(fills, window, fires)
     if position is None:
         return []
     trailing = trailing_fills(position, window)
     age, prior = facts_at(trailing[0].traded_at)
-    volume = max(volume_at(position.crossing.traded_at), (market.volume_24h or 0.0) if market else 0.0)
+    volume = volume_24h(position.crossing.traded_at)
     niche = volume < t["niche_volume_usdc"]
     end_date = market.end_date if market else None
     base = {

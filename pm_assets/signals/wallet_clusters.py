@@ -5,6 +5,12 @@ whose first activity is younger than fresh_max_age_hours are chained while conse
 cluster_window_minutes apart; a chain with cluster_min_wallets distinct wallets is a cluster. Labelled wallets
 (market makers, bots, sweepers) are not members by default; a cluster entering at sweep prices is kept
 suppressed. The key is the chain's first entry, and a re-evaluated chain replaces the rows it overlaps.
+
+Money that matters in its market (issue 16): the chain's entries together must be at least cluster_min_volume_share
+of the market's 24 h volume (the larger of the warehouse's trades in the 24 h before the last entry and
+markets.volume_24h). On real flow new wallets are common (16% of fills, half of $10k+ fills:
+../shared/real-flow.md), so in a market trading $1M a day three of them buying one outcome within minutes is
+ordinary flow; a chain under the share is not a cluster (no row).
 """
 
 from collections.abc import Mapping, Sequence
@@ -15,7 +21,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from pm_assets.signals import incremental
+from pm_assets.signals import incremental, insider_inputs
 from pm_assets.signals.noise_thresholds import ExcludeLabelled, FreshAge, Sweep
 from pm_assets.signals.positions import SUPPRESSING_LABELS, is_sweep, iso, signal_key, usd
 from pm_assets.signals.risk import RiskFacts, risk_summary
@@ -35,6 +41,13 @@ class WalletClusterThresholds(FreshAge, Sweep, ExcludeLabelled):
     )
     cluster_min_wallets: int = threshold(3, "distinct fresh wallets that make a cluster", ge=2, le=1000)
     cluster_min_usdc: float = threshold(500.0, "least USDC entry that counts as a member", ge=0.0, le=1e9)
+    cluster_min_volume_share: float = threshold(
+        0.05,
+        "least share of the market's 24 h volume the members' entries together must be (0 = off): three new "
+        "wallets buying one outcome of a market trading $1M a day within minutes is ordinary flow",
+        ge=0.0,
+        le=1.0,
+    )
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,13 @@ def chains(entries: Sequence[Entry], t: Mapping) -> list[list[Entry]]:
     return [c for c in out if len({e.wallet for e in c}) >= t["cluster_min_wallets"]]
 
 
+def matters_in_market(total_usdc: float, volume_24h: float | None, t: Mapping) -> bool:
+    """The members' entries are at least cluster_min_volume_share of the market's 24 h volume (unknown or no
+    volume: they matter)."""
+    floor = t.get("cluster_min_volume_share", 0.0)  # rows stored before the rule lack it
+    return floor <= 0 or not volume_24h or total_usdc >= floor * volume_24h
+
+
 def verdict(evidence: Mapping) -> str | None:
     t, x = evidence["thresholds"], evidence["inputs"]
     ms = x["members"]
@@ -104,6 +124,8 @@ def verdict(evidence: Mapping) -> str | None:
     gaps_ok = all(b - a <= gap for a, b in zip(times, times[1:], strict=False))
     if len(ok) != len(ms) or not gaps_ok or len({m["wallet"] for m in ms}) < t["cluster_min_wallets"]:
         return "not_fired"
+    if not matters_in_market(sum(m["usdc"] for m in ms), x.get("volume_24h_usdc"), t):
+        return "not_fired"
     return "settlement_sweep" if is_sweep(x["entry_vwap"], t["sweep_entry_price"]) else None
 
 
@@ -111,7 +133,7 @@ def should_fire(evidence: Mapping) -> bool:
     return verdict(evidence) is None
 
 
-def cluster_row(chain: list[Entry], t: Mapping) -> dict:
+def cluster_row(chain: list[Entry], t: Mapping, volume_24h: float | None = None) -> dict:
     total = sum(e.usdc for e in chain)
     vwap = sum(e.entry_price * e.usdc for e in chain) / total if total > 0 else chain[0].entry_price
     wallets = sorted({e.wallet for e in chain})
@@ -133,6 +155,8 @@ def cluster_row(chain: list[Entry], t: Mapping) -> dict:
         ],
         "entry_vwap": round(vwap, 6),
         "span_minutes": round(minutes, 2),
+        "volume_24h_usdc": None if volume_24h is None else round(volume_24h, 2),
+        "volume_share": round(total / volume_24h, 6) if volume_24h else None,
     }
     first = chain[0]
     evidence = {"signal": TABLE, "thresholds": dict(t), "inputs": inputs, "risk": risk}
@@ -140,7 +164,8 @@ def cluster_row(chain: list[Entry], t: Mapping) -> dict:
         f"{len(wallets)} wallets first active {min(e.wallet_age_hours for e in chain):.0f}-"
         f"{max(e.wallet_age_hours for e in chain):.0f} h earlier put {usd(total)} on one outcome "
         f"({'buying' if first.side == 'BUY' else 'selling'} at ~{first.price:.2f}) within {minutes:.0f} min"
-        f" — {risk['reason']}"
+        + (f", {100 * total / volume_24h:.1f}% of the market's 24 h volume" if volume_24h else "")
+        + f" — {risk['reason']}"
     )
     return {
         "signal_key": signal_key(TABLE, first.condition_id, first.token_id, first.side, first.fill_key),
@@ -155,6 +180,15 @@ def cluster_row(chain: list[Entry], t: Mapping) -> dict:
         "suppressed_reason": verdict(evidence),
         "evidence": evidence,
     }
+
+
+def chain_volume_24h(conn: psycopg.Connection, chain: Sequence[Entry]) -> float:
+    """The market's 24 h volume at the chain's last entry: the larger of the warehouse's own trades and
+    markets.volume_24h (a warehouse with little history does not make every chain look large)."""
+    last = chain[-1]
+    facts = insider_inputs.market_facts(conn, [last.condition_id]).get(last.condition_id)
+    listed = (facts.volume_24h or 0.0) if facts else 0.0
+    return max(insider_inputs.trailing_volume(conn, last.condition_id, last.traded_at), listed)
 
 
 ENTRIES_SQL = """
@@ -237,7 +271,8 @@ def evaluate(log, warehouse, config, overlap: timedelta | None = None):
         t = run_thresholds(conn, SPEC, config, log)
         window = trade_window(conn, TABLE, config, overlap)
         entries = read_entries(conn, window, t)
-        rows = [cluster_row(c, t) for c in chains(entries, t)]
+        rows = [cluster_row(c, t, chain_volume_24h(conn, c)) for c in chains(entries, t)]
+        rows = [r for r in rows if r["suppressed_reason"] != "not_fired"]
         if is_what_if(config):
             what_if_id, _ = write_what_if(conn, SIGNAL_TYPE, t, rows)
             replaced = 0

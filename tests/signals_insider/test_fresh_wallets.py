@@ -50,6 +50,19 @@ def test_old_wallets_and_small_positions_do_not_fire():
     assert rows_for([fill(1, 0, 1_000)]) == []
 
 
+def test_an_ordinary_ticket_for_a_busy_market_does_not_fire():
+    # $5k is 2.5% of a $200k/day market but 0.25% of one trading $2M a day, where new wallets place tickets this
+    # size all day (issue 16; ../shared/real-flow.md: new wallets place half of real $10k+ fills).
+    [row] = rows_for([fill(1, 0, 5_000)], volume=200_000.0)
+    assert row["suppressed_reason"] is None and row["evidence"]["inputs"]["volume_share"] == pytest.approx(
+        0.025
+    )
+    assert rows_for([fill(1, 0, 5_000)], volume=2_000_000.0) == []
+    assert rows_for([fill(1, 0, 5_000)], volume=2_000_000.0, t={"fresh_min_volume_share": 0.0})
+    evidence = dict(row["evidence"], inputs=dict(row["evidence"]["inputs"], volume_24h_usdc=2_000_000.0))
+    assert not should_fire(evidence)
+
+
 def test_twelve_split_buys_are_one_alert_of_their_sum():
     rows = rows_for([fill(i, i * 5, 5_000) for i in range(12)], t={"fresh_min_usdc": 10_000})
     assert len(rows) == 1

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import dagster as dg
 import psycopg
+import pytest
 
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.signals import thresholds
@@ -66,8 +67,21 @@ def test_sweep_priced_clusters_are_kept_suppressed():
     assert row["suppressed_reason"] == "settlement_sweep" == verdict(row["evidence"])
 
 
+def test_a_cluster_must_be_money_that_matters_in_its_market():
+    # Three new wallets putting $6k on one outcome within minutes: a tenth of a $60k/day market, but 0.3% of a
+    # market trading $2M a day, where new wallets buying together is ordinary flow (issue 16).
+    [chain] = chains([entry(1, 0), entry(2, 4), entry(3, 9)], DEFAULTS)
+    quiet, busy = cluster_row(chain, DEFAULTS, 60_000.0), cluster_row(chain, DEFAULTS, 2_000_000.0)
+    assert quiet["suppressed_reason"] is None and verdict(quiet["evidence"]) is None
+    assert quiet["evidence"]["inputs"]["volume_share"] == pytest.approx(0.1)
+    assert "10.0% of the market's 24 h volume" in quiet["evidence"]["summary"]
+    assert busy["suppressed_reason"] == "not_fired" == verdict(busy["evidence"])
+    off = dict(DEFAULTS, cluster_min_volume_share=0.0)
+    assert cluster_row(chain, off, 2_000_000.0)["suppressed_reason"] is None
+
+
 def test_asset_finds_clusters_across_runs_without_duplicates(rows, warehouse_url):
-    rows.market(1)
+    rows.market(1, volume_24h=60_000)
     for w in (1, 2, 3, 4):
         rows.wallet(w, T0 - timedelta(hours=2))
     resources = {"warehouse": WarehouseResource(database_url=warehouse_url)}
