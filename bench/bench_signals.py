@@ -7,7 +7,7 @@ then the sim clock is stepped through the live part of the world, with the trade
 and signals after each step, which gives the time from a planted trade becoming visible to its signal row.
 Market signals are scored by bench/scoring_market.py when it exists; otherwise they are reported "not built".
 Usage: pm-intel bench signals [--json] [--markets 100] [--seed 7] [--history-hours 12] [--live-steps 8]
-       [--step-minutes 15] [--tps 2] [--keep-db]
+       [--step-minutes 15] [--tps 2] [--keep-db] [--dump-fp FILE]
 """
 
 from __future__ import annotations
@@ -27,7 +27,12 @@ import dagster as dg
 import psycopg
 from psycopg import sql
 
-from bench.scoring_insider import detection_latencies, ingest_to_signal, score_insider_signals
+from bench.scoring_insider import (
+    background_alerts,
+    detection_latencies,
+    ingest_to_signal,
+    score_insider_signals,
+)
 from bench.scratch import drop_database, scratch_database
 
 MARKET_TABLES = ("arbitrage_windows", "price_spikes")
@@ -148,7 +153,7 @@ def market_scores(conn: psycopg.Connection, truth: list[dict]) -> dict:
     return scoring.score_market_signals(conn, truth)
 
 
-def evaluate_world(sim, url: str, live_steps: int, step_s: float) -> dict:
+def evaluate_world(sim, url: str, live_steps: int, step_s: float, dump_fp: str | None = None) -> dict:
     """Load the sim's history, run the signals, step the clock through the live part, score everything."""
     timings = load_history(sim, url)
     timings["signals_first_run_s"] = run_signals(url, sim)
@@ -173,6 +178,11 @@ def evaluate_world(sim, url: str, live_steps: int, step_s: float) -> dict:
             scores.setdefault(table, {})["run_error"] = error
         latencies = detection_latencies(conn, truth, visible_at)
         ingest_latencies = ingest_to_signal(conn, truth)
+        if dump_fp:
+            with open(dump_fp, "w") as fh:
+                for table in ("fresh_wallet_trades", "size_anomalies", "wallet_clusters"):
+                    for row in background_alerts(conn, table, truth):
+                        fh.write(json.dumps(row, default=str) + "\n")
         truth_path = os.environ.get("PM_INTEL_BENCH_TRUTH_OUT")
         if truth_path:
             with open(truth_path, "w") as fh:
@@ -227,7 +237,7 @@ def run(args) -> dict:
                 args.seed, args.markets, args.history_hours, args.tps, args.live_steps * step_s / 3600
             )
         ) as sim:
-            return evaluate_world(sim, url, args.live_steps, step_s)
+            return evaluate_world(sim, url, args.live_steps, step_s, args.dump_fp)
     finally:
         if args.keep_db:
             print(f"kept scratch database {url.rsplit('/', 1)[1]}", file=sys.stderr)
@@ -245,6 +255,11 @@ def main(argv: list[str]) -> int:
     p.add_argument("--live-steps", type=int, default=8)
     p.add_argument("--step-minutes", type=float, default=15.0)
     p.add_argument("--keep-db", action="store_true", help="keep the scratch database for inspection")
+    p.add_argument(
+        "--dump-fp",
+        metavar="FILE",
+        help="write the insider alerts that match no planted event (JSON lines, with their evidence) to FILE",
+    )
     args = p.parse_args(argv)
     logging.getLogger("dagster").setLevel(logging.ERROR)
     os.environ.setdefault("DAGSTER_HOME", os.path.join(os.getcwd(), ".pm-intel", "dagster"))

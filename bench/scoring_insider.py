@@ -105,6 +105,30 @@ def score_table(
     }
 
 
+def background_alerts(conn: psycopg.Connection, table: str, truth: Sequence[Mapping]) -> list[dict]:
+    """A table's alerts that match no planted true event (what it sends on unplanted flow), with their evidence:
+    what `bench signals --dump-fp FILE` writes, to see what tells them from the planted events."""
+    cluster = table == "wallet_clusters"
+    true_events = [r for r in truth if r["true_event"] and r["kind"] in TRUE_WALLET_KINDS]
+    evidence = dict(
+        conn.execute(
+            f"select signal_key, evidence from {table} where suppressed_reason is null"  # noqa: S608 (fixed names)
+        ).fetchall()
+    )
+    return [
+        {
+            "table": table,
+            "signal_key": key,
+            "condition_id": cid,
+            "wallets": list(ws),
+            "at": at.isoformat(),
+            "evidence": evidence.get(key),
+        }
+        for key, cid, ws, at in _alerts(conn, table)
+        if not any(_matches(r, cid, ws, cluster) for r in true_events)
+    ]
+
+
 def score_insider_signals(conn: psycopg.Connection, truth: Sequence[Mapping]) -> dict:
     background = background_trades(conn, truth)
     return {table: score_table(conn, table, truth, background) for table in TARGETS}
