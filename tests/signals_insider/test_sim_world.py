@@ -17,17 +17,19 @@ def test_small_world_is_detected_without_letting_noise_through(warehouse_url):
             for t, s in scores.items()
         }
     )
-    fresh, clusters = scores["fresh_wallet_trades"], scores["wallet_clusters"]
-    # Three planted insiders and three coordinated entries at this size: sanity bounds, the goals live in bench/.
-    assert fresh["target_events"] >= 2 and fresh["recall"] >= 0.6
-    assert fresh["noise_passed"] == 0 and scores["size_anomalies"]["noise_passed"] == 0
-    assert fresh["alerts_per_event"] <= 1.5
+    fresh, size, clusters = scores["fresh_wallet_trades"], scores["size_anomalies"], scores["wallet_clusters"]
+    for t in (fresh, size, clusters):
+        assert t["noise_passed"] == 0 and t["alerts_per_event"] <= 1.1  # issue 16's goals
     # Alerts on unplanted flow per 1,000 unplanted trades: the alerts that match no planted true event.
-    for table in ("fresh_wallet_trades", "size_anomalies", "wallet_clusters"):
-        t = scores[table]
+    for t in (fresh, size, clusters):
         assert t["background_trades"] > 0 and t["background_trades"] < out["counts"]["trades"]
         assert t["alerts_per_1k_background_trades"] == round(
             1000 * (t["alerts"] - t["true_positives"]) / t["background_trades"], 4
         )
-    assert clusters["target_events"] >= 2 and clusters["recall"] >= 0.5 and clusters["precision"] >= 0.5
+    assert fresh["alerts_per_1k_background_trades"] <= 1 and size["alerts_per_1k_background_trades"] <= 2
+    assert clusters["target_events"] >= 2 and clusters["recall"] >= 0.95 and clusters["precision"] >= 0.9
+    assert fresh["target_events"] >= 2 and fresh["recall"] >= 0.95
+    # Below issue 16's 0.9: the fitted background has new wallets making longshot bets of the planted insiders'
+    # size and share of their market, which no observable at alert time tells apart (bench/README.md).
+    assert fresh["precision"] >= 0.5
     assert assert_every_row_recomputes(warehouse_url) >= fresh["alerts"] + clusters["alerts"]
