@@ -10,6 +10,7 @@ from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.signals import fresh_wallets, risk, wallet_labels
 from pm_assets.signals import size_anomalies as size_anomaly_signal
 from pm_assets.signals import wallet_clusters as wallet_cluster_signal
+from pm_assets.signals import watched_wallets as watched_wallet_signal
 from pm_assets.signals.launchpad import launchpad_config
 
 RESCAN = ("rescan_from", "rescan_to")
@@ -17,6 +18,7 @@ FreshWalletConfig = launchpad_config(fresh_wallets.SPEC, rescan=RESCAN)
 SizeAnomalyConfig = launchpad_config(size_anomaly_signal.SPEC, rescan=RESCAN)
 WalletClusterConfig = launchpad_config(wallet_cluster_signal.SPEC, rescan=RESCAN)
 WalletLabelConfig = launchpad_config(wallet_labels.TUNING, rescan=RESCAN)
+WatchedWalletConfig = launchpad_config(watched_wallet_signal.SPEC, rescan=RESCAN)
 
 
 @dg.asset(group_name="signals", kinds={"postgres"}, deps=["trades", "tokens"])
@@ -67,6 +69,18 @@ def wallet_clusters(
 
 
 @dg.asset(
+    group_name="signals", kinds={"postgres"}, deps=["trades", "wallets", "markets", "wallet_behaviour_labels"]
+)
+def watched_wallet_trades(
+    context: dg.AssetExecutionContext, config: WatchedWalletConfig, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """Trades by wallets on the users' watchlists (Watchlists page): any trade, or a position reaching the size
+    the wallet's list sets. One alert per wallet and market, then escalations (2x, 5x); sweeps and labelled
+    wallets kept as suppressed. Refreshes after new trades arrive (insider signal sensor); reads only new trades."""
+    return watched_wallet_signal.evaluate(context.log, warehouse, config)
+
+
+@dg.asset(
     group_name="signals",
     kinds={"postgres"},
     deps=["fresh_wallet_trades", "size_anomalies", "wallet_clusters"],
@@ -80,4 +94,11 @@ def trade_risk_scores(
     return risk.evaluate(context.log, warehouse)
 
 
-ASSETS = [wallet_behaviour_labels, fresh_wallet_trades, size_anomalies, wallet_clusters, trade_risk_scores]
+ASSETS = [
+    wallet_behaviour_labels,
+    fresh_wallet_trades,
+    size_anomalies,
+    wallet_clusters,
+    watched_wallet_trades,
+    trade_risk_scores,
+]

@@ -13,12 +13,14 @@ import dagster as dg
 from pm_assets.signals import fresh_wallets, risk, wallet_labels
 from pm_assets.signals import size_anomalies as size_anomaly_signal
 from pm_assets.signals import wallet_clusters as wallet_cluster_signal
+from pm_assets.signals import watched_wallets as watched_wallet_signal
 from pm_assets.signals.insider_assets import (
     ASSETS,
     FreshWalletConfig,
     SizeAnomalyConfig,
     WalletClusterConfig,
     WalletLabelConfig,
+    WatchedWalletConfig,
 )
 
 # The assets' work as plain functions, in job order, for the live pass (which runs them outside a run):
@@ -28,12 +30,19 @@ EVALUATORS: list[tuple[str, Callable[..., dg.MaterializeResult], type[dg.Config]
     ("fresh_wallet_trades", fresh_wallets.evaluate, FreshWalletConfig),
     ("size_anomalies", size_anomaly_signal.evaluate, SizeAnomalyConfig),
     ("wallet_clusters", wallet_cluster_signal.evaluate, WalletClusterConfig),
+    ("watched_wallet_trades", watched_wallet_signal.evaluate, WatchedWalletConfig),
     ("trade_risk_scores", risk.evaluate, None),
 ]
 # asset (op) name -> threshold signal type (each run resolves that signal's saved thresholds when it starts)
 CONFIGURED = {
     t.asset: t.signal_type
-    for t in (wallet_labels.TUNING, fresh_wallets.SPEC, size_anomaly_signal.SPEC, wallet_cluster_signal.SPEC)
+    for t in (
+        wallet_labels.TUNING,
+        fresh_wallets.SPEC,
+        size_anomaly_signal.SPEC,
+        wallet_cluster_signal.SPEC,
+        watched_wallet_signal.SPEC,
+    )
 }
 CURSORS = [f"signal:{name}" for name in CONFIGURED]
 
@@ -41,7 +50,8 @@ CURSORS = [f"signal:{name}" for name in CONFIGURED]
 insider_signals_job = dg.define_asset_job(
     "insider_signals_job",
     selection=dg.AssetSelection.assets("wallets", *ASSETS),
-    description="Wallet ages, behaviour labels, fresh wallets, size anomalies, clusters, then risk scores.",
+    description="Wallet ages, behaviour labels, fresh wallets, size anomalies, clusters, watched wallets, then risk "
+    "scores.",
 )
 
 

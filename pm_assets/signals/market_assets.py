@@ -140,6 +140,7 @@ ScorecardConfig = launchpad_config(scorecard.TUNING)
         "fresh_wallet_trades",
         "size_anomalies",
         "wallet_clusters",
+        "watched_wallet_trades",
         "price_points",
         "market_resolutions",
     ],

@@ -15,6 +15,7 @@ from pm_assets.signals import (
     spikes,
     wallet_clusters,
     wallet_labels,
+    watched_wallets,
 )
 from pm_assets.signals.spec import SignalSpec, Tunable
 
@@ -24,6 +25,7 @@ SIGNALS: tuple[SignalSpec, ...] = (
     spikes.SPEC,
     size_anomalies.SPEC,
     wallet_clusters.SPEC,
+    watched_wallets.SPEC,
 )
 # Everything whose thresholds users edit: the signals, plus the labels the insider signals read and the scorecard.
 TUNABLES: tuple[Tunable, ...] = (*SIGNALS, wallet_labels.TUNING, scorecard.TUNING)
