@@ -20,6 +20,7 @@ page = st.navigation(
             st.Page(PAGES / "overview.py", title="Overview", url_path="overview", default=True),
             st.Page(PAGES / "markets.py", title="Markets", url_path="markets"),
             st.Page(PAGES / "wallets.py", title="Wallets", url_path="wallets"),
+            st.Page(PAGES / "watchlists.py", title="Watchlists", url_path="watchlists"),
             st.Page(PAGES / "resolution.py", title="Nearing resolution", url_path="resolution"),
         ],
         "Signals": [

@@ -7,6 +7,7 @@ import streamlit as st
 from dashboards import queries
 from dashboards.components import ago, api_export_hint, export_buttons, money
 from dashboards.signal_types import SIGNAL_TYPES
+from dashboards.watchlist_form import add_to_watchlist
 
 st.title("Wallets")
 
@@ -51,6 +52,7 @@ c[0].metric("First activity", "unknown" if first is None or first != first else 
 c[1].metric("Age", ago(first))
 c[2].metric("Trades", f"{int(info['trade_count']):,}")
 c[3].metric("Volume", money(info["volume_usdc"]))
+add_to_watchlist(address)
 
 st.subheader("Positions by market")
 st.dataframe(queries.wallet_positions(address), hide_index=True, width="stretch")
