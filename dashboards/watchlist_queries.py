@@ -19,7 +19,7 @@ import streamlit as st
 from sqlalchemy import text
 
 from dashboards import db
-from dashboards.queries import LIVE_TTL, PAGE_TTL, frame, signal_select
+from dashboards.queries import LIVE_TTL, frame, signal_select
 from dashboards.signal_types import SIGNAL_TYPES
 from pm_assets.wallets.watchlists import Entry
 
@@ -61,12 +61,12 @@ MEMBERS = text("""
     signals as (
         select wallet, count(*) filter (where suppressed_reason is null) as watch_alerts
         from watched_wallet_trades where wallet in (select wallet from members) group by wallet)
-    select m.wallet, m.label, m.note, w.first_activity_at, coalesce(p.open_positions, 0) as open_positions,
-           coalesce(p.trades, 0) as trades, coalesce(p.trades_7d, 0) as trades_7d, p.last_trade_at,
+    select m.wallet, m.label, w.first_activity_at, coalesce(p.open_positions, 0) as open_positions,
            round(p.realised_pnl::numeric, 2)::float8 as realised_pnl,
            round(p.unrealised_pnl::numeric, 2)::float8 as unrealised_pnl,
            round(p.open_value::numeric, 2)::float8 as open_value,
-           coalesce(s.watch_alerts, 0) as watch_alerts, m.added_at
+           coalesce(p.trades, 0) as trades, coalesce(p.trades_7d, 0) as trades_7d, p.last_trade_at,
+           coalesce(s.watch_alerts, 0) as watch_alerts, m.note, m.added_at
     from members m
     left join wallets w on w.wallet = m.wallet
     left join per_wallet p on p.wallet = m.wallet
@@ -99,7 +99,7 @@ def list_trades(watchlist_id: int, limit: int = 200) -> pd.DataFrame:
     return frame(LIST_TRADES, watchlist_id=watchlist_id, limit=limit)
 
 
-@st.cache_data(ttl=PAGE_TTL, show_spinner=False)
+@st.cache_data(ttl=LIVE_TTL, show_spinner=False)
 def list_signals(watchlist_id: int, since: datetime, limit: int = 500) -> dict[str, pd.DataFrame]:
     """Each wallet signal table's rows of the list's wallets, newest first, with evidence in words."""
     out = {}

@@ -6,8 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import watchlist_queries as wq
+from pm_assets.signals.watched_wallets import SPEC as WATCHED
 from pm_assets.wallets.watchlists import check_name, parse_wallet_list
 
+WATCHED_LABEL = WATCHED.label
 st.title("Watchlists")
 st.caption(
     "A trade by a listed wallet (or a position reaching the list's size) is a `watched_wallet` signal: "
@@ -90,7 +92,7 @@ c = st.columns(3)
 c[0].metric("Wallets", f"{int(row['wallets']):,}")
 c[1].metric(
     "Alerts on",
-    "the signal's threshold"
+    "the threshold"
     if pd.isna(size_value)
     else ("any trade" if size_value == 0 else f"${size_value:,.0f}+ positions"),
 )
@@ -127,7 +129,12 @@ else:
 
 st.subheader("Signals they triggered")
 since = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=365 * 5)
-for label, rows in wq.list_signals(watchlist_id, since).items():
+signals = wq.list_signals(watchlist_id, since)
+latest = signals.get(WATCHED_LABEL)
+if latest is not None and not latest.empty:
+    alerts = latest[latest["suppressed_reason"].isna()].head(5)
+    st.markdown("\n".join(f"- {r.at:%Y-%m-%d %H:%M} UTC: {r.evidence_words}" for r in alerts.itertuples()))
+for label, rows in signals.items():
     st.markdown(f"**{label}**: {len(rows)}")
     if not rows.empty:
         show = [

@@ -3,6 +3,7 @@ Debian's Chromium through Playwright (never `playwright install`: there is no do
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -52,18 +53,21 @@ def app_extra_env() -> dict[str, str]:
     return {}
 
 
-@pytest.fixture(scope="module")
-def app_url(browser_world: SeedWorld, tmp_path_factory, app_extra_env: dict[str, str]) -> Iterator[str]:
+@contextlib.contextmanager
+def streamlit_app(
+    database_url: str, tmp_path_factory, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`streamlit run` of the dashboards over `database_url` on a free loopback port; yields its base URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHBOARD_", "DAGSTER_PG_URL"))}
     env.update(
-        DATABASE_URL=browser_world.url,
+        DATABASE_URL=database_url,
         PM_INTEL_HOME=str(tmp_path_factory.mktemp("home")),
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
     )
     env.pop("PM_INTEL_DASHBOARD_PASSWORD", None)
     env.pop("PM_INTEL_ALLOW_PRIVATE_WEBHOOKS", None)
-    env.update(app_extra_env)
+    env.update(extra_env or {})
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
@@ -113,6 +117,12 @@ def app_url(browser_world: SeedWorld, tmp_path_factory, app_extra_env: dict[str,
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="module")
+def app_url(browser_world: SeedWorld, tmp_path_factory, app_extra_env: dict[str, str]) -> Iterator[str]:
+    with streamlit_app(browser_world.url, tmp_path_factory, app_extra_env) as base:  # type: ignore[attr-defined]
+        yield base
 
 
 @pytest.fixture(scope="module")
