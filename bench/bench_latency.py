@@ -40,7 +40,9 @@ GOALS_S = {"stream": 5.0, "poll": 60.0}
 POLL_INTERVAL_S = LiveDriverConfig().poll_interval_s  # the live driver's production timer
 # pm_sim plants its events in [history start + 900 s, horizon end - 900 s]: sized so they fall in the window.
 PLANT_PAD_S = 900.0
-SIGNAL_TYPES = ("fresh_wallet", "size_anomaly", "wallet_cluster")
+SIGNAL_TYPES = ("fresh_wallet", "size_anomaly", "wallet_cluster", "watched_wallet")
+# watched_wallet: the planted events' wallets go on a watchlist (any trade alerts), as a user would list them.
+WATCHED_KINDS = ("fresh_wallet_insider", "split_buy", "coordinated_entry")
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -145,6 +147,7 @@ def run_mode(mode: str, args) -> dict:
             p.load_universe()
             driver = p.driver(args.poll_interval)
             driver.pass_once()  # the history the first poll brought in: not measured
+            watch_planted(sim, url)
             with psycopg.connect(url) as conn:
                 for signal_type in SIGNAL_TYPES:
                     conn.execute(
@@ -181,6 +184,23 @@ def run_mode(mode: str, args) -> dict:
         sim.close()
         if not args.keep_db:
             drop_database(maintenance, url)
+
+
+def watch_planted(sim, url: str) -> int:
+    """A watchlist of the wallets behind pm_sim's planted events (any trade alerts); returns how many."""
+    records = httpx.get(sim.admin_url + "/ground-truth", params={"all": 1}, timeout=120).json()["records"]
+    wallets = sorted(
+        {w for r in records if r["kind"] in WATCHED_KINDS for w in (r.get("wallets") or [r["wallet"]]) if w}
+    )
+    with psycopg.connect(url) as conn:
+        (wid,) = conn.execute(
+            "insert into watchlists (name, min_position_usdc) values ('bench planted', 0) returning watchlist_id"
+        ).fetchone()
+        conn.execute(
+            "insert into watchlist_wallets (watchlist_id, wallet) select %s, unnest(%s::text[])",
+            (wid, wallets),
+        )
+    return len(wallets)
 
 
 def _consume(ws_url: str, data_url: str, url: str, seconds: float) -> None:
@@ -242,6 +262,10 @@ def measured(url: str, window_start: datetime, window_end: datetime) -> dict:
         "by_table": {t: sum(1 for r in rows if r[0] == t) for t in sorted({r[0] for r in rows})},
         "p50_s": percentile(total, 0.5),
         "p95_s": percentile(total, 0.95),
+        "p95_by_table_s": {
+            t: percentile([float(r[1]) for r in rows if r[0] == t], 0.95)
+            for t in sorted({r[0] for r in rows})
+        },
         "median_stage_s": {
             "upstream_to_ingested": stage(2),
             "ingested_to_signal": stage(3),
@@ -296,6 +320,7 @@ def main(argv: list[str]) -> int:
         print(
             f"{r['mode']:>6}: {r['alerts']} alerts ({r['by_table']}, {r['not_delivered']} not delivered), "
             f"trade->webhook p50 {_s(r['p50_s'])} p95 {_s(r['p95_s'])} (goal p95 < {goal:.0f} s: {ratio}); "
+            f"p95 by table {r['p95_by_table_s']}; "
             f"median stages {r['median_stage_s']}; baseline bare POST p50 {_s(base['p50'])} "
             f"p95 {_s(base['p95'])}; live passes {r['live_passes']} ({r['woken_by_notify']} woken by a stored "
             f"tick, {r['failed_passes']} failed); pass steps p50/p95 {_steps(r['pass_step_s'])}; "

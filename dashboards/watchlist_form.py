@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import watchlist_queries as wq
+from dashboards.components import md_escape
 from pm_assets.wallets.watchlists import Entry, check_name
 
 NEW = "New list…"
@@ -31,7 +32,7 @@ def add_to_watchlist(address: str) -> None:
             return
         saved = wq.save_wallets(name, None, [Entry(0, address, None, None)])
         st.cache_data.clear()
-        st.success(f"Added to {name}." if saved.added else f"Already on {name}.")
+        st.success(f"Added to {md_escape(name)}." if saved.added else f"Already on {md_escape(name)}.")
         on.add(name)
     if on:
-        st.caption("On watchlists: " + ", ".join(sorted(on)))
+        st.caption("On watchlists: " + ", ".join(md_escape(n) for n in sorted(on)))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import watchlist_queries as wq
+from dashboards.components import md_escape
 from pm_assets.signals.watched_wallets import SPEC as WATCHED
 from pm_assets.wallets.watchlists import check_name, parse_wallet_list
 
@@ -55,7 +56,7 @@ if submitted:
     st.cache_data.clear()
     verb = "Created" if saved.created else "Updated"
     st.success(
-        f"{verb} watchlist {list_name}: {len(saved.added)} wallet(s) added"
+        f"{verb} watchlist {md_escape(list_name)}: {len(saved.added)} wallet(s) added"
         + (
             f", {len(saved.already)} already on it (label and note updated where given)"
             if saved.already
@@ -133,7 +134,10 @@ signals = wq.list_signals(watchlist_id, since)
 latest = signals.get(WATCHED_LABEL)
 if latest is not None and not latest.empty:
     alerts = latest[latest["suppressed_reason"].isna()].head(5)
-    st.markdown("\n".join(f"- {r.at:%Y-%m-%d %H:%M} UTC: {r.evidence_words}" for r in alerts.itertuples()))
+    # Outcome names and labels are upstream or user text: escaped, never read as Markdown.
+    st.markdown(
+        "\n".join(f"- {r.at:%Y-%m-%d %H:%M} UTC: {md_escape(r.evidence_words)}" for r in alerts.itertuples())
+    )
 for label, rows in signals.items():
     st.markdown(f"**{label}**: {len(rows)}")
     if not rows.empty:
