@@ -139,3 +139,27 @@ def test_paste_a_list_with_a_bad_line_then_a_watched_wallets_trade_reaches_the_w
     page.get_by_text("watched wallet 'planted' (list Planted insiders) bought").first.wait_for()
     page.mouse.move(700, 100)  # no tooltip over the screenshot
     screenshot(page, "watchlist_signal_delivered")
+
+
+def test_upload_a_csv_with_a_header_and_a_duplicate(page, app_url, browser_world):
+    first, second = browser_world.wallets[1], browser_world.wallets[2]
+    csv = f'address,label,note\n{first},one,"note, with comma"\n{second},two,\n{first.upper().replace("0X", "0x")},again,\n'
+    page.goto(f"{app_url}/watchlists")
+    page.get_by_text("Create a list or add wallets to one").wait_for()
+    _settled(page)
+    page.get_by_label("Watchlist name", exact=True).fill("Uploaded")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        files=[{"name": "wallets.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.get_by_text("wallets.csv").wait_for()
+    page.get_by_role("button", name="Save wallets").click()
+    page.get_by_text("Created watchlist Uploaded: 2 wallet(s) added.").wait_for()
+    page.get_by_text("1 line(s) not added").wait_for()
+    _settled(page)
+    screenshot(page, "watchlist_uploaded_csv")
+    with psycopg.connect(browser_world.url) as conn:
+        stored = conn.execute(
+            "select wallet, label, note from watchlist_wallets w join watchlists l using (watchlist_id)"
+            " where l.name = 'Uploaded' order by label"
+        ).fetchall()
+    assert stored == [(first, "one", "note, with comma"), (second, "two", None)]
