@@ -77,7 +77,7 @@ def _planted_trade_to_webhook(url: str, sim, wallet: str) -> tuple[str, str]:
             pipeline.tick_trade_edge()
 
         pipeline.tick_trade_edge()
-        wait_until(wallet_traded, "the planted trade stored by the live-edge poll", step=step, attempts=200)
+        wait_until(wallet_traded, "the planted trade stored by the live-edge poll", step=step)
         _evaluate_insider_signals(url)
         with psycopg.connect(url) as conn:
             (summary,) = conn.execute(
@@ -89,7 +89,7 @@ def _planted_trade_to_webhook(url: str, sim, wallet: str) -> tuple[str, str]:
         def delivered():
             return [r for r in receiver.delivered("/watched") if wallet in str(r.body)]
 
-        [request] = wait_until(delivered, "the alert at the webhook", step=pipeline.tick_alerts, attempts=400)
+        [request] = wait_until(delivered, "the alert at the webhook", step=pipeline.tick_alerts)
         return summary, str(request.body)
 
 

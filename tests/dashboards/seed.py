@@ -494,6 +494,20 @@ def _seed_signals(conn: psycopg.Connection, world: SeedWorld, fresh_fill: str, f
            values ('sa-1', %s, %s, %s, %s, %s, 'BUY', 0.12, 48200, 1, 0.51, 0.8, 7.5, '{}')""",
         (fresh_fill, fresh_at, world.fresh_wallet, btc, world.tokens[btc][0]),
     )
+    # A watched wallet's trade (watchlists themselves are left to the tests that make them).
+    conn.execute(
+        """insert into watched_wallet_trades (signal_key, fill_key, traded_at, wallet, condition_id, token_id, side,
+               price, usdc_size, fill_count, watchlists, min_position_usdc, evidence)
+           values ('ww-1', %s, %s, %s, %s, %s, 'BUY', 0.12, 48200, 1, '{Whales}', 0, %s)""",
+        (
+            _fill_key("ww-1"),
+            fresh_at - timedelta(minutes=5),
+            world.wallets[4],
+            btc,
+            world.tokens[btc][0],
+            json.dumps({"summary": "watched wallet (list Whales) bought Yes at 0.12: $48,200"}),
+        ),
+    )
     conn.execute(
         """insert into wallet_clusters (signal_key, condition_id, token_id, started_at, ended_at, wallet_count,
                wallets, total_usdc, evidence)

@@ -37,6 +37,7 @@ def test_overview_shows_every_signal_kind_in_words_and_freshness_from_tables(wor
         "Price and volume spikes",
         "Size anomalies",
         "Wallet clusters",
+        "Watched-wallet trades",
     ]
     words = "\n".join(
         str(v) for df in at.dataframe if "evidence_words" in df.value for v in df.value["evidence_words"]
@@ -46,6 +47,7 @@ def test_overview_shows_every_signal_kind_in_words_and_freshness_from_tables(wor
     assert "the event's YES asks summed to 0.969 (edge 3.1 pts), still open; $1,200 fillable" in words
     assert "$48,200 buy of Yes at 0.12, 51% of the market's 24h volume, 80% of the book's depth" in words
     assert "3 wallets put $36,000 on Yes within 20 min" in words
+    assert "watched wallet (list Whales) bought Yes at 0.12: $48,200" in words
     # A suppressed signal is not on the overview.
     assert "senate-other" not in words and "$11,000" not in words
     assert "newest row of each table instead" in texts(at)
