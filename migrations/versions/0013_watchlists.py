@@ -1,7 +1,7 @@
 """Wallet watchlists and the watched_wallet signal (issue 18).
 
 Revision ID: 0013
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-02
 
 Named lists of wallets with a label and a note each, written by the dashboards' editor role (like alert rules
@@ -9,13 +9,13 @@ and threshold overrides) and read by everyone. `min_position_usdc` is the list's
 the signal (null: the signal's `watched_min_usdc` threshold; 0: any trade). `watched_wallet_trades` is the
 signal's table, shaped like the other position signals (one alert per wallet and market, then escalations).
 
-Chained after 0012 (api_tokens, on main); tags-resolution's 0014 must follow this one.
+Numbered 0013 (reserved for it) but chained after 0014 (tags_resolution), which landed on main first.
 """
 
 from alembic import op
 
 revision = "0013"
-down_revision = "0012"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
