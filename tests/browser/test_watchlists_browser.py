@@ -3,7 +3,7 @@ pm_sim planted trade by a watched wallet reaches a loopback webhook as a watched
 page.
 
 Trades come from pm_sim through the production live-edge poll; the insider signals (watched_wallet among them)
-are evaluated as the stream's insider fast lane evaluates them (insider_sensor.EVALUATORS with the saved
+are evaluated as the live pass evaluates them (insider_sensor.EVALUATORS with the saved
 thresholds); alerts go out through the alert delivery sensor to pm_sensors' loopback receiver.
 """
 
@@ -53,7 +53,7 @@ def sim_app_url(sim_world, tmp_path_factory) -> Iterator[str]:
 
 
 def _evaluate_insider_signals(url: str) -> None:
-    """One evaluation of the insider signals as the stream's fast lane runs them (the saved thresholds)."""
+    """One evaluation of the insider signals as the live pass runs them (the saved thresholds)."""
     warehouse = WarehouseResource(database_url=url)
     with psycopg.connect(url) as conn:
         config = insider_run_config(conn)["ops"]

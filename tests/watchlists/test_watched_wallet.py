@@ -1,6 +1,6 @@
 """watched_wallet on a real Postgres: a watched wallet's trade alerts with its evidence; unwatched wallets, sizes
 under the list's, sweeps and repeats do not; escalations as for the insider signals; the same evaluation runs in
-the insider job and the stream's fast lane."""
+the insider job and the live pass (insider_sensor.EVALUATORS)."""
 
 from __future__ import annotations
 
