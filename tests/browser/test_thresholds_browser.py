@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import dagster as dg
 import psycopg
 import pytest
 
-from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.signals import thresholds
 from pm_assets.signals.backtest import backtest
-from pm_assets.signals.market_assets import market_signals_schedule
+from pm_assets.signals.market_assets import SIGNAL_CONFIG
 from tests.browser.conftest import screenshot
 from tests.browser.test_dashboards_browser import _metric, _settled
 
@@ -19,12 +17,10 @@ KEY = "price_spike.spike_min_move_points"
 
 
 def _next_spike_config(url: str) -> dict:
-    """What the next scheduled price_spikes run evaluates with: its request carries no values, so the run
-    resolves the saved ones when it starts (launchpad.run_thresholds -> thresholds.saved_values)."""
-    context = dg.build_schedule_context(resources={"warehouse": WarehouseResource(database_url=url)})
-    assert market_signals_schedule(context).run_config["ops"]["price_spikes"]["config"] == {}
+    """What the next price_spikes evaluation uses: the live run's market-signals round
+    (pm_sensors/live/periodic.market_signals) resolves the saved values at each round, as a launched run does."""
     with psycopg.connect(url) as conn:
-        return thresholds.saved_values(conn, "price_spike")
+        return thresholds.saved_values(conn, SIGNAL_CONFIG["price_spikes"])
 
 
 def test_edit_a_threshold_backtest_save_and_the_next_run_uses_it(page, app_url, browser_world):
