@@ -1,15 +1,13 @@
 """The scorecard beside each rule and behind each alert; a threshold edit backtested, saved, and applied by
-the schedule that launches the next signal run."""
+the live run's next market-signals round."""
 
 from __future__ import annotations
 
-import dagster as dg
 import psycopg
 
-from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.signals import thresholds
 from pm_assets.signals.backtest import backtest
-from pm_assets.signals.market_assets import market_signals_schedule
+from pm_assets.signals.market_assets import SIGNAL_CONFIG
 from pm_assets.signals.scorecard import scorecard_summary
 from tests.dashboards.conftest import frame_with, open_page, texts, widget
 
@@ -28,12 +26,10 @@ def _button(at, label):
 
 
 def _next_run_thresholds(url):
-    """What the next scheduled price_spikes run evaluates with: its request carries no values, so the run
-    resolves the saved ones when it starts (launchpad.run_thresholds -> thresholds.saved_values)."""
-    context = dg.build_schedule_context(resources={"warehouse": WarehouseResource(database_url=url)})
-    assert market_signals_schedule(context).run_config["ops"]["price_spikes"]["config"] == {}
+    """What the next price_spikes evaluation uses: the live run's market-signals round
+    (pm_sensors/live/periodic.market_signals) resolves the saved values at each round, as a launched run does."""
     with psycopg.connect(url) as conn:
-        return thresholds.saved_values(conn, "price_spike")
+        return thresholds.saved_values(conn, SIGNAL_CONFIG["price_spikes"])
 
 
 def test_each_rule_shows_its_scorecard_headline(world):
