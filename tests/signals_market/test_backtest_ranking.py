@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from pm_assets.signals.backtest import backtest
-from pm_assets.signals.market_assets import market_rankings, market_run_config, market_signals_schedule
+from pm_assets.signals.market_assets import market_rankings, market_run_config
 from pm_assets.signals.ranking import MarketInputs, percentile_ranks, rank_markets
 from pm_assets.signals.thresholds import ThresholdError
 
@@ -75,11 +75,11 @@ def test_scheduled_runs_resolve_the_saved_overrides_when_they_start(world):
     from pm_assets.signals.market_assets import arbitrage_windows
 
     resources = {"warehouse": WarehouseResource(database_url=world.url)}
-    context = dg.build_schedule_context(resources=resources)
-    request = market_signals_schedule(context)
-    # No threshold values in the request: the run reads the override store when it starts.
-    assert request.run_config["ops"]["arbitrage_windows"]["config"] == {}
-    ops = {"arbitrage_windows": request.run_config["ops"]["arbitrage_windows"]}
+    # arbitrage_windows runs in the live run's market-signals round (or when a user launches it), not on the
+    # schedule; the config a run gets carries no threshold values: the run reads the override store when it starts.
+    with psycopg.connect(world.url) as conn:
+        ops = {"arbitrage_windows": market_run_config(conn)["ops"]["arbitrage_windows"]}
+    assert ops["arbitrage_windows"]["config"] == {}
     result = dg.materialize([arbitrage_windows], resources=resources, run_config={"ops": ops})
     used = result.asset_materializations_for_node("arbitrage_windows")[0].metadata["thresholds"].value
     assert used["arbitrage_min_edge"] == 0.01
