@@ -22,7 +22,7 @@ def create_app(engine: Engine) -> FastAPI:
     app = FastAPI(
         title="pm-intel API",
         version="1",
-        description="Read-only: signals, markets, wallets, alert deliveries and the scorecard of a pm-intel "
+        description="Read-only: signals, markets, wallets, watchlists, alert deliveries and the scorecard of a pm-intel "
         "warehouse. Every /v1 route takes `Authorization: Bearer <token>` (`pm-intel api token create`).",
         responses={405: {"model": models.Problem, "description": "the API is read-only: GET only"}},
     )

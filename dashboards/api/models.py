@@ -116,6 +116,35 @@ class WalletPage(BaseModel):
     next_cursor: str | None
 
 
+class Watchlist(BaseModel):
+    watchlist_id: int
+    name: str
+    min_position_usdc: float | None = Field(
+        description="the position size that fires the watched_wallet signal for this list (null: the threshold)"
+    )
+    wallet_count: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class WatchlistPage(BaseModel):
+    items: list[Watchlist]
+    next_cursor: str | None
+
+
+class WatchlistWallet(BaseModel):
+    watchlist_id: int
+    wallet: str
+    label: str | None
+    note: str | None
+    added_at: datetime
+
+
+class WatchlistWalletPage(BaseModel):
+    items: list[WatchlistWallet]
+    next_cursor: str | None
+
+
 class Delivery(BaseModel):
     delivery_id: int
     rule_id: int

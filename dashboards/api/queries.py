@@ -156,6 +156,25 @@ def wallets() -> Listing:
     return Listing(select, [("wallet", False, str)], "wallets")
 
 
+def watchlists() -> Listing:
+    """Watchlists by id, each with how many wallets it holds (the correlated count uses the list's key)."""
+    select = sql.SQL(
+        "select * from (select l.watchlist_id, l.name, l.min_position_usdc, (select count(*) from"
+        " watchlist_wallets w where w.watchlist_id = l.watchlist_id) as wallet_count, l.created_at,"
+        " l.updated_at from watchlists l) l"
+    )
+    return Listing(select, [("watchlist_id", False, int)], "watchlists")
+
+
+def watchlist_wallets() -> Listing:
+    """The wallets of lists (filter on watchlist_id), by address: the primary key's order within one list."""
+    select = sql.SQL("select watchlist_id, wallet, label, note, added_at from watchlist_wallets")
+    return Listing(select, [("wallet", False, str)], "watchlist_wallets")
+
+
+WATCHLIST_EXISTS = "select 1 from watchlists where watchlist_id = %s"
+
+
 # Rule names are readable by the reader role; webhook URLs are not (and are never selected here).
 def deliveries() -> Listing:
     select = sql.SQL(

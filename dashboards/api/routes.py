@@ -1,7 +1,7 @@
 """The API's routes, all GET under /v1 behind a bearer token (any other verb is 405).
 
-Watchlists are not served yet: their tables do not exist (issue 18, "Wallet watchlists"); when they land, a
-`/v1/watchlists` listing belongs here beside /v1/wallets.
+Watchlists (issue 18) are served beside /v1/wallets: the lists and their wallets. The watched_wallet signal's
+rows come through the signals routes like every other signal table.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ Until = Annotated[Time | None, Query(description="before this time (exclusive)")
 Format = Annotated[Literal["csv", "parquet"], Query(description="csv (formula cells neutralised) or parquet")]
 ConditionId = Annotated[str, Path(pattern=CONDITION_ID, description="the market's 66-character condition id")]
 WalletAddress = Annotated[str, Path(pattern=WALLET, description="a 0x address of 40 hex digits")]
+WatchlistId = Annotated[int, Path(ge=1, le=2**63 - 1, description="a watchlist's id")]  # bigint
 
 router = APIRouter(
     prefix="/v1", dependencies=[Depends(require_token), Depends(known_query_only)], responses=ERRORS
@@ -315,6 +316,49 @@ def export_wallet_trades(
     format: Format = "csv",
 ) -> StreamingResponse:
     return stream_export(engine_of(request), listing, format, f"trades_{wallet.lower()}")
+
+
+# ---- watchlists and their wallets ----------------------------------------------------------------------
+
+
+@router.get("/watchlists", response_model=models.WatchlistPage, summary="Watchlists by id")
+def list_watchlists(request: Request, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    return run_page(engine_of(request), q.watchlists(), limit, cursor)
+
+
+@router.get(
+    "/watchlists/{watchlist_id}",
+    response_model=models.Watchlist,
+    responses=NOT_FOUND,
+    summary="One watchlist",
+)
+def get_watchlist(request: Request, watchlist_id: WatchlistId) -> dict[str, Any]:
+    listing = q.watchlists()
+    listing.equal("watchlist_id", watchlist_id)
+    with reading(engine_of(request)) as pg, pg.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(listing.statement(1), listing.params).fetchone()
+    if row is None:
+        raise HTTPException(404, "no such watchlist")
+    return clean(row)
+
+
+@router.get(
+    "/watchlists/{watchlist_id}/wallets",
+    response_model=models.WatchlistWalletPage,
+    responses=NOT_FOUND,
+    summary="A watchlist's wallets by address",
+)
+def list_watchlist_wallets(
+    request: Request, watchlist_id: WatchlistId, limit: Limit = 100, cursor: Cursor = None
+) -> dict[str, Any]:
+    listing = q.watchlist_wallets()
+    listing.equal("watchlist_id", watchlist_id)
+    page = run_page(engine_of(request), listing, limit, cursor)
+    if not page["items"]:  # an empty list, or none at all: only the second is a 404
+        with reading(engine_of(request)) as pg:
+            if pg.execute(q.WATCHLIST_EXISTS, (watchlist_id,)).fetchone() is None:
+                raise HTTPException(404, "no such watchlist")
+    return page
 
 
 # ---- alert deliveries and the scorecard -----------------------------------------------------------------

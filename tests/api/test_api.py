@@ -22,6 +22,7 @@ def _routes(api: ApiWorld) -> list[str]:
             path.replace("{signal_type}", "fresh_wallet")
             .replace("{condition_id}", market)
             .replace("{wallet}", wallet)
+            .replace("{watchlist_id}", str(api.watchlist_id))
         )
     return paths
 
@@ -161,6 +162,44 @@ def test_markets_wallets_and_their_trades(api: ApiWorld):
     assert whale["wallet"] == api.world.fresh_wallet and {t["wallet"] for t in mine} == {
         api.world.fresh_wallet
     }
+
+
+def test_watchlists_their_wallets_and_one_list(api: ApiWorld):
+    with psycopg.connect(api.url) as conn:
+        lists = conn.execute(
+            "select l.watchlist_id, l.name, l.min_position_usdc, count(w.wallet) from watchlists l"
+            " left join watchlist_wallets w using (watchlist_id) group by l.watchlist_id order by l.watchlist_id"
+        ).fetchall()
+        members = conn.execute(
+            "select wallet, label, note from watchlist_wallets where watchlist_id = %s order by wallet",
+            (api.watchlist_id,),
+        ).fetchall()
+    assert len(lists) == 3 and len(members) == 5
+    served = _walk(api, "/v1/watchlists", limit=2)  # pages of 2, 2, 1: each list once, by id
+    assert [(i["watchlist_id"], i["name"], i["min_position_usdc"], i["wallet_count"]) for i in served] == [
+        tuple(r) for r in lists
+    ]
+    assert all(i["created_at"] and i["updated_at"] for i in served)
+    one = api.get(f"/v1/watchlists/{api.watchlist_id}")
+    assert one.status_code == 200
+    assert one.json() == next(i for i in served if i["watchlist_id"] == api.watchlist_id)
+    wallets = _walk(api, f"/v1/watchlists/{api.watchlist_id}/wallets", limit=2)
+    assert [(w["wallet"], w["label"], w["note"]) for w in wallets] == [tuple(r) for r in members]
+    assert {w["watchlist_id"] for w in wallets} == {api.watchlist_id} and all(w["added_at"] for w in wallets)
+    empty = next(i["watchlist_id"] for i in served if i["wallet_count"] == 0)
+    assert api.get(f"/v1/watchlists/{empty}/wallets").json() == {"items": [], "next_cursor": None}
+
+
+def test_an_unknown_watchlist_is_a_404(api: ApiWorld):
+    missing = 2**63 - 1
+    for path in (f"/v1/watchlists/{missing}", f"/v1/watchlists/{missing}/wallets"):
+        response = api.get(path)
+        assert response.status_code == 404 and response.json()["detail"] == "no such watchlist", path
+    assert api.get("/v1/watchlists/0").status_code == 422
+    assert api.get("/v1/watchlists/not-a-number").status_code == 422
+    first = api.get("/v1/watchlists", limit=1).json()
+    response = api.get(f"/v1/watchlists/{api.watchlist_id}/wallets", cursor=first["next_cursor"])
+    assert response.status_code == 400 and "another listing" in response.json()["detail"]
 
 
 def test_deliveries_and_scorecard(api: ApiWorld):

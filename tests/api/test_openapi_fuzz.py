@@ -73,6 +73,7 @@ def test_responses_on_the_seeded_rows_match_the_document(api: ApiWorld, auth):
         types = [t.signal_type for t in signal_tables()] if "{signal_type}" in path else [None]
         for signal_type in types:
             url = path.replace("{condition_id}", market).replace("{wallet}", wallet)
+            url = url.replace("{watchlist_id}", str(api.watchlist_id))
             url = url.replace("{signal_type}", signal_type or "")
             response = api.client.get(url, headers=dict(auth), params={"limit": 3} if paged else {})
             assert response.status_code == 200, (url, response.text)
