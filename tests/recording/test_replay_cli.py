@@ -11,10 +11,11 @@ import pytest
 
 from pm_assets.cli.main import main
 from pm_assets.cli.replay import table
+from pm_assets.signals.specs import SIGNALS
 from pm_sim.recording import frame_events, normalize_condition_id
 from tests.recording.conftest import read_lines
 
-TABLES = {"fresh_wallet_trades", "size_anomalies", "wallet_clusters", "arbitrage_windows", "price_spikes"}
+TABLES = {spec.table for spec in SIGNALS}  # every declared signal is reported
 PER_TABLE = {"alerts", "suppressed", "alerts_per_1k_trades", "alerts_per_market_day"}
 
 
