@@ -23,6 +23,7 @@ from typing import Any
 
 import dagster as dg
 import psycopg
+from psycopg import sql
 
 from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
@@ -30,11 +31,12 @@ from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage import heartbeats
 from pm_assets.storage.urls import libpq_url, mask_secrets
 from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
+from pm_sensors.stream.persistence import TRADE_TICKS_CHANNEL
 
 from .live_pass import FeedPollFailed, LivePassSettings, LiveReport, LiveState, live_pass
 from .periodic import TASKS, LiveResources, PeriodicTask
 
-CHANNEL = "pm_intel_trade_ticks"
+CHANNEL = TRADE_TICKS_CHANNEL  # the consumer notifies it when it stores trade ticks
 HEARTBEAT_PART = "live_driver"
 TRADE_POLL_PART = "trade_poll"  # read by `pm-intel status` and the dead-man's switch
 REPORT_EVERY_S = 60.0
@@ -177,7 +179,7 @@ class LiveDriver:
 
     def _listen(self) -> psycopg.Connection:
         conn = psycopg.connect(libpq_url(self.warehouse.database_url), autocommit=True)
-        conn.execute(f"listen {CHANNEL}")
+        conn.execute(sql.SQL("listen {}").format(sql.Identifier(CHANNEL)))
         return conn
 
     def _wait(self, listener: psycopg.Connection, stop: threading.Event, deadline: float | None) -> None:
