@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import _create_db, _drop_db
-from tests.dashboards.seed import SeedWorld, seed_world
+from tests.support.seed import SeedWorld, seed_world
 from tests.waiting import HANG_S, wait_for
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -12,10 +12,10 @@ from PIL import Image
 
 from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
 from pm_sensors.alerts.receiver import running_receiver
-from tests.alerts.conftest import add_fresh_wallet
 from tests.browser.conftest import screenshot
 from tests.browser.test_dashboards_browser import _metric, _settled
-from tests.dashboards.resolution_seed import EXPECTED_ORDER, PLANTED, plant, plant_signal
+from tests.support.alerts import add_fresh_wallet
+from tests.support.resolution_seed import EXPECTED_ORDER, PLANTED, plant, plant_signal
 
 pytestmark = pytest.mark.browser
 

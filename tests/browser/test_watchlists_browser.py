@@ -27,8 +27,8 @@ from pm_sim.testing import running_sim
 from tests.browser.conftest import screenshot, streamlit_app
 from tests.browser.test_dashboards_browser import _settled
 from tests.conftest import _create_db, _drop_db
-from tests.coverage_e2e.harness import Pipeline, add_rule, sim_now, wait_until
-from tests.stream.conftest import seed_universe
+from tests.support.pipeline import Pipeline, add_rule, sim_now, wait_until
+from tests.support.stream import seed_universe
 
 pytestmark = pytest.mark.browser
 BAD_LINE = "0xnot-a-wallet"
