@@ -2,7 +2,7 @@
 
 Every number here comes from real data, never from what a detector tolerates: a detector that fires on this
 flow is fixed in the detector. `pm_sim.flow_measure` measures the same figures on pm_sim's output, and
-`tests/sim/test_flow_fit.py` holds them to the tolerances in pm_sim/README.md.
+`tests/integration/sim/test_flow_fit.py` holds them to the tolerances in pm_sim/README.md.
 
 All draws are vectorised over fills and are pure functions of (seed, counters), as the rest of the flow.
 """

@@ -2,7 +2,7 @@
 the backtest and the Dagster assets' Launchpad config read these lists.
 
 Adding a signal: one module declaring its `SPEC` (pm_assets/signals/spec.py), its line here, and one migration
-for its table. tests/unit/test_signal_specs.py proves each listed signal is wired everywhere.
+for its table. tests/unit/signals/test_signal_specs.py proves each listed signal is wired everywhere.
 """
 
 from __future__ import annotations
