@@ -1,4 +1,4 @@
-"""The real-flow figures (/work/shared/real-flow.md) measured on pm_sim's own background flow.
+"""The real-flow figures (../shared/real-flow.md) measured on pm_sim's own background flow.
 
 `measure(rows, world)` takes taker fills as the flow yields them (`TradeFlow.iter_rows`); `fitted_figures()`
 builds the reference world and measures it. `tests/integration/sim/test_flow_fit.py` asserts each figure within the tolerance

@@ -1,4 +1,4 @@
-"""The background flow's parameters, fitted to real Polymarket trades (/work/shared/real-flow.md).
+"""The background flow's parameters, fitted to real Polymarket trades (../shared/real-flow.md).
 
 Every number here comes from real data, never from what a detector tolerates: a detector that fires on this
 flow is fixed in the detector. `pm_sim.flow_measure` measures the same figures on pm_sim's output, and

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-FIXTURES = Path("/work/shared/fixtures")
+from tests.conftest import FIXTURES_DIR
+
+FIXTURES = FIXTURES_DIR
 
 
 def load(name: str):

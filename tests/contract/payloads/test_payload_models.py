@@ -4,7 +4,6 @@ with the endpoint and the field named."""
 import asyncio
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import pydantic
@@ -17,8 +16,9 @@ from pm_assets.resources.gamma import GammaClient
 from pm_assets.resources.http import PayloadError
 from pm_sim.testing import running_sim
 from tests import loopback
+from tests.conftest import FIXTURES_DIR
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = FIXTURES_DIR
 
 
 def _load(name):

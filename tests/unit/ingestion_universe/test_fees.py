@@ -1,11 +1,11 @@
 import json
-from pathlib import Path
 
 import pytest
 
 from pm_assets.markets.fees import fee_schedule_row, taker_fee, taker_fee_per_share
+from tests.conftest import FIXTURES_DIR
 
-GAMMA = json.loads(Path("/work/shared/fixtures/gamma_market_2026-06-14.json").read_text())
+GAMMA = json.loads((FIXTURES_DIR / "gamma_market_2026-06-14.json").read_text())
 WS_SCHEDULE = {"exponent": "2", "rate": "0.02", "taker_only": True, "rebate_rate": "0"}
 
 

@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,9 @@ from pm_assets.markets.identifiers import (
     position_ids_match_condition,
     v2_position_id,
 )
+from tests.conftest import FIXTURES_DIR
 
-FIXTURES = Path("/work/shared/fixtures")
+FIXTURES = FIXTURES_DIR
 
 
 def _load(name: str):

@@ -1,9 +1,9 @@
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 from pm_assets.books.models import ClobBook
 from pm_assets.books.snapshots import best_ask, best_bid, snapshot_row
+from tests.conftest import FIXTURES_DIR
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -22,9 +22,7 @@ def _book(bids, asks):
 
 
 def test_recorded_book_best_ask_is_the_minimum_not_the_first_level():
-    book = ClobBook.model_validate(
-        json.loads(Path("/work/shared/fixtures/clob_book_rest_2026-03-22.json").read_text())
-    )
+    book = ClobBook.model_validate(json.loads((FIXTURES_DIR / "clob_book_rest_2026-03-22.json").read_text()))
     assert book.asks[0].price == 0.999  # upstream order: descending, best last
     assert best_ask(book) == min(level.price for level in book.asks)
     assert best_bid(book) is None
