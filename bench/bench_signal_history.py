@@ -131,7 +131,7 @@ def reset_and_add_new(url: str, new: int) -> None:
 
 def evaluate(url: str) -> tuple[float, dict]:
     from pm_assets.resources.warehouse import WarehouseResource
-    from pm_assets.signals.insider_sensor import ASSETS
+    from pm_assets.signals.insider_assets import ASSETS
 
     t0 = time.perf_counter()
     result = dg.materialize(ASSETS, resources={"warehouse": WarehouseResource(database_url=url)})

@@ -104,7 +104,7 @@ def live_step(sim, url: str) -> None:
 
 
 def run_signals(url: str, sim) -> float:
-    from pm_assets.signals.insider_sensor import ASSETS
+    from pm_assets.signals.insider_assets import ASSETS
 
     res = _resources(sim, url)
     t0 = time.perf_counter()

@@ -13,18 +13,19 @@ import pm_assets.prices.registry as prices
 import pm_assets.signals.registry as signals
 import pm_assets.trades.registry as trades
 import pm_assets.wallets.registry as wallets
+import pm_assets.warehouse.registry as warehouse
 import pm_sensors.alerts.registry as alerts
+import pm_sensors.coverage.registry as coverage_sensors
 import pm_sensors.ingestion.registry as ingestion_sensors
 import pm_sensors.live.registry as live
+import pm_sensors.signals.registry as signal_schedules
 import pm_sensors.stream.registry as stream
+import pm_sensors.warehouse.registry as warehouse_schedules
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.warehouse_maintenance import (
-    dashboard_rollups,
-    warehouse_partitions,
-    warehouse_partitions_schedule,
-)
 
+# pm_assets' domains contribute assets and checks; pm_sensors' contribute the jobs, schedules and sensors.
 DOMAINS = [
+    warehouse,
     markets,
     trades,
     wallets,
@@ -33,6 +34,9 @@ DOMAINS = [
     signals,
     coverage,
     ingestion_sensors,
+    signal_schedules,
+    coverage_sensors,
+    warehouse_schedules,
     stream,
     live,
     alerts,
@@ -53,10 +57,10 @@ def _resources() -> dict:
 
 
 defs = dg.Definitions(
-    assets=[warehouse_partitions, dashboard_rollups, *_collect("assets")],
+    assets=_collect("assets"),
     asset_checks=_collect("asset_checks"),
     jobs=_collect("jobs"),
-    schedules=[warehouse_partitions_schedule, *_collect("schedules")],
+    schedules=_collect("schedules"),
     sensors=_collect("sensors"),
     resources=_resources(),
 )

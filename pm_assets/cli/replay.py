@@ -51,7 +51,7 @@ def table(out: dict[str, Any]) -> str:
 
 
 def run_replay(args: argparse.Namespace) -> int:
-    from pm_assets.recording.replay_run import ReplayRunError, parse_thresholds, replay_recording
+    from pm_assets.cli.replay_run import ReplayRunError, parse_thresholds, replay_recording
     from pm_assets.signals.thresholds import ThresholdError
     from pm_sim.recording import RecordingError
 

@@ -13,12 +13,17 @@ only when a stream connection (or a recorded gap) spans all of it. Minutes befor
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+import dagster as dg
 import psycopg
 from psycopg.types.json import Jsonb
 
 from pm_assets.coverage import ledger
+from pm_assets.resources.data_api import DataApiClient
+from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.trades.live_edge import repair_open_losses
+from pm_assets.trades.loading import run_trade_load
 
 # `watched`: the markets with stream evidence in the window (read once, by stream_watch).
 # Both sides count distinct (token, second, price, size, side): the stream stores one row per distinct fill as
@@ -188,3 +193,37 @@ def record_mismatches(conn: psycopg.Connection, start: datetime, end: datetime) 
         )
         counts["resolved"] += 1
     return counts
+
+
+class ReconciliationConfig(dg.Config):
+    lookback_minutes: int = 180
+    settle_seconds: int = 120  # both sides get this long to deliver a trade before a difference counts
+
+
+def reconcile_trades(
+    warehouse: WarehouseResource,
+    data_api: DataApiClient,
+    config: ReconciliationConfig,
+    run_id: str | None,
+    log,
+) -> dict:
+    """Record stream-vs-feed mismatches and repair what the feed missed; the figures a materialization reports."""
+    end = ledger.floor_minute(datetime.now(UTC) - timedelta(seconds=config.settle_seconds))
+    start = end - timedelta(minutes=config.lookback_minutes)
+    with warehouse.connect() as conn:
+        found = record_mismatches(conn, start, end)
+    repair = {}
+    if found["feed_missing"]:
+        outcome = run_trade_load(
+            data_api,
+            warehouse.connect,
+            lambda session, writer: repair_open_losses(session, writer),
+            run_id=run_id,
+        )
+        repair = outcome.metadata
+        with warehouse.connect() as conn:
+            after = record_mismatches(conn, start, end)
+        found["still_missing_after_repair"] = after["feed_missing"]
+    if found.get("still_missing_after_repair") or found["stream_missing_open"]:
+        log.warning("reconciliation left differences open: %s", found)
+    return {**found, **{f"repair_{k}": v for k, v in repair.items()}}

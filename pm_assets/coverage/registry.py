@@ -7,7 +7,6 @@ from pm_assets.coverage.assets import (
     coverage_above_floor,
     coverage_daily,
     coverage_ledger,
-    deadman_sensor,
     trade_reconciliation,
 )
 
@@ -15,5 +14,5 @@ assets: list = [coverage_ledger, coverage_daily, trade_reconciliation]
 asset_checks: list = [coverage_above_floor]
 jobs: list = []
 schedules: list = []
-sensors: list = [deadman_sensor]
+sensors: list = []
 resources: dict = {}

@@ -1,7 +1,8 @@
 """Dagster assets of the insider signals: thin wrappers over the Dagster-free signal modules beside them.
 
-Each asset's config is derived from its signal's spec (launchpad.launchpad_config): thresholds resolve when the
-run starts, a value set in the Launchpad is saved as the lasting value, `what_if: true` writes beside the table.
+Each asset's config comes from insider_signals.py (derived from its signal's spec by launchpad.launchpad_config):
+thresholds resolve when the run starts, a value set in the Launchpad is saved as the lasting value, `what_if: true`
+writes beside the table.
 """
 
 import dagster as dg
@@ -11,14 +12,13 @@ from pm_assets.signals import fresh_wallets, risk, wallet_labels
 from pm_assets.signals import size_anomalies as size_anomaly_signal
 from pm_assets.signals import wallet_clusters as wallet_cluster_signal
 from pm_assets.signals import watched_wallets as watched_wallet_signal
-from pm_assets.signals.launchpad import launchpad_config
-
-RESCAN = ("rescan_from", "rescan_to")
-FreshWalletConfig = launchpad_config(fresh_wallets.SPEC, rescan=RESCAN)
-SizeAnomalyConfig = launchpad_config(size_anomaly_signal.SPEC, rescan=RESCAN)
-WalletClusterConfig = launchpad_config(wallet_cluster_signal.SPEC, rescan=RESCAN)
-WalletLabelConfig = launchpad_config(wallet_labels.TUNING, rescan=RESCAN)
-WatchedWalletConfig = launchpad_config(watched_wallet_signal.SPEC, rescan=RESCAN)
+from pm_assets.signals.insider_signals import (
+    FreshWalletConfig,
+    SizeAnomalyConfig,
+    WalletClusterConfig,
+    WalletLabelConfig,
+    WatchedWalletConfig,
+)
 
 
 @dg.asset(group_name="signals", kinds={"postgres"}, deps=["trades", "tokens"])

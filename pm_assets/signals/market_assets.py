@@ -159,38 +159,4 @@ def signal_scorecard(
     return dg.MaterializeResult(metadata={**result, "thresholds": values})
 
 
-SIGNAL_CONFIG = {t.asset: t.signal_type for t in (arbitrage.SPEC, spikes.SPEC, scorecard.TUNING)}
-
-# arbitrage_windows and price_spikes are evaluated every minute by the live run (pm_sensors/live/periodic.py);
-# this job is the rest of the market signals, and the way to run all four at once from the Launchpad.
-market_signals_job = dg.define_asset_job(
-    "market_signals_job",
-    selection=dg.AssetSelection.assets(
-        "arbitrage_windows", "price_spikes", "market_rankings", "signal_scorecard"
-    ),
-)
-SCHEDULED_MARKET_ASSETS = ("market_rankings", "signal_scorecard")
-
-
-def market_run_config(conn: Any) -> dict[str, Any]:
-    """Run config of a scheduled run: no threshold values, so each asset resolves the saved ones when it starts
-    (and nothing is saved as a Launchpad value)."""
-    return {"ops": {key: {"config": {}} for key in SIGNAL_CONFIG}}
-
-
-@dg.schedule(
-    job=market_signals_job, cron_schedule="*/15 * * * *", default_status=dg.DefaultScheduleStatus.RUNNING
-)
-def market_signals_schedule(context: dg.ScheduleEvaluationContext, warehouse: WarehouseResource):
-    """Every 15 minutes: rankings and the scorecard, with the saved threshold overrides."""
-    with warehouse.connect() as conn:
-        ops = market_run_config(conn)["ops"]
-    return dg.RunRequest(
-        asset_selection=[dg.AssetKey(k) for k in SCHEDULED_MARKET_ASSETS],
-        run_config={"ops": {k: v for k, v in ops.items() if k in SCHEDULED_MARKET_ASSETS}},
-    )
-
-
 assets = [arbitrage_windows, price_spikes, market_rankings, signal_scorecard]
-jobs = [market_signals_job]
-schedules = [market_signals_schedule]

@@ -1,11 +1,11 @@
-"""The `trades` asset (daily partitions, backfill path) and the loss-repair job the live edge relies on."""
+"""The `trades` asset (daily partitions, backfill path). The loss-repair job the live edge relies on is in
+pm_sensors/ingestion/trade_edge.py."""
 
 import dagster as dg
 
 from pm_assets.partitions import daily_partitions
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.trades.live_edge import repair_open_losses
 from pm_assets.trades.loading import backfill_trade_window, run_trade_load
 from pm_assets.trades.writer import DEFAULT_BATCH_SIZE
 
@@ -47,24 +47,3 @@ def trades(
     )
     context.log.info("trades %s: %s", context.partition_key, outcome.metadata)
     return dg.MaterializeResult(metadata={**outcome.metadata, **outcome.value})
-
-
-@dg.op
-def repair_trade_losses(
-    context: dg.OpExecutionContext, data_api: DataApiClient, warehouse: WarehouseResource
-) -> dict:
-    """Re-walk, market by market, every interval the live edge could not prove it saw."""
-    outcome = run_trade_load(
-        data_api,
-        warehouse.connect,
-        lambda session, writer: repair_open_losses(session, writer),
-        run_id=context.run_id,
-    )
-    context.log.info("trade loss repair: %s", outcome.metadata)
-    context.add_output_metadata(outcome.metadata)
-    return outcome.metadata
-
-
-@dg.job(description="Repair the live trade edge's open loss events from per-market condition walks.")
-def trade_loss_repair_job() -> None:
-    repair_trade_losses()

@@ -7,12 +7,12 @@ is `markets`.
 
 from pm_assets.markets.resolutions import market_resolutions
 from pm_assets.resources.data_api import DataApiClient
-from pm_assets.trades.assets import trade_loss_repair_job, trades
+from pm_assets.trades.assets import trades
 from pm_assets.trades.checks import trade_checks
 
 assets: list = [trades, market_resolutions]
 asset_checks: list = [*trade_checks]
-jobs: list = [trade_loss_repair_job]
+jobs: list = []
 schedules: list = []
 sensors: list = []
 # base_url unset: POLYMARKET_DATA_URL if set at run time, else the public Data API.

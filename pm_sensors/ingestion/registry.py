@@ -4,11 +4,11 @@ Kept out of __init__ so that the dagster-free modules of the package import with
 """
 
 from pm_sensors.ingestion.schedules import ingestion_jobs, ingestion_schedules
-from pm_sensors.ingestion.trade_edge import trade_loss_repair_sensor
+from pm_sensors.ingestion.trade_edge import trade_loss_repair_job, trade_loss_repair_sensor
 
 assets: list = []
 asset_checks: list = []
-jobs: list = [*ingestion_jobs]
+jobs: list = [*ingestion_jobs, trade_loss_repair_job]
 schedules: list = [*ingestion_schedules]
 sensors: list = [trade_loss_repair_sensor]
 resources: dict = {}

@@ -18,7 +18,7 @@ import dagster as dg
 
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals.insider_sensor import EVALUATORS
+from pm_assets.signals.insider_signals import EVALUATORS, watermarks_behind
 from pm_assets.trades.live_edge import PollResult, poll_live_edge
 from pm_assets.trades.loading import run_trade_load
 from pm_assets.wallets.refresh import WalletRefreshSettings, refresh_wallets
@@ -177,8 +177,6 @@ def _poll_feed(
 
 def _signals_behind(warehouse: WarehouseResource) -> bool:
     """Fills some other writer stored (a backfill, a loss repair) that the signals have not evaluated yet."""
-    from pm_assets.signals.insider_sensor import watermarks_behind
-
     with warehouse.connect() as conn:
         return bool(watermarks_behind(conn)[1])
 

@@ -14,23 +14,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pm_assets.books import sql as book_sql
-from pm_assets.books.assets import snapshot_books
-from pm_assets.coverage.assets import (
+from pm_assets.books.capture import snapshot_books
+from pm_assets.coverage.ledger_refresh import (
     CoverageLedgerConfig,
-    ReconciliationConfig,
-    reconcile_trades,
     refresh_coverage_daily,
     refresh_coverage_ledger,
 )
+from pm_assets.coverage.reconciliation import ReconciliationConfig, reconcile_trades
 from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.signals import arbitrage, spikes
 from pm_assets.signals import thresholds as th
 from pm_assets.signals.arbitrage import ArbitrageThresholds
-from pm_assets.signals.market_assets import SIGNAL_CONFIG
 from pm_assets.signals.market_inputs import materialize_arbitrage
 from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
-from pm_assets.warehouse_maintenance import refresh_dashboard_rollups
+from pm_assets.warehouse.rollups import refresh_dashboard_rollups
 
 AssetEvents = dict[str, dict[str, Any]]  # asset key -> the metadata its materialization reports
 
@@ -67,11 +66,11 @@ def market_signals(r: LiveResources) -> AssetEvents:
     saved thresholds (override store, environment, default) as a scheduled run resolves them; saves nothing."""
     out: AssetEvents = {}
     with r.warehouse.connect() as conn:
-        values = th.saved_values(conn, SIGNAL_CONFIG["arbitrage_windows"], log=r.log)
+        values = th.saved_values(conn, arbitrage.SPEC.signal_type, log=r.log)
         result = materialize_arbitrage(conn, ArbitrageThresholds.from_values(values))
         out["arbitrage_windows"] = {**result, "thresholds": values}
     with r.warehouse.connect() as conn:
-        values = th.saved_values(conn, SIGNAL_CONFIG["price_spikes"], log=r.log)
+        values = th.saved_values(conn, spikes.SPEC.signal_type, log=r.log)
         result = materialize_spikes(conn, SpikeThresholds.from_values(values))
         out["price_spikes"] = {**result, "thresholds": values}
     return {k: {m: v for m, v in meta.items() if v is not None} for k, meta in out.items()}

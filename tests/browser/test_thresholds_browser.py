@@ -5,9 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from pm_assets.signals import thresholds
+from pm_assets.signals import spikes, thresholds
 from pm_assets.signals.backtest import backtest
-from pm_assets.signals.market_assets import SIGNAL_CONFIG
 from tests.browser.conftest import screenshot
 from tests.browser.test_dashboards_browser import _metric, _settled
 
@@ -20,7 +19,7 @@ def _next_spike_config(url: str) -> dict:
     """What the next price_spikes evaluation uses: the live run's market-signals round
     (pm_sensors/live/periodic.market_signals) resolves the saved values at each round, as a launched run does."""
     with psycopg.connect(url) as conn:
-        return thresholds.saved_values(conn, SIGNAL_CONFIG["price_spikes"])
+        return thresholds.saved_values(conn, spikes.SPEC.signal_type)
 
 
 def test_edit_a_threshold_backtest_save_and_the_next_run_uses_it(page, app_url, browser_world):

@@ -3,7 +3,7 @@ pm_sim planted trade by a watched wallet reaches a loopback webhook as a watched
 page.
 
 Trades come from pm_sim through the production live-edge poll; the insider signals (watched_wallet among them)
-are evaluated as the live pass evaluates them (insider_sensor.EVALUATORS with the saved
+are evaluated as the live pass evaluates them (insider_signals.EVALUATORS with the saved
 thresholds); alerts go out through the alert delivery sensor to pm_sensors' loopback receiver.
 """
 
@@ -21,7 +21,7 @@ import pytest
 
 from pm_assets.coverage.status import StatusThresholds
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals.insider_sensor import EVALUATORS, insider_run_config
+from pm_assets.signals.insider_signals import EVALUATORS, insider_run_config
 from pm_sensors.alerts.receiver import running_receiver
 from pm_sim.testing import running_sim
 from tests.browser.conftest import screenshot, streamlit_app

@@ -19,14 +19,14 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from pm_assets.coverage import deadman
-from pm_assets.coverage.assets import _notify, build_ledger_rows
+from pm_assets.coverage.ledger_refresh import build_ledger_rows
 from pm_assets.coverage.status import StatusThresholds
 from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.trades.assets import trade_loss_repair_job
 from pm_sensors.alerts.sensor import AlertDeliveryResource
-from pm_sensors.ingestion.trade_edge import trade_loss_repair_sensor
+from pm_sensors.coverage.deadman_sensor import _notify
+from pm_sensors.ingestion.trade_edge import trade_loss_repair_job, trade_loss_repair_sensor
 from pm_sensors.live.driver import LiveDriver
 from pm_sensors.live.live_pass import LivePassSettings
 from tests import loopback

@@ -8,9 +8,9 @@ import dagster as dg
 import psycopg
 
 from pm_assets.coverage import deadman
-from pm_assets.coverage.assets import deadman_sensor
 from pm_assets.coverage.status import StatusThresholds
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_sensors.coverage.deadman_sensor import deadman_sensor
 
 THRESHOLDS = StatusThresholds(parts=("stream_consumer",), heartbeat_stale_s={"stream_consumer": 30.0})
 
@@ -59,8 +59,8 @@ def test_sensor_records_a_part_that_never_beat(warehouse_url, monkeypatch):
 def test_receiver_down_for_five_minutes_alerts_once_and_recovers_once(warehouse_url, monkeypatch):
     """The webhook itself is down: deliveries fail, the switch fires once; its own message waits for the
     receiver to come back, then the outage and the recovery arrive exactly once each."""
-    from pm_assets.coverage.assets import _notify
     from pm_sensors.alerts.receiver import running_receiver
+    from pm_sensors.coverage.deadman_sensor import _notify
 
     monkeypatch.setenv("PM_INTEL_ALLOW_PRIVATE_WEBHOOKS", "1")
     thresholds = StatusThresholds(parts=(), default_stale_s=120.0)

@@ -22,7 +22,7 @@ from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage.urls import with_login
-from pm_assets.warehouse_maintenance import warehouse_partitions
+from pm_assets.warehouse.assets import warehouse_partitions
 from pm_sensors.alerts.delivery import AlertDeliverer
 from pm_sensors.alerts.direct_sends import send_system_alert
 from pm_sensors.alerts.sensor import AlertDeliveryResource

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import psycopg
 
-from pm_assets.signals import thresholds
+from pm_assets.signals import spikes, thresholds
 from pm_assets.signals.backtest import backtest
-from pm_assets.signals.market_assets import SIGNAL_CONFIG
 from pm_assets.signals.scorecard import scorecard_summary
 from tests.support.apptest import frame_with, open_page, texts, widget
 
@@ -29,7 +28,7 @@ def _next_run_thresholds(url):
     """What the next price_spikes evaluation uses: the live run's market-signals round
     (pm_sensors/live/periodic.market_signals) resolves the saved values at each round, as a launched run does."""
     with psycopg.connect(url) as conn:
-        return thresholds.saved_values(conn, SIGNAL_CONFIG["price_spikes"])
+        return thresholds.saved_values(conn, spikes.SPEC.signal_type)
 
 
 def test_each_rule_shows_its_scorecard_headline(world):

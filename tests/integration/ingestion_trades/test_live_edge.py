@@ -8,13 +8,12 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import psycopg
 
-from pm_assets.coverage.assets import build_ledger_rows
 from pm_assets.coverage.ledger import floor_minute
+from pm_assets.coverage.ledger_refresh import build_ledger_rows
 from pm_assets.resources.clob import ClobClient
-from pm_assets.trades.assets import trade_loss_repair_job
 from pm_assets.trades.live_edge import CURSOR
 from pm_sensors.alerts.delivery import DeliverySettings
-from pm_sensors.ingestion.trade_edge import trade_loss_repair_sensor
+from pm_sensors.ingestion.trade_edge import trade_loss_repair_job, trade_loss_repair_sensor
 from pm_sensors.live.driver import LiveDriver
 from pm_sim.testing import running_sim
 from tests import loopback

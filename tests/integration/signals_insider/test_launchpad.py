@@ -14,8 +14,7 @@ import pytest
 
 from dashboards.threshold_form import catalogue_frame
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals.insider_assets import fresh_wallet_trades, size_anomalies, wallet_clusters
-from pm_assets.signals.insider_sensor import ASSETS
+from pm_assets.signals.insider_assets import ASSETS, fresh_wallet_trades, size_anomalies, wallet_clusters
 from tests.support.insider import T0, wallet_address
 
 RESCAN = {"rescan_from": "2026-11-20", "rescan_to": "2026-11-21"}

@@ -11,7 +11,8 @@ from psycopg.types.json import Jsonb
 
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.signals import fresh_wallets, size_anomalies, wallet_clusters
-from pm_assets.signals.insider_sensor import ASSETS, watermarks_behind
+from pm_assets.signals.insider_assets import ASSETS
+from pm_assets.signals.insider_signals import watermarks_behind
 from pm_sensors.live.live_pass import LivePassSettings, LiveReport, evaluate_insider_signals
 from tests.support.insider import T0, wallet_address
 
@@ -113,7 +114,7 @@ def test_all_signals_and_risk_scores_on_one_world(rows, warehouse_url):
 
 def test_the_live_pass_evaluators_are_the_jobs_assets_in_order():
     """The live pass runs EVALUATORS outside a run: the same assets, order and configs as the job."""
-    from pm_assets.signals.insider_sensor import CONFIGURED, EVALUATORS
+    from pm_assets.signals.insider_signals import CONFIGURED, EVALUATORS
 
     assert [name for name, _, _ in EVALUATORS] == [asset.op.name for asset in ASSETS]
     assert {name for name, _, config in EVALUATORS if config is not None} == set(CONFIGURED)

@@ -7,9 +7,10 @@ import psycopg
 import pytest
 
 from pm_assets.signals.backtest import backtest
-from pm_assets.signals.market_assets import market_rankings, market_run_config
+from pm_assets.signals.market_assets import market_rankings
 from pm_assets.signals.ranking import MarketInputs, percentile_ranks, rank_markets
 from pm_assets.signals.thresholds import ThresholdError
+from pm_sensors.signals.schedules import market_run_config
 from tests.support.market import condition, materialize
 
 

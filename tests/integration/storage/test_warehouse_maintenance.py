@@ -6,7 +6,7 @@ import dagster as dg
 import psycopg
 
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.warehouse_maintenance import dashboard_rollups, warehouse_partitions
+from pm_assets.warehouse.assets import dashboard_rollups, warehouse_partitions
 
 COND = "0x" + "ef" * 32
 

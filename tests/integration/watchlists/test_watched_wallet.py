@@ -1,6 +1,6 @@
 """watched_wallet on a real Postgres: a watched wallet's trade alerts with its evidence; unwatched wallets, sizes
 under the list's, sweeps and repeats do not; escalations as for the insider signals; the same evaluation runs in
-the insider job and the live pass (insider_sensor.EVALUATORS)."""
+the insider job and the live pass (insider_signals.EVALUATORS)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import insider_sensor
+from pm_assets.signals import insider_signals
 from pm_assets.signals.insider_assets import watched_wallet_trades
 from pm_assets.signals.watched_wallets import should_fire, verdict
 from tests.support.insider import wallet_address
@@ -107,9 +107,9 @@ def test_escalation_sweeps_and_a_saved_threshold(rows, warehouse_url):
 
 
 def test_evaluated_with_the_insider_signals_in_the_job_and_the_fast_lane():
-    assert "watched_wallet_trades" in [name for name, _, _ in insider_sensor.EVALUATORS]
-    assert insider_sensor.CONFIGURED["watched_wallet_trades"] == "watched_wallet"
-    assert "signal:watched_wallet_trades" in insider_sensor.CURSORS
+    assert "watched_wallet_trades" in [name for name, _, _ in insider_signals.EVALUATORS]
+    assert insider_signals.CONFIGURED["watched_wallet_trades"] == "watched_wallet"
+    assert "signal:watched_wallet_trades" in insider_signals.CURSORS
     from pm_assets.definitions import defs
 
     job = defs.resolve_job_def("insider_signals_job")

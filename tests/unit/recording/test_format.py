@@ -7,7 +7,7 @@ import pytest
 
 from pm_assets.cli.errors import CliError
 from pm_assets.cli.record import parse_duration
-from pm_assets.recording.replay_run import reason_code
+from pm_assets.cli.replay_run import reason_code
 from pm_assets.recording.state import RecordedState, TradeLedger
 from pm_sim.recording import Recording, RecordingError, RecordingWriter, observed_market_days
 

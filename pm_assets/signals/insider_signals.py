@@ -1,8 +1,9 @@
-"""The insider signals' job and their work as plain functions; each evaluation resolves the saved thresholds
-when it starts.
+"""The insider signals in job order, as plain data and functions: each one's Launchpad config, its evaluation,
+its watermark; and how far those watermarks are behind the trades.
 
-In production the live driver (pm_sensors/live) evaluates them on every live pass; `insider_signals_job` and the
-assets are the backfill and rescan path (a Launchpad run with `rescan_from`), calling the same functions.
+In production the live driver (pm_sensors/live) walks `EVALUATORS` on every live pass; the assets
+(insider_assets.py) and `insider_signals_job` are the backfill and rescan path, calling the same functions.
+Each evaluation resolves the saved thresholds when it starts.
 """
 
 from collections.abc import Callable
@@ -14,14 +15,14 @@ from pm_assets.signals import fresh_wallets, risk, wallet_labels
 from pm_assets.signals import size_anomalies as size_anomaly_signal
 from pm_assets.signals import wallet_clusters as wallet_cluster_signal
 from pm_assets.signals import watched_wallets as watched_wallet_signal
-from pm_assets.signals.insider_assets import (
-    ASSETS,
-    FreshWalletConfig,
-    SizeAnomalyConfig,
-    WalletClusterConfig,
-    WalletLabelConfig,
-    WatchedWalletConfig,
-)
+from pm_assets.signals.launchpad import launchpad_config
+
+RESCAN = ("rescan_from", "rescan_to")
+FreshWalletConfig = launchpad_config(fresh_wallets.SPEC, rescan=RESCAN)
+SizeAnomalyConfig = launchpad_config(size_anomaly_signal.SPEC, rescan=RESCAN)
+WalletClusterConfig = launchpad_config(wallet_cluster_signal.SPEC, rescan=RESCAN)
+WalletLabelConfig = launchpad_config(wallet_labels.TUNING, rescan=RESCAN)
+WatchedWalletConfig = launchpad_config(watched_wallet_signal.SPEC, rescan=RESCAN)
 
 # The assets' work as plain functions, in job order, for the live pass (which runs them outside a run):
 # (op name, evaluate(log, warehouse[, config]), config class or None).
@@ -46,18 +47,10 @@ CONFIGURED = {
 }
 CURSORS = [f"signal:{name}" for name in CONFIGURED]
 
-# `wallets` runs first: a fresh-wallet verdict needs the wallet's first activity, looked up by that asset.
-insider_signals_job = dg.define_asset_job(
-    "insider_signals_job",
-    selection=dg.AssetSelection.assets("wallets", *ASSETS),
-    description="Wallet ages, behaviour labels, fresh wallets, size anomalies, clusters, watched wallets, then risk "
-    "scores.",
-)
-
 
 def insider_run_config(conn) -> dict:
-    """Run config of a sensor-launched run: no threshold values, so each asset resolves the saved ones (override
-    store, environment, documented default) when it starts and nothing is saved as a Launchpad value."""
+    """Run config without threshold values, so each asset resolves the saved ones (override store, environment,
+    documented default) when it starts and nothing is saved as a Launchpad value."""
     return {"ops": {op: {"config": {}} for op in CONFIGURED}}
 
 

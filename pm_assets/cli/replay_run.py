@@ -62,7 +62,7 @@ class ReplayResult:
 # ---------------------------------------------------------------------------------------------- thresholds
 def _op_signal_types() -> dict[str, str]:
     """Asset (op) name -> threshold signal type, for every signal asset the replay runs."""
-    from pm_assets.signals.insider_sensor import CONFIGURED
+    from pm_assets.signals.insider_signals import CONFIGURED
     from pm_assets.signals.specs import SIGNALS
 
     return {**CONFIGURED, **{s.asset: s.signal_type for s in SIGNALS if s.asset in MARKET_SIGNALS}}
@@ -138,7 +138,8 @@ def _ok(result: dg.ExecuteInProcessResult, what: str) -> None:
         detail = ""
         if failures:
             err = failures[0].event_specific_data.error  # type: ignore[union-attr]
-            detail = ": " + (err.cause or err).message.strip().splitlines()[-1]
+            if err is not None:
+                detail = ": " + (err.cause or err).message.strip().splitlines()[-1]
         raise ReplayRunError(f"{what} failed{detail}")
 
 
@@ -198,7 +199,7 @@ def replay_recording(
     folder: str, thresholds: dict[str, dict[str, Any]] | None = None, *, keep_db: bool = False
 ) -> ReplayResult:
     """Run the pipeline over the recording in `folder`; the figures of `pm-intel replay --json`."""
-    from pm_assets.books.assets import snapshot_books
+    from pm_assets.books.capture import snapshot_books
     from pm_assets.markets.assets import events, markets_and_tokens
     from pm_assets.markets.resolutions import market_resolutions
     from pm_assets.prices.assets import price_history
@@ -206,7 +207,7 @@ def replay_recording(
     from pm_assets.resources.data_api import DataApiClient
     from pm_assets.resources.gamma import GammaClient
     from pm_assets.resources.warehouse import WarehouseResource
-    from pm_assets.signals.insider_sensor import ASSETS as INSIDER_ASSETS
+    from pm_assets.signals.insider_assets import ASSETS as INSIDER_ASSETS
     from pm_assets.signals.market_assets import arbitrage_windows, price_spikes
     from pm_assets.trades.assets import trades
     from pm_assets.wallets.assets import wallets
@@ -219,10 +220,12 @@ def replay_recording(
     start, end = span
     overrides = thresholds or {}
     with throwaway_database(keep_db) as url, running_replay(folder, speed=0.0, start=end) as server:
+        warehouse = WarehouseResource(database_url=url)
+        clob = ClobClient(base_url=server.clob_url)
         res = {
-            "warehouse": WarehouseResource(database_url=url),
+            "warehouse": warehouse,
             "gamma": GammaClient(base_url=server.gamma_url),
-            "clob": ClobClient(base_url=server.clob_url),
+            "clob": clob,
             "data_api": DataApiClient(base_url=server.data_url),
         }
         _ok(
@@ -240,7 +243,7 @@ def replay_recording(
         for t, tokens in _book_rounds(rec):
             server.set_clock(t)
             captured = datetime.fromtimestamp(round(t, 3), UTC)
-            snapshot_books(res["clob"], res["warehouse"].connect, tokens, captured)
+            snapshot_books(clob, warehouse.connect, tokens, captured)
         server.set_clock(end)
         log.info("replay: websocket frames: %s", feed_frames(rec, url))
         # One run, in dependency order: wallet ages, then the insider signals and the market signals.

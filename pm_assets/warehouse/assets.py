@@ -1,9 +1,11 @@
-"""Warehouse upkeep that Dagster owns: future monthly partitions of the time-series tables."""
+"""Warehouse upkeep that Dagster owns: future monthly partitions of the time-series tables, and the dashboards'
+rollups. The partitions' daily schedule is in pm_sensors/warehouse."""
 
 import dagster as dg
 from sqlalchemy import text
 
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.warehouse.rollups import refresh_dashboard_rollups
 
 
 class PartitionMaintenanceConfig(dg.Config):
@@ -24,14 +26,6 @@ def warehouse_partitions(
         ).scalar()
     context.log.info("created %s partitions", created)
     return dg.MaterializeResult(metadata={"partitions_created": dg.MetadataValue.int(int(created or 0))})
-
-
-warehouse_partitions_schedule = dg.ScheduleDefinition(
-    name="warehouse_partitions_schedule",
-    target=dg.AssetSelection.assets(warehouse_partitions),
-    cron_schedule="17 3 * * *",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
 
 
 @dg.multi_asset(
@@ -57,10 +51,3 @@ def dashboard_rollups(warehouse: WarehouseResource):
     live run (`live_job`); a run of this asset refreshes them at once."""
     for key, count in refresh_dashboard_rollups(warehouse).items():
         yield dg.MaterializeResult(asset_key=key, metadata={"rows_upserted": dg.MetadataValue.int(count)})
-
-
-def refresh_dashboard_rollups(warehouse: WarehouseResource) -> dict[str, int]:
-    """Rows upserted per rollup table (`market_volume_daily`, `wallet_positions`)."""
-    with warehouse.engine().begin() as conn:
-        rows = dict(conn.execute(text("select rollup, pairs from pm_refresh_dashboard_rollups()")).all())
-    return {key: int(rows.get(key, 0)) for key in ("market_volume_daily", "wallet_positions")}
