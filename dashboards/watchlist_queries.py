@@ -169,11 +169,6 @@ def remove_wallet(watchlist_id: int, wallet: str) -> bool:
     return result.rowcount > 0
 
 
-def delete_list(watchlist_id: int) -> None:
-    with db.editor().begin() as conn:
-        conn.execute(text("delete from watchlists where watchlist_id = :id"), {"id": watchlist_id})
-
-
 LISTS_OF = text("""
     select l.name from watchlist_wallets w join watchlists l using (watchlist_id)
     where w.wallet = :wallet order by l.name""")

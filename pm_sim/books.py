@@ -83,10 +83,6 @@ def _size(world: World, m: Market, level: int, side: int, e: int) -> float:
     return _size_of_generation(world.seed, m.idx, level, side, gen)
 
 
-MIN_LEVEL_SIZE = 5 + math.exp(2.5)  # the least size a level can have (_size_of_generation with z = 0)
-GHOST_LEVEL_SIZE = 1.5
-
-
 @lru_cache(maxsize=1 << 18)
 def _size_of_generation(seed: int, idx: int, level: int, side: int, gen: int) -> float:
     z = u01(seed, 82, idx, level, side, gen)
@@ -102,26 +98,6 @@ def yes_ladders(world: World, m: Market, e: int) -> tuple[float, Ladder, Ladder]
             memo.clear()
         hit = memo[(m.idx, e)] = _yes_ladders(world, m, e)
     return hit[0], list(hit[1]), list(hit[2])
-
-
-def min_side_depth(world: World, m: Market, top: int, yes_side: int, tick: float) -> float:
-    """The least visible shares a YES side (0 bids, 1 asks) whose best level is `top` can hold, in any epoch:
-    its level count (presence does not depend on the epoch) x the least level size. Cheap and epoch-free, so a
-    taker fill bounded by it stays under that share of whatever book a client snapshotted around it."""
-    if m.ghost:
-        return GHOST_LEVEL_SIZE
-    return MIN_LEVEL_SIZE * _level_count(world.seed, m.idx, m.depth, top, yes_side, nticks(tick))
-
-
-@lru_cache(maxsize=1 << 16)
-def _level_count(seed: int, idx: int, depth: int, top: int, yes_side: int, n: int) -> int:
-    count, step = 1, (1 if yes_side else -1)
-    lv = top + step
-    while 1 <= lv <= n - 1 and count < depth:
-        if _u01(seed, 80, idx, lv, yes_side) < 0.75:
-            count += 1
-        lv += step
-    return count
 
 
 def _yes_ladders(world: World, m: Market, e: int) -> tuple[float, Ladder, Ladder]:

@@ -48,10 +48,6 @@ def source_path(folder: Path, source: str) -> Path:
     return folder / f"{source}.jsonl"
 
 
-def utc_iso(t: float) -> str:
-    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def normalize_condition_id(cid: str) -> str:
     """The 66-character form every API but Gamma uses (a Protocol V2 Gamma id is 62 hex: pad with 00)."""
     c = cid.strip().lower()

@@ -17,7 +17,6 @@ from typing import Any
 
 from pm_assets.storage.urls import mask_secrets
 
-_DECIMAL_ID = re.compile(r"[0-9]{1,78}")
 _HEX = re.compile(r"[0-9a-f]+")
 INT32_MAX = 2**31 - 1
 # Polymarket (2020) to a century out: a time outside is a unit mistake or garbage, never a trade.
@@ -100,16 +99,6 @@ def whole_number(value: Any, low: int, high: int) -> int:
     return number
 
 
-def decimal_id(value: Any) -> str:
-    """A token / position id: an unsigned 256-bit integer written in ASCII digits, kept as text."""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValueError(f"id must be a decimal string, got {type(value).__name__}")
-    text = str(value).strip()
-    if not _DECIMAL_ID.fullmatch(text) or int(text) >= 2**256:
-        raise ValueError(f"id is not an unsigned 256-bit ASCII decimal: {_show(value)}")
-    return str(int(text))
-
-
 def hex_id(value: Any, hex_digits: int, what: str) -> str:
     """`0x` + exactly `hex_digits` hex digits, lowercased (a transaction hash is 64, a wallet 40)."""
     text = value.strip().lower() if isinstance(value, str) else ""
@@ -129,31 +118,12 @@ def epoch_seconds(value: Any) -> int:
     return seconds
 
 
-def epoch_ms(value: Any) -> int:
-    """Unix milliseconds between 2020 and 2100 (the websocket's `timestamp`)."""
-    ms = whole_number(value, 0, 10**30)
-    if not EPOCH_MIN_S * 1000 <= ms < EPOCH_MAX_S * 1000:
-        raise ValueError(f"millisecond timestamp outside 2020..2100: {_show(value)}")
-    return ms
-
-
 def utc_from_epoch(seconds: float) -> datetime:
     """A datetime from epoch seconds; an out-of-range value is a ValueError, never Overflow/OSError."""
     try:
         return datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         raise ValueError(f"timestamp out of range: {_show(seconds)}") from None
-
-
-def plain_text(value: Any, limit: int = 512) -> str:
-    """Free text that a key column can hold: no NUL or other control characters, bounded length."""
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {type(value).__name__}")
-    if len(value) > limit:
-        raise ValueError(f"string longer than {limit} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError(f"string holds control characters: {_show(value)}")
-    return value
 
 
 def storable_text(value: Any, limit: int = 10_000) -> str:

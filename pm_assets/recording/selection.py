@@ -37,16 +37,6 @@ class Selection:
         d = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Selection:
-        return cls(
-            slugs=tuple(d.get("slugs") or ()),
-            events=tuple(d.get("events") or ()),
-            tags=tuple(d.get("tags") or ()),
-            top=d.get("top"),
-            max_markets=int(d.get("max_markets") or 500),
-        )
-
 
 @dataclass
 class Tracked:

@@ -48,12 +48,6 @@ CONFIGURED = {
 CURSORS = [f"signal:{name}" for name in CONFIGURED]
 
 
-def insider_run_config(conn) -> dict:
-    """Run config without threshold values, so each asset resolves the saved ones (override store, environment,
-    documented default) when it starts and nothing is saved as a Launchpad value."""
-    return {"ops": {op: {"config": {}} for op in CONFIGURED}}
-
-
 def watermarks_behind(conn) -> tuple[datetime | None, list[datetime | None]]:
     """(the newest trades.ingested_at, the insider signals' watermarks behind it; None = never evaluated)."""
     newest = conn.execute("select max(ingested_at) from trades").fetchone()[0]

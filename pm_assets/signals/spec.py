@@ -36,9 +36,6 @@ class ThresholdSet(BaseModel):
         """Attribute name -> value (what a signal row's evidence stores)."""
         return self.model_dump()
 
-    def by_threshold_name(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True)
-
 
 def threshold(
     default: float | int | bool,

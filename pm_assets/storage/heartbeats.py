@@ -77,12 +77,3 @@ def no_answer(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
-
-
-def last_beat(conn: psycopg.Connection, part: str) -> tuple[float, dict] | None:
-    """(seconds since the part's last beat, its detail), or None when it never beat."""
-    row = conn.execute(
-        "select extract(epoch from now() - last_beat_at)::float8, detail from heartbeats where part = %s",
-        (part,),
-    ).fetchone()
-    return (row[0], row[1] or {}) if row else None

@@ -147,8 +147,3 @@ class Resolution(_Upstream):
     resolution_source: Text | None = None
     resolved_at: datetime | None = None
     market_type: Text | None = None
-
-
-class ResolutionPage(_Upstream):
-    data: list[Resolution] | None = None
-    pagination: Pagination = Field(default_factory=Pagination)

@@ -21,7 +21,7 @@ import pytest
 
 from pm_assets.coverage.status import StatusThresholds
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals.insider_signals import EVALUATORS, insider_run_config
+from pm_assets.signals.insider_signals import EVALUATORS
 from pm_sensors.alerts.receiver import running_receiver
 from pm_sim.testing import running_sim
 from tests.browser.conftest import screenshot, streamlit_app
@@ -55,10 +55,8 @@ def sim_app_url(sim_world, tmp_path_factory) -> Iterator[str]:
 def _evaluate_insider_signals(url: str) -> None:
     """One evaluation of the insider signals as the live pass runs them (the saved thresholds)."""
     warehouse = WarehouseResource(database_url=url)
-    with psycopg.connect(url) as conn:
-        config = insider_run_config(conn)["ops"]
-    for name, evaluate, config_class in EVALUATORS:
-        kwargs = {"config": config_class(**config[name]["config"])} if config_class is not None else {}
+    for _name, evaluate, config_class in EVALUATORS:
+        kwargs = {"config": config_class()} if config_class is not None else {}
         evaluate(QUIET, warehouse, **kwargs)
 
 
