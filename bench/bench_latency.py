@@ -57,7 +57,7 @@ def _resources(sim, url: str) -> dict:
     from pm_assets.resources.data_api import DataApiClient
     from pm_assets.resources.gamma import GammaClient
     from pm_assets.resources.warehouse import WarehouseResource
-    from pm_sensors.alerts.sensor import AlertDeliveryResource
+    from pm_sensors.alerts.delivery_resource import AlertDeliveryResource
 
     return {
         "warehouse": WarehouseResource(database_url=url),

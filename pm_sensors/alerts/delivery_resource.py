@@ -1,5 +1,5 @@
-"""How alert delivery paces itself, as a Dagster resource. The live driver (pm_sensors/live) runs one bounded
-`AlertDeliverer.tick()` per live pass: the one driver of delivery."""
+"""`AlertDeliveryResource`: how alert delivery paces itself, as a Dagster resource. The live driver
+(pm_sensors/live) runs one bounded `AlertDeliverer.tick()` per live pass: the one driver of delivery."""
 
 from __future__ import annotations
 

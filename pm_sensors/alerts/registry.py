@@ -3,7 +3,7 @@
 Kept out of __init__ so that the dagster-free modules of the package import without Dagster.
 """
 
-from pm_sensors.alerts.sensor import AlertDeliveryResource
+from pm_sensors.alerts.delivery_resource import AlertDeliveryResource
 
 assets: list = []
 asset_checks: list = []

@@ -12,7 +12,7 @@ from pydantic import Field
 from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_sensors.alerts.sensor import AlertDeliveryResource
+from pm_sensors.alerts.delivery_resource import AlertDeliveryResource
 
 from .driver import HEARTBEAT_PART, LiveDriver
 

@@ -24,7 +24,7 @@ from pm_assets.coverage.status import StatusThresholds
 from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_sensors.alerts.sensor import AlertDeliveryResource
+from pm_sensors.alerts.delivery_resource import AlertDeliveryResource
 from pm_sensors.coverage.deadman_sensor import _notify
 from pm_sensors.ingestion.trade_edge import trade_loss_repair_job, trade_loss_repair_sensor
 from pm_sensors.live.driver import LiveDriver

@@ -10,8 +10,8 @@ import psycopg
 
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_sensors.alerts.delivery import AlertDeliverer
+from pm_sensors.alerts.delivery_resource import AlertDeliveryResource
 from pm_sensors.alerts.registry import resources, sensors
-from pm_sensors.alerts.sensor import AlertDeliveryResource
 from tests.support.alerts import add_arbitrage, add_fresh_wallet, add_rule, add_spike, deliveries
 
 

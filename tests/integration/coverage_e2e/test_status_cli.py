@@ -17,7 +17,7 @@ import psycopg
 from pm_assets.coverage.assets import coverage_ledger
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_sensors.alerts.sensor import AlertDeliveryResource
+from pm_sensors.alerts.delivery_resource import AlertDeliveryResource
 from pm_sensors.stream.job import SINGLETON_TAGS, StreamSettingsResource, stream_consumer_job
 from pm_sensors.stream.supervisor import build_stream_supervisor
 from pm_sim.testing import running_sim

@@ -24,8 +24,8 @@ from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.storage.urls import with_login
 from pm_assets.warehouse.assets import warehouse_partitions
 from pm_sensors.alerts.delivery import AlertDeliverer
+from pm_sensors.alerts.delivery_resource import AlertDeliveryResource
 from pm_sensors.alerts.direct_sends import send_system_alert
-from pm_sensors.alerts.sensor import AlertDeliveryResource
 from pm_sensors.live.driver import LiveDriver
 from tests.support.alerts import add_fresh_wallet, add_rule
 from tests.support.apptest import APP, texts, widget
