@@ -13,7 +13,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PACKAGES = ("pm_assets", "pm_sensors", "dashboards", "pm_sim")
 
 # Decorators and constructors that create a Dagster definition (called as `dg.x`, `dagster.x` or bare `x`).
