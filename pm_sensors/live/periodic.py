@@ -1,6 +1,6 @@
 """The live run's periodic work: what used to be a run a minute (book snapshots, the stream's market signals,
-reconciliation, coverage, the dashboards' rollups), done in the long-lived run on a timer instead, and the asset
-checks on the tables the live run writes.
+reconciliation, coverage, the dashboards' rollups), the wallet ages a live pass left behind, done in the
+long-lived run on a timer instead, and the asset checks on the tables the live run writes.
 
 Each task is a plain function of the resources that returns, per asset it wrote, the metadata a run of that
 asset reports; the driver reports them to Dagster as runless materializations. The assets stay the way to do
@@ -36,6 +36,7 @@ from pm_assets.signals.market_assets import SIGNAL_CONFIG
 from pm_assets.signals.market_inputs import materialize_arbitrage
 from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
 from pm_assets.trades import quality as trade_quality
+from pm_assets.wallets.refresh import WalletRefreshSettings, look_up_first_activities
 from pm_assets.warehouse_maintenance import refresh_dashboard_rollups
 
 AssetEvents = dict[str, dict[str, Any]]  # asset key -> the metadata its materialization reports
@@ -98,6 +99,17 @@ def coverage(r: LiveResources) -> AssetEvents:
     }
 
 
+# Gently: the live pass's own lookups share the upstream's rate budget for /v2/activity.
+WALLET_AGE_BACKLOG = WalletRefreshSettings(max_first_activity_lookups=100, concurrency=2)
+
+
+def wallet_ages(r: LiveResources) -> AssetEvents:
+    """First activity of the wallets a live pass did not look up (past its cap, a failed lookup, fills another
+    writer stored): the pass looks up only the wallets its new fills touched, so none waits behind these."""
+    found = look_up_first_activities(r.data_api, r.warehouse.connect, WALLET_AGE_BACKLOG, r.run_id)
+    return {"wallets": found} if found["first_activity_lookups"] else {}
+
+
 def rollups(r: LiveResources) -> AssetEvents:
     return {key: {"rows_upserted": n} for key, n in refresh_dashboard_rollups(r.warehouse).items()}
 
@@ -108,6 +120,7 @@ TASKS = (
     PeriodicTask("reconciliation", 120.0, reconciliation),
     PeriodicTask("coverage", 300.0, coverage),
     PeriodicTask("rollups", 300.0, rollups),
+    PeriodicTask("wallet_ages", 60.0, wallet_ages),
 )
 
 
