@@ -207,8 +207,11 @@ class LiveDriver:
         return conn
 
     def _wait(self, listener: psycopg.Connection, stop: threading.Event, deadline: float | None) -> None:
-        """Until a trade tick is stored (a notification), poll_interval_s passes, or the driver is stopped."""
-        until = time.monotonic() + self.poll_interval_s
+        """Until a trade tick is stored (a notification), the timer fires, or the driver is stopped. Ticks stored
+        while the last pass ran are already queued: the next pass starts at once and serves them all. The timer
+        is poll_interval_s, or feed_retry_s while the feed has not shown the newest tick's second yet."""
+        retrying = self.state.feed_retries_left > 0
+        until = time.monotonic() + (self.settings.feed_retry_s if retrying else self.poll_interval_s)
         if deadline is not None:
             until = min(until, deadline)
         got: list = []
