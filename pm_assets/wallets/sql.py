@@ -40,19 +40,28 @@ def touched_since(conn: psycopg.Connection, since: datetime | None) -> tuple[int
     return cur.rowcount, newest
 
 
-def wallets_needing_first_activity(conn: psycopg.Connection, min_trade_usdc: float, limit: int) -> list[str]:
-    """Unchecked wallets that matter: those with a fill of at least `min_trade_usdc`, biggest first."""
-    return [
-        r[0]
-        for r in conn.execute(
-            """
-        select w.wallet from wallets w
-        join lateral (select max(usdc_size) as biggest from trades t where t.wallet = w.wallet) b on true
-        where w.first_activity_checked_at is null and b.biggest >= %s
-        order by b.biggest desc, w.wallet limit %s""",
-            (min_trade_usdc, limit),
-        ).fetchall()
-    ]
+_UNCHECKED_WALLETS = """
+    select w.wallet from wallets w
+    join lateral (select max(usdc_size) as biggest from trades t where t.wallet = w.wallet) b on true
+    where w.first_activity_checked_at is null and b.biggest >= %(min)s
+    order by b.biggest desc, w.wallet limit %(limit)s"""
+_UNCHECKED_TOUCHED_WALLETS = """
+    select w.wallet from (select distinct wallet from trades where ingested_at > %(after)s) n
+    join wallets w using (wallet)
+    join lateral (select max(usdc_size) as biggest from trades t where t.wallet = w.wallet) b on true
+    where w.first_activity_checked_at is null and b.biggest >= %(min)s
+    order by b.biggest desc, w.wallet limit %(limit)s"""
+
+
+def wallets_needing_first_activity(
+    conn: psycopg.Connection, min_trade_usdc: float, limit: int, touched_after: datetime | None = None
+) -> list[str]:
+    """Unchecked wallets that matter: those with a fill of at least `min_trade_usdc`, biggest first; with
+    `touched_after`, only wallets with a fill ingested after it (found through the ingested_at index, so the
+    cost follows the new fills, not the number of unchecked wallets)."""
+    statement = _UNCHECKED_WALLETS if touched_after is None else _UNCHECKED_TOUCHED_WALLETS
+    params = {"min": min_trade_usdc, "limit": limit, "after": touched_after}
+    return [r[0] for r in conn.execute(statement, params).fetchall()]
 
 
 def write_first_activities(

@@ -34,7 +34,7 @@ from pm_sensors.alerts.delivery import AlertDeliverer, DeliverySettings
 from pm_sensors.stream.persistence import TRADE_TICKS_CHANNEL
 
 from .live_pass import FeedPollFailed, LivePassSettings, LiveReport, LiveState, live_pass
-from .periodic import TASKS, LiveResources, PeriodicTask
+from .periodic import CHECKS_EVERY_S, LIVE_CHECKS, TASKS, LiveCheck, LiveResources, PeriodicTask
 
 CHANNEL = TRADE_TICKS_CHANNEL  # the consumer notifies it when it stores trade ticks
 HEARTBEAT_PART = "live_driver"
@@ -97,6 +97,21 @@ class AssetReporter:
         self.reported += done
         return done
 
+    def report_checks(self, checks: Sequence[LiveCheck], warehouse: WarehouseResource) -> int:
+        """Evaluates each check and reports it as a runless check evaluation. Reported after the materializations
+        it judges (the driver flushes first), so the UI counts it as current for them. A check that cannot be
+        evaluated is logged and skipped; the others go on."""
+        if self.instance is None:
+            return 0
+        done = 0
+        for check in checks:
+            try:
+                self.instance.report_runless_asset_event(check.evaluation(warehouse))
+                done += 1
+            except Exception as exc:  # noqa: BLE001 - the UI record must not stop the live path
+                log.warning(mask_secrets(f"live driver: could not evaluate check {check.name}: {exc}")[:500])
+        return done
+
 
 class LiveDriver:
     def __init__(
@@ -113,6 +128,8 @@ class LiveDriver:
         min_gap_s: float = 0.25,
         settings: LivePassSettings = LivePassSettings(),
         tasks: Sequence[PeriodicTask] = TASKS,
+        checks: Sequence[LiveCheck] = LIVE_CHECKS,
+        checks_every_s: float = CHECKS_EVERY_S,
     ):
         self.warehouse, self.data_api, self.settings = warehouse, data_api, settings
         self.poll_interval_s, self.min_gap_s, self.tasks = poll_interval_s, min_gap_s, tasks
@@ -125,6 +142,9 @@ class LiveDriver:
         self.task_runs: dict[str, int] = {t.name: 0 for t in tasks}
         self.task_errors: dict[str, str] = {}
         self.recent: deque[LiveReport] = deque(maxlen=200)
+        self.checks, self.checks_every_s = checks, checks_every_s
+        self.check_evaluations = 0
+        self._first_pass = threading.Event()
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -134,6 +154,10 @@ class LiveDriver:
             threading.Thread(target=self._task_loop, args=(t, stop), name=f"live-{t.name}", daemon=True)
             for t in self.tasks
         ]
+        if self.checks and self.reporter.instance is not None:
+            threads.append(
+                threading.Thread(target=self._check_loop, args=(stop,), name="live-checks", daemon=True)
+            )
         for t in threads:
             t.start()
         listener: psycopg.Connection | None = None
@@ -183,8 +207,11 @@ class LiveDriver:
         return conn
 
     def _wait(self, listener: psycopg.Connection, stop: threading.Event, deadline: float | None) -> None:
-        """Until a trade tick is stored (a notification), poll_interval_s passes, or the driver is stopped."""
-        until = time.monotonic() + self.poll_interval_s
+        """Until a trade tick is stored (a notification), the timer fires, or the driver is stopped. Ticks stored
+        while the last pass ran are already queued: the next pass starts at once and serves them all. The timer
+        is poll_interval_s, or feed_retry_s while the feed has not shown the newest tick's second yet."""
+        retrying = self.state.feed_retries_left > 0
+        until = time.monotonic() + (self.settings.feed_retry_s if retrying else self.poll_interval_s)
         if deadline is not None:
             until = min(until, deadline)
         got: list = []
@@ -229,6 +256,7 @@ class LiveDriver:
         self._beat_part(TRADE_POLL_PART, {**trades}, ok=True)
         if report.alerts_delivered:
             self.log.info(f"live driver: {report.summary()}")
+        self._first_pass.set()
         return report
 
     def _task_loop(self, task: PeriodicTask, stop: threading.Event) -> None:
@@ -246,6 +274,21 @@ class LiveDriver:
                     f"live driver: {task.name} failed, retrying in {task.interval_s:.0f} s: {reason}"
                 )
             stop.wait(max(0.0, task.interval_s - (time.monotonic() - started)))
+
+    def _check_loop(self, stop: threading.Event) -> None:
+        """The live checks every `checks_every_s`, once the first pass and each task's first round are done
+        (before them the tables hold nothing this run wrote). The materializations are reported first, so an
+        evaluation follows the writes it judges."""
+        while not stop.is_set() and not (self._first_pass.is_set() and self._tasks_ran_once()):
+            stop.wait(STOP_CHECK_S)
+        while not stop.is_set():
+            started = time.monotonic()
+            self.reporter.flush(force=True)
+            self.check_evaluations += self.reporter.report_checks(self.checks, self.warehouse)
+            stop.wait(max(0.0, self.checks_every_s - (time.monotonic() - started)))
+
+    def _tasks_ran_once(self) -> bool:
+        return all(n in self.task_errors or runs > 0 for n, runs in self.task_runs.items())
 
     # -- what it tells -----------------------------------------------------------------------------
 
@@ -270,6 +313,7 @@ class LiveDriver:
             "failed_passes": self.failures,
             "woken_by_notify": self.woken_by_notify,
             "asset_events_reported": self.reporter.reported,
+            "check_evaluations_reported": self.check_evaluations,
             **{f"{k}_runs": v for k, v in self.task_runs.items()},
         }
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,11 +25,16 @@ from pm_assets.trades.live_edge import PollResult, poll_live_edge
 from pm_assets.trades.loading import run_trade_load
 from pm_assets.wallets.refresh import WalletRefreshSettings, refresh_wallets
 from pm_sensors.alerts.delivery import AlertDeliverer
+from pm_sensors.alerts.sources import SOURCES
+
+ALERT_TABLES = frozenset(s.table for s in SOURCES)  # a pass delivers right after one of these gains rows
 
 
 @dataclass(frozen=True)
 class LivePassSettings:
-    # The feed can index a fill a moment after the stream shows it: poll again briefly for the tick's second.
+    # The feed can index a fill a moment after the stream shows it: while a pass has not seen the newest tick's
+    # second, the driver runs the next pass within feed_retry_s (at once on a new tick), up to feed_retries
+    # times. The pass itself never sleeps: what the feed already holds is evaluated and delivered meanwhile.
     feed_retries: int = 3
     feed_retry_s: float = 0.5
     # A poll reads pages back to the frontier; a deeper gap opens a loss event that a repair run walks.
@@ -36,7 +43,8 @@ class LivePassSettings:
     lookback_s: int = 600
     # How far before each signal's watermark a pass re-reads, for fills committed late by other writers.
     signal_overlap_s: float = 10.0
-    wallets: WalletRefreshSettings = WalletRefreshSettings(max_first_activity_lookups=50)
+    # Only the wallets the pass's new fills touched: the backlog is the periodic `wallet_ages` task's (periodic.py).
+    wallets: WalletRefreshSettings = WalletRefreshSettings(max_first_activity_lookups=50, only_touched=True)
 
 
 class _DebugLog:
@@ -90,10 +98,23 @@ class LiveReport:
 
 @dataclass
 class LiveState:
-    """What passes carry from one to the next: the delivery cursor and the newest tick second to wait for."""
+    """What passes carry from one to the next: the delivery cursor, the newest tick second the feed should show,
+    and how many prompt re-polls are still owed to it."""
 
     alert_cursor: dict | None = None
     newest_tick_s: int = 0
+    feed_retries_left: int = 0
+    retry_target_s: int = 0
+
+    def feed_seen(self, newest_s: int | None, retries: int) -> None:
+        """After a poll: owe `retries` prompt re-polls to a tick second the feed does not show yet, one fewer on
+        each poll that still misses it, none once it shows."""
+        if newest_s is not None and newest_s >= self.newest_tick_s:
+            self.feed_retries_left = 0
+        elif self.retry_target_s != self.newest_tick_s:
+            self.retry_target_s, self.feed_retries_left = self.newest_tick_s, retries
+        else:
+            self.feed_retries_left = max(0, self.feed_retries_left - 1)
 
 
 def live_pass(
@@ -107,65 +128,67 @@ def live_pass(
     log: Any = None,
 ) -> LiveReport:
     report = LiveReport()
-    clock = time.monotonic()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.monotonic()
-        report.seconds[name] = now - clock
-        clock = now
-
     attempt_started = datetime.now(UTC)
     try:
-        poll_meta = _poll_feed(warehouse, data_api, settings, state.newest_tick_s, run_id)
+        with _timed(report, "feed"):
+            poll_meta = _poll_feed(warehouse, data_api, settings, state, run_id)
     except Exception as exc:
         raise FeedPollFailed(attempt_started) from exc
     report.fills = int(poll_meta.get("rows_inserted", 0))
     report.assets["trades"] = poll_meta
     report.trade_days = poll_meta.pop("days", [])
-    lap("feed")
+    delivered = False
+
+    def deliver() -> None:
+        nonlocal delivered
+        with _timed(report, "alerts"):
+            tick = deliverer.tick(state.alert_cursor, run_id=run_id)
+        state.alert_cursor = tick.cursor
+        report.alerts_delivered += tick.delivered
+        report.alert_errors += tick.errors
+        delivered = True
+
     if report.fills or _signals_behind(warehouse):
-        wallets = refresh_wallets(data_api, warehouse.connect, settings.wallets, run_id)
+        with _timed(report, "wallets"):
+            wallets = refresh_wallets(data_api, warehouse.connect, settings.wallets, run_id)
         report.wallet_ages = int(wallets["first_activity_written"])
         report.assets["wallets"] = wallets
-        lap("wallets")
-        report.signal_rows = evaluate_insider_signals(warehouse, settings, report, log)
-        lap("signals")
-    delivered = deliverer.tick(state.alert_cursor, run_id=run_id)
-    state.alert_cursor = delivered.cursor
-    report.alerts_delivered = delivered.delivered
-    report.alert_errors = list(delivered.errors)
-    lap("alerts")
+        report.signal_rows = evaluate_insider_signals(warehouse, settings, report, log, on_alert_rows=deliver)
+    if not delivered:  # due retries and digests, and signal rows other writers stored
+        deliver()
     return report
+
+
+@contextmanager
+def _timed(report: LiveReport, step: str) -> Iterator[None]:
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        report.seconds[step] = report.seconds.get(step, 0.0) + time.monotonic() - started
 
 
 def _poll_feed(
     warehouse: WarehouseResource,
     data_api: DataApiClient,
     s: LivePassSettings,
-    target_s: int,
+    state: LiveState,
     run_id: str | None,
 ) -> dict[str, Any]:
-    """New fills from the live edge; polls again briefly while the feed has not yet indexed the newest tick's
-    second (upstream indexes a fill a moment after the stream shows it). Returns the trades metadata."""
-    inserted, totals, poll = 0, {}, PollResult()
-    for attempt in range(s.feed_retries + 1):
-        outcome = run_trade_load(
-            data_api,
-            warehouse.connect,
-            lambda session, writer: poll_live_edge(
-                session, writer, max_pages=s.max_pages, time_budget_s=s.time_budget_s, lookback_s=s.lookback_s
-            ),
-            run_id=run_id,
-        )
-        poll = outcome.value
-        inserted += int(outcome.metadata.get("rows_inserted", 0))
-        for k, v in outcome.metadata.items():
-            if isinstance(v, int) and not isinstance(v, bool):
-                totals[k] = totals.get(k, 0) + v
-        if (poll.newest_s is not None and poll.newest_s >= target_s) or attempt == s.feed_retries:
-            break
-        time.sleep(s.feed_retry_s)
+    """New fills from the live edge, in one poll; notes on `state` whether the newest tick's second was in it.
+    Returns the trades metadata."""
+    outcome = run_trade_load(
+        data_api,
+        warehouse.connect,
+        lambda session, writer: poll_live_edge(
+            session, writer, max_pages=s.max_pages, time_budget_s=s.time_budget_s, lookback_s=s.lookback_s
+        ),
+        run_id=run_id,
+    )
+    poll: PollResult = outcome.value
+    state.feed_seen(poll.newest_s, s.feed_retries)
+    inserted = int(outcome.metadata.get("rows_inserted", 0))
+    totals = {k: v for k, v in outcome.metadata.items() if isinstance(v, int) and not isinstance(v, bool)}
     days = []
     if inserted and poll.newest_s is not None:
         oldest = poll.oldest_s if poll.oldest_s is not None else poll.newest_s
@@ -182,11 +205,17 @@ def _signals_behind(warehouse: WarehouseResource) -> bool:
 
 
 def evaluate_insider_signals(
-    warehouse: WarehouseResource, settings: LivePassSettings, report: LiveReport, log: Any
+    warehouse: WarehouseResource,
+    settings: LivePassSettings,
+    report: LiveReport,
+    log: Any,
+    on_alert_rows: Callable[[], None] | None = None,
 ) -> int:
     """Each insider signal in job order. Its config is left empty, so the evaluation resolves the saved thresholds
     (override store, environment, default) as a sensor-launched run does, and saves nothing; a signal that still
-    fails on its thresholds is skipped with the reason in the report, and the others and delivery go on."""
+    fails on its thresholds is skipped with the reason in the report, and the others and delivery go on.
+    `on_alert_rows` runs right after an evaluation that wrote rows alerts read, before the signals after it:
+    an alert waits for the delivery, not for the rest of the pass."""
     quiet = _DebugLog(log)
     rows = 0
     for name, evaluate, config_class in EVALUATORS:
@@ -194,11 +223,15 @@ def evaluate_insider_signals(
         if config_class is not None:
             kwargs["config"] = config_class()
         try:
-            result = evaluate(quiet, warehouse, **kwargs)
+            with _timed(report, f"signal:{name}"):
+                result = evaluate(quiet, warehouse, **kwargs)
         except dg.Failure as exc:
             report.skipped_signals[name] = str(exc.description or exc)
             continue
         meta = {k: getattr(v, "value", v) for k, v in (result.metadata or {}).items()}
         report.assets[name] = meta
-        rows += int(meta.get("rows_written", meta.get("clusters", 0)) or 0)
+        written = int(meta.get("rows_written", meta.get("clusters", 0)) or 0)
+        rows += written
+        if written and name in ALERT_TABLES and on_alert_rows is not None:
+            on_alert_rows()
     return rows

@@ -8,7 +8,9 @@ import dagster as dg
 import psycopg
 
 from pm_assets.trades.assets import trades
+from pm_assets.wallets import sql
 from pm_assets.wallets.assets import wallets
+from pm_assets.wallets.refresh import WalletRefreshSettings, look_up_first_activities, refresh_wallets
 from pm_sim.data_api import _wallet
 from pm_sim.testing import running_sim
 from tests.support.trades import SIM_DAY_BEFORE, resources, seed_universe
@@ -57,3 +59,44 @@ def test_wallets_aggregate_trades_and_take_age_from_their_own_history(warehouse_
                 "select count(*) from wallets where first_activity_checked_at is not null"
             ).fetchone()[0]
         assert checked == len(looked_up) + meta2["first_activity_lookups"].value
+
+
+def test_a_live_refresh_looks_up_only_the_wallets_just_touched_and_the_backlog_drains_apart(warehouse_url):
+    """The live pass's refresh (`only_touched`) never queues the wallet that just traded behind older unchecked
+    wallets; `look_up_first_activities` without a bound (the live run's periodic task) takes those."""
+    # The default bar ($500): a day of this world leaves a backlog of a few dozen wallets.
+    live = WalletRefreshSettings(max_first_activity_lookups=3, only_touched=True)
+    backlog = WalletRefreshSettings(max_first_activity_lookups=100)
+    with running_sim(markets=20, trades_per_second=1.0, data_v1=False) as sim:
+        seed_universe(warehouse_url, sim)
+        res = resources(sim, warehouse_url)
+        assert dg.materialize([trades], partition_key=SIM_DAY_BEFORE, resources=res).success
+        api, connect = res["data_api"], res["warehouse"].connect
+
+        def unchecked() -> list[str]:
+            with psycopg.connect(warehouse_url) as conn:
+                return sql.wallets_needing_first_activity(conn, backlog.first_activity_min_trade_usdc, 10_000)
+
+        first = refresh_wallets(api, connect, live)  # the first refresh: every stored fill is new to it
+        assert first["first_activity_lookups"] == 3 and len(unchecked()) > 1
+        assert refresh_wallets(api, connect, live)["first_activity_lookups"] == 0  # nothing new: backlog left
+
+        just_traded = unchecked()[-1]  # the smallest of the backlog: last in line for any bounded lookup
+        with psycopg.connect(warehouse_url) as conn:
+            conn.execute(  # one of its fills arrives now, as a live poll would store it
+                "update trades set ingested_at = now() where (traded_at, fill_key) = "
+                "(select traded_at, fill_key from trades where wallet = %s order by usdc_size desc limit 1)",
+                (just_traded,),
+            )
+        touched = refresh_wallets(api, connect, live)
+        assert touched["first_activity_lookups"] == 1 and just_traded not in unchecked()
+
+        left = len(unchecked())
+        drained = look_up_first_activities(api, connect, backlog)
+        assert drained["first_activity_lookups"] == min(left, 100)
+        assert len(unchecked()) == left - min(left, 100)
+        with psycopg.connect(warehouse_url) as conn:
+            born = conn.execute(
+                "select first_activity_at from wallets where wallet = %s", (just_traded,)
+            ).fetchone()
+        assert born[0] == _born(sim, just_traded)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from contextlib import ExitStack
+from datetime import UTC, datetime
 
 import dagster as dg
 import httpx
@@ -14,10 +15,11 @@ import psycopg
 from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
+from pm_assets.trades.sql import open_loss_event
 from pm_sensors.alerts.delivery import DeliverySettings
 from pm_sensors.alerts.receiver import running_receiver
 from pm_sensors.live.driver import LiveDriver
-from pm_sensors.live.periodic import TASKS
+from pm_sensors.live.periodic import LIVE_CHECKS, TASKS
 from pm_sensors.stream.settings import StreamSettings
 from pm_sim.testing import running_sim
 from tests.support.pipeline import add_rule, wait_until
@@ -216,3 +218,67 @@ def test_the_reporter_sums_counts_over_its_minute_and_keeps_the_latest_time():
     values = {k: v.value for k, v in event.metadata.items()}
     assert values["rows_inserted"] == 7 and values["writes"] == 2
     assert values["newest_s"] == 160 and values["stop_reason"] == "reached_frontier"
+
+
+def _latest_check(instance: dg.DagsterInstance, name: str):
+    return instance.get_latest_asset_check_evaluation_record(dg.AssetCheckKey(dg.AssetKey("trades"), name))
+
+
+def test_the_driver_reports_the_trades_checks_it_can_afford_as_runless_evaluations(warehouse_url):
+    """After a pass that wrote fills, the checks beside `trades` (their own functions) show in Dagster without a
+    run; an unrepaired loss event turns the completeness check red on the next round."""
+    trade_checks = [c for c in LIVE_CHECKS if c.asset == "trades"]
+    with ExitStack() as stack, running_sim(speed=0.0, **SIM) as sim:
+        seed_universe(warehouse_url, sim)
+        instance = stack.enter_context(dg.instance_for_test())
+        driver = LiveDriver(
+            WarehouseResource(database_url=warehouse_url),
+            DataApiClient(base_url=sim.data_url, page_limit=100),
+            ClobClient(base_url=sim.clob_url),
+            DeliverySettings(allow_private=True),
+            instance=instance,
+            run_id="live-run",
+            poll_interval_s=0.2,
+            tasks=(),
+            checks=trade_checks,
+            checks_every_s=0.5,
+        )
+        with DriverThread(driver):
+            records = wait_until(
+                lambda: (
+                    all(_latest_check(instance, c.name) for c in trade_checks)
+                    and [_latest_check(instance, c.name) for c in trade_checks]
+                ),
+                "the driver's first evaluation of the trades checks",
+            )
+            with psycopg.connect(warehouse_url) as conn:
+                assert conn.execute("select count(*) from trades").fetchone()[0] > 0
+            for record in records:
+                assert record.run_id == "" and record.evaluation.passed is True, record.evaluation
+            fresh = _latest_check(instance, "trades_fresh").evaluation
+            assert fresh.metadata["last_poll_age_s"].value < 600
+            # Reported after the pass's trades materialization, which they judge (the UI counts them as current).
+            first = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=dg.AssetKey("trades")), limit=1, ascending=True
+            ).records
+            assert first and first[0].timestamp <= min(r.create_timestamp for r in records)
+
+            with psycopg.connect(warehouse_url) as conn:
+                open_loss_event(
+                    conn,
+                    datetime(2026, 1, 1, tzinfo=UTC),
+                    datetime(2026, 1, 1, 0, 5, tzinfo=UTC),
+                    "poll_budget",
+                    {"detected_by": "test"},
+                )
+            failed = wait_until(
+                lambda: (
+                    (r := _latest_check(instance, "trades_partitions_complete"))
+                    and r.evaluation.passed is False
+                    and r.evaluation
+                ),
+                "the completeness check to report the open loss event",
+            )
+        assert failed.metadata["open_loss_events"].value == 1
+        assert _latest_check(instance, "trades_fresh").evaluation.passed is True
+        assert driver.check_evaluations >= 2 * len(trade_checks)
