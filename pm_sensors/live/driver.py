@@ -136,6 +136,9 @@ class LiveDriver:
         ]
         for t in threads:
             t.start()
+        # Alive before the first pass, which on a fresh warehouse reads a whole lookback of fills and may take
+        # minutes on a busy machine: the supervisor must not read that as a run that never beat.
+        self._touch({"starting": True})
         listener: psycopg.Connection | None = None
         failing = 0
         try:
@@ -211,6 +214,7 @@ class LiveDriver:
             self.settings,
             run_id=self.run_id,
             log=self.log,
+            on_step=lambda step: self._touch({"last_step": step}),
         )
         self.passes += 1
         self.recent.append(report)
@@ -293,6 +297,14 @@ class LiveDriver:
                 )
         except Exception as beat_exc:  # noqa: BLE001 - a heartbeat must not take the driver down
             self.log.warning(f"live driver: heartbeat not written: {mask_secrets(str(beat_exc))[:200]}")
+
+    def _touch(self, detail: dict) -> None:
+        """Alive and working (between a pass's steps): the last pass's verdict stays in the heartbeat."""
+        try:
+            with self.warehouse.connect() as conn:
+                heartbeats.touch(conn, HEARTBEAT_PART, detail, self.run_id)
+        except Exception as exc:  # noqa: BLE001 - a heartbeat must not take the driver down
+            self.log.warning(f"live driver: heartbeat not written: {mask_secrets(str(exc))[:200]}")
 
     def _beat_part(self, part: str, detail: dict, ok: bool = False) -> None:
         """`ok=True`: the part did its job (`heartbeats.beat_ok` stamps `last_ok_at`); otherwise a plain beat."""

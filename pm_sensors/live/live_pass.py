@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -105,7 +106,10 @@ def live_pass(
     *,
     run_id: str | None = None,
     log: Any = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> LiveReport:
+    """`on_step(name)` after each step (feed, wallets, signals, alerts): the driver beats there, so a long pass
+    (the first one: a whole lookback of fills, thousands of wallets) reads as working, not hung."""
     report = LiveReport()
     clock = time.monotonic()
 
@@ -114,6 +118,8 @@ def live_pass(
         now = time.monotonic()
         report.seconds[name] = now - clock
         clock = now
+        if on_step is not None:
+            on_step(name)
 
     attempt_started = datetime.now(UTC)
     try:
