@@ -22,6 +22,9 @@ class WalletRefreshSettings:
     first_activity_min_trade_usdc: float = 500.0  # wallets with a fill this big get their age looked up
     max_first_activity_lookups: int = 500
     concurrency: int = 4
+    # Seconds of lookups per refresh (None: until done). The live pass sets one: a slow Data API must not hold a
+    # pass (and its heartbeat) for minutes; the wallets left over are looked up by the next pass.
+    lookup_budget_s: float | None = None
 
 
 def refresh_wallets(
@@ -44,7 +47,9 @@ def refresh_wallets(
 
     async def lookup() -> tuple[list, list[str], dict]:
         async with data_api.session(quarantine=quarantine) as session:
-            found, failed = await first_activity_times(session, pending, settings.concurrency)
+            found, failed = await first_activity_times(
+                session, pending, settings.concurrency, settings.lookup_budget_s
+            )
             return found, failed, {**session.http.stats.as_metadata(), "pages": session.pages}
 
     found, failed, stats = asyncio.run(lookup()) if pending else ([], [], {})
@@ -57,4 +62,5 @@ def refresh_wallets(
         "first_activity_lookups": len(pending),
         "first_activity_written": written,
         "first_activity_failed": len(failed),
+        "first_activity_deferred": len(pending) - len(found) - len(failed),  # left for the next refresh
     }

@@ -1,7 +1,7 @@
 """The live driver: the one production caller of `live_pass`, and the home of the periodic work, in one
 long-lived run (`live_job`, kept alive by `live_supervisor_sensor`).
 
-Wakes: the stream consumer's `NOTIFY pm_intel_trade_ticks` (sent in the transaction that stores trade ticks,
+Wakes: once at the run's start (to catch up), then the stream consumer's `NOTIFY pm_intel_trade_ticks` (sent in the transaction that stores trade ticks,
 payload the newest tick's epoch second) or, without one, every `poll_interval_s` (the polling path when the
 stream is down or quiet). Periodic tasks (periodic.py) run on threads of their own so a slow book snapshot
 never delays a pass. Whatever a pass or a task writes is reported to Dagster as a runless materialization of
@@ -125,6 +125,8 @@ class LiveDriver:
         self.task_runs: dict[str, int] = {t.name: 0 for t in tasks}
         self.task_errors: dict[str, str] = {}
         self.recent: deque[LiveReport] = deque(maxlen=200)
+        # Set once the run's first pass has been tried: the periodic tasks start then (see _task_loop).
+        self.first_pass_tried = threading.Event()
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -146,7 +148,8 @@ class LiveDriver:
                 started = time.monotonic()
                 try:
                     listener = listener if listener is not None and not listener.closed else self._listen()
-                    self._wait(listener, stop, deadline)
+                    if self.first_pass_tried.is_set():  # a new run catches up at once, then waits for a wake
+                        self._wait(listener, stop, deadline)
                 except psycopg.Error as exc:
                     self.log.warning(
                         f"live driver: LISTEN failed, polling meanwhile: {mask_secrets(str(exc))}"
@@ -168,7 +171,9 @@ class LiveDriver:
                         self._beat_feed_failure(exc, reason)
                     if failing & (failing - 1) == 0:  # 1st, 2nd, 4th ... failure in a row
                         self.log.warning(f"live driver: pass failed ({failing} in a row): {reason}")
+                    self.first_pass_tried.set()
                     stop.wait(min(30.0, 0.5 * 2 ** (failing - 1)))
+                self.first_pass_tried.set()
                 self.reporter.flush()
                 stop.wait(max(0.0, self.min_gap_s - (time.monotonic() - started)))
         finally:
@@ -236,6 +241,12 @@ class LiveDriver:
         return report
 
     def _task_loop(self, task: PeriodicTask, stop: threading.Event) -> None:
+        # After the first pass: until it has read the feed up to now, reconciliation and the ledger would judge
+        # the minutes since the last run's poll as missing (a restart, or a first lookback that takes minutes
+        # on a busy machine), and report gaps that the pass is about to close.
+        while not self.first_pass_tried.wait(STOP_CHECK_S):
+            if stop.is_set():
+                return
         while not stop.is_set():
             started = time.monotonic()
             try:

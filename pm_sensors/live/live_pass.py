@@ -37,7 +37,9 @@ class LivePassSettings:
     lookback_s: int = 600
     # How far before each signal's watermark a pass re-reads, for fills committed late by other writers.
     signal_overlap_s: float = 10.0
-    wallets: WalletRefreshSettings = WalletRefreshSettings(max_first_activity_lookups=50)
+    wallets: WalletRefreshSettings = WalletRefreshSettings(
+        max_first_activity_lookups=50, lookup_budget_s=30.0
+    )
 
 
 class _DebugLog:
