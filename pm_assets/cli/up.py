@@ -145,7 +145,11 @@ def ensure_port_free(host: str, port: int, what: str, flag: str) -> None:
 def stop_process_tree(procs: list[subprocess.Popen], timeout_s: float = 20.0) -> None:
     """Ctrl-C for the whole tree, whoever sent the stop: each child and everything it started (the daemon's code
     server, run workers such as the long-lived stream run), which would otherwise outlive `pm-intel up` as
-    orphans still writing to the warehouse. SIGINT first (a run ends its step cleanly), SIGKILL after timeout_s."""
+    orphans still writing to the warehouse. SIGINT first (a run ends its step cleanly), SIGKILL after timeout_s.
+
+    Each child runs in a process group of its own (`process_group=0`), so a terminal's Ctrl-C reaches `up` alone and this
+    is the one signal every process gets: a second SIGINT makes uvicorn and Dagster's helpers exit with a
+    KeyboardInterrupt traceback, and a process caught while starting dies with "Fatal Python error"."""
     descendants: list[psutil.Process] = []
     for proc in procs:
         with contextlib.suppress(psutil.Error):
@@ -186,6 +190,7 @@ def start_sim(extra: list[str]) -> tuple[subprocess.Popen, dict[str, str]]:
         stdout=subprocess.PIPE,
         text=True,
         cwd=PROJECT_DIR,
+        process_group=0,  # its own group: a Ctrl-C reaches `up` alone (see stop_process_tree)
     )
     assert proc.stdout is not None
     for line in proc.stdout:
@@ -273,6 +278,7 @@ def _run_up(args: argparse.Namespace) -> int:
         PM_INTEL_DAGSTER_URL=f"http://{_url_host(args.dagster_host)}:{args.dagster_port}",
     )
     children: list[tuple[str, subprocess.Popen]] = []
+    stack = contextlib.ExitStack()
     try:
         if args.sim:
             sim_proc, sim_env = start_sim(args.sim_arg)
@@ -280,6 +286,9 @@ def _run_up(args: argparse.Namespace) -> int:
             env.update(sim_env)
             print(f"pm_sim:   {sim_env['POLYMARKET_GAMMA_URL'].rsplit('/', 1)[0]} (every client points here)")
         workspace = str(PROJECT_DIR / "workspace.yaml")
+        daemon_log_path = settings.home / "logs" / "dagster-daemon.log"
+        daemon_log_path.parent.mkdir(parents=True, exist_ok=True)
+        daemon_log = stack.enter_context(daemon_log_path.open("a"))
         children.append(
             (
                 "dagster-webserver",
@@ -287,6 +296,7 @@ def _run_up(args: argparse.Namespace) -> int:
                     dagster_webserver_command(workspace, args.dagster_host, args.dagster_port),
                     env=env,
                     cwd=PROJECT_DIR,
+                    process_group=0,
                 ),
             )
         )
@@ -294,7 +304,14 @@ def _run_up(args: argparse.Namespace) -> int:
             (
                 "dagster-daemon",
                 subprocess.Popen(
-                    [str(BIN / "dagster-daemon"), "run", "-w", workspace], env=env, cwd=PROJECT_DIR
+                    [str(BIN / "dagster-daemon"), "run", "-w", workspace],
+                    env=env,
+                    cwd=PROJECT_DIR,
+                    process_group=0,
+                    # The daemon's lines and every run's (a DEBUG line per engine event) go to a file: the
+                    # runs are read in the Dagster UI, and the terminal keeps what `up` says.
+                    stdout=daemon_log,
+                    stderr=subprocess.STDOUT,
                 ),
             )
         )
@@ -308,11 +325,14 @@ def _run_up(args: argparse.Namespace) -> int:
                         "PM_INTEL_API_URL": f"http://{_url_host(args.host)}:{api_port}",
                     },
                     cwd=PROJECT_DIR,
+                    process_group=0,
                 ),
             )
         )
         streamlit_proc = children[-1][1]
-        api_proc = subprocess.Popen(api_command(args.host, api_port), env=api_env(env), cwd=PROJECT_DIR)
+        api_proc = subprocess.Popen(
+            api_command(args.host, api_port), env=api_env(env), cwd=PROJECT_DIR, process_group=0
+        )
         children.append(("api", api_proc))
         dagster_url = f"http://{_url_host(args.dagster_host)}:{args.dagster_port}"
         streamlit_url = f"http://{_url_host(args.host)}:{args.streamlit_port}"
@@ -326,6 +346,7 @@ def _run_up(args: argparse.Namespace) -> int:
         print(
             f"\npm-intel is up.\n  Dagster UI:  {dagster_url}\n  Dashboards:  {streamlit_url}\n"
             f"  API:         {api_url} (OpenAPI at {api_url}/docs; a token: pm-intel api token create)\n"
+            f"  Daemon and run logs: {daemon_log_path}\n"
             "Ctrl-C stops everything.\n",
             flush=True,
         )
@@ -341,6 +362,7 @@ def _run_up(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):  # a second Ctrl-C must not cut the cleanup short
             signal.signal(sig, lambda *_: None)
         stop_process_tree([proc for _name, proc in reversed(children)])
+        stack.close()
         if urls.embedded and not args.keep_db and not embedded_was_running:
             postgres_server.stop(settings.pg_data_dir)
             print("stopped embedded PostgreSQL")

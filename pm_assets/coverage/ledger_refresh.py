@@ -21,7 +21,9 @@ def _source_start(conn, source: str):
     queries = {
         "trade_feed": "select least((select min(interval_start) from coverage_proofs where source = 'trade_feed'),"
         " (select min(interval_start) from trade_loss_events))",
-        "stream": "select min(started_at) from stream_health",
+        # Its first connection, not its first row: the consumer's per-minute 'stats' rows start when it starts,
+        # before it has connected (26 s on a busy machine), and that minute would be a gap for the whole day.
+        "stream": "select min(started_at) from stream_health where event in ('connect', 'disconnect', 'gap')",
         "book_snapshots": "select min(captured_at) from order_book_snapshots where source = 'rest'",
         "universe_crawl": "select min(interval_start) from coverage_proofs where source = 'universe_crawl'",
     }

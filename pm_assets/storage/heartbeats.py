@@ -26,6 +26,17 @@ def beat(conn: psycopg.Connection, part: str, detail: dict, run_id: str | None =
     )
 
 
+def touch(conn: psycopg.Connection, part: str, detail: dict, run_id: str | None = None) -> None:
+    """The part is alive and working (say, between the steps of a long pass): stamp it and merge `detail` into what
+    its last beat said, keeping that beat's verdict (`ok`, `last_ok_at`, `failing_since`)."""
+    conn.execute(
+        "insert into heartbeats (part, last_beat_at, started_at, run_id, detail) values (%s, now(), now(), %s, %s) "
+        "on conflict (part) do update set last_beat_at = now(), run_id = excluded.run_id, "
+        "detail = coalesce(heartbeats.detail, '{}'::jsonb) || excluded.detail",
+        (part, run_id, jsonb(detail)),
+    )
+
+
 def beat_ok(conn: psycopg.Connection, part: str, detail: dict, run_id: str | None = None) -> None:
     """The part did its job: `last_ok_at` is now, and it is failing no more."""
     conn.execute(

@@ -29,6 +29,9 @@ class WalletRefreshSettings:
     max_first_activity_lookups: int = 500
     concurrency: int = 4
     only_touched: bool = False  # look up only wallets with fills ingested since the last aggregation
+    # Seconds of lookups per refresh (None: until done). The live pass sets one: a slow Data API must not hold a
+    # pass (and its heartbeat) for minutes; the wallets left over are looked up by the next pass.
+    lookup_budget_s: float | None = None
 
 
 def refresh_wallets(
@@ -69,7 +72,9 @@ def look_up_first_activities(
 
     async def lookup() -> tuple[list, list[str], dict]:
         async with data_api.session(quarantine=quarantine) as session:
-            found, failed = await first_activity_times(session, pending, settings.concurrency)
+            found, failed = await first_activity_times(
+                session, pending, settings.concurrency, settings.lookup_budget_s
+            )
             return found, failed, {**session.http.stats.as_metadata(), "pages": session.pages}
 
     found, failed, stats = asyncio.run(lookup()) if pending else ([], [], {})
@@ -81,4 +86,5 @@ def look_up_first_activities(
         "first_activity_lookups": len(pending),
         "first_activity_written": written,
         "first_activity_failed": len(failed),
+        "first_activity_deferred": len(pending) - len(found) - len(failed),  # left for the next refresh
     }

@@ -1,7 +1,7 @@
 """The live driver: the one production caller of `live_pass`, and the home of the periodic work, in one
 long-lived run (`live_job`, kept alive by `live_supervisor_sensor`).
 
-Wakes: the stream consumer's `NOTIFY pm_intel_trade_ticks` (sent in the transaction that stores trade ticks,
+Wakes: once at the run's start (to catch up), then the stream consumer's `NOTIFY pm_intel_trade_ticks` (sent in the transaction that stores trade ticks,
 payload the newest tick's epoch second) or, without one, every `poll_interval_s` (the polling path when the
 stream is down or quiet). Periodic tasks (periodic.py) run on threads of their own so a slow book snapshot
 never delays a pass. Whatever a pass or a task writes is reported to Dagster as a runless materialization of
@@ -145,6 +145,8 @@ class LiveDriver:
         self.checks, self.checks_every_s = checks, checks_every_s
         self.check_evaluations = 0
         self._first_pass = threading.Event()
+        # Set once the run's first pass has been tried: the periodic tasks start then (see _task_loop).
+        self.first_pass_tried = threading.Event()
 
     # -- the loop ---------------------------------------------------------------------------------
 
@@ -160,6 +162,9 @@ class LiveDriver:
             )
         for t in threads:
             t.start()
+        # Alive before the first pass, which on a fresh warehouse reads a whole lookback of fills and may take
+        # minutes on a busy machine: the supervisor must not read that as a run that never beat.
+        self._touch({"starting": True})
         listener: psycopg.Connection | None = None
         failing = 0
         try:
@@ -167,7 +172,8 @@ class LiveDriver:
                 started = time.monotonic()
                 try:
                     listener = listener if listener is not None and not listener.closed else self._listen()
-                    self._wait(listener, stop, deadline)
+                    if self.first_pass_tried.is_set():  # a new run catches up at once, then waits for a wake
+                        self._wait(listener, stop, deadline)
                 except psycopg.Error as exc:
                     self.log.warning(
                         f"live driver: LISTEN failed, polling meanwhile: {mask_secrets(str(exc))}"
@@ -189,7 +195,9 @@ class LiveDriver:
                         self._beat_feed_failure(exc, reason)
                     if failing & (failing - 1) == 0:  # 1st, 2nd, 4th ... failure in a row
                         self.log.warning(f"live driver: pass failed ({failing} in a row): {reason}")
+                    self.first_pass_tried.set()
                     stop.wait(min(30.0, 0.5 * 2 ** (failing - 1)))
+                self.first_pass_tried.set()
                 self.reporter.flush()
                 stop.wait(max(0.0, self.min_gap_s - (time.monotonic() - started)))
         finally:
@@ -238,6 +246,7 @@ class LiveDriver:
             self.settings,
             run_id=self.run_id,
             log=self.log,
+            on_step=lambda step: self._touch({"last_step": step}),
         )
         self.passes += 1
         self.recent.append(report)
@@ -260,6 +269,12 @@ class LiveDriver:
         return report
 
     def _task_loop(self, task: PeriodicTask, stop: threading.Event) -> None:
+        # After the first pass: until it has read the feed up to now, reconciliation and the ledger would judge
+        # the minutes since the last run's poll as missing (a restart, or a first lookback that takes minutes
+        # on a busy machine), and report gaps that the pass is about to close.
+        while not self.first_pass_tried.wait(STOP_CHECK_S):
+            if stop.is_set():
+                return
         while not stop.is_set():
             started = time.monotonic()
             try:
@@ -337,6 +352,14 @@ class LiveDriver:
                 )
         except Exception as beat_exc:  # noqa: BLE001 - a heartbeat must not take the driver down
             self.log.warning(f"live driver: heartbeat not written: {mask_secrets(str(beat_exc))[:200]}")
+
+    def _touch(self, detail: dict) -> None:
+        """Alive and working (between a pass's steps): the last pass's verdict stays in the heartbeat."""
+        try:
+            with self.warehouse.connect() as conn:
+                heartbeats.touch(conn, HEARTBEAT_PART, detail, self.run_id)
+        except Exception as exc:  # noqa: BLE001 - a heartbeat must not take the driver down
+            self.log.warning(f"live driver: heartbeat not written: {mask_secrets(str(exc))[:200]}")
 
     def _beat_part(self, part: str, detail: dict, ok: bool = False) -> None:
         """`ok=True`: the part did its job (`heartbeats.beat_ok` stamps `last_ok_at`); otherwise a plain beat."""

@@ -43,8 +43,11 @@ class LivePassSettings:
     lookback_s: int = 600
     # How far before each signal's watermark a pass re-reads, for fills committed late by other writers.
     signal_overlap_s: float = 10.0
-    # Only the wallets the pass's new fills touched: the backlog is the periodic `wallet_ages` task's (periodic.py).
-    wallets: WalletRefreshSettings = WalletRefreshSettings(max_first_activity_lookups=50, only_touched=True)
+    # Only the wallets the pass's new fills touched (the backlog is the periodic `wallet_ages` task's, periodic.py),
+    # and a time budget: a slow Data API must not hold a pass (and its heartbeat) for minutes.
+    wallets: WalletRefreshSettings = WalletRefreshSettings(
+        max_first_activity_lookups=50, only_touched=True, lookup_budget_s=30.0
+    )
 
 
 class _DebugLog:
@@ -126,11 +129,14 @@ def live_pass(
     *,
     run_id: str | None = None,
     log: Any = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> LiveReport:
+    """`on_step(name)` after each step (feed, wallets, signals, alerts): the driver beats there, so a long pass
+    (the first one: a whole lookback of fills, thousands of wallets) reads as working, not hung."""
     report = LiveReport()
     attempt_started = datetime.now(UTC)
     try:
-        with _timed(report, "feed"):
+        with _timed(report, "feed", on_step):
             poll_meta = _poll_feed(warehouse, data_api, settings, state, run_id)
     except Exception as exc:
         raise FeedPollFailed(attempt_started) from exc
@@ -141,7 +147,7 @@ def live_pass(
 
     def deliver() -> None:
         nonlocal delivered
-        with _timed(report, "alerts"):
+        with _timed(report, "alerts", on_step):
             tick = deliverer.tick(state.alert_cursor, run_id=run_id)
         state.alert_cursor = tick.cursor
         report.alerts_delivered += tick.delivered
@@ -149,23 +155,27 @@ def live_pass(
         delivered = True
 
     if report.fills or _signals_behind(warehouse):
-        with _timed(report, "wallets"):
+        with _timed(report, "wallets", on_step):
             wallets = refresh_wallets(data_api, warehouse.connect, settings.wallets, run_id)
         report.wallet_ages = int(wallets["first_activity_written"])
         report.assets["wallets"] = wallets
         report.signal_rows = evaluate_insider_signals(warehouse, settings, report, log, on_alert_rows=deliver)
+        if on_step is not None:
+            on_step("signals")
     if not delivered:  # due retries and digests, and signal rows other writers stored
         deliver()
     return report
 
 
 @contextmanager
-def _timed(report: LiveReport, step: str) -> Iterator[None]:
+def _timed(report: LiveReport, step: str, on_step: Callable[[str], None] | None = None) -> Iterator[None]:
     started = time.monotonic()
     try:
         yield
     finally:
         report.seconds[step] = report.seconds.get(step, 0.0) + time.monotonic() - started
+    if on_step is not None:  # after a step that completed: the driver beats there
+        on_step(step)
 
 
 def _poll_feed(

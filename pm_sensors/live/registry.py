@@ -18,6 +18,9 @@ live_supervisor_sensor = build_supervisor(
     run_key_prefix="live-driver",
     # The driver beats after each pass, and a pass may take a full poll (40 s budget) plus signals and delivery.
     stale_after_s=180.0,
+    # From the run's start to the driver's first beat: a run worker and its step process importing the code
+    # location, which took 40-100 s on a busy 2-core machine (90 s killed every run before its first beat).
+    startup_grace_s=180.0,
 )
 
 assets: list = []

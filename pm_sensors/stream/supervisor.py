@@ -160,6 +160,7 @@ def build_supervisor(
     *,
     run_key_prefix: str,
     stale_after_s: float = STALE_AFTER_S,
+    startup_grace_s: float = STARTUP_GRACE_S,
     minimum_interval_seconds: int = 15,
     default_status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.RUNNING,
 ):
@@ -177,7 +178,11 @@ def build_supervisor(
         now = time.time()
         beat = read_heartbeat(warehouse, heartbeat_part)
         decision = supervision_decision(
-            consumer_runs(context.instance, job.name), beat, now, stale_after_s=stale_after_s
+            consumer_runs(context.instance, job.name),
+            beat,
+            now,
+            stale_after_s=stale_after_s,
+            startup_grace_s=startup_grace_s,
         )
         for run_id in decision.terminate:
             end_run(context.instance, run_id, decision.reason or f"duplicate {job.name} run", context.log)

@@ -95,6 +95,25 @@ def test_ledger_asset_records_feed_proofs_losses_and_stream_gaps(warehouse_url):
         )
 
 
+def test_the_stream_is_judged_from_its_first_connection_not_its_first_stats_row(warehouse_url):
+    """Issue 17: the consumer's per-minute stats window opens when it starts, 26 s before it connected on a busy
+    machine; that minute was a stream gap for the rest of the day (66.67% at a fresh demo's first ledger)."""
+    from pm_assets.coverage.assets import build_ledger_rows
+
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    started = now - timedelta(minutes=6) + timedelta(seconds=40)
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(
+            "insert into stream_health (connection_id, event, started_at, ended_at) values "
+            "('s1', 'stats', %s, %s), ('s1-1', 'connect', %s, null)",
+            (started, started + timedelta(minutes=1), started + timedelta(seconds=26)),
+        )
+        rows, _ = build_ledger_rows(conn, now, timedelta(hours=1), timedelta())
+    stream = {minute: state for source, minute, state, _detail, _at in rows if source == "stream"}
+    assert min(stream) == now - timedelta(minutes=4)  # the first whole minute after the connect
+    assert set(stream.values()) == {"covered"}, stream
+
+
 def test_daily_coverage_and_its_floor_check(warehouse_url, monkeypatch):
     with psycopg.connect(warehouse_url) as conn:
         conn.execute(

@@ -115,7 +115,8 @@ def test_a_stored_trade_tick_wakes_the_one_pass_that_delivers_the_alert_once(war
                 f"the live pass's alert for planted wallet {planted['wallet']}",
             )
         assert driver.failures == 0 and driver.passes > 0
-        assert driver.woken_by_notify == driver.passes  # no timer fired: every pass came from a stored tick
+        # No timer fired: every pass after the run's first (its catch-up at start) came from a stored tick.
+        assert driver.woken_by_notify == driver.passes - 1
         bodies = [r.body for r in receiver.delivered("/fresh")]
         assert sum(1 for b in bodies if planted["wallet"] in str(b)) == 1
 
@@ -200,6 +201,51 @@ def test_a_failing_feed_backs_off_says_why_and_recovers(warehouse_url):
         assert beat()["ok"] is True
         with psycopg.connect(warehouse_url) as conn:
             assert conn.execute("select count(*) from trades").fetchone()[0] > 0
+
+
+def test_the_driver_beats_before_its_first_pass(warehouse_url):
+    """Issue 17: on a busy machine the first pass (a whole lookback of fills) outlasted the supervisor's startup
+    grace with no heartbeat written, so every live run was ended before it beat, and status stayed red."""
+    with running_sim(speed=0.0, **SIM) as sim:
+        seed_universe(warehouse_url, sim)
+        driver = LiveDriver(
+            WarehouseResource(database_url=warehouse_url),
+            DataApiClient(base_url=sim.data_url),
+            ClobClient(base_url=sim.clob_url),
+            DeliverySettings(allow_private=True),
+            poll_interval_s=0.2,
+            tasks=(),
+        )
+
+        def beat() -> dict:
+            with psycopg.connect(warehouse_url) as conn:
+                row = conn.execute("select detail from heartbeats where part = 'live_driver'").fetchone()
+            return row[0] if row else {}
+
+        sim.set_faults(slow=2.0, only="/data")  # every Data API answer late: the first pass is long
+        with DriverThread(driver):
+            wait_until(lambda: beat().get("starting"), "the driver's first beat")
+            assert driver.passes == 0  # beating while its first pass is still reading the feed
+            sim.set_faults()
+            wait_until(lambda: driver.passes >= 1 and beat().get("ok"), "a pass's heartbeat")
+        assert beat()["ok"] is True
+
+
+def test_a_beat_between_steps_keeps_the_last_verdict(warehouse_url):
+    """A touch says "alive, working"; whether the part does its job stays what its last beat said."""
+    from datetime import UTC, datetime
+
+    from pm_assets.storage import heartbeats
+
+    since = datetime(2026, 1, 1, tzinfo=UTC)
+    with psycopg.connect(warehouse_url) as conn:
+        heartbeats.beat_failure(
+            conn, "live_driver", {"error": "refused"}, attempt_started=since, unreachable=True
+        )
+        heartbeats.touch(conn, "live_driver", {"last_step": "feed"})
+        detail = heartbeats.last_beat(conn, "live_driver")[1]
+    assert detail["ok"] is False and detail["last_step"] == "feed"
+    assert datetime.fromisoformat(detail["failing_since"]) == since
 
 
 def test_the_reporter_sums_counts_over_its_minute_and_keeps_the_latest_time():
