@@ -98,7 +98,7 @@ def test_ledger_asset_records_feed_proofs_losses_and_stream_gaps(warehouse_url):
 def test_the_stream_is_judged_from_its_first_connection_not_its_first_stats_row(warehouse_url):
     """Issue 17: the consumer's per-minute stats window opens when it starts, 26 s before it connected on a busy
     machine; that minute was a stream gap for the rest of the day (66.67% at a fresh demo's first ledger)."""
-    from pm_assets.coverage.assets import build_ledger_rows
+    from pm_assets.coverage.ledger_refresh import build_ledger_rows
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     started = now - timedelta(minutes=6) + timedelta(seconds=40)
