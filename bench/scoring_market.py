@@ -336,8 +336,8 @@ def bench_database() -> str:
 def run_seed(seed: int, args: argparse.Namespace, *, verbose: bool = True) -> dict[str, dict[str, Any]]:
     """Build seed's world into a fresh bench database, run both signals at default thresholds, score them."""
     from pm_assets.signals.arbitrage import ArbitrageThresholds
-    from pm_assets.signals.market_inputs import materialize_arbitrage
-    from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
+    from pm_assets.signals.market_runs import materialize_arbitrage, materialize_spikes
+    from pm_assets.signals.spikes import SpikeThresholds
     from pm_sim.config import SimConfig
     from pm_sim.sim import Sim
 

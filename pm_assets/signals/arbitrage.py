@@ -666,6 +666,15 @@ ROW_COLUMNS = (
 )
 
 
+def evaluate(log, warehouse, config):
+    """The asset's work (market_assets.arbitrage_windows), callable outside a run (the live run's periodic task,
+    pm_sensors/live/periodic.py); `log` has `.info`, `config` the asset's Launchpad config. Returns a
+    dg.MaterializeResult."""
+    from pm_assets.signals.market_runs import materialize_arbitrage, run_market_signal
+
+    return run_market_signal(log, warehouse, SPEC, config, materialize_arbitrage)
+
+
 SPEC = SignalSpec(
     signal_type="arbitrage",
     asset="arbitrage_windows",

@@ -20,12 +20,14 @@ from pm_assets.signals.arbitrage import ArbitrageThresholds, replay_windows, win
 from pm_assets.signals.market_inputs import (
     active_tokens,
     load_arb_sets,
+    load_fills,
     load_markets,
+    load_prices,
     load_ticks,
     replay_start,
 )
 from pm_assets.signals.scorecard import ScoreRecord, SignalRef, aggregate, headline, score_refs, signal_refs
-from pm_assets.signals.spikes import SpikeThresholds, detect_spikes, load_fills, load_prices
+from pm_assets.signals.spikes import SpikeThresholds, detect_spikes
 
 Fired = list[SignalRef]
 

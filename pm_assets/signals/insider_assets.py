@@ -27,7 +27,7 @@ def wallet_behaviour_labels(
 ) -> dg.MaterializeResult:
     """Behaviour labels (market_maker, bot, settlement_sweeper) of the wallets that traded since the last run,
     with the measures that gave them; insider signals suppress labelled wallets by default. Refreshes after new
-    trades arrive (insider signal sensor)."""
+    trades arrive (the live run)."""
     return wallet_labels.evaluate(context.log, warehouse, config)
 
 
@@ -40,7 +40,7 @@ def fresh_wallet_trades(
     """Fresh-wallet positions: a wallet whose first Polymarket activity is recent builds a position of at least
     fresh_min_usdc in one market. One alert per wallet and market, then escalations (2x, 5x). Suppressed rows
     (sweeps, market makers, unknown age) are kept with suppressed_reason. Refreshes after new trades arrive
-    (insider signal sensor); reads only trades ingested since its last run."""
+    (the live run); reads only trades ingested since its last run."""
     return fresh_wallets.evaluate(context.log, warehouse, config)
 
 
@@ -54,7 +54,7 @@ def size_anomalies(
 ) -> dg.MaterializeResult:
     """Positions large against their own market: a share of its 24 h volume or of the book depth they hit,
     weighted up in niche markets. One alert per wallet and market, then escalations; sweeps and labelled wallets
-    kept as suppressed. Refreshes after new trades arrive (insider signal sensor); reads only new trades."""
+    kept as suppressed. Refreshes after new trades arrive (the live run); reads only new trades."""
     return size_anomaly_signal.evaluate(context.log, warehouse, config)
 
 
@@ -63,8 +63,8 @@ def wallet_clusters(
     context: dg.AssetExecutionContext, config: WalletClusterConfig, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """Coordinated entries: several fresh wallets entering the same outcome of one market within minutes, with
-    member wallets, their ages, sizes and timing in evidence. Refreshes after new trades arrive (insider signal
-    sensor); reads only the new trades' outcomes around their times."""
+    member wallets, their ages, sizes and timing in evidence. Refreshes after new trades arrive (the live
+    run); reads only the new trades' outcomes around their times."""
     return wallet_cluster_signal.evaluate(context.log, warehouse, config)
 
 
@@ -76,7 +76,7 @@ def watched_wallet_trades(
 ) -> dg.MaterializeResult:
     """Trades by wallets on the users' watchlists (Watchlists page): any trade, or a position reaching the size
     the wallet's list sets. One alert per wallet and market, then escalations (2x, 5x); sweeps and labelled
-    wallets kept as suppressed. Refreshes after new trades arrive (insider signal sensor); reads only new trades."""
+    wallets kept as suppressed. Refreshes after new trades arrive (the live run); reads only new trades."""
     return watched_wallet_signal.evaluate(context.log, warehouse, config)
 
 

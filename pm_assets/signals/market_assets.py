@@ -1,53 +1,21 @@
 """Dagster assets of the market signals: thin wrappers over the Dagster-free modules beside them.
 
-Each asset's config is derived from its signal's spec (launchpad.launchpad_config): thresholds resolve when the
-run starts (saved override, else PM_INTEL_<NAME>, else the documented default), a value set in the Launchpad is
-saved as the lasting value, and `what_if: true` evaluates the last day (or from rescan_from) through the
-backtest's replay and writes to signal_what_if, leaving the live table alone.
+Each signal asset's config comes from market_signals.py (derived from its signal's spec by
+launchpad.launchpad_config) and its work is the signal module's `evaluate` (market_runs.run_market_signal): thresholds
+resolve when the run starts, a value set in the Launchpad is saved as the lasting value, `what_if: true` writes
+beside the table. The live run's periodic task calls the same `evaluate` every minute.
 """
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from pm_assets.resources.warehouse import WarehouseResource
 from pm_assets.signals import arbitrage, scorecard, spikes
-from pm_assets.signals.arbitrage import ArbitrageThresholds
-from pm_assets.signals.launchpad import is_what_if, launchpad_config, run_thresholds, write_what_if
-from pm_assets.signals.market_inputs import materialize_arbitrage
+from pm_assets.signals.launchpad import launchpad_config, run_thresholds
+from pm_assets.signals.market_signals import ArbitrageConfig, SpikeConfig
 from pm_assets.signals.ranking import materialize_rankings
 from pm_assets.signals.scorecard import materialize_scorecard
-from pm_assets.signals.spec import Tunable
-from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
-
-WHAT_IF_SPAN = timedelta(hours=24)
-
-
-def _what_if(conn, tunable: Tunable, values: dict[str, Any], rescan_from: datetime | None) -> dict[str, Any]:
-    """Evaluate through the backtest's replay (the same pure rules) and store beside the live table."""
-    from pm_assets.signals.backtest import EVALUATORS
-
-    end = datetime.now(UTC)
-    fired = EVALUATORS[tunable.signal_type](conn, values, rescan_from or end - WHAT_IF_SPAN, end)
-    rows = [{**ref.row, "signal_key": ref.signal_key} for ref in fired]
-    what_if_id, written = write_what_if(conn, tunable.signal_type, values, rows)
-    return {"what_if_id": what_if_id, "what_if_table": "signal_what_if", "rows": written}
-
-
-def _rescan(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        at = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise dg.Failure(description=f"rescan_from must be an ISO timestamp, got {value!r}") from exc
-    if at.tzinfo is None:
-        raise dg.Failure(description=f"rescan_from needs a time zone (e.g. +00:00), got {value!r}")
-    return at
-
-
-ArbitrageConfig = launchpad_config(arbitrage.SPEC, rescan=("rescan_from",))
 
 
 @dg.asset(
@@ -65,21 +33,7 @@ def arbitrage_windows(
     suppressed_reason. Refreshes every minute from the stored book ticks since the last evaluation (the live
     run, `live_job`, reports it); open windows stay open (closed_at null) until a later run closes them.
     """
-    with warehouse.connect() as conn:
-        values = run_thresholds(conn, arbitrage.SPEC, config, context.log)
-        if is_what_if(config):
-            result = _what_if(conn, arbitrage.SPEC, values, _rescan(config.rescan_from))
-        else:
-            result = materialize_arbitrage(
-                conn, ArbitrageThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
-            )
-    context.log.info(f"arbitrage_windows: {result}")
-    return dg.MaterializeResult(
-        metadata={**{k: v for k, v in result.items() if v is not None}, "thresholds": values}
-    )
-
-
-SpikeConfig = launchpad_config(spikes.SPEC, rescan=("rescan_from",))
+    return arbitrage.evaluate(context.log, warehouse, config)
 
 
 @dg.asset(
@@ -96,18 +50,7 @@ def price_spikes(
     trailing baseline. Disputed or held markets are kept with suppressed_reason. Refreshes every minute from
     prices since the last evaluation (the live run, `live_job`, reports it); re-runs update rows in place.
     """
-    with warehouse.connect() as conn:
-        values = run_thresholds(conn, spikes.SPEC, config, context.log)
-        if is_what_if(config):
-            result = _what_if(conn, spikes.SPEC, values, _rescan(config.rescan_from))
-        else:
-            result = materialize_spikes(
-                conn, SpikeThresholds.from_values(values), rescan_from=_rescan(config.rescan_from)
-            )
-    context.log.info(f"price_spikes: {result}")
-    return dg.MaterializeResult(
-        metadata={**{k: v for k, v in result.items() if v is not None}, "thresholds": values}
-    )
+    return spikes.evaluate(context.log, warehouse, config)
 
 
 @dg.asset(

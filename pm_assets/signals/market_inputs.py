@@ -201,51 +201,71 @@ def write_windows(
     return {"inserted": result.inserted, "updated": result.updated, "removed": removed}
 
 
-def materialize_arbitrage(
-    conn: psycopg.Connection,
-    th: Any,
-    *,
-    lookback: timedelta = timedelta(minutes=1),
-    rescan_from: datetime | None = None,
-) -> dict[str, Any]:
-    """One incremental run: replay ticks since the watermark (minus `lookback`), upsert windows, move the mark.
+# --- price spikes' inputs -------------------------------------------------------------------------------------------
 
-    `rescan_from` replays from that time instead (backfill or new thresholds) and leaves the watermark alone.
+
+def latest_price_time(conn) -> datetime | None:
+    return conn.execute(
+        """select greatest((select max(traded_at) from trades), (select max(server_ts) from ws_last_trades),
+                           (select max(ts) from price_points))"""
+    ).fetchone()[0]
+
+
+def earliest_price_time(conn) -> datetime | None:
+    return conn.execute(
+        """select least((select min(traded_at) from trades), (select min(server_ts) from ws_last_trades),
+                        (select min(ts) from price_points))"""
+    ).fetchone()[0]
+
+
+def load_prices(conn, start: datetime, end: datetime) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
+    """(condition id, YES token id) -> time-ordered YES prices from trades, ws last trades and price history.
+
+    A binary market's NO price p counts as a YES price 1 − p: one series per market, so a move fires once,
+    not once per outcome. Tokens of markets with more outcomes keep their own series.
     """
-    from pm_assets.signals.arbitrage import ROW_COLUMNS, replay_windows, window_row
-    from pm_assets.signals.incremental import TradeWindow, advance_watermark, cursor_name, read_watermark
+    series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
+    rows = conn.execute(
+        """with px as (
+             select token_id, traded_at as at, price from trades where traded_at >= %(s)s and traded_at <= %(e)s
+             union all
+             select token_id, server_ts, price from ws_last_trades where server_ts >= %(s)s and server_ts <= %(e)s
+             union all
+             select token_id, ts, price from price_points where ts >= %(s)s and ts <= %(e)s
+           ), pairs as (
+             select condition_id, array_agg(token_id order by outcome_index) as toks from tokens group by condition_id
+           )
+           select k.condition_id, k.token_id, k.outcome_index, cardinality(p.toks), p.toks[1], px.at, px.price
+             from px join tokens k using (token_id) join pairs p using (condition_id)""",
+        {"s": start, "e": end},
+    )
+    for cid, tid, idx, n, yes, at, price in rows:
+        if n == 2:
+            series.setdefault((cid, yes), []).append((at, float(price) if idx == 0 else 1.0 - float(price)))
+        else:
+            series.setdefault((cid, tid), []).append((at, float(price)))
+    for points in series.values():
+        points.sort()
+    return series
 
-    end = latest_tick_time(conn)
-    if end is None:
-        return {"windows": 0, "reason": "no book ticks stored"}
-    cursor = cursor_name("arbitrage_windows")
-    if rescan_from is not None:
-        start0 = rescan_from
-    else:
-        mark = read_watermark(conn, cursor)
-        start0 = mark - lookback if mark is not None else earliest_tick_time(conn)
-    start = window_replay_start(conn, start0)
-    states, rows = load_markets(conn)
-    active = active_tokens(conn, start, end)
-    sets = [s for s in load_arb_sets(conn, rows) if any(leg.token_id in active for leg in s.legs)]
-    tokens = sorted({leg.token_id for s in sets for leg in s.legs})
-    windows = []
-    if tokens:
-        ticks = load_ticks(conn, tokens, replay_start(conn, tokens, start), end)
-        windows = [
-            w
-            for w in replay_windows(sets, ticks, states, th, evaluate_from=start, now=end)
-            if w.opened_at >= start
-        ]
-    result = write_windows(conn, [window_row(w, th) for w in windows], ROW_COLUMNS, start, th.as_dict())
-    if rescan_from is None:
-        advance_watermark(conn, TradeWindow(cursor=cursor, ingested_through=end), detail={"sets": len(sets)})
-    return {
-        "windows": len(windows),
-        "open": sum(w.closed_at is None for w in windows),
-        "suppressed": sum(w.suppressed_reason is not None for w in windows),
-        "sets": len(sets),
-        "replayed_from": start.isoformat(),
-        "through": end.isoformat(),
-        **result,
-    }
+
+def load_fills(conn, start: datetime, end: datetime) -> tuple[dict[str, list], dict[str, datetime]]:
+    """condition id -> fills (at, token, price, usdc) in [start, end], and each market's first trade time."""
+    fills: dict[str, list] = {}
+    for cid, at, tid, price, usdc in conn.execute(
+        """select condition_id, traded_at, token_id, price, usdc_size from trades
+           where traded_at >= %s and traded_at <= %s and condition_id is not null""",
+        (start, end),
+    ):
+        fills.setdefault(cid, []).append((at, tid, float(price), float(usdc)))
+    first = (
+        dict(
+            conn.execute(
+                "select condition_id, min(traded_at) from trades where condition_id = any(%s) group by condition_id",
+                (list(fills),),
+            ).fetchall()
+        )
+        if fills
+        else {}
+    )
+    return fills, first

@@ -472,76 +472,6 @@ def should_fire(evidence: Mapping[str, Any]) -> bool:
     return ok
 
 
-# --- warehouse I/O -------------------------------------------------------------------------------------------
-
-
-def latest_price_time(conn) -> datetime | None:
-    return conn.execute(
-        """select greatest((select max(traded_at) from trades), (select max(server_ts) from ws_last_trades),
-                           (select max(ts) from price_points))"""
-    ).fetchone()[0]
-
-
-def earliest_price_time(conn) -> datetime | None:
-    return conn.execute(
-        """select least((select min(traded_at) from trades), (select min(server_ts) from ws_last_trades),
-                        (select min(ts) from price_points))"""
-    ).fetchone()[0]
-
-
-def load_prices(conn, start: datetime, end: datetime) -> dict[tuple[str, str], list[tuple[datetime, float]]]:
-    """(condition id, YES token id) -> time-ordered YES prices from trades, ws last trades and price history.
-
-    A binary market's NO price p counts as a YES price 1 − p: one series per market, so a move fires once,
-    not once per outcome. Tokens of markets with more outcomes keep their own series.
-    """
-    series: dict[tuple[str, str], list[tuple[datetime, float]]] = {}
-    rows = conn.execute(
-        """with px as (
-             select token_id, traded_at as at, price from trades where traded_at >= %(s)s and traded_at <= %(e)s
-             union all
-             select token_id, server_ts, price from ws_last_trades where server_ts >= %(s)s and server_ts <= %(e)s
-             union all
-             select token_id, ts, price from price_points where ts >= %(s)s and ts <= %(e)s
-           ), pairs as (
-             select condition_id, array_agg(token_id order by outcome_index) as toks from tokens group by condition_id
-           )
-           select k.condition_id, k.token_id, k.outcome_index, cardinality(p.toks), p.toks[1], px.at, px.price
-             from px join tokens k using (token_id) join pairs p using (condition_id)""",
-        {"s": start, "e": end},
-    )
-    for cid, tid, idx, n, yes, at, price in rows:
-        if n == 2:
-            series.setdefault((cid, yes), []).append((at, float(price) if idx == 0 else 1.0 - float(price)))
-        else:
-            series.setdefault((cid, tid), []).append((at, float(price)))
-    for points in series.values():
-        points.sort()
-    return series
-
-
-def load_fills(conn, start: datetime, end: datetime) -> tuple[dict[str, list], dict[str, datetime]]:
-    """condition id -> fills (at, token, price, usdc) in [start, end], and each market's first trade time."""
-    fills: dict[str, list] = {}
-    for cid, at, tid, price, usdc in conn.execute(
-        """select condition_id, traded_at, token_id, price, usdc_size from trades
-           where traded_at >= %s and traded_at <= %s and condition_id is not null""",
-        (start, end),
-    ):
-        fills.setdefault(cid, []).append((at, tid, float(price), float(usdc)))
-    first = (
-        dict(
-            conn.execute(
-                "select condition_id, min(traded_at) from trades where condition_id = any(%s) group by condition_id",
-                (list(fills),),
-            ).fetchall()
-        )
-        if fills
-        else {}
-    )
-    return fills, first
-
-
 def detect_spikes(
     prices,
     fills,
@@ -575,60 +505,13 @@ def detect_spikes(
     return out
 
 
-def materialize_spikes(conn, th: SpikeThresholds, *, rescan_from: datetime | None = None) -> dict[str, Any]:
-    """One incremental run over prices since the watermark (minus two windows), upserting spikes in place."""
-    from psycopg.types.json import Jsonb
+def evaluate(log, warehouse, config):
+    """The asset's work (market_assets.price_spikes), callable outside a run (the live run's periodic task,
+    pm_sensors/live/periodic.py); `log` has `.info`, `config` the asset's Launchpad config. Returns a
+    dg.MaterializeResult."""
+    from pm_assets.signals.market_runs import materialize_spikes, run_market_signal
 
-    from pm_assets.signals.incremental import (
-        TradeWindow,
-        advance_watermark,
-        alerts_under_other_thresholds,
-        cursor_name,
-        read_watermark,
-    )
-    from pm_assets.signals.market_inputs import load_markets
-    from pm_assets.storage.bulk import copy_upsert
-
-    end = latest_price_time(conn)
-    if end is None:
-        return {"spikes": 0, "reason": "no prices stored"}
-    window = timedelta(minutes=th.window_minutes)
-    cursor = cursor_name("price_spikes")
-    mark = read_watermark(conn, cursor) if rescan_from is None else None
-    start = rescan_from or (mark - 2 * window if mark is not None else earliest_price_time(conn))
-    # A move already stored keeps its token quiet, so a replay starting mid-move never stores it twice.
-    quiet = dict(
-        conn.execute(
-            """select token_id, max(window_end) from price_spikes where kind = 'price_move' and window_end >= %s
-           and window_end < %s group by token_id""",
-            (start - window, start),
-        ).fetchall()
-    )
-    quiet = {k: v + window for k, v in quiet.items()}
-    states, _rows = load_markets(conn)
-    prices = load_prices(conn, start - window - timedelta(hours=th.vol_hours), end)  # the usual-move baseline
-    fills, first = load_fills(conn, start - timedelta(hours=th.baseline_hours) - window, end)
-    spikes = detect_spikes(prices, fills, first, states, th, evaluate_from=start, quiet=quiet)
-    # An alert stored under other thresholds may have been delivered: it is not rewritten.
-    kept = alerts_under_other_thresholds(conn, "price_spikes", [s.signal_key for s in spikes], th.as_dict())
-    spikes = [s for s in spikes if s.signal_key not in kept]
-    result = copy_upsert(
-        conn,
-        "price_spikes",
-        ROW_COLUMNS,
-        [(*s.row()[:-1], Jsonb(s.evidence)) for s in spikes],
-        key=["signal_key"],
-        update=[c for c in ROW_COLUMNS if c != "signal_key"],
-    )
-    if rescan_from is None:
-        advance_watermark(conn, TradeWindow(cursor=cursor, ingested_through=end))
-    return {
-        "spikes": len(spikes),
-        "suppressed": sum(s.suppressed_reason is not None for s in spikes),
-        "inserted": result.inserted,
-        "updated": result.updated,
-        "through": end.isoformat(),
-    }
+    return run_market_signal(log, warehouse, SPEC, config, materialize_spikes)
 
 
 SPEC = SignalSpec(

@@ -29,11 +29,7 @@ from pm_assets.coverage.reconciliation import ReconciliationConfig, reconcile_tr
 from pm_assets.resources.clob import ClobClient
 from pm_assets.resources.data_api import DataApiClient
 from pm_assets.resources.warehouse import WarehouseResource
-from pm_assets.signals import arbitrage, spikes
-from pm_assets.signals import thresholds as th
-from pm_assets.signals.arbitrage import ArbitrageThresholds
-from pm_assets.signals.market_inputs import materialize_arbitrage
-from pm_assets.signals.spikes import SpikeThresholds, materialize_spikes
+from pm_assets.signals.market_signals import EVALUATORS as MARKET_EVALUATORS
 from pm_assets.trades import quality as trade_quality
 from pm_assets.wallets.refresh import WalletRefreshSettings, look_up_first_activities
 from pm_assets.warehouse.rollups import refresh_dashboard_rollups
@@ -69,18 +65,19 @@ def book_snapshots(r: LiveResources) -> AssetEvents:
 
 
 def market_signals(r: LiveResources) -> AssetEvents:
-    """arbitrage_windows and price_spikes from the ticks and books stored since their watermarks, under the
-    saved thresholds (override store, environment, default) as a scheduled run resolves them; saves nothing."""
+    """arbitrage_windows and price_spikes from the ticks and prices stored since their watermarks, through the
+    same `evaluate` their assets call. The config is left empty, so each resolves the saved thresholds
+    (override store, environment, default) as a scheduled run does, and saves nothing; a signal that fails on
+    its thresholds is logged and skipped, and the other goes on."""
     out: AssetEvents = {}
-    with r.warehouse.connect() as conn:
-        values = th.saved_values(conn, arbitrage.SPEC.signal_type, log=r.log)
-        result = materialize_arbitrage(conn, ArbitrageThresholds.from_values(values))
-        out["arbitrage_windows"] = {**result, "thresholds": values}
-    with r.warehouse.connect() as conn:
-        values = th.saved_values(conn, spikes.SPEC.signal_type, log=r.log)
-        result = materialize_spikes(conn, SpikeThresholds.from_values(values))
-        out["price_spikes"] = {**result, "thresholds": values}
-    return {k: {m: v for m, v in meta.items() if v is not None} for k, meta in out.items()}
+    for name, evaluate, config_class in MARKET_EVALUATORS:
+        try:
+            result = evaluate(r.log, r.warehouse, config_class())
+        except dg.Failure as exc:
+            r.log.warning(f"{name}: skipped this minute: {exc.description or exc}")
+            continue
+        out[name] = {k: getattr(v, "value", v) for k, v in (result.metadata or {}).items()}
+    return out
 
 
 def reconciliation(r: LiveResources) -> AssetEvents:

@@ -4,12 +4,16 @@ That each has a migrated table is checked against Postgres in tests/integration/
 
 from __future__ import annotations
 
+import inspect
+import typing
+
+import dagster as dg
 import pandas as pd
 import pytest
 
 from dashboards import threshold_form
 from dashboards.signal_types import BY_TABLE as DASHBOARD_TYPES
-from pm_assets.signals import backtest, scorecard, thresholds
+from pm_assets.signals import backtest, insider_signals, market_signals, scorecard, thresholds
 from pm_assets.signals.specs import SIGNALS, TUNABLES
 from pm_sensors.alerts.sources import source_for
 
@@ -65,3 +69,38 @@ def test_every_threshold_is_in_the_editor_and_the_launchpad_with_its_meaning_and
             assert f"range {t.minimum:g} … {t.maximum:g}" in field.description
             assert str(t.maximum) in shown.loc[name, "range"], "the editor shows the range"
     assert "what_if" in fields and "signal_what_if" in fields["what_if"].description
+
+
+@pytest.mark.parametrize("spec", SIGNALS, ids=lambda s: s.signal_type)
+def test_every_signal_is_evaluated_by_its_asset_and_the_live_run_through_one_function(spec, monkeypatch):
+    """Insider and market signals share one shape: the signal module's `evaluate(log, warehouse, config)` is the
+    entry the live run walks (the live pass for insider signals, the periodic task for market signals) and what
+    its Dagster asset runs, with the config the asset was given in the Launchpad."""
+    from pm_assets.definitions import defs
+    from pm_assets.resources.warehouse import WarehouseResource
+
+    live = {
+        name: (evaluate, config)
+        for name, evaluate, config in (*insider_signals.EVALUATORS, *market_signals.EVALUATORS)
+    }
+    assert spec.asset in live, f"{spec.asset}: no live evaluation walks it"
+    evaluate, config_class = live[spec.asset]
+    module = inspect.getmodule(spec.rule)
+    assert evaluate is getattr(module, "evaluate", None), (
+        f"{spec.asset}: the live run skips its module's evaluate"
+    )
+
+    asset = defs.resolve_assets_def(spec.asset)
+    assert typing.get_type_hints(asset.op.compute_fn.decorated_fn)["config"] is config_class
+    seen: list = []
+    monkeypatch.setattr(module, "evaluate", lambda log, warehouse, config, **_: seen.append(config) or PROBE)
+    given = config_class(what_if=True)
+    result = asset(
+        context=dg.build_asset_context(),
+        config=given,
+        warehouse=WarehouseResource(database_url="postgresql://x"),
+    )
+    assert seen == [given] and result is PROBE, f"{spec.asset}: the asset does not run its module's evaluate"
+
+
+PROBE = dg.MaterializeResult(metadata={"probe": 1})
