@@ -16,32 +16,17 @@ from typing import Any
 import psycopg
 
 from pm_assets.signals import thresholds as th
-from pm_assets.signals.arbitrage import ArbitrageThresholds, replay_windows, window_evidence
-from pm_assets.signals.market_inputs import (
-    active_tokens,
-    load_arb_sets,
-    load_fills,
-    load_markets,
-    load_prices,
-    load_ticks,
-    replay_start,
-)
+from pm_assets.signals.arbitrage import ArbitrageThresholds, window_evidence
+from pm_assets.signals.market_inputs import replay_arbitrage, replay_spikes
 from pm_assets.signals.scorecard import ScoreRecord, SignalRef, aggregate, headline, score_refs, signal_refs
-from pm_assets.signals.spikes import SpikeThresholds, detect_spikes
+from pm_assets.signals.spikes import SpikeThresholds
 
 Fired = list[SignalRef]
 
 
 def _arbitrage(conn: psycopg.Connection, values: Mapping[str, Any], start: datetime, end: datetime) -> Fired:
     t = ArbitrageThresholds.from_values(values)
-    states, rows = load_markets(conn)
-    active = active_tokens(conn, start, end)
-    sets = [s for s in load_arb_sets(conn, rows) if any(leg.token_id in active for leg in s.legs)]
-    tokens = sorted({leg.token_id for s in sets for leg in s.legs})
-    if not tokens:
-        return []
-    ticks = load_ticks(conn, tokens, replay_start(conn, tokens, start), end)
-    windows = replay_windows(sets, ticks, states, t, evaluate_from=start, now=end)
+    windows, _ = replay_arbitrage(conn, t, start, end)
     rows_out = [
         {
             "signal_key": w.signal_key,
@@ -61,11 +46,7 @@ def _arbitrage(conn: psycopg.Connection, values: Mapping[str, Any], start: datet
 
 def _spikes(conn: psycopg.Connection, values: Mapping[str, Any], start: datetime, end: datetime) -> Fired:
     t = SpikeThresholds.from_values(values)
-    states, _ = load_markets(conn)
-    window = timedelta(minutes=t.window_minutes)
-    prices = load_prices(conn, start - window - timedelta(hours=t.vol_hours), end)
-    fills, first = load_fills(conn, start - timedelta(hours=t.baseline_hours) - window, end)
-    spikes = detect_spikes(prices, fills, first, states, t, evaluate_from=start)
+    spikes = replay_spikes(conn, t, start, end)
     rows = [
         {
             "signal_key": s.signal_key,

@@ -14,8 +14,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from pm_assets.signals import incremental
-from pm_assets.signals.arbitrage import ArbSet, Leg, Tick
+from pm_assets.signals import incremental, spikes
+from pm_assets.signals.arbitrage import ArbitrageThresholds, ArbSet, Leg, Tick, Window, replay_windows
 from pm_assets.signals.book_traps import MarketState, market_state_from_row, negrisk_set_reason
 from pm_assets.storage.bulk import copy_upsert
 
@@ -269,3 +269,36 @@ def load_fills(conn, start: datetime, end: datetime) -> tuple[dict[str, list], d
         else {}
     )
     return fills, first
+
+
+# --- the replays the runs and the backtest share -----------------------------------------------------------------
+
+
+def replay_arbitrage(
+    conn: psycopg.Connection, th: ArbitrageThresholds, start: datetime, end: datetime
+) -> tuple[list[Window], int]:
+    """(every window the stored ticks show from `start` to `end`, each book rebuilt from its last snapshot
+    before `start`; how many sets had ticks)."""
+    states, rows = load_markets(conn)
+    active = active_tokens(conn, start, end)
+    sets = [s for s in load_arb_sets(conn, rows) if any(leg.token_id in active for leg in s.legs)]
+    tokens = sorted({leg.token_id for s in sets for leg in s.legs})
+    if not tokens:
+        return [], len(sets)
+    ticks = load_ticks(conn, tokens, replay_start(conn, tokens, start), end)
+    return replay_windows(sets, ticks, states, th, evaluate_from=start, now=end), len(sets)
+
+
+def replay_spikes(
+    conn: psycopg.Connection,
+    th: spikes.SpikeThresholds,
+    start: datetime,
+    end: datetime,
+    quiet: dict[str, datetime] | None = None,
+) -> list[spikes.Spike]:
+    """Every spike from `start` to `end`, with the trailing prices and fills its baselines need loaded before."""
+    states, _ = load_markets(conn)
+    window = timedelta(minutes=th.window_minutes)
+    prices = load_prices(conn, start - window - timedelta(hours=th.vol_hours), end)  # the usual-move baseline
+    fills, first = load_fills(conn, start - timedelta(hours=th.baseline_hours) - window, end)
+    return spikes.detect_spikes(prices, fills, first, states, th, evaluate_from=start, quiet=quiet)

@@ -28,17 +28,12 @@ from pm_assets.signals.incremental import (
 )
 from pm_assets.signals.launchpad import is_what_if, run_thresholds, write_what_if
 from pm_assets.signals.market_inputs import (
-    active_tokens,
     earliest_price_time,
     earliest_tick_time,
     latest_price_time,
     latest_tick_time,
-    load_arb_sets,
-    load_fills,
-    load_markets,
-    load_prices,
-    load_ticks,
-    replay_start,
+    replay_arbitrage,
+    replay_spikes,
     window_replay_start,
     write_windows,
 )
@@ -116,28 +111,18 @@ def materialize_arbitrage(
         mark = read_watermark(conn, cursor)
         start0 = mark - lookback if mark is not None else earliest_tick_time(conn)
     start = window_replay_start(conn, start0)
-    states, rows = load_markets(conn)
-    active = active_tokens(conn, start, end)
-    sets = [s for s in load_arb_sets(conn, rows) if any(leg.token_id in active for leg in s.legs)]
-    tokens = sorted({leg.token_id for s in sets for leg in s.legs})
-    windows = []
-    if tokens:
-        ticks = load_ticks(conn, tokens, replay_start(conn, tokens, start), end)
-        windows = [
-            w
-            for w in arbitrage.replay_windows(sets, ticks, states, th, evaluate_from=start, now=end)
-            if w.opened_at >= start
-        ]
+    replayed, sets = replay_arbitrage(conn, th, start, end)
+    windows = [w for w in replayed if w.opened_at >= start]
     result = write_windows(
         conn, [arbitrage.window_row(w, th) for w in windows], arbitrage.ROW_COLUMNS, start, th.as_dict()
     )
     if rescan_from is None:
-        advance_watermark(conn, TradeWindow(cursor=cursor, ingested_through=end), detail={"sets": len(sets)})
+        advance_watermark(conn, TradeWindow(cursor=cursor, ingested_through=end), detail={"sets": sets})
     return {
         "windows": len(windows),
         "open": sum(w.closed_at is None for w in windows),
         "suppressed": sum(w.suppressed_reason is not None for w in windows),
-        "sets": len(sets),
+        "sets": sets,
         "replayed_from": start.isoformat(),
         "through": end.isoformat(),
         **result,
@@ -164,10 +149,7 @@ def materialize_spikes(
         ).fetchall()
     )
     quiet = {k: v + window for k, v in quiet.items()}
-    states, _rows = load_markets(conn)
-    prices = load_prices(conn, start - window - timedelta(hours=th.vol_hours), end)  # the usual-move baseline
-    fills, first = load_fills(conn, start - timedelta(hours=th.baseline_hours) - window, end)
-    found = spikes.detect_spikes(prices, fills, first, states, th, evaluate_from=start, quiet=quiet)
+    found = replay_spikes(conn, th, start, end, quiet)
     # An alert stored under other thresholds may have been delivered: it is not rewritten.
     kept = alerts_under_other_thresholds(conn, "price_spikes", [s.signal_key for s in found], th.as_dict())
     found = [s for s in found if s.signal_key not in kept]
