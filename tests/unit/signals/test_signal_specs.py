@@ -98,9 +98,11 @@ def test_every_signal_is_evaluated_by_its_asset_and_the_live_run_through_one_fun
     result = asset(
         context=dg.build_asset_context(),
         config=given,
-        warehouse=WarehouseResource(database_url="postgresql://x"),
+        warehouse=WarehouseResource(database_url=UNREACHABLE_DB),
     )
     assert seen == [given] and result is PROBE, f"{spec.asset}: the asset does not run its module's evaluate"
 
 
 PROBE = dg.MaterializeResult(metadata={"probe": 1})
+# Loopback, closed port: an asset that skips its module's evaluate fails on connect, and nothing leaves the host.
+UNREACHABLE_DB = "postgresql://pm:pm@127.0.0.1:1/none"
